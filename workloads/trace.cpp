@@ -1,0 +1,415 @@
+#include "workloads/trace.hpp"
+
+#include <unistd.h>
+#include <fstream>
+#include <set>
+
+#include "workloads/error.hpp"
+
+namespace eg::trace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::pair<LayerType, const char*>>& type_names() {
+  static const std::vector<std::pair<LayerType, const char*>> names{
+      {LayerType::Conv, "conv"},      {LayerType::Fc, "fc"},   {LayerType::Bn, "bn"},
+      {LayerType::Relu, "relu"},      {LayerType::Add, "add"}, {LayerType::AvgPool, "avgpool"},
+      {LayerType::MaxPool, "maxpool"}};
+  return names;
+}
+
+const std::set<std::string> kModes{"bp", "fa", "sign", "ssfa", "efficientgrad", "bp-prune"};
+const std::set<std::string> kSigmaEstimators{"mean_abs", "std", "mean_abs_scaled"};
+
+// Strict JSON field access: every error names the source file and the field's path.
+class Fields {
+ public:
+  Fields(const json& object, std::string source, std::string where)
+      : object_(object), source_(std::move(source)), where_(std::move(where)) {
+    if (!object_.is_object()) fail(where_, "must be an object");
+  }
+
+  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
+    throw Error(source_ + ": " + field + ": " + problem);
+  }
+  std::string path(const std::string& key) const {
+    return where_.empty() ? key : where_ + "." + key;
+  }
+
+  void allow_only(const std::set<std::string>& keys) const {
+    for (auto it = object_.begin(); it != object_.end(); ++it)
+      if (!keys.count(it.key())) fail(path(it.key()), "unknown key");
+  }
+  bool has(const std::string& key) const { return object_.contains(key); }
+  const json& raw(const std::string& key) const {
+    if (!object_.contains(key)) fail(path(key), "missing");
+    return object_.at(key);
+  }
+  std::string string(const std::string& key) const {
+    const json& v = raw(key);
+    if (!v.is_string()) fail(path(key), "must be a string");
+    return v.get<std::string>();
+  }
+  double number(const std::string& key) const {
+    const json& v = raw(key);
+    if (!v.is_number()) fail(path(key), "must be a number");
+    return v.get<double>();
+  }
+  int64_t integer(const std::string& key, int64_t min_value) const {
+    const json& v = raw(key);
+    if (!v.is_number_integer()) fail(path(key), "must be an integer");
+    const int64_t x = v.get<int64_t>();
+    if (x < min_value)
+      fail(path(key), "must be >= " + std::to_string(min_value) + ", got " + std::to_string(x));
+    return x;
+  }
+  Shape shape(const std::string& key) const {
+    const json& v = raw(key);
+    if (!v.is_array()) fail(path(key), "must be an array of positive integers");
+    Shape s;
+    for (const json& d : v) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 1)
+        fail(path(key), "must be an array of positive integers");
+      s.push_back(d.get<int64_t>());
+    }
+    return s;
+  }
+  const std::string& source() const { return source_; }
+
+ private:
+  const json& object_;
+  std::string source_;
+  std::string where_;
+};
+
+bool is_plain_file_name(const std::string& name) {
+  return !name.empty() && name.find('/') == std::string::npos && name != "." && name != "..";
+}
+
+int64_t window_out(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {
+  const int64_t span = in + 2 * pad - kernel;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+void validate_geometry(const Layer& l, const Fields& f) {
+  const bool fc = l.type == LayerType::Fc;
+  const size_t rank = fc ? 2 : 4;
+  if (l.in.size() != rank)
+    f.fail(f.path("in"), "must have " + std::to_string(rank) + " dimensions");
+  if (l.out.size() != rank)
+    f.fail(f.path("out"), "must have " + std::to_string(rank) + " dimensions");
+  if (l.out[0] != l.in[0]) f.fail(f.path("out"), "batch dimension differs from 'in'");
+  switch (l.type) {
+    case LayerType::Conv:
+    case LayerType::AvgPool:
+    case LayerType::MaxPool: {
+      if (l.pad >= l.kernel_r || l.pad >= l.kernel_s)
+        f.fail(f.path("pad"), "must be smaller than the kernel");
+      const int64_t e = window_out(l.in[2], l.kernel_r, l.stride, l.pad);
+      const int64_t w = window_out(l.in[3], l.kernel_s, l.stride, l.pad);
+      if (l.out[2] != e || l.out[3] != w)
+        f.fail(f.path("out"), "spatial size " + shape_string({l.out[2], l.out[3]}) +
+                                  " does not follow from in " + shape_string(l.in) +
+                                  ", kernel, stride and pad (expected " + shape_string({e, w}) +
+                                  ")");
+      if (l.type != LayerType::Conv && l.out[1] != l.in[1])
+        f.fail(f.path("out"), "pooling must keep the channel count");
+      break;
+    }
+    case LayerType::Bn:
+    case LayerType::Relu:
+    case LayerType::Add:
+      if (l.out != l.in) f.fail(f.path("out"), "must equal 'in' for this layer type");
+      break;
+    case LayerType::Fc:
+      break;
+  }
+}
+
+}  // namespace
+
+std::string to_string(LayerType type) {
+  for (const auto& [t, n] : type_names())
+    if (t == type) return n;
+  return "?";
+}
+
+LayerType layer_type_from_string(const std::string& text, const std::string& context) {
+  for (const auto& [t, n] : type_names())
+    if (text == n) return t;
+  throw Error(context + ": unknown layer type '" + text +
+              "' (expected conv, fc, bn, relu, add, avgpool or maxpool)");
+}
+
+Shape Layer::expected_shape(const std::string& role) const {
+  const bool weighted = type == LayerType::Conv || type == LayerType::Fc;
+  if (role == "x" || role == "dx") return in;
+  if (role == "y" || role == "dy") return out;
+  if (weighted && (role == "w" || role == "feedback" || role == "dw")) {
+    if (type == LayerType::Fc) return {out[1], in[1]};
+    return {out[1], in[1], kernel_r, kernel_s};
+  }
+  throw Error("layer '" + name + "' (" + to_string(type) + "): no tensor role '" + role + "'");
+}
+
+int64_t Layer::dense_macs() const {
+  if (type == LayerType::Conv)
+    return out[0] * out[1] * out[2] * out[3] * in[1] * kernel_r * kernel_s;
+  if (type == LayerType::Fc) return out[0] * out[1] * in[1];
+  return 0;
+}
+
+const Layer* Manifest::find(const std::string& name) const {
+  for (const Layer& l : layers)
+    if (l.name == name) return &l;
+  return nullptr;
+}
+
+json to_json(const Manifest& m) {
+  json layers = json::array();
+  for (const Layer& l : m.layers) {
+    json j{{"name", l.name},
+           {"type", to_string(l.type)},
+           {"inputs", l.inputs},
+           {"in", l.in},
+           {"out", l.out}};
+    if (l.type == LayerType::Conv || l.type == LayerType::AvgPool || l.type == LayerType::MaxPool) {
+      j["kernel"] = {l.kernel_r, l.kernel_s};
+      j["stride"] = l.stride;
+      j["pad"] = l.pad;
+    }
+    j["tensors"] = l.tensors;
+    json stats{{"dy_nonzero_fraction", l.stats.dy_nonzero_fraction},
+               {"dy_nonzero_fraction_before_pruning", l.stats.dy_nonzero_fraction_before_pruning},
+               {"tau", l.stats.tau},
+               {"angle_to_bp_deg", l.stats.angle_to_bp_deg}};
+    if (!l.stats.extra.empty()) stats["extra"] = l.stats.extra;
+    j["stats"] = stats;
+    layers.push_back(std::move(j));
+  }
+  return json{{"format", kFormatName},
+              {"version", kFormatVersion},
+              {"network", m.network},
+              {"dataset", m.dataset},
+              {"mode", m.mode},
+              {"pruning_rate", m.pruning_rate},
+              {"sigma_estimator", m.sigma_estimator},
+              {"seed", m.seed},
+              {"iteration", m.iteration},
+              {"batch", m.batch},
+              {"layers", layers}};
+}
+
+Manifest manifest_from_json(const json& j, const std::string& source) {
+  Fields top(j, source, "");
+  top.allow_only({"format", "version", "network", "dataset", "mode", "pruning_rate",
+                  "sigma_estimator", "seed", "iteration", "batch", "layers"});
+  if (top.string("format") != kFormatName) top.fail("format", "must be \"egtrace\"");
+  const int64_t version = top.integer("version", 0);
+  if (version != kFormatVersion)
+    top.fail("version", "is " + std::to_string(version) + ", this reader supports " +
+                            std::to_string(kFormatVersion));
+  Manifest m;
+  m.network = top.string("network");
+  m.dataset = top.string("dataset");
+  m.mode = top.string("mode");
+  if (!kModes.count(m.mode)) top.fail("mode", "unknown mode '" + m.mode + "'");
+  m.pruning_rate = top.number("pruning_rate");
+  if (!(m.pruning_rate >= 0.0 && m.pruning_rate < 1.0))
+    top.fail("pruning_rate", "must be in [0, 1)");
+  m.sigma_estimator = top.string("sigma_estimator");
+  if (!kSigmaEstimators.count(m.sigma_estimator))
+    top.fail("sigma_estimator", "unknown estimator '" + m.sigma_estimator + "'");
+  m.seed = static_cast<uint64_t>(top.integer("seed", 0));
+  m.iteration = top.integer("iteration", 1);
+  m.batch = top.integer("batch", 1);
+  const json& layers = top.raw("layers");
+  if (!layers.is_array() || layers.empty()) top.fail("layers", "must be a non-empty array");
+
+  std::set<std::string> names;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::string where = "layers[" + std::to_string(i) + "]";
+    Fields f(layers[i], source, where);
+    Layer l;
+    l.name = f.string("name");
+    if (!is_plain_file_name(l.name)) f.fail(f.path("name"), "must be non-empty and contain no '/'");
+    Fields lf(layers[i], source, where + " (" + l.name + ")");
+    if (!names.insert(l.name).second) lf.fail(lf.path("name"), "duplicate layer name");
+    l.type = layer_type_from_string(lf.string("type"), source + ": " + lf.path("type"));
+    const bool windowed =
+        l.type == LayerType::Conv || l.type == LayerType::AvgPool || l.type == LayerType::MaxPool;
+    if (windowed)
+      lf.allow_only(
+          {"name", "type", "inputs", "in", "out", "kernel", "stride", "pad", "tensors", "stats"});
+    else
+      lf.allow_only({"name", "type", "inputs", "in", "out", "tensors", "stats"});
+    const json& inputs = lf.raw("inputs");
+    if (!inputs.is_array()) lf.fail(lf.path("inputs"), "must be an array of layer names");
+    for (const json& in : inputs) {
+      if (!in.is_string()) lf.fail(lf.path("inputs"), "must be an array of layer names");
+      l.inputs.push_back(in.get<std::string>());
+    }
+    l.in = lf.shape("in");
+    l.out = lf.shape("out");
+    if (l.in.empty() || l.in[0] != m.batch)
+      lf.fail(lf.path("in"), "batch dimension must equal the manifest batch");
+    if (windowed) {
+      Shape k = lf.shape("kernel");
+      if (k.size() != 2) lf.fail(lf.path("kernel"), "must be [R, S]");
+      l.kernel_r = k[0];
+      l.kernel_s = k[1];
+      l.stride = lf.integer("stride", 1);
+      l.pad = lf.integer("pad", 0);
+    }
+    validate_geometry(l, lf);
+    if (l.type == LayerType::Add && l.inputs.size() != 2)
+      lf.fail(lf.path("inputs"), "an add layer takes two inputs");
+    for (const std::string& producer : l.inputs) {
+      const Layer* p = m.find(producer);
+      if (!p) lf.fail(lf.path("inputs"), "'" + producer + "' is not an earlier layer");
+      if (element_count(p->out) != element_count(l.in))
+        lf.fail(lf.path("in"), "size " + shape_string(l.in) + " does not match producer '" +
+                                   producer + "' output " + shape_string(p->out));
+    }
+    const json& tensors = lf.raw("tensors");
+    if (!tensors.is_object()) lf.fail(lf.path("tensors"), "must be an object of role -> file name");
+    for (auto it = tensors.begin(); it != tensors.end(); ++it) {
+      const std::string field = lf.path("tensors." + it.key());
+      try {
+        (void)l.expected_shape(it.key());
+      } catch (const Error&) {
+        lf.fail(field, "is not a tensor role of a " + to_string(l.type) + " layer");
+      }
+      if (!it.value().is_string() || !is_plain_file_name(it.value().get<std::string>()))
+        lf.fail(field, "must be a file name inside the trace directory");
+      l.tensors[it.key()] = it.value().get<std::string>();
+    }
+    Fields sf(lf.raw("stats"), source, lf.path("stats"));
+    sf.allow_only({"dy_nonzero_fraction", "dy_nonzero_fraction_before_pruning", "tau",
+                   "angle_to_bp_deg", "extra"});
+    l.stats.dy_nonzero_fraction = sf.number("dy_nonzero_fraction");
+    l.stats.dy_nonzero_fraction_before_pruning = sf.number("dy_nonzero_fraction_before_pruning");
+    for (const char* key : {"dy_nonzero_fraction", "dy_nonzero_fraction_before_pruning"}) {
+      const double v = sf.number(key);
+      if (!(v >= 0.0 && v <= 1.0)) sf.fail(sf.path(key), "must be in [0, 1]");
+    }
+    l.stats.tau = sf.number("tau");
+    if (!(l.stats.tau >= 0.0)) sf.fail(sf.path("tau"), "must be >= 0");
+    l.stats.angle_to_bp_deg = sf.number("angle_to_bp_deg");
+    if (!(l.stats.angle_to_bp_deg >= 0.0 && l.stats.angle_to_bp_deg <= 180.0))
+      sf.fail(sf.path("angle_to_bp_deg"), "must be in [0, 180]");
+    if (sf.has("extra")) {
+      if (!sf.raw("extra").is_object()) sf.fail(sf.path("extra"), "must be an object");
+      l.stats.extra = sf.raw("extra");
+    }
+    m.layers.push_back(std::move(l));
+  }
+  return m;
+}
+
+Trace Trace::open(const fs::path& dir) {
+  const fs::path manifest_path = dir / "manifest.json";
+  if (!fs::is_directory(dir)) throw Error(dir.string() + ": trace directory does not exist");
+  std::ifstream in(manifest_path);
+  if (!in) throw Error(manifest_path.string() + ": missing or unreadable");
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw Error(manifest_path.string() + ": invalid JSON (byte " + std::to_string(e.byte) + ")");
+  }
+  Trace t;
+  t.dir_ = dir;
+  t.manifest_ = manifest_from_json(j, manifest_path.string());
+  for (const Layer& l : t.manifest_.layers) {
+    for (const auto& [role, file] : l.tensors) {
+      const fs::path p = dir / file;
+      if (!fs::exists(p))
+        throw Error(p.string() + ": missing (layer '" + l.name + "' tensor '" + role + "')");
+      const Shape shape = read_npy_shape(p);
+      const Shape want = l.expected_shape(role);
+      if (shape != want)
+        throw Error(p.string() + ": shape " + shape_string(shape) + " does not match layer '" +
+                    l.name + "' tensor '" + role + "' " + shape_string(want));
+    }
+  }
+  return t;
+}
+
+bool Trace::has(const Layer& layer, const std::string& role) const {
+  return layer.tensors.count(role) > 0;
+}
+
+NdArray Trace::load(const Layer& layer, const std::string& role) const {
+  auto it = layer.tensors.find(role);
+  if (it == layer.tensors.end())
+    throw Error((dir_ / "manifest.json").string() + ": layer '" + layer.name + "' has no tensor '" +
+                role + "'");
+  NdArray a = read_npy(dir_ / it->second);
+  if (a.shape != layer.expected_shape(role))
+    throw Error((dir_ / it->second).string() + ": shape " + shape_string(a.shape) +
+                " does not match layer '" + layer.name + "' tensor '" + role + "'");
+  return a;
+}
+
+TraceWriter::TraceWriter(fs::path dir) : dir_(std::move(dir)) {
+  if (dir_.filename().empty()) dir_ = dir_.parent_path();
+  const fs::path parent = dir_.parent_path().empty() ? fs::path(".") : dir_.parent_path();
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) throw Error(parent.string() + ": cannot create directory: " + ec.message());
+  tmp_ = parent / ("." + dir_.filename().string() + ".partial-" + std::to_string(::getpid()));
+  fs::remove_all(tmp_, ec);
+  fs::create_directories(tmp_, ec);
+  if (ec) throw Error(tmp_.string() + ": cannot create directory: " + ec.message());
+}
+
+TraceWriter::~TraceWriter() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove_all(tmp_, ec);
+  }
+}
+
+void TraceWriter::write_tensor(Layer& layer, const std::string& role, const float* data) {
+  const Shape shape = layer.expected_shape(role);
+  const std::string file = layer.name + "." + role + ".npy";
+  write_npy(tmp_ / file, shape, data);
+  layer.tensors[role] = file;
+}
+
+void TraceWriter::commit(const Manifest& manifest) {
+  const json j = to_json(manifest);
+  (void)manifest_from_json(j,
+                           (dir_ / "manifest.json").string());  // never write an invalid manifest
+  for (const Layer& l : manifest.layers)
+    for (const auto& [role, file] : l.tensors)
+      if (!fs::exists(tmp_ / file))
+        throw Error((dir_ / file).string() + ": layer '" + l.name + "' tensor '" + role +
+                    "' was never written");
+  {
+    std::ofstream out(tmp_ / "manifest.json", std::ios::trunc);
+    out << j.dump(1) << "\n";
+    if (!out) throw Error((tmp_ / "manifest.json").string() + ": write failed");
+  }
+  std::error_code ec;
+  fs::path old;
+  if (fs::exists(dir_)) {
+    old = dir_.parent_path() /
+          ("." + dir_.filename().string() + ".old-" + std::to_string(::getpid()));
+    fs::remove_all(old, ec);
+    fs::rename(dir_, old, ec);
+    if (ec) throw Error(dir_.string() + ": cannot replace existing trace: " + ec.message());
+  }
+  fs::rename(tmp_, dir_, ec);
+  if (ec) {
+    if (!old.empty()) fs::rename(old, dir_);
+    throw Error(dir_.string() + ": cannot move trace into place: " + ec.message());
+  }
+  committed_ = true;
+  if (!old.empty()) fs::remove_all(old, ec);
+}
+
+}  // namespace eg::trace

@@ -1,0 +1,113 @@
+#pragma once
+// Trace format version 1 (DESIGN.md §4): the only thing the trainer and the simulator share.
+// A trace is a directory with manifest.json and one .npy file per (layer, tensor role).
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "workloads/npy.hpp"
+
+namespace eg::trace {
+
+inline constexpr int kFormatVersion = 1;
+inline constexpr const char* kFormatName = "egtrace";
+
+enum class LayerType { Conv, Fc, Bn, Relu, Add, AvgPool, MaxPool };
+std::string to_string(LayerType type);
+// Throws eg::Error "<context>: unknown layer type 'x' (expected conv, fc, ...)".
+LayerType layer_type_from_string(const std::string& text, const std::string& context);
+
+// Tensor roles. For conv/fc: x, w, feedback, y, dy, dx, dw (all optional in the format, but the
+// trainer writes all seven). `feedback` is the matrix the backward phase actually multiplies with:
+// W for bp/bp-prune, B for fa, sign(W) for sign, sign(W)*|B| for ssfa/efficientgrad, so that
+// dx == transposed-conv(dy, feedback) holds in every mode. Other layer types: x, y, dy, dx.
+inline const std::vector<std::string>& all_roles() {
+  static const std::vector<std::string> roles{"x", "w", "feedback", "y", "dy", "dx", "dw"};
+  return roles;
+}
+
+struct LayerStats {
+  double dy_nonzero_fraction = 1.0;                 // of the pruned dy actually used
+  double dy_nonzero_fraction_before_pruning = 1.0;  // of dy before pruning
+  double tau = 0.0;                                 // 0 where nothing was pruned
+  double angle_to_bp_deg = 0.0;                     // angle between this mode's dx and the BP dx
+  nlohmann::json extra = nlohmann::json::object();  // anything else (e.g. dy histogram)
+};
+
+struct Layer {
+  std::string name;
+  LayerType type = LayerType::Conv;
+  std::vector<std::string> inputs;  // producer layer names; empty = network input
+  Shape in;                         // [N,C,H,W] (fc: [N,C])
+  Shape out;                        // [N,M,E,F] (fc: [N,M])
+  // conv and pooling geometry (kernel [R,S]); unused for other types
+  int64_t kernel_r = 0, kernel_s = 0, stride = 1, pad = 0;
+  std::map<std::string, std::string> tensors;  // role -> file name inside the trace dir
+  LayerStats stats;
+
+  // Shape a tensor of `role` must have for this layer; throws eg::Error for a role the type lacks.
+  Shape expected_shape(const std::string& role) const;
+  int64_t dense_macs() const;  // forward MACs of conv/fc (N*M*E*F*C*R*S, N*M*C); 0 otherwise
+};
+
+struct Manifest {
+  std::string network;
+  std::string dataset;
+  std::string mode;  // bp, fa, sign, ssfa, efficientgrad, bp-prune
+  double pruning_rate = 0.0;
+  std::string sigma_estimator = "mean_abs";
+  uint64_t seed = 0;
+  int64_t iteration = 0;  // 1-based mini-batch index the trace was taken at
+  int64_t batch = 0;
+  std::vector<Layer> layers;  // in forward (topological) order
+
+  const Layer* find(const std::string& name) const;
+};
+
+nlohmann::json to_json(const Manifest& manifest);
+// Validates every field (types, version, shapes consistent with geometry, inputs referring to
+// earlier layers, unique names). `source` names the file in error messages.
+Manifest manifest_from_json(const nlohmann::json& json, const std::string& source);
+
+// Reads a trace directory. open() validates the manifest and every tensor file's presence, header
+// and size against the layer's declared shapes; load() additionally rejects NaN/Inf.
+class Trace {
+ public:
+  static Trace open(const std::filesystem::path& dir);
+  const Manifest& manifest() const { return manifest_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  bool has(const Layer& layer, const std::string& role) const;
+  NdArray load(const Layer& layer, const std::string& role) const;
+
+ private:
+  std::filesystem::path dir_;
+  Manifest manifest_;
+};
+
+// Writes a trace into a temporary sibling directory and renames it into place on commit(), so a
+// failed run leaves no partial trace and never replaces an existing one with a broken one.
+class TraceWriter {
+ public:
+  explicit TraceWriter(std::filesystem::path dir);
+  ~TraceWriter();  // removes the temporary directory if commit() was not reached
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+
+  // Writes `<layer.name>.<role>.npy` with layer.expected_shape(role) elements from `data` and
+  // records it in layer.tensors.
+  void write_tensor(Layer& layer, const std::string& role, const float* data);
+  // Writes manifest.json (after validating it) and atomically moves the directory into place,
+  // replacing an existing trace at that path.
+  void commit(const Manifest& manifest);
+
+ private:
+  std::filesystem::path dir_;
+  std::filesystem::path tmp_;
+  bool committed_ = false;
+};
+
+}  // namespace eg::trace
