@@ -1,0 +1,58 @@
+#pragma once
+// The DMA engine between the on-chip array and DRAM: an eg::hw::MemoryPort whose transfer() splits
+// a request into burst-aligned TLM-2.0 transactions (tagged with their data class), keeps up to
+// max_outstanding of them in flight (AT base protocol, one BEGIN_REQ at a time until END_REQ), and
+// returns when every burst has completed. Several SC_THREADs may call transfer() at once; they
+// share the socket. A transaction the target rejects makes transfer() throw eg::Error.
+#include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
+#include <tlm>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "hw/memory_port.hpp"
+
+namespace eg::hw {
+
+struct DmaConfig {
+  uint64_t burst_bytes = 64;
+  uint64_t max_outstanding = 1;
+};
+
+class DmaEngine : public sc_core::sc_module, public MemoryPort {
+ public:
+  tlm_utils::simple_initiator_socket<DmaEngine> socket;
+
+  DmaEngine(sc_core::sc_module_name name, const DmaConfig& config);
+  ~DmaEngine() override;
+
+  void transfer(const MemoryRequest& request) override;
+  uint64_t transactions_issued() const { return transactions_issued_; }
+
+ private:
+  struct Job {
+    uint64_t outstanding = 0;
+    sc_core::sc_event progress;
+    std::string error;
+  };
+
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
+  void complete(tlm::tlm_generic_payload& trans, const sc_core::sc_time& delay);
+  void end_request(tlm::tlm_generic_payload& trans);
+  tlm::tlm_generic_payload* allocate();
+
+  DmaConfig config_;
+  std::vector<std::unique_ptr<tlm::tlm_generic_payload>> payloads_;
+  std::vector<tlm::tlm_generic_payload*> free_payloads_;
+  std::unordered_map<tlm::tlm_generic_payload*, Job*> owner_;
+  std::vector<unsigned char> scratch_;  // timing model: bursts point at a dummy buffer
+  tlm::tlm_generic_payload* request_in_progress_ = nullptr;
+  sc_core::sc_event end_req_event_;
+  uint64_t transactions_issued_ = 0;
+};
+
+}  // namespace eg::hw

@@ -1,0 +1,60 @@
+#pragma once
+// Parameters of one DRAM channel (DESIGN.md §3): geometry, timings in ns, page policy, address
+// mapping, controller queue, and the δ̂ compression formats the DMA engine uses. Values come from a
+// JSON file (configs/dram/*.json) whose sources are documented there; nothing here is a default the
+// user cannot see.
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "models/dram/compressed_size.hpp"
+
+namespace eg::dram {
+
+enum class PagePolicy { Open, Closed };
+
+// Address fields, most significant first, above the byte-in-burst offset.
+enum class AddressField { Row, Bank, Column };
+
+struct DramTimingsNs {
+  double tRCD = 0;  // ACT -> READ/WRITE
+  double tRP = 0;   // PRE -> ACT (per bank)
+  double tRAS = 0;  // ACT -> PRE
+  double tCL = 0;   // READ command -> first data (read latency, RL)
+  double tWL = 0;   // WRITE command -> first data (write latency, WL)
+  double tWR = 0;   // end of write data -> PRE (write recovery)
+  double tRTP = 0;  // READ -> PRE
+  double tCCD = 0;  // column command -> column command
+};
+
+struct DramConfig {
+  std::string standard;  // informational, e.g. "LPDDR4-3200"
+  uint64_t data_rate_mtps = 0;
+  uint64_t bus_width_bits = 0;
+  uint64_t burst_length = 0;
+  uint64_t banks = 0;
+  uint64_t row_bytes = 0;
+  uint64_t rows_per_bank = 0;
+  PagePolicy page_policy = PagePolicy::Open;
+  std::array<AddressField, 3> address_mapping{AddressField::Row, AddressField::Bank,
+                                              AddressField::Column};
+  uint64_t request_queue_depth = 0;
+  uint64_t dma_max_outstanding = 0;  // DMA engine: bursts in flight per transfer
+  DramTimingsNs timing_ns;
+  CompressionFormat compression;
+  std::string source;
+
+  uint64_t burst_bytes() const { return bus_width_bits / 8 * burst_length; }
+  uint64_t capacity_bytes() const { return banks * rows_per_bank * row_bytes; }
+  double clock_mhz() const { return data_rate_mtps / 2.0; }  // double data rate
+  double peak_bandwidth_bytes_per_s() const { return data_rate_mtps * 1e6 * bus_width_bits / 8; }
+};
+
+// `file` names the source in error messages ("<file>: /timing_ns/tRCD: must be > 0").
+DramConfig parse_dram_config(const nlohmann::json& json, const std::string& file,
+                             const std::string& pointer = "");
+DramConfig load_dram_config(const std::string& path);
+
+}  // namespace eg::dram

@@ -1,0 +1,45 @@
+#pragma once
+// DRAM activity counters: what the channel did, in total and per data class (the index is
+// eg::hw::DataClass's value; models/ does not include hw/, so the count is repeated here and
+// checked against hw/memory_port.hpp by a static_assert in hw/dram).
+#include <array>
+#include <cstdint>
+
+namespace eg::dram {
+
+inline constexpr int kDataClasses = 6;
+
+struct DramCounts {
+  uint64_t read_bytes = 0, write_bytes = 0;  // bytes moved on the DRAM pins (whole bursts)
+  uint64_t read_bursts = 0, write_bursts = 0;
+  uint64_t activates = 0, precharges = 0;
+  uint64_t row_hits = 0, row_misses = 0;  // per burst: row already open, or not
+  uint64_t busy_cycles = 0;               // DRAM clock cycles the data bus carried this traffic
+
+  uint64_t bursts() const { return read_bursts + write_bursts; }
+  DramCounts& operator+=(const DramCounts& o) {
+    read_bytes += o.read_bytes;
+    write_bytes += o.write_bytes;
+    read_bursts += o.read_bursts;
+    write_bursts += o.write_bursts;
+    activates += o.activates;
+    precharges += o.precharges;
+    row_hits += o.row_hits;
+    row_misses += o.row_misses;
+    busy_cycles += o.busy_cycles;
+    return *this;
+  }
+};
+
+struct DramStats {
+  DramCounts total;
+  std::array<DramCounts, kDataClasses> by_class{};
+
+  DramStats& operator+=(const DramStats& o) {
+    total += o.total;
+    for (int i = 0; i < kDataClasses; ++i) by_class[i] += o.by_class[i];
+    return *this;
+  }
+};
+
+}  // namespace eg::dram

@@ -1,0 +1,106 @@
+#include "models/energy/energy_table.hpp"
+
+#include <set>
+
+#include "models/dram/strict_json.hpp"
+
+namespace eg::energy {
+
+namespace sj = eg::strict_json;
+
+const char* to_string(Component c) {
+  switch (c) {
+    case Component::Mac:
+      return "mac";
+    case Component::Spad:
+      return "spad";
+    case Component::Noc:
+      return "noc";
+    case Component::Glb:
+      return "glb";
+    case Component::Dram:
+      return "dram";
+    case Component::Ppu:
+      return "ppu";
+  }
+  return "?";
+}
+
+const std::vector<EntryInfo>& energy_entries() {
+  using T = EnergyTable;
+  using A = ActionCounts;
+  static const std::vector<EntryInfo> entries = {
+      {"mac_8x8_pj", Component::Mac, &T::mac_8x8_pj, &A::mac_8x8},
+      {"mac_16x8_pj", Component::Mac, &T::mac_16x8_pj, &A::mac_16x8},
+      {"zero_skip_pj", Component::Mac, &T::zero_skip_pj, &A::zero_skips},
+      {"spad_iact_read_pj_per_bit", Component::Spad, &T::spad_iact_read_pj_per_bit,
+       &A::spad_iact_read_bits},
+      {"spad_iact_write_pj_per_bit", Component::Spad, &T::spad_iact_write_pj_per_bit,
+       &A::spad_iact_write_bits},
+      {"spad_weight_read_pj_per_bit", Component::Spad, &T::spad_weight_read_pj_per_bit,
+       &A::spad_weight_read_bits},
+      {"spad_weight_write_pj_per_bit", Component::Spad, &T::spad_weight_write_pj_per_bit,
+       &A::spad_weight_write_bits},
+      {"spad_feedback_read_pj_per_bit", Component::Spad, &T::spad_feedback_read_pj_per_bit,
+       &A::spad_feedback_read_bits},
+      {"spad_feedback_write_pj_per_bit", Component::Spad, &T::spad_feedback_write_pj_per_bit,
+       &A::spad_feedback_write_bits},
+      {"spad_psum_read_pj_per_bit", Component::Spad, &T::spad_psum_read_pj_per_bit,
+       &A::spad_psum_read_bits},
+      {"spad_psum_write_pj_per_bit", Component::Spad, &T::spad_psum_write_pj_per_bit,
+       &A::spad_psum_write_bits},
+      {"noc_iact_pj_per_bit_hop", Component::Noc, &T::noc_iact_pj_per_bit_hop,
+       &A::noc_iact_bit_hops},
+      {"noc_weight_pj_per_bit_hop", Component::Noc, &T::noc_weight_pj_per_bit_hop,
+       &A::noc_weight_bit_hops},
+      {"noc_psum_pj_per_bit_hop", Component::Noc, &T::noc_psum_pj_per_bit_hop,
+       &A::noc_psum_bit_hops},
+      {"glb_iact_read_pj_per_bit", Component::Glb, &T::glb_iact_read_pj_per_bit,
+       &A::glb_iact_read_bits},
+      {"glb_iact_write_pj_per_bit", Component::Glb, &T::glb_iact_write_pj_per_bit,
+       &A::glb_iact_write_bits},
+      {"glb_psum_read_pj_per_bit", Component::Glb, &T::glb_psum_read_pj_per_bit,
+       &A::glb_psum_read_bits},
+      {"glb_psum_write_pj_per_bit", Component::Glb, &T::glb_psum_write_pj_per_bit,
+       &A::glb_psum_write_bits},
+      {"glb_grad_read_pj_per_bit", Component::Glb, &T::glb_grad_read_pj_per_bit,
+       &A::glb_grad_read_bits},
+      {"glb_grad_write_pj_per_bit", Component::Glb, &T::glb_grad_write_pj_per_bit,
+       &A::glb_grad_write_bits},
+      {"ppu_op_pj", Component::Ppu, &T::ppu_op_pj, &A::ppu_ops},
+      {"dram_read_pj_per_bit", Component::Dram, &T::dram_read_pj_per_bit, nullptr},
+      {"dram_write_pj_per_bit", Component::Dram, &T::dram_write_pj_per_bit, nullptr},
+      {"dram_activate_pj", Component::Dram, &T::dram_activate_pj, nullptr},
+      {"dram_background_mw", Component::Dram, &T::dram_background_mw, nullptr},
+  };
+  return entries;
+}
+
+EnergyTable parse_energy_table(const nlohmann::json& j, const std::string& file) {
+  sj::require_object(j, file, "");
+  sj::reject_unknown_keys(j, file, "", {"name", "description", "entries"});
+  EnergyTable table;
+  table.name = sj::string_value(j, file, "", "name");
+  sj::string_value(j, file, "", "description");
+  const auto& entries = sj::member(j, file, "", "entries");
+  sj::require_object(entries, file, "/entries");
+  std::set<std::string> known;
+  for (const auto& e : energy_entries()) known.insert(e.key);
+  sj::reject_unknown_keys(entries, file, "/entries", known);
+  for (const auto& e : energy_entries()) {
+    const std::string pointer = std::string("/entries/") + e.key;
+    const auto& entry = sj::member(entries, file, "/entries", e.key);
+    sj::require_object(entry, file, pointer);
+    sj::reject_unknown_keys(entry, file, pointer, {"value", "source"});
+    table.*(e.value) = sj::non_negative_number(entry, file, pointer, "value");
+    if (sj::string_value(entry, file, pointer, "source").empty())
+      sj::fail(file, pointer + "/source", "must say where the value comes from");
+  }
+  return table;
+}
+
+EnergyTable load_energy_table(const std::string& path) {
+  return parse_energy_table(sj::load_file(path), path);
+}
+
+}  // namespace eg::energy

@@ -1,0 +1,48 @@
+#pragma once
+// Per-action energies (DESIGN.md §5): one entry per countable action of eg::ActionCounts plus the
+// DRAM's per-bit, per-activate and background figures. Loaded from configs/energy/*.json, where
+// every entry is {"value": number >= 0, "source": "where the number comes from"}.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/action_counts.hpp"
+
+namespace eg::energy {
+
+enum class Component { Mac, Spad, Noc, Glb, Dram, Ppu };
+inline constexpr int kComponentCount = 6;
+const char* to_string(Component c);
+
+struct EnergyTable {
+  std::string name;
+  double mac_8x8_pj = 0, mac_16x8_pj = 0, zero_skip_pj = 0;
+  double spad_iact_read_pj_per_bit = 0, spad_iact_write_pj_per_bit = 0;
+  double spad_weight_read_pj_per_bit = 0, spad_weight_write_pj_per_bit = 0;
+  double spad_feedback_read_pj_per_bit = 0, spad_feedback_write_pj_per_bit = 0;
+  double spad_psum_read_pj_per_bit = 0, spad_psum_write_pj_per_bit = 0;
+  double noc_iact_pj_per_bit_hop = 0, noc_weight_pj_per_bit_hop = 0, noc_psum_pj_per_bit_hop = 0;
+  double glb_iact_read_pj_per_bit = 0, glb_iact_write_pj_per_bit = 0;
+  double glb_psum_read_pj_per_bit = 0, glb_psum_write_pj_per_bit = 0;
+  double glb_grad_read_pj_per_bit = 0, glb_grad_write_pj_per_bit = 0;
+  double ppu_op_pj = 0;
+  double dram_read_pj_per_bit = 0, dram_write_pj_per_bit = 0, dram_activate_pj = 0;
+  double dram_background_mw = 0;
+};
+
+// One table entry: its JSON key, the component it is charged to, the member holding its value and,
+// for on-chip actions, the ActionCounts member it prices (nullptr for the DRAM entries).
+struct EntryInfo {
+  const char* key;
+  Component component;
+  double EnergyTable::*value;
+  uint64_t ActionCounts::*count;
+};
+const std::vector<EntryInfo>& energy_entries();
+
+EnergyTable parse_energy_table(const nlohmann::json& json, const std::string& file);
+EnergyTable load_energy_table(const std::string& path);
+
+}  // namespace eg::energy
