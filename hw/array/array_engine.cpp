@@ -1,0 +1,173 @@
+#include "hw/array/array_engine.hpp"
+
+#include <set>
+#include <tuple>
+
+#include "sw/mapper/row_stationary_mapper.hpp"
+
+namespace eg::hw::array {
+
+using mapper::Operand;
+
+DataClass data_class_of(Operand o) {
+  switch (o) {
+    case Operand::Activation:
+      return DataClass::Activations;
+    case Operand::Weight:
+      return DataClass::Weights;
+    case Operand::Feedback:
+      return DataClass::Feedback;
+    case Operand::Gradient:
+      return DataClass::Gradients;
+    case Operand::WeightGradient:
+      return DataClass::WeightGradients;
+  }
+  return DataClass::Activations;
+}
+
+namespace {
+uint64_t bytes_of(uint64_t entries, int bits) {
+  return (entries * static_cast<uint64_t>(bits) + 7) / 8;
+}
+}  // namespace
+
+ArrayEngine::ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock)
+    : config_(config), memory_(memory), clock_(clock) {
+  clusters_.reserve(static_cast<size_t>(config.array.pc_count()));
+  for (int i = 0; i < config.array.pc_count(); ++i) clusters_.emplace_back(config);
+}
+
+void ArrayEngine::transfer(bool write, uint64_t address, uint64_t bytes, DataClass data_class,
+                           PhaseFigures& figures) {
+  if (bytes == 0) return;
+  MemoryRequest r;
+  r.write = write;
+  r.address = address;
+  r.bytes = bytes;
+  r.data_class = data_class;
+  figures.offchip.add(r);
+  memory_.transfer(r);
+}
+
+ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, size_t pass,
+                                                   const PeContext& ctx) const {
+  PassTraffic t;
+  const mapper::CanonicalProblem& p = *ctx.problem;
+  // Filters and input rows shared by several clusters are fetched once and multicast over the
+  // cluster mesh; each cluster still writes the rows it needs into its own GLB.
+  std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> filters;  // (b0, k0, row, t0)
+  std::set<std::tuple<int64_t, int64_t, int64_t>> rows;              // (a, k, in_row)
+  uint64_t min_offset = UINT64_MAX;
+  for (const mapper::PcWork& w : s.passes[pass].pcs) {
+    std::set<std::tuple<int64_t, int64_t, int64_t>> local_rows;
+    for (const mapper::PeTask& task : w.pes) {
+      if (!task.active) continue;
+      if (filters.insert({task.b0, task.k0, task.filter_row, task.t0}).second)
+        t.filter_bytes += bytes_of(static_cast<uint64_t>(task.lanes * task.channels * task.taps),
+                                   ctx.filter_bits);
+      if (!p.rows.in_range(task.in_row)) continue;
+      for (int64_t k = task.k0; k < task.k0 + task.channels; ++k) {
+        local_rows.insert({task.a, k, task.in_row});
+        if (rows.insert({task.a, k, task.in_row}).second) {
+          t.input_bytes += bytes_of(static_cast<uint64_t>(p.cols.in_len), ctx.iact_bits);
+          const uint64_t offset = static_cast<uint64_t>(
+              ((task.a * p.k + k) * p.rows.in_len + task.in_row) * p.cols.in_len);
+          min_offset = std::min(min_offset, offset);
+        }
+      }
+    }
+    t.glb_iact_write_bits +=
+        local_rows.size() * static_cast<uint64_t>(p.cols.in_len * ctx.iact_bits);
+    if (w.tile >= 0 && w.last_fold)
+      t.output_bytes +=
+          bytes_of(static_cast<uint64_t>(mapper::tile_output_entries(s, w.tile)), ctx.output_bits);
+  }
+  t.first_input_offset = min_offset == UINT64_MAX ? 0 : bytes_of(min_offset, ctx.iact_bits);
+  return t;
+}
+
+uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx) {
+  const mapper::Pass& ps = s.passes[pass];
+  std::vector<ProcessingCluster*> busy;
+  for (size_t i = 0; i < clusters_.size(); ++i) {
+    clusters_[i].start(ps.pcs[i], s.tiling, ctx);
+    busy.push_back(&clusters_[i]);
+  }
+  uint64_t cycles = 0;
+  std::vector<ProcessingCluster*> remaining;
+  for (ProcessingCluster* c : busy)
+    if (!c->done()) remaining.push_back(c);
+  // Finished clusters keep ticking (their PEs count idle cycles) until the pass barrier.
+  while (!remaining.empty()) {
+    const uint64_t stamp = cycle_stamp_++;
+    for (ProcessingCluster* c : busy) c->tick(stamp);
+    ++cycles;
+    for (size_t i = 0; i < remaining.size();) {
+      if (remaining[i]->done()) {
+        remaining[i] = remaining.back();
+        remaining.pop_back();
+      } else {
+        ++i;
+      }
+    }
+  }
+  ticked_cycles_ += cycles;
+  return cycles;
+}
+
+void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& ctx,
+                          const OperandAddresses& addr, PhaseFigures& fig) {
+  const mapper::CanonicalProblem& p = *ctx.problem;
+  const DataClass in_class = data_class_of(p.input), filter_class = data_class_of(p.filter),
+                  out_class = data_class_of(p.output);
+  for (ProcessingCluster& c : clusters_) c.reset_stats();
+  const uint64_t pes = static_cast<uint64_t>(config_.array.pe_count());
+  auto active_pes = [&](size_t pass) {
+    uint64_t n = 0;
+    for (const mapper::PcWork& w : s.passes[pass].pcs)
+      for (const mapper::PeTask& t : w.pes) n += t.active ? 1 : 0;
+    return n;
+  };
+  auto memory_wait = [&](uint64_t cycles, uint64_t active) {
+    fig.pe_cycles.wait_input += cycles * active;
+    fig.pe_cycles.idle += cycles * (pes - active);
+  };
+  const uint64_t start = clock_.now_cycles();
+  uint64_t pending_output_bytes = 0;
+  std::vector<PassTraffic> traffic(s.passes.size());
+  for (size_t i = 0; i < s.passes.size(); ++i) traffic[i] = pass_traffic(s, i, ctx);
+  for (size_t i = 0; i < s.passes.size(); ++i) {
+    const PassTraffic& t = traffic[i];
+    const uint64_t active = active_pes(i);
+    const uint64_t pass_start = clock_.now_cycles();
+    transfer(false, addr.filter, t.filter_bytes, filter_class, fig);
+    if (i == 0) transfer(false, addr.input + t.first_input_offset, t.input_bytes, in_class, fig);
+    fig.actions.glb_iact_write_bits += t.glb_iact_write_bits;
+    const uint64_t compute_start = clock_.now_cycles();
+    memory_wait(compute_start - pass_start, active);
+    // Overlapped with this pass: the next pass's inputs in, the previous pass's outputs out.
+    if (i + 1 < s.passes.size())
+      transfer(false, addr.input + traffic[i + 1].first_input_offset, traffic[i + 1].input_bytes,
+               in_class, fig);
+    transfer(true, addr.output, pending_output_bytes, out_class, fig);
+    pending_output_bytes = t.output_bytes;
+    const uint64_t memory_done = clock_.now_cycles();
+    const uint64_t cycles = run_pass(s, i, ctx);
+    const uint64_t compute_end = compute_start + cycles;
+    if (memory_done > compute_end) memory_wait(memory_done - compute_end, active);
+    clock_.wait_until(compute_end);
+  }
+  const uint64_t drain_start = clock_.now_cycles();
+  transfer(true, addr.output, pending_output_bytes, out_class, fig);
+  memory_wait(clock_.now_cycles() - drain_start, 0);
+  for (ProcessingCluster& c : clusters_) {
+    const ClusterStats cs = c.collect();
+    fig.pe_cycles += cs.cycles;
+    fig.macs += cs.macs;
+    fig.actions += cs.actions;
+    fig.glb_conflicts += cs.glb_conflicts;
+  }
+  fig.cycles += clock_.now_cycles() - start;
+}
+
+}  // namespace eg::hw::array

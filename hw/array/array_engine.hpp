@@ -1,0 +1,57 @@
+#pragma once
+// Runs one schedule on the clusters: for every pass, fetch its filters (off-chip -> weight
+// routers), tick all clusters cycle by cycle until the pass is done, while the next pass's input
+// rows are fetched into the other half of the iact GLB and finished output tiles are written back
+// (double buffering, as the mapper sized the tiles for). Cycles where the array waits for memory
+// are input stalls for the PEs that have work and idle for the others.
+#include <functional>
+#include <vector>
+
+#include "hw/array/figures.hpp"
+#include "hw/array/processing_cluster.hpp"
+#include "hw/array/sim_clock.hpp"
+#include "hw/memory_port.hpp"
+#include "sw/mapper/schedule.hpp"
+
+namespace eg::hw::array {
+
+// Where a problem's operands live off-chip.
+struct OperandAddresses {
+  uint64_t input = 0, filter = 0, output = 0;
+};
+
+class ArrayEngine {
+ public:
+  ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock);
+
+  // Executes `schedule` (values into ctx.output) and adds what it measured to `figures`.
+  void execute(const mapper::Schedule& schedule, const PeContext& ctx,
+               const OperandAddresses& addresses, PhaseFigures& figures);
+
+  // Blocking off-chip transfer, counted in `figures`.
+  void transfer(bool write, uint64_t address, uint64_t bytes, DataClass data_class,
+                PhaseFigures& figures);
+
+  // Cycles simulated cycle by cycle (not jumped over), for the speed report.
+  uint64_t ticked_cycles() const { return ticked_cycles_; }
+
+ private:
+  struct PassTraffic {
+    uint64_t filter_bytes = 0, input_bytes = 0, output_bytes = 0;
+    uint64_t glb_iact_write_bits = 0;
+    uint64_t first_input_offset = 0;
+  };
+  PassTraffic pass_traffic(const mapper::Schedule& s, size_t pass, const PeContext& ctx) const;
+  uint64_t run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx);
+
+  const arch::ArchConfig& config_;
+  MemoryPort& memory_;
+  SimClock& clock_;
+  std::vector<ProcessingCluster> clusters_;
+  uint64_t cycle_stamp_ = 0;  // monotonically increasing tick counter (GLB port bookkeeping)
+  uint64_t ticked_cycles_ = 0;
+};
+
+DataClass data_class_of(mapper::Operand operand);
+
+}  // namespace eg::hw::array

@@ -1,0 +1,42 @@
+#pragma once
+// What the array measured for one layer x phase (DESIGN.md §6 FIGURES before energy and DRAM
+// detail): cycles, MACs, PE-cycle classes, action counts, off-chip bytes by class. Adds up.
+#include <array>
+#include <cstdint>
+
+#include "hw/array/pe_stats.hpp"
+#include "hw/memory_port.hpp"
+#include "models/action_counts.hpp"
+
+namespace eg::hw::array {
+
+struct OffchipTraffic {
+  std::array<uint64_t, kDataClassCount> read_bytes{}, write_bytes{};
+  uint64_t transfers = 0;
+  void add(const MemoryRequest& r) {
+    (r.write ? write_bytes : read_bytes)[static_cast<size_t>(r.data_class)] += r.bytes;
+    ++transfers;
+  }
+  OffchipTraffic& operator+=(const OffchipTraffic& o) {
+    for (size_t i = 0; i < read_bytes.size(); ++i)
+      read_bytes[i] += o.read_bytes[i], write_bytes[i] += o.write_bytes[i];
+    transfers += o.transfers;
+    return *this;
+  }
+};
+
+struct PhaseFigures {
+  uint64_t cycles = 0;
+  MacCounts macs;
+  PeCycleClasses pe_cycles;  // summed over all PEs; total() == cycles x PE count
+  ActionCounts actions;
+  uint64_t glb_conflicts = 0;
+  OffchipTraffic offchip;
+  PhaseFigures& operator+=(const PhaseFigures& o) {
+    cycles += o.cycles, macs += o.macs, pe_cycles += o.pe_cycles, actions += o.actions;
+    glb_conflicts += o.glb_conflicts, offchip += o.offchip;
+    return *this;
+  }
+};
+
+}  // namespace eg::hw::array

@@ -1,0 +1,38 @@
+#pragma once
+// A set of GLB SRAM banks with a number of ports each: a bank serves at most `ports_per_bank`
+// accesses per cycle; a further request in the same cycle conflicts and its requester stalls.
+#include <cstdint>
+#include <vector>
+
+namespace eg::hw::array {
+
+class GlbBanks {
+ public:
+  GlbBanks(int banks, int ports_per_bank)
+      : ports_(ports_per_bank),
+        cycle_(static_cast<size_t>(banks), UINT64_MAX),
+        used_(static_cast<size_t>(banks), 0) {}
+
+  int banks() const { return static_cast<int>(cycle_.size()); }
+  // Claims a port of `bank` for `cycle`; false (and a counted conflict) when all are taken.
+  bool acquire(int bank, uint64_t cycle) {
+    const size_t b = static_cast<size_t>(bank);
+    if (cycle_[b] != cycle) cycle_[b] = cycle, used_[b] = 0;
+    if (used_[b] >= ports_) {
+      ++conflicts;
+      return false;
+    }
+    ++used_[b];
+    ++accesses;
+    return true;
+  }
+
+  uint64_t accesses = 0, conflicts = 0;
+
+ private:
+  int ports_;
+  std::vector<uint64_t> cycle_;
+  std::vector<int> used_;
+};
+
+}  // namespace eg::hw::array

@@ -1,0 +1,98 @@
+#pragma once
+// Input-activation delivery: a router moves `entries_per_cycle` entries (link bits / operand bits)
+// per cycle from a GLB bank to one multicast group (every PE that needs the same input row gets
+// the same transfer), choosing among its groups round-robin; data reaches the PEs `hop_cycles`
+// later. A group is served only when every member has scratchpad space, and only when its bank
+// grants a port this cycle.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "hw/array/glb_banks.hpp"
+#include "hw/array/pe.hpp"
+
+namespace eg::hw::array {
+
+class MulticastGroup {
+ public:
+  static constexpr int kMaxHop = 64;
+  MulticastGroup(std::vector<const Pe*> members, int64_t total, int bank)
+      : members_(std::move(members)), total_(total), bank_(bank) {}
+
+  // Applies arrivals due at `cycle`; call once per cycle before the PEs tick.
+  void advance(uint64_t cycle) {
+    int64_t& slot = in_flight_[cycle % kMaxHop];
+    arrived_ += slot;
+    slot = 0;
+  }
+  void send(uint64_t cycle, int hop, int64_t entries) {
+    delivered_ += entries;
+    if (hop == 0)
+      arrived_ += entries;
+    else
+      in_flight_[(cycle + static_cast<uint64_t>(hop)) % kMaxHop] += entries;
+  }
+  int64_t pending() const { return total_ - delivered_; }
+  // Entries every member can still take.
+  int64_t space(int64_t capacity) const {
+    int64_t min_released = INT64_MAX;
+    for (const Pe* pe : members_) min_released = std::min(min_released, pe->released());
+    return capacity - (delivered_ - min_released);
+  }
+  int64_t arrived() const { return arrived_; }
+  int bank() const { return bank_; }  // -1: a padding row, generated as zeros without a GLB read
+  size_t fanout() const { return members_.size(); }
+
+ private:
+  std::vector<const Pe*> members_;
+  int64_t total_ = 0, delivered_ = 0, arrived_ = 0;
+  int bank_ = 0;
+  std::array<int64_t, kMaxHop> in_flight_{};
+};
+
+struct RouterTraffic {
+  uint64_t entries = 0;         // entries moved (once per multicast)
+  uint64_t entry_hops = 0;      // entries x destinations reached
+  uint64_t glb_reads = 0;       // entries read from GLB banks
+  uint64_t busy_cycles = 0;     // cycles the link carried data
+  uint64_t blocked_cycles = 0;  // cycles lost to a bank conflict
+};
+
+class IactRouter {
+ public:
+  IactRouter(int entries_per_cycle, int hop_cycles)
+      : per_cycle_(entries_per_cycle), hop_(hop_cycles) {}
+  void clear() { groups_.clear(), next_ = 0; }
+  void add(MulticastGroup* g) { groups_.push_back(g); }
+
+  void tick(uint64_t cycle, GlbBanks& banks, int64_t spad_capacity) {
+    const size_t n = groups_.size();
+    for (size_t i = 0; i < n; ++i) {
+      MulticastGroup* g = groups_[(next_ + i) % n];
+      if (g->pending() == 0) continue;
+      const int64_t amount = std::min({int64_t{per_cycle_}, g->pending(), g->space(spad_capacity)});
+      if (amount <= 0) continue;
+      if (g->bank() >= 0 && !banks.acquire(g->bank(), cycle)) {
+        ++traffic.blocked_cycles;
+        return;  // the chosen group keeps its turn; the link idles this cycle
+      }
+      g->send(cycle, hop_, amount);
+      traffic.entries += static_cast<uint64_t>(amount);
+      traffic.entry_hops += static_cast<uint64_t>(amount) * g->fanout();
+      if (g->bank() >= 0) traffic.glb_reads += static_cast<uint64_t>(amount);
+      ++traffic.busy_cycles;
+      next_ = (next_ + i + 1) % n;
+      return;
+    }
+  }
+
+  RouterTraffic traffic;
+
+ private:
+  int per_cycle_, hop_;
+  std::vector<MulticastGroup*> groups_;
+  size_t next_ = 0;
+};
+
+}  // namespace eg::hw::array

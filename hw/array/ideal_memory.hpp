@@ -1,0 +1,41 @@
+#pragma once
+// Off-chip memory for the array until the LPDDR4 model replaces it: a TLM-2.0 target with a fixed
+// latency and a fixed bandwidth (transfers queue behind each other), and the MemoryPort the
+// controller calls, a TLM initiator that blocks the calling SC_THREAD until the data has moved.
+#include <cstdint>
+#include <vector>
+
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
+
+#include "hw/memory_port.hpp"
+#include "models/arch/arch_config.hpp"
+
+namespace eg::hw::array {
+
+class IdealMemory : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<IdealMemory> socket;
+  IdealMemory(sc_core::sc_module_name name, const arch::OffchipConfig& config,
+              sc_core::sc_time clock_period);
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+  const arch::OffchipConfig config_;
+  sc_core::sc_time period_;
+  sc_core::sc_time busy_until_ = sc_core::SC_ZERO_TIME;
+};
+
+class TlmMemoryPort : public sc_core::sc_module, public MemoryPort {
+ public:
+  tlm_utils::simple_initiator_socket<TlmMemoryPort> socket;
+  explicit TlmMemoryPort(sc_core::sc_module_name name);
+  void transfer(const MemoryRequest& request) override;
+
+ private:
+  std::vector<unsigned char> scratch_;
+};
+
+}  // namespace eg::hw::array

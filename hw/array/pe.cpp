@@ -1,0 +1,130 @@
+#include "hw/array/pe.hpp"
+
+#include <algorithm>
+
+namespace eg::hw::array {
+
+using mapper::CanonicalProblem;
+using mapper::DeltaOperand;
+using mapper::PeTask;
+
+IactStream iact_stream(const CanonicalProblem& p, const PeTask& t) {
+  IactStream s;
+  const int64_t window = (t.taps - 1) * p.cols.tap_step + 1;
+  s.first = t.channels * window;
+  // Windows of neighbouring positions overlap by window - out_step entries; with a step larger
+  // than the window the entries in between are never fetched.
+  s.step = t.channels * std::min(p.cols.out_step, window);
+  s.total = s.need(p.cols.out_len - 1);
+  return s;
+}
+
+int64_t compute_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
+                         ActionCounts& actions) {
+  const CanonicalProblem& p = *ctx.problem;
+  const int64_t in_r = p.rows.in_len, in_c = p.cols.in_len;
+  const int64_t taps_r = p.rows.taps, taps_c = p.cols.taps;
+  const bool row_in = p.rows.in_range(t.in_row);
+  const int64_t lane_stride = p.k * taps_r * taps_c;
+  constexpr int kMaxLanes = 256;
+  float acc[kMaxLanes];
+  const int64_t lanes = std::min<int64_t>(t.lanes, kMaxLanes);
+  std::fill(acc, acc + lanes, 0.0f);
+
+  int64_t cycles = 0, issued = 0, skipped = 0, zero_entries = 0, iact_reads = 0;
+  bool in_skip_run = false;
+  auto skip_slot = [&]() {
+    if (!in_skip_run) cycles += ctx.zero_skip_cost_cycles;
+    in_skip_run = true;
+  };
+  for (int64_t kk = 0; kk < t.channels; ++kk) {
+    const int64_t k = t.k0 + kk;
+    const float* row = row_in ? ctx.input + ((t.a * p.k + k) * in_r + t.in_row) * in_c : nullptr;
+    const float* wrow = ctx.filter + ((t.b0 * p.k + k) * taps_r + t.filter_row) * taps_c;
+    for (int64_t tt = t.t0; tt < t.t0 + t.taps; ++tt) {
+      const int64_t col = p.cols.input_index(o, tt);
+      const bool in_range = row_in && col >= 0 && col < in_c;
+      if (!in_range && !p.issue_padding) continue;  // outside a full correlation: no MAC
+      const float v = in_range ? row[col] : 0.0f;
+      ++iact_reads;
+      if (p.delta == DeltaOperand::Input && in_range && v == 0.0f) {
+        skipped += lanes;
+        ++zero_entries;
+        skip_slot();
+        continue;
+      }
+      if (p.delta == DeltaOperand::Filter) {
+        // Lanes go in SIMD groups; a group whose filter entries are all zero is stepped over.
+        for (int64_t l0 = 0; l0 < lanes; l0 += ctx.simd_lanes) {
+          const int64_t l1 = std::min<int64_t>(lanes, l0 + ctx.simd_lanes);
+          bool any = false;
+          for (int64_t l = l0; l < l1; ++l) {
+            const float w = wrow[l * lane_stride + tt];
+            if (w == 0.0f) {
+              ++skipped;
+              ++zero_entries;
+            } else {
+              acc[l] += v * w;
+              ++issued;
+              any = true;
+            }
+          }
+          if (any) {
+            ++cycles;
+            in_skip_run = false;
+          } else {
+            skip_slot();
+          }
+        }
+        continue;
+      }
+      for (int64_t l = 0; l < lanes; ++l) acc[l] += v * wrow[l * lane_stride + tt];
+      issued += lanes;
+      cycles += (lanes + ctx.simd_lanes - 1) / ctx.simd_lanes;
+      in_skip_run = false;
+    }
+  }
+  const int64_t out_r = p.rows.out_len, out_c = p.cols.out_len;
+  for (int64_t l = 0; l < lanes; ++l)
+    ctx.output[((t.a * p.b + t.b0 + l) * out_r + t.out_row) * out_c + o] += acc[l];
+
+  macs.issued += static_cast<uint64_t>(issued);
+  macs.skipped += static_cast<uint64_t>(skipped);
+  if (ctx.wide_mac)
+    actions.mac_16x8 += static_cast<uint64_t>(issued);
+  else
+    actions.mac_8x8 += static_cast<uint64_t>(issued);
+  actions.zero_skips += static_cast<uint64_t>(zero_entries);
+  const uint64_t filter_read_bits = static_cast<uint64_t>(issued + zero_entries) * ctx.filter_bits;
+  if (ctx.filter_in_feedback_spad)
+    actions.spad_feedback_read_bits += filter_read_bits;
+  else
+    actions.spad_weight_read_bits += filter_read_bits;
+  actions.spad_iact_read_bits += static_cast<uint64_t>(iact_reads) * ctx.iact_bits;
+  // Each issued MAC reads and writes its lane's psum.
+  actions.spad_psum_read_bits += static_cast<uint64_t>(issued) * ctx.psum_bits;
+  actions.spad_psum_write_bits += static_cast<uint64_t>(issued) * ctx.psum_bits;
+  return std::max<int64_t>(1, cycles);
+}
+
+void Pe::start(const PeContext& ctx, const PeTask& task, int64_t psum_slots) {
+  ctx_ = &ctx;
+  task_ = task;
+  active_ = task.active;
+  weights_ready_ = false;
+  next_ = produced_ = cycles_left_ = 0;
+  psum_slots_ = std::max<int64_t>(1, psum_slots);
+  positions_ = active_ ? ctx.problem->cols.out_len : 0;
+  stream_ = active_ ? iact_stream(*ctx.problem, task) : IactStream{};
+}
+
+void Pe::begin_position() {
+  int64_t cycles = compute_position(*ctx_, task_, next_, macs_, actions_);
+  if (next_ == 0) cycles += ctx_->pipeline_extra_cycles;
+  ++next_;
+  ++cycles_.busy;
+  cycles_left_ = cycles - 1;
+  if (cycles_left_ == 0) finish_position();
+}
+
+}  // namespace eg::hw::array

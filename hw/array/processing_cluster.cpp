@@ -1,0 +1,161 @@
+#include "hw/array/processing_cluster.hpp"
+
+#include <map>
+#include <tuple>
+
+namespace eg::hw::array {
+
+ProcessingCluster::ProcessingCluster(const arch::ArchConfig& c)
+    : config_(c),
+      rows_(c.array.pe_rows),
+      cols_(c.array.pe_cols),
+      pes_(static_cast<size_t>(rows_ * cols_)),
+      iact_banks_(c.glb.iact_banks, c.glb.ports_per_bank),
+      psum_banks_(c.glb.psum_banks, c.glb.ports_per_bank),
+      grad_banks_(c.glb.grad_banks, c.glb.ports_per_bank) {}
+
+void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& tiling,
+                              const PeContext& ctx) {
+  carried_ = collect();
+  for (Pe& pe : pes_) pe.cycles_ = {}, pe.macs_ = {}, pe.actions_ = {};
+  weight_routers_.clear();
+  iact_routers_.clear();
+  columns_.assign(static_cast<size_t>(cols_), PsumColumn{});
+  groups_.clear();
+  pe_group_.assign(pes_.size(), -1);
+  iact_banks_.accesses = iact_banks_.conflicts = 0;
+  psum_banks_.accesses = psum_banks_.conflicts = 0;
+  grad_banks_.accesses = grad_banks_.conflicts = 0;
+  active_ = work.active;
+  const mapper::CanonicalProblem& p = *ctx.problem;
+  wgrad_ = p.phase == mapper::Phase::WeightGradient;
+  psum_target_ = wgrad_ ? &grad_banks_ : &psum_banks_;
+  iact_bits_ = ctx.iact_bits;
+  filter_bits_ = ctx.filter_bits;
+  filter_in_feedback_ = ctx.filter_in_feedback_spad;
+  iact_capacity_ = config_.pe.spad_iact_entries;
+  const int64_t psum_slots = std::max<int64_t>(1, config_.pe.spad_psum_entries / tiling.lanes);
+  for (size_t i = 0; i < pes_.size(); ++i) pes_[i].start(ctx, work.pes[i], psum_slots);
+  if (!active_) return;
+
+  const arch::NocConfig& noc = config_.noc;
+  for (int r = 0; r < rows_; ++r) {
+    weight_routers_.emplace_back(std::max(1, noc.weight_link_bits / ctx.filter_bits),
+                                 noc.hop_cycles);
+    std::vector<Pe*> row;
+    int64_t entries = 0;
+    for (int c = 0; c < cols_; ++c) {
+      Pe& pe = pes_[static_cast<size_t>(r * cols_ + c)];
+      if (!pe.active()) continue;
+      row.push_back(&pe);
+      entries = pe.task().lanes * pe.task().channels * pe.task().taps;
+    }
+    weight_routers_.back().start(std::move(row), entries);
+  }
+
+  // Multicast groups: PEs reading the same input row of the same plane and channels.
+  std::map<std::tuple<int64_t, int64_t, int64_t>, std::vector<int>> by_row;
+  for (size_t i = 0; i < pes_.size(); ++i) {
+    const mapper::PeTask& t = pes_[i].task();
+    if (t.active) by_row[{t.a, t.k0, t.in_row}].push_back(static_cast<int>(i));
+  }
+  for (int r = 0; r < noc.iact_routers; ++r)
+    iact_routers_.emplace_back(std::max(1, noc.iact_link_bits / ctx.iact_bits), noc.hop_cycles);
+  for (auto& [key, members] : by_row) {
+    const int64_t in_row = std::get<2>(key);
+    std::vector<const Pe*> ptrs;
+    for (int i : members) ptrs.push_back(&pes_[static_cast<size_t>(i)]);
+    const Pe& first = pes_[static_cast<size_t>(members.front())];
+    // Rows are interleaved over the banks; padding rows are generated, not read.
+    const int bank =
+        p.rows.in_range(in_row) ? static_cast<int>(in_row % config_.glb.iact_banks) : -1;
+    const int g = static_cast<int>(groups_.size());
+    groups_.push_back(
+        std::make_unique<MulticastGroup>(std::move(ptrs), first.stream().total, bank));
+    for (int i : members) pe_group_[static_cast<size_t>(i)] = g;
+    iact_routers_[static_cast<size_t>(g % noc.iact_routers)].add(groups_.back().get());
+  }
+
+  const int psums_per_transfer = std::max(1, noc.psum_link_bits / ctx.psum_bits);
+  for (int c = 0; c < cols_; ++c) {
+    std::vector<const Pe*> members;
+    int64_t lanes = 0;
+    for (int r = 0; r < rows_; ++r) {
+      const Pe& pe = pes_[static_cast<size_t>(r * cols_ + c)];
+      if (pe.active()) members.push_back(&pe), lanes = pe.task().lanes;
+    }
+    columns_[static_cast<size_t>(c)].start(std::move(members), p.cols.out_len, lanes,
+                                           psums_per_transfer, !work.first_fold,
+                                           c % psum_target_->banks());
+  }
+}
+
+void ProcessingCluster::tick(uint64_t cycle) {
+  if (!active_) {
+    for (Pe& pe : pes_) ++pe.cycles_.idle;
+    return;
+  }
+  for (WeightRouter& w : weight_routers_) w.tick();
+  for (auto& g : groups_) g->advance(cycle);
+  for (IactRouter& r : iact_routers_) r.tick(cycle, iact_banks_, iact_capacity_);
+  for (size_t i = 0; i < pes_.size(); ++i) {
+    const int g = pe_group_[i];
+    const int64_t arrived = g >= 0 ? groups_[static_cast<size_t>(g)]->arrived() : 0;
+    pes_[i].tick(arrived, columns_[i % static_cast<size_t>(cols_)].sent());
+  }
+  for (PsumColumn& c : columns_) c.tick(cycle, *psum_target_);
+}
+
+bool ProcessingCluster::done() const {
+  if (!active_) return true;
+  for (const Pe& pe : pes_)
+    if (!pe.finished()) return false;
+  for (const PsumColumn& c : columns_)
+    if (!c.drained()) return false;
+  return true;
+}
+
+ClusterStats ProcessingCluster::collect() const {
+  ClusterStats s = carried_;
+  for (const Pe& pe : pes_) {
+    s.cycles += pe.cycles_;
+    s.macs += pe.macs_;
+    s.actions += pe.actions_;
+  }
+  const arch::Widths& w = config_.widths;
+  ActionCounts& a = s.actions;
+  for (const WeightRouter& r : weight_routers_) {
+    const uint64_t bits = r.entry_hops * static_cast<uint64_t>(filter_bits_);
+    a.noc_weight_bit_hops += bits;
+    (filter_in_feedback_ ? a.spad_feedback_write_bits : a.spad_weight_write_bits) += bits;
+  }
+  for (const IactRouter& r : iact_routers_) {
+    a.noc_iact_bit_hops += r.traffic.entry_hops * static_cast<uint64_t>(iact_bits_);
+    a.glb_iact_read_bits += r.traffic.glb_reads * static_cast<uint64_t>(iact_bits_);
+    a.spad_iact_write_bits += r.traffic.entry_hops * static_cast<uint64_t>(iact_bits_);
+  }
+  for (const PsumColumn& c : columns_) {
+    const uint64_t bits = static_cast<uint64_t>(w.psum);
+    a.noc_psum_bit_hops += (c.psums_moved + c.vertical_psum_hops) * bits;
+    if (wgrad_) {
+      a.glb_grad_write_bits += c.psums_moved * bits;
+      a.glb_grad_read_bits += c.psums_accumulated * bits;
+    } else {
+      a.glb_psum_write_bits += c.psums_moved * bits;
+      a.glb_psum_read_bits += c.psums_accumulated * bits;
+    }
+  }
+  s.glb_conflicts += iact_banks_.conflicts + psum_banks_.conflicts + grad_banks_.conflicts;
+  return s;
+}
+
+void ProcessingCluster::reset_stats() {
+  carried_ = {};
+  for (Pe& pe : pes_) pe.cycles_ = {}, pe.macs_ = {}, pe.actions_ = {};
+  weight_routers_.clear();
+  iact_routers_.clear();
+  columns_.clear();
+  iact_banks_.conflicts = psum_banks_.conflicts = grad_banks_.conflicts = 0;
+}
+
+}  // namespace eg::hw::array

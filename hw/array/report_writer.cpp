@@ -1,0 +1,158 @@
+#include "hw/array/report_writer.hpp"
+
+#include <unistd.h>
+#include <fstream>
+#include <sstream>
+
+#include "workloads/error.hpp"
+
+namespace eg::hw::array {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+json actions_json(const ActionCounts& a) {
+  return json{{"mac_8x8", a.mac_8x8},
+              {"mac_16x8", a.mac_16x8},
+              {"zero_skips", a.zero_skips},
+              {"spad_iact_read_bits", a.spad_iact_read_bits},
+              {"spad_iact_write_bits", a.spad_iact_write_bits},
+              {"spad_weight_read_bits", a.spad_weight_read_bits},
+              {"spad_weight_write_bits", a.spad_weight_write_bits},
+              {"spad_feedback_read_bits", a.spad_feedback_read_bits},
+              {"spad_feedback_write_bits", a.spad_feedback_write_bits},
+              {"spad_psum_read_bits", a.spad_psum_read_bits},
+              {"spad_psum_write_bits", a.spad_psum_write_bits},
+              {"noc_iact_bit_hops", a.noc_iact_bit_hops},
+              {"noc_weight_bit_hops", a.noc_weight_bit_hops},
+              {"noc_psum_bit_hops", a.noc_psum_bit_hops},
+              {"glb_iact_read_bits", a.glb_iact_read_bits},
+              {"glb_iact_write_bits", a.glb_iact_write_bits},
+              {"glb_psum_read_bits", a.glb_psum_read_bits},
+              {"glb_psum_write_bits", a.glb_psum_write_bits},
+              {"glb_grad_read_bits", a.glb_grad_read_bits},
+              {"glb_grad_write_bits", a.glb_grad_write_bits},
+              {"ppu_ops", a.ppu_ops}};
+}
+}  // namespace
+
+json figures_json(const PhaseFigures& f, const arch::ArchConfig& config,
+                  const std::vector<FiguresExtension>& extensions) {
+  const double seconds = static_cast<double>(f.cycles) / (config.clock_mhz * 1e6);
+  const double peak = static_cast<double>(config.array.pe_count()) * config.pe.macs_per_cycle;
+  const double utilization =
+      f.cycles ? static_cast<double>(f.macs.issued) / (static_cast<double>(f.cycles) * peak) : 0.0;
+  const double gops = seconds > 0 ? 2.0 * static_cast<double>(f.macs.issued) / seconds / 1e9 : 0.0;
+  json offchip_classes = json::object();
+  uint64_t reads = 0, writes = 0;
+  for (int c = 0; c < kDataClassCount; ++c) {
+    const size_t i = static_cast<size_t>(c);
+    offchip_classes[to_string(static_cast<DataClass>(c))] = {
+        {"read_bytes", f.offchip.read_bytes[i]}, {"write_bytes", f.offchip.write_bytes[i]}};
+    reads += f.offchip.read_bytes[i];
+    writes += f.offchip.write_bytes[i];
+  }
+  json j{{"cycles", f.cycles},
+         {"seconds", seconds},
+         {"macs_issued", f.macs.issued},
+         {"macs_skipped", f.macs.skipped},
+         {"utilization", utilization},
+         {"gops", gops},
+         {"stalls",
+          {{"input", f.pe_cycles.wait_input},
+           {"output", f.pe_cycles.wait_output},
+           {"idle", f.pe_cycles.idle}}},
+         {"busy_pe_cycles", f.pe_cycles.busy},
+         {"glb_bank_conflicts", f.glb_conflicts},
+         {"actions", actions_json(f.actions)},
+         {"offchip",
+          {{"read_bytes", reads},
+           {"write_bytes", writes},
+           {"transfers", f.offchip.transfers},
+           {"by_class", offchip_classes}}}};
+  for (const FiguresExtension& e : extensions) e(f, j);
+  return j;
+}
+
+json report_json(const RunResult& run, const arch::ArchConfig& config, const trace::Trace& trace,
+                 const std::vector<FiguresExtension>& extensions) {
+  const trace::Manifest& m = trace.manifest();
+  PhaseFigures totals;
+  std::map<std::string, PhaseFigures> phases;
+  json layers = json::array();
+  for (const LayerFigures& l : run.layers) {
+    json lp = json::object();
+    for (const char* phase : kReportPhases) {
+      auto it = l.phases.find(phase);
+      if (it == l.phases.end()) continue;
+      lp[phase] = figures_json(it->second, config, extensions);
+      phases[phase] += it->second;
+      totals += it->second;
+    }
+    layers.push_back({{"name", l.name}, {"type", trace::to_string(l.type)}, {"phases", lp}});
+  }
+  json phases_json = json::object();
+  for (const char* phase : kReportPhases)
+    if (phases.count(phase)) phases_json[phase] = figures_json(phases[phase], config, extensions);
+  return json{{"schema", "egsim-report"},
+              {"version", 1},
+              {"config", config.raw},
+              {"trace",
+               {{"path", fs::absolute(trace.dir()).lexically_normal().string()},
+                {"network", m.network},
+                {"mode", m.mode},
+                {"pruning_rate", m.pruning_rate},
+                {"iteration", m.iteration},
+                {"batch", m.batch}}},
+              {"clock_mhz", config.clock_mhz},
+              {"totals", figures_json(totals, config, extensions)},
+              {"phases", phases_json},
+              {"layers", layers}};
+}
+
+std::string report_csv(const json& report) {
+  std::ostringstream out;
+  out << "layer,type,phase,cycles,seconds,macs_issued,macs_skipped,utilization,gops,"
+         "stall_input,stall_output,stall_idle,offchip_read_bytes,offchip_write_bytes";
+  const json& sample = report.at("totals").at("actions");
+  for (auto it = sample.begin(); it != sample.end(); ++it) out << "," << it.key();
+  out << "\n";
+  auto row = [&](const std::string& layer, const std::string& type, const std::string& phase,
+                 const json& f) {
+    out << layer << "," << type << "," << phase << "," << f["cycles"] << "," << f["seconds"] << ","
+        << f["macs_issued"] << "," << f["macs_skipped"] << "," << f["utilization"] << ","
+        << f["gops"] << "," << f["stalls"]["input"] << "," << f["stalls"]["output"] << ","
+        << f["stalls"]["idle"] << "," << f["offchip"]["read_bytes"] << ","
+        << f["offchip"]["write_bytes"];
+    for (auto it = f["actions"].begin(); it != f["actions"].end(); ++it) out << "," << it.value();
+    out << "\n";
+  };
+  for (const json& l : report.at("layers"))
+    for (auto it = l.at("phases").begin(); it != l.at("phases").end(); ++it)
+      row(l["name"].get<std::string>(), l["type"].get<std::string>(), it.key(), it.value());
+  for (auto it = report.at("phases").begin(); it != report.at("phases").end(); ++it)
+    row("TOTAL", "", it.key(), it.value());
+  row("TOTAL", "", "all", report.at("totals"));
+  return out.str();
+}
+
+void write_reports(const fs::path& out_dir, const json& report) {
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) throw Error(out_dir.string() + ": cannot create output directory (" + ec.message() + ")");
+  const std::string tag = ".tmp-" + std::to_string(::getpid());
+  const std::vector<std::pair<std::string, std::string>> files{
+      {"report.json", report.dump(1) + "\n"}, {"report.csv", report_csv(report)}};
+  for (const auto& [name, text] : files) {
+    std::ofstream f(out_dir / (name + tag), std::ios::trunc);
+    f << text;
+    if (!f.flush()) {
+      for (const auto& other : files) fs::remove(out_dir / (other.first + tag), ec);
+      throw Error((out_dir / name).string() + ": cannot write");
+    }
+  }
+  for (const auto& [name, text] : files) fs::rename(out_dir / (name + tag), out_dir / name);
+}
+
+}  // namespace eg::hw::array

@@ -1,0 +1,29 @@
+#pragma once
+// report.json (schema "egsim-report" version 1, DESIGN.md §6) and report.csv with the same
+// layer x phase rows. Figures that other models add later (energy, DRAM detail) plug in as
+// FiguresExtensions: each adds its keys to every FIGURES object.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hw/array/controller.hpp"
+
+namespace eg::hw::array {
+
+using FiguresExtension = std::function<void(const PhaseFigures&, nlohmann::json& figures)>;
+
+nlohmann::json figures_json(const PhaseFigures& f, const arch::ArchConfig& config,
+                            const std::vector<FiguresExtension>& extensions = {});
+nlohmann::json report_json(const RunResult& run, const arch::ArchConfig& config,
+                           const trace::Trace& trace,
+                           const std::vector<FiguresExtension>& extensions = {});
+std::string report_csv(const nlohmann::json& report);
+
+// Writes report.json and report.csv into `out_dir` (created if needed) atomically: both go to
+// temporary files first and are renamed into place only once both are complete.
+void write_reports(const std::filesystem::path& out_dir, const nlohmann::json& report);
+
+}  // namespace eg::hw::array

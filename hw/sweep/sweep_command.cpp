@@ -1,0 +1,174 @@
+#include "hw/sweep/sweep_command.hpp"
+
+#include <unistd.h>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+
+#include "hw/sweep/cluster_emit.hpp"
+#include "hw/sweep/json_file.hpp"
+#include "hw/sweep/local_scheduler.hpp"
+#include "hw/sweep/point_runner.hpp"
+#include "hw/sweep/summary.hpp"
+#include "workloads/error.hpp"
+
+namespace eg::sweep {
+
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+
+namespace {
+
+fs::path self_executable() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("/proc/self/exe: cannot resolve the running executable: " + ec.message());
+  return self;
+}
+
+// Flag, else environment variable, else the program next to the running executable.
+fs::path resolve_tool(const std::string& flag_value, const char* env, const std::string& name,
+                      const fs::path& self) {
+  std::string where = "--" + name;
+  fs::path path = flag_value;
+  if (path.empty() && std::getenv(env) && *std::getenv(env)) {
+    path = std::getenv(env);
+    where = std::string("$") + env;
+  }
+  if (path.empty()) {
+    path = self.parent_path() / name;
+    where = "default " + name + " next to " + self.string();
+  }
+  path = fs::absolute(path).lexically_normal();
+  if (::access(path.c_str(), X_OK) != 0)
+    throw Error(path.string() + ": " + name + " program (" + where +
+                ") does not exist or is not executable");
+  return path;
+}
+
+int run(int argc, char** argv) {
+  std::string config, out, emit, merge, egtrain, egsim, trace_cache;
+  int jobs = 1, point = -1;
+  po::options_description options("egsim sweep options");
+  options.add_options()("help,h", "show this help")("config", po::value(&config),
+                                                    "sweep config (configs/sweeps/*.json)")(
+      "out", po::value(&out), "sweep output directory (shared by every job)")(
+      "jobs,j", po::value(&jobs)->default_value(1), "points run at once on this machine")(
+      "point", po::value(&point), "run only point K (index in sweep.json) and exit")(
+      "emit", po::value(&emit), "write job scripts instead of running: slurm | parallel")(
+      "merge", po::value(&merge), "build summary and report of the sweep in DIR from its points")(
+      "egtrain", po::value(&egtrain),
+      "trainer program (default $EGSIM_EGTRAIN, else next to egsim)")(
+      "egsim", po::value(&egsim), "simulator program (default $EGSIM_EGSIM, else this program)")(
+      "trace-cache", po::value(&trace_cache), "where traces are cached (default OUT/traces)");
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << "usage: egsim sweep --config C --out DIR [--jobs N | --point K | --emit "
+                 "slurm|parallel]\n"
+                 "       egsim sweep --merge DIR\n"
+              << options;
+    return 0;
+  }
+
+  if (!merge.empty()) {
+    if (vm.count("config") || vm.count("point") || vm.count("emit"))
+      throw Error("--merge: takes only the sweep directory (no --config, --point or --emit)");
+    write_summary(merge);
+    const auto summary = read_json_file(fs::path(merge) / "summary.json");
+    std::cout << "sweep: merged " << summary["points_done"] << " of " << summary["points_total"]
+              << " points into " << (fs::path(merge) / "summary.csv").string() << " and "
+              << (fs::path(merge) / "report.html").string() << "\n";
+    return 0;
+  }
+  if (config.empty()) throw Error("--config: missing (the sweep config file)");
+  if (out.empty()) throw Error("--out: missing (the sweep output directory)");
+  if (jobs < 1) throw Error("--jobs: must be >= 1");
+  if (!emit.empty() && emit != "slurm" && emit != "parallel")
+    throw Error("--emit: unknown target '" + emit + "' (expected slurm or parallel)");
+
+  const Sweep sweep = load_sweep(config);
+  SweepLayout layout;
+  layout.out = fs::absolute(out).lexically_normal();
+  layout.trace_cache =
+      trace_cache.empty() ? layout.out / "traces" : fs::absolute(trace_cache).lexically_normal();
+  const fs::path self = self_executable();
+  Tools tools;
+  tools.egtrain = resolve_tool(egtrain, "EGSIM_EGTRAIN", "egtrain", self);
+  tools.egsim = resolve_tool(egsim, "EGSIM_EGSIM", "egsim", self);
+
+  if (point >= 0 || vm.count("point")) {
+    if (point < 0 || point >= static_cast<int>(sweep.points.size()))
+      throw Error("--point: " + std::to_string(point) + " is not a point of " + config + " (0.." +
+                  std::to_string(sweep.points.size() - 1) + ")");
+    // Cluster tasks may start without a local run having written it; identical content, atomic.
+    if (!fs::exists(layout.sweep_file()))
+      write_json_atomic(layout.sweep_file(), sweep_description(sweep));
+    const Point& p = sweep.points[point];
+    const PointOutcome outcome = run_point(sweep, p, layout, tools);
+    std::cout << "sweep: point " << point << " " << p.id
+              << (outcome == PointOutcome::AlreadyDone ? " already done\n" : " done\n");
+    return 0;
+  }
+
+  write_json_atomic(layout.sweep_file(), sweep_description(sweep));
+  const std::vector<std::string> point_command{self.string(),   "sweep",
+                                               "--config",      sweep.source.string(),
+                                               "--out",         layout.out.string(),
+                                               "--egtrain",     tools.egtrain.string(),
+                                               "--egsim",       tools.egsim.string(),
+                                               "--trace-cache", layout.trace_cache.string()};
+  if (emit == "slurm") {
+    const fs::path script = emit_slurm(sweep, layout, point_command);
+    std::cout << "sweep: wrote " << script.string() << "\n  submit with: sbatch " << script.string()
+              << "\n  afterwards:  " << self.string() << " sweep --merge " << layout.out.string()
+              << "\n";
+    return 0;
+  }
+  if (emit == "parallel") {
+    const fs::path jobs_file = emit_parallel(sweep, layout, point_command);
+    std::cout << "sweep: wrote " << jobs_file.string() << "\n  run with:   parallel --jobs N < "
+              << jobs_file.string() << "\n  afterwards: " << self.string() << " sweep --merge "
+              << layout.out.string() << "\n";
+    return 0;
+  }
+
+  LocalRunOptions local;
+  local.jobs = jobs;
+  local.point_command = point_command;
+  local.progress = &std::cout;
+  local.tty = ::isatty(STDOUT_FILENO);
+  std::cout << "sweep: " << sweep.name << ", " << sweep.points.size() << " points, " << jobs
+            << " at a time, into " << layout.out.string() << "\n";
+  const LocalRunResult result = run_local(sweep, layout, local);
+  write_json_atomic(layout.out / "timing.json", result.timing);
+  write_summary(layout.out);
+  std::cout << "sweep: " << result.finished << " run, " << result.skipped
+            << " skipped (done before), " << result.failed << " failed; wall time "
+            << result.wall_seconds << " s\n"
+            << "sweep: summary " << (layout.out / "summary.csv").string() << ", report "
+            << (layout.out / "report.html").string() << "\n";
+  return result.failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int sweep_command(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const Error& e) {
+    std::cerr << "egsim sweep: " << e.what() << "\n";
+  } catch (const po::error& e) {
+    std::cerr << "egsim sweep: " << e.what() << "\n";
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "egsim sweep: " << e.what() << "\n";
+  } catch (const nlohmann::json::exception& e) {
+    std::cerr << "egsim sweep: " << e.what() << "\n";
+  }
+  return 1;
+}
+
+}  // namespace eg::sweep

@@ -1,0 +1,185 @@
+#include "models/arch/arch_config.hpp"
+
+#include <fstream>
+
+#include "models/arch/json_fields.hpp"
+#include "workloads/error.hpp"
+
+namespace eg::arch {
+
+namespace {
+int small(JsonFields& f, const std::string& key, int min, int max = 1 << 20) {
+  return static_cast<int>(f.integer(key, min, max));
+}
+}  // namespace
+
+ArrayGeometry parse_array(JsonFields& f) {
+  ArrayGeometry a;
+  a.pc_rows = small(f, "pc_rows", 1, 64);
+  a.pc_cols = small(f, "pc_cols", 1, 64);
+  a.pe_rows = small(f, "pe_rows", 1, 64);
+  a.pe_cols = small(f, "pe_cols", 1, 64);
+  f.finish();
+  return a;
+}
+
+PeConfig parse_pe(JsonFields& f) {
+  PeConfig p;
+  p.macs_per_cycle = small(f, "macs_per_cycle", 1, 64);
+  // Smallest mapping: one channel, one tap, one filter -> one entry in each scratchpad.
+  p.spad_iact_entries = small(f, "spad_iact_entries", 1);
+  p.spad_weight_entries = small(f, "spad_weight_entries", 1);
+  p.spad_feedback_entries = small(f, "spad_feedback_entries", 1);
+  p.spad_psum_entries = small(f, "spad_psum_entries", 1);
+  p.mac_pipeline_depth = small(f, "mac_pipeline_depth", 1, 64);
+  p.zero_skip_cost_cycles = small(f, "zero_skip_cost_cycles", 0, 64);
+  f.finish();
+  return p;
+}
+
+Widths parse_widths(JsonFields& f) {
+  Widths w;
+  w.activation = small(f, "activation_bits", 1, 64);
+  w.weight = small(f, "weight_bits", 1, 64);
+  w.feedback = small(f, "feedback_bits", 1, 64);
+  w.gradient = small(f, "gradient_bits", 1, 64);
+  w.psum = small(f, "psum_bits", 1, 64);
+  w.master_weight = small(f, "master_weight_bits", 1, 64);
+  w.momentum = small(f, "momentum_bits", 1, 64);
+  f.finish();
+  return w;
+}
+
+GlbConfig parse_glb(JsonFields& f) {
+  GlbConfig g;
+  g.iact_banks = small(f, "iact_banks", 1, 1024);
+  g.iact_bank_bytes = f.integer("iact_bank_bytes", 1);
+  g.psum_banks = small(f, "psum_banks", 1, 1024);
+  g.psum_bank_bytes = f.integer("psum_bank_bytes", 1);
+  g.grad_banks = small(f, "grad_banks", 1, 1024);
+  g.grad_bank_bytes = f.integer("grad_bank_bytes", 1);
+  g.bank_width_bits = small(f, "bank_width_bits", 1, 4096);
+  g.ports_per_bank = small(f, "ports_per_bank", 1, 16);
+  f.finish();
+  return g;
+}
+
+NocConfig parse_noc(JsonFields& f) {
+  NocConfig n;
+  n.iact_routers = small(f, "iact_routers", 1, 1024);
+  n.iact_ports = small(f, "iact_ports", 2, 64);
+  n.iact_link_bits = small(f, "iact_link_bits", 1, 4096);
+  n.weight_routers = small(f, "weight_routers", 1, 1024);
+  n.weight_ports = small(f, "weight_ports", 2, 64);
+  n.weight_link_bits = small(f, "weight_link_bits", 1, 4096);
+  n.psum_routers = small(f, "psum_routers", 1, 1024);
+  n.psum_ports = small(f, "psum_ports", 2, 64);
+  n.psum_link_bits = small(f, "psum_link_bits", 1, 4096);
+  n.hop_cycles = small(f, "hop_cycles", 0, 64);
+  f.finish();
+  return n;
+}
+
+PpuConfig parse_ppu(JsonFields& f) {
+  PpuConfig p;
+  p.elements_per_cycle = small(f, "elements_per_cycle", 1, 4096);
+  p.sgd_ops_per_weight = small(f, "sgd_ops_per_weight", 1, 64);
+  f.finish();
+  return p;
+}
+
+Features parse_features(JsonFields& f) {
+  Features x;
+  x.feedback_source = f.choice("feedback_source", {"pe_spad", "transposed_dram"}) == "pe_spad"
+                          ? FeedbackSource::PeSpad
+                          : FeedbackSource::TransposedDram;
+  x.gradient_zero_skip = f.boolean("gradient_zero_skip");
+  const std::string c = f.choice("gradient_compression", {"none", "rle", "csc"});
+  x.gradient_compression = c == "none"  ? GradientCompression::None
+                           : c == "rle" ? GradientCompression::Rle
+                                        : GradientCompression::Csc;
+  f.finish();
+  return x;
+}
+
+OffchipConfig parse_offchip(JsonFields& f) {
+  OffchipConfig o;
+  o.model = f.choice("model", {"ideal"});
+  o.latency_cycles = f.integer("latency_cycles", 0, 1 << 20);
+  o.bytes_per_cycle = f.number("bytes_per_cycle", 1e-3, 1e6);
+  f.finish();
+  return o;
+}
+
+CheckConfig parse_check(JsonFields& f) {
+  CheckConfig c;
+  c.atol = f.number("atol", 0.0, 1.0);
+  c.rtol = f.number("rtol", 0.0, 1.0);
+  f.finish();
+  return c;
+}
+
+namespace {
+// Relations between sections that no single field can check.
+void check_consistency(const ArchConfig& c, JsonFields& root) {
+  if (c.noc.psum_routers < c.array.pe_cols)
+    root.fail("noc",
+              "psum_routers (" + std::to_string(c.noc.psum_routers) +
+                  ") must be >= array.pe_cols: each PE column drains through one psum router");
+  if (c.noc.weight_routers < c.array.pe_rows)
+    root.fail("noc", "weight_routers must be >= array.pe_rows: each PE row is fed by one");
+  if (c.noc.psum_link_bits < c.widths.psum)
+    root.fail("noc", "psum_link_bits must be >= widths.psum_bits (one psum per link transfer)");
+  if (c.noc.iact_link_bits < std::max(c.widths.activation, c.widths.gradient))
+    root.fail("noc", "iact_link_bits must carry at least one activation or gradient");
+  if (c.noc.weight_link_bits < std::max({c.widths.weight, c.widths.feedback, c.widths.gradient}))
+    root.fail("noc", "weight_link_bits must carry at least one weight, feedback or gradient");
+  if (c.glb.psum_bank_bytes * 8 < c.widths.psum)
+    root.fail("glb", "psum_bank_bytes cannot hold one psum");
+}
+}  // namespace
+
+ArchConfig arch_config_from_json(const nlohmann::json& json, const std::string& file) {
+  JsonFields root(json, file, "");
+  ArchConfig c;
+  c.raw = json;
+  c.name = root.string("name");
+  c.clock_mhz = root.number("clock_mhz", 1e-3, 1e6);
+  auto section = [&](const char* key, auto parse) {
+    JsonFields f = root.object(key);
+    return parse(f);
+  };
+  c.array = section("array", parse_array);
+  c.pe = section("pe", parse_pe);
+  c.widths = section("widths", parse_widths);
+  c.glb = section("glb", parse_glb);
+  c.noc = section("noc", parse_noc);
+  c.ppu = section("ppu", parse_ppu);
+  c.features = section("features", parse_features);
+  c.offchip = section("offchip", parse_offchip);
+  c.check = section("check", parse_check);
+  root.finish();
+  check_consistency(c, root);
+  return c;
+}
+
+ArchConfig load_arch_config(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": missing or unreadable");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(path.string() + ": not valid JSON (" + std::string(e.what()) + ")");
+  }
+  return arch_config_from_json(j, path.string());
+}
+
+const char* to_string(FeedbackSource s) {
+  return s == FeedbackSource::PeSpad ? "pe_spad" : "transposed_dram";
+}
+const char* to_string(GradientCompression c) {
+  return c == GradientCompression::None ? "none" : c == GradientCompression::Rle ? "rle" : "csc";
+}
+
+}  // namespace eg::arch

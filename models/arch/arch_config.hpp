@@ -1,0 +1,115 @@
+#pragma once
+// The accelerator's hardware parameters (DESIGN.md §3), one struct per config section. Every
+// assumption the paper does not fix is a field here; configs/hw/README.md gives each default's
+// source. Parsed strictly from JSON (unknown key, wrong type, impossible value -> eg::Error naming
+// the JSON pointer) and handed to module constructors.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace eg::arch {
+
+class JsonFields;
+
+struct ArrayGeometry {
+  int pc_rows = 2, pc_cols = 3;  // processing clusters on the mesh
+  int pe_rows = 3, pe_cols = 4;  // PEs per cluster
+  int pc_count() const { return pc_rows * pc_cols; }
+  int pes_per_pc() const { return pe_rows * pe_cols; }
+  int pe_count() const { return pc_count() * pes_per_pc(); }
+};
+
+struct PeConfig {
+  int macs_per_cycle = 2;  // SIMD lanes: filters sharing one iact per cycle
+  int spad_iact_entries = 16;
+  int spad_weight_entries = 96;
+  int spad_feedback_entries = 96;
+  int spad_psum_entries = 32;
+  int mac_pipeline_depth = 2;     // fill + drain once per row task
+  int zero_skip_cost_cycles = 1;  // per run of consecutive skipped zero operands
+};
+
+struct Widths {  // bits
+  int activation = 8, weight = 8, feedback = 8, gradient = 16, psum = 24;
+  int master_weight = 16, momentum = 16;
+};
+
+struct GlbConfig {
+  int iact_banks = 3;
+  int64_t iact_bank_bytes = 1536;
+  int psum_banks = 4;
+  int64_t psum_bank_bytes = 1920;
+  int grad_banks = 1;
+  int64_t grad_bank_bytes = 4096;
+  int bank_width_bits = 64;
+  int ports_per_bank = 1;  // accesses a bank serves per cycle
+};
+
+struct NocConfig {
+  int iact_routers = 3, iact_ports = 4, iact_link_bits = 24;
+  int weight_routers = 3, weight_ports = 2, weight_link_bits = 24;
+  int psum_routers = 4, psum_ports = 3, psum_link_bits = 40;
+  int hop_cycles = 1;
+};
+
+struct PpuConfig {
+  int elements_per_cycle = 4;  // per cluster
+  int sgd_ops_per_weight = 3;
+};
+
+enum class FeedbackSource { PeSpad, TransposedDram };
+enum class GradientCompression { None, Rle, Csc };
+
+struct Features {
+  FeedbackSource feedback_source = FeedbackSource::PeSpad;
+  bool gradient_zero_skip = true;
+  GradientCompression gradient_compression = GradientCompression::None;
+};
+
+struct OffchipConfig {
+  std::string model = "ideal";
+  int64_t latency_cycles = 100;
+  double bytes_per_cycle = 25.6;
+};
+
+// Tolerance of the functional check: |sim - trace| <= atol * max(1, max|trace|) + rtol * |trace|.
+struct CheckConfig {
+  double atol = 1e-4;
+  double rtol = 1e-3;
+};
+
+struct ArchConfig {
+  std::string name;
+  double clock_mhz = 500.0;
+  ArrayGeometry array;
+  PeConfig pe;
+  Widths widths;
+  GlbConfig glb;
+  NocConfig noc;
+  PpuConfig ppu;
+  Features features;
+  OffchipConfig offchip;
+  CheckConfig check;
+  nlohmann::json raw;  // the config as loaded, for reports
+};
+
+// Section parsers: each reads and finishes its own object, so new sections are local additions.
+ArrayGeometry parse_array(JsonFields& f);
+PeConfig parse_pe(JsonFields& f);
+Widths parse_widths(JsonFields& f);
+GlbConfig parse_glb(JsonFields& f);
+NocConfig parse_noc(JsonFields& f);
+PpuConfig parse_ppu(JsonFields& f);
+Features parse_features(JsonFields& f);
+OffchipConfig parse_offchip(JsonFields& f);
+CheckConfig parse_check(JsonFields& f);
+
+ArchConfig arch_config_from_json(const nlohmann::json& json, const std::string& file);
+ArchConfig load_arch_config(const std::filesystem::path& path);
+
+const char* to_string(FeedbackSource s);
+const char* to_string(GradientCompression c);
+
+}  // namespace eg::arch

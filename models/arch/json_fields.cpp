@@ -1,0 +1,82 @@
+#include "models/arch/json_fields.hpp"
+
+#include <cmath>
+
+#include "workloads/error.hpp"
+
+namespace eg::arch {
+
+JsonFields::JsonFields(const nlohmann::json& object, std::string file, std::string pointer)
+    : object_(object), file_(std::move(file)), pointer_(std::move(pointer)) {
+  if (!object_.is_object())
+    throw Error(file_ + ": " + (pointer_.empty() ? "/" : pointer_) + ": must be an object");
+}
+
+void JsonFields::fail(const std::string& key, const std::string& problem) const {
+  throw Error(file_ + ": " + pointer(key) + ": " + problem);
+}
+
+bool JsonFields::has(const std::string& key) const {
+  return object_.contains(key);
+}
+
+const nlohmann::json& JsonFields::get(const std::string& key) {
+  auto it = object_.find(key);
+  if (it == object_.end()) fail(key, "missing");
+  read_.insert(key);
+  return *it;
+}
+
+int64_t JsonFields::integer(const std::string& key, int64_t min, int64_t max) {
+  const nlohmann::json& v = get(key);
+  if (!v.is_number_integer()) fail(key, "must be an integer");
+  const int64_t x = v.get<int64_t>();
+  if (x < min) fail(key, "must be >= " + std::to_string(min));
+  if (x > max) fail(key, "must be <= " + std::to_string(max));
+  return x;
+}
+
+double JsonFields::number(const std::string& key, double min, double max) {
+  const nlohmann::json& v = get(key);
+  if (!v.is_number()) fail(key, "must be a number");
+  const double x = v.get<double>();
+  if (!std::isfinite(x)) fail(key, "must be finite");
+  if (x < min) fail(key, "must be >= " + nlohmann::json(min).dump());
+  if (x > max) fail(key, "must be <= " + nlohmann::json(max).dump());
+  return x;
+}
+
+bool JsonFields::boolean(const std::string& key) {
+  const nlohmann::json& v = get(key);
+  if (!v.is_boolean()) fail(key, "must be true or false");
+  return v.get<bool>();
+}
+
+std::string JsonFields::string(const std::string& key) {
+  const nlohmann::json& v = get(key);
+  if (!v.is_string()) fail(key, "must be a string");
+  return v.get<std::string>();
+}
+
+std::string JsonFields::choice(const std::string& key, const std::vector<std::string>& allowed) {
+  const std::string v = string(key);
+  std::string list;
+  for (const std::string& a : allowed) {
+    if (v == a) return v;
+    list += (list.empty() ? "" : ", ") + ("\"" + a + "\"");
+  }
+  fail(key, "is \"" + v + "\", expected one of " + list);
+}
+
+JsonFields JsonFields::object(const std::string& key) {
+  const nlohmann::json& v = get(key);
+  if (!v.is_object()) fail(key, "must be an object");
+  return JsonFields(v, file_, pointer(key));
+}
+
+void JsonFields::finish() const {
+  for (auto it = object_.begin(); it != object_.end(); ++it)
+    if (!read_.count(it.key())) fail(it.key(), "unknown key");
+}
+
+}  // namespace eg::arch

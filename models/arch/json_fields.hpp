@@ -1,0 +1,42 @@
+#pragma once
+// Strict reading of one JSON object of a config file: every field is required, has one type and a
+// range, and keys nobody asked for are rejected by finish(). Errors are one line:
+// "<file>: /pe/spad_psum_entries: must be >= 1" (the JSON pointer of the field).
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace eg::arch {
+
+class JsonFields {
+ public:
+  // `pointer` is the JSON pointer of `object` inside the file ("" for the root).
+  JsonFields(const nlohmann::json& object, std::string file, std::string pointer);
+
+  int64_t integer(const std::string& key, int64_t min, int64_t max = INT64_MAX);
+  double number(const std::string& key, double min, double max);
+  bool boolean(const std::string& key);
+  std::string string(const std::string& key);
+  std::string choice(const std::string& key, const std::vector<std::string>& allowed);
+  JsonFields object(const std::string& key);
+  bool has(const std::string& key) const;
+
+  // Throws for the first key that no accessor read.
+  void finish() const;
+
+  std::string pointer(const std::string& key) const { return pointer_ + "/" + key; }
+  [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+
+ private:
+  const nlohmann::json& get(const std::string& key);
+
+  const nlohmann::json& object_;
+  std::string file_;
+  std::string pointer_;
+  std::set<std::string> read_;
+};
+
+}  // namespace eg::arch

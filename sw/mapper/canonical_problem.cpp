@@ -1,0 +1,137 @@
+#include "sw/mapper/canonical_problem.hpp"
+
+#include "workloads/error.hpp"
+
+namespace eg::mapper {
+
+Phase phase_from_string(const std::string& text, const std::string& context) {
+  for (Phase p : kAllPhases)
+    if (text == to_string(p)) return p;
+  throw Error(context + ": unknown phase '" + text +
+              "' (expected forward, backward or weight_gradient)");
+}
+
+const char* to_string(Operand o) {
+  switch (o) {
+    case Operand::Activation:
+      return "activation";
+    case Operand::Weight:
+      return "weight";
+    case Operand::Feedback:
+      return "feedback";
+    case Operand::Gradient:
+      return "gradient";
+    case Operand::WeightGradient:
+      return "weight_gradient";
+  }
+  return "?";
+}
+
+ConvView conv_view(const trace::Layer& l) {
+  ConvView v;
+  if (l.type == trace::LayerType::Fc) {
+    v.fc = true;
+    v.n = 1;
+    v.c = l.in[1];
+    v.m = l.out[1];
+    v.h = v.e = 1;
+    v.w = v.f = l.in[0];
+    v.r = v.s = 1;
+    return v;
+  }
+  if (l.type != trace::LayerType::Conv)
+    throw Error("layer '" + l.name + "': only conv and fc layers run on the PE array");
+  v.n = l.in[0];
+  v.c = l.in[1];
+  v.h = l.in[2];
+  v.w = l.in[3];
+  v.m = l.out[1];
+  v.e = l.out[2];
+  v.f = l.out[3];
+  v.r = l.kernel_r;
+  v.s = l.kernel_s;
+  v.stride = l.stride;
+  v.pad = l.pad;
+  return v;
+}
+
+int64_t ConvAxis::valid_pairs() const {
+  int64_t count = 0;
+  for (int64_t o = 0; o < out_len; ++o)
+    for (int64_t t = 0; t < taps; ++t) count += in_range(input_index(o, t)) ? 1 : 0;
+  return count;
+}
+
+int64_t CanonicalProblem::dense_macs() const {
+  const int64_t per_plane = issue_padding ? rows.out_len * rows.taps * cols.out_len * cols.taps
+                                          : rows.valid_pairs() * cols.valid_pairs();
+  return a * b * k * per_plane;
+}
+
+std::string CanonicalProblem::label() const {
+  std::string s = to_string(phase);
+  if (phase == Phase::Backward)
+    s += "[" + std::to_string(phase_r) + "," + std::to_string(phase_c) + "]";
+  return s;
+}
+
+namespace {
+// Backward along one axis, stride phase `ph`: positions ph + stride*k of the padded input extent
+// receive dy[k - j] * f[ph + stride*j]; as a correlation over dy with the taps reversed.
+ConvAxis backward_axis(int64_t out_len_fwd, int64_t kernel, int64_t stride, int64_t ph) {
+  const int64_t taps = (kernel - ph + stride - 1) / stride;
+  ConvAxis a;
+  a.in_len = out_len_fwd;
+  a.taps = taps;
+  a.out_len = out_len_fwd - 1 + taps;
+  a.pad = taps - 1;
+  return a;
+}
+}  // namespace
+
+std::vector<CanonicalProblem> canonical_problems(const ConvView& v, Phase phase,
+                                                 const arch::Features& features) {
+  std::vector<CanonicalProblem> out;
+  CanonicalProblem p;
+  p.phase = phase;
+  switch (phase) {
+    case Phase::Forward:
+      p.a = v.n, p.b = v.m, p.k = v.c;
+      p.rows = {v.h, v.e, v.r, v.stride, 1, v.pad};
+      p.cols = {v.w, v.f, v.s, v.stride, 1, v.pad};
+      p.issue_padding = true;
+      p.delta = DeltaOperand::None;
+      p.input = Operand::Activation, p.filter = Operand::Weight, p.output = Operand::Activation;
+      out.push_back(p);
+      break;
+    case Phase::Backward:
+      p.a = v.n, p.b = v.c, p.k = v.m;
+      p.issue_padding = false;
+      p.delta = features.gradient_zero_skip ? DeltaOperand::Input : DeltaOperand::None;
+      p.input = Operand::Gradient, p.output = Operand::Gradient;
+      p.filter_in_feedback_spad = features.feedback_source == arch::FeedbackSource::PeSpad;
+      p.filter = p.filter_in_feedback_spad ? Operand::Feedback : Operand::Weight;
+      for (int64_t pr = 0; pr < v.stride; ++pr)
+        for (int64_t pc = 0; pc < v.stride; ++pc) {
+          CanonicalProblem q = p;
+          q.phase_r = pr, q.phase_c = pc;
+          q.rows = backward_axis(v.e, v.r, v.stride, pr);
+          q.cols = backward_axis(v.f, v.s, v.stride, pc);
+          if (q.rows.taps > 0 && q.cols.taps > 0) out.push_back(q);
+        }
+      break;
+    case Phase::WeightGradient:
+      p.a = v.c, p.b = v.m, p.k = v.n;
+      p.rows = {v.h, v.r, v.e, 1, v.stride, v.pad};
+      p.cols = {v.w, v.s, v.f, 1, v.stride, v.pad};
+      p.issue_padding = true;
+      p.delta = features.gradient_zero_skip ? DeltaOperand::Filter : DeltaOperand::None;
+      p.input = Operand::Activation, p.filter = Operand::Gradient;
+      p.output = Operand::WeightGradient;
+      out.push_back(p);
+      break;
+  }
+  return out;
+}
+
+}  // namespace eg::mapper

@@ -1,0 +1,60 @@
+// Strict hardware-config parsing: both shipped configs load; every kind of mistake is one line
+// naming the file and the JSON pointer.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "models/arch/arch_config.hpp"
+#include "workloads/error.hpp"
+
+using namespace eg;
+using nlohmann::json;
+
+namespace {
+json shipped(const char* name) {
+  std::ifstream in(std::string(EGSIM_SOURCE_DIR) + "/configs/hw/" + name);
+  return json::parse(in);
+}
+}  // namespace
+
+TEST_CASE("shipped configs parse and differ only in the BP baseline switches", "[array][config]") {
+  const arch::ArchConfig eg = arch::arch_config_from_json(shipped("efficientgrad.json"), "eg");
+  const arch::ArchConfig bp = arch::arch_config_from_json(shipped("eyeriss_v2_bp.json"), "bp");
+  CHECK(eg.array.pe_count() == 72);
+  CHECK(eg.clock_mhz == 500);
+  CHECK(eg.pe.spad_weight_entries == 96);
+  CHECK(eg.features.feedback_source == arch::FeedbackSource::PeSpad);
+  CHECK(eg.features.gradient_zero_skip);
+  CHECK(bp.features.feedback_source == arch::FeedbackSource::TransposedDram);
+  CHECK(!bp.features.gradient_zero_skip);
+  CHECK(bp.array.pe_count() == eg.array.pe_count());
+}
+
+TEST_CASE("config errors name the file and JSON pointer", "[array][config]") {
+  const json base = shipped("efficientgrad.json");
+  auto error_of = [&](const std::function<void(json&)>& edit) {
+    json j = base;
+    edit(j);
+    try {
+      arch::arch_config_from_json(j, "cfg.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error_of([](json& j) { j["pe"]["spad_psum_entries"] = 0; }) ==
+        "cfg.json: /pe/spad_psum_entries: must be >= 1");
+  CHECK(error_of([](json& j) { j["array"]["pe_cols"] = 0; }) ==
+        "cfg.json: /array/pe_cols: must be >= 1");
+  CHECK(error_of([](json& j) { j["extra"] = 1; }) == "cfg.json: /extra: unknown key");
+  CHECK(error_of([](json& j) { j["glb"]["iact_banks"] = 1.5; }) ==
+        "cfg.json: /glb/iact_banks: must be an integer");
+  CHECK(error_of([](json& j) { j["features"]["feedback_source"] = "magic"; }) ==
+        "cfg.json: /features/feedback_source: is \"magic\", expected one of \"pe_spad\", "
+        "\"transposed_dram\"");
+  CHECK(error_of([](json& j) { j.erase("ppu"); }) == "cfg.json: /ppu: missing");
+  CHECK(error_of([](json& j) { j["noc"]["psum_link_bits"] = 8; }).find("psum_link_bits") !=
+        std::string::npos);
+  CHECK(error_of([](json& j) { j["offchip"]["bytes_per_cycle"] = -1; }) ==
+        "cfg.json: /offchip/bytes_per_cycle: must be >= 0.001");
+}

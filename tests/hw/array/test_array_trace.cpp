@@ -1,0 +1,150 @@
+// Whole-trace runs of the tiny ResNet on both configs: invariants, functional check, failures.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "hw/array/accelerator.hpp"
+#include "hw/array/report_writer.hpp"
+#include "models/arch/arch_config.hpp"
+#include "support/temp_dir.hpp"
+#include "tests/hw/array/trace_builder.hpp"
+#include "workloads/error.hpp"
+#include "workloads/npy.hpp"
+
+using namespace eg;
+using namespace eg::hw::array;
+
+namespace {
+
+arch::ArchConfig config(const char* name) {
+  return arch::load_arch_config(std::string(EGSIM_SOURCE_DIR) + "/configs/hw/" + name);
+}
+
+int64_t zeros_of(const trace::Trace& t, const trace::Layer& l) {
+  int64_t z = 0;
+  for (float v : t.load(l, "dy").data) z += v == 0.0f;
+  return z;
+}
+
+// MACs each dy element takes part in, in backward and in weight gradient: C*R*S.
+int64_t macs_per_dy(const trace::Layer& l) {
+  return l.type == trace::LayerType::Fc ? l.in[1] : l.in[1] * l.kernel_r * l.kernel_s;
+}
+
+void check_invariants(const arch::ArchConfig& cfg, const trace::Trace& t, const RunResult& r) {
+  const double peak = double(cfg.array.pe_count()) * cfg.pe.macs_per_cycle;
+  const uint64_t pes = static_cast<uint64_t>(cfg.array.pe_count());
+  for (const LayerFigures& lf : r.layers) {
+    const trace::Layer& l = *t.manifest().find(lf.name);
+    INFO("layer " << lf.name);
+    for (const auto& [phase, f] : lf.phases) {
+      INFO("phase " << phase);
+      CHECK(f.pe_cycles.total() == f.cycles * pes);
+      CHECK(f.cycles > 0);
+    }
+    if (l.type != trace::LayerType::Conv && l.type != trace::LayerType::Fc) {
+      CHECK(lf.phases.count("forward") == 1);
+      CHECK(lf.phases.at("forward").macs.issued == 0);
+      continue;
+    }
+    const uint64_t dense = static_cast<uint64_t>(l.dense_macs());
+    const PhaseFigures& fw = lf.phases.at("forward");
+    CHECK(fw.macs.issued == dense);
+    CHECK(fw.macs.skipped == 0);
+    const uint64_t zero_macs = static_cast<uint64_t>(zeros_of(t, l) * macs_per_dy(l));
+    for (const char* phase : {"backward", "weight_gradient"}) {
+      INFO("phase " << phase);
+      const PhaseFigures& f = lf.phases.at(phase);
+      CHECK(f.macs.issued + f.macs.skipped == dense);
+      CHECK(f.macs.skipped == (cfg.features.gradient_zero_skip ? zero_macs : 0));
+    }
+    for (const char* phase : {"forward", "backward", "weight_gradient"}) {
+      INFO("phase " << phase);
+      const PhaseFigures& f = lf.phases.at(phase);
+      const double utilization = double(f.macs.issued) / (double(f.cycles) * peak);
+      CHECK(double(f.cycles) >= double(f.macs.issued) / peak);
+      CHECK(utilization > 0.0);
+      CHECK(utilization <= 1.0);
+    }
+    CHECK(lf.phases.count("weight_update") == 1);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("tiny ResNet on the EfficientGrad config: checks pass, invariants hold", "[array]") {
+  testing::TempDir dir;
+  testing::write_tiny_resnet(dir / "trace", 0.6);
+  const trace::Trace t = trace::Trace::open(dir / "trace");
+  const arch::ArchConfig cfg = config("efficientgrad.json");
+  const RunResult r = simulate(cfg, t, RunOptions{});
+  REQUIRE(r.layers.size() == t.manifest().layers.size());
+  check_invariants(cfg, t, r);
+  // Zeros of dy are skipped somewhere.
+  CHECK(r.layers.back().phases.at("backward").macs.skipped > 0);
+}
+
+TEST_CASE("tiny ResNet on the Eyeriss v2 BP baseline: no skipping, checks pass", "[array]") {
+  testing::TempDir dir;
+  testing::write_tiny_resnet(dir / "trace", 0.6);
+  const trace::Trace t = trace::Trace::open(dir / "trace");
+  const arch::ArchConfig cfg = config("eyeriss_v2_bp.json");
+  const RunResult r = simulate(cfg, t, RunOptions{});
+  check_invariants(cfg, t, r);
+  // The baseline re-fetches and re-lays-out the weights for backward.
+  const PhaseFigures& bw = r.layers[0].phases.at("backward");
+  CHECK(bw.offchip.write_bytes[static_cast<size_t>(hw::DataClass::Weights)] > 0);
+  CHECK(bw.offchip.read_bytes[static_cast<size_t>(hw::DataClass::Feedback)] == 0);
+}
+
+TEST_CASE("zero-skipping makes backward faster on a pruned trace", "[array]") {
+  testing::TempDir dir;
+  testing::write_tiny_resnet(dir / "trace", 0.9);
+  const trace::Trace t = trace::Trace::open(dir / "trace");
+  arch::ArchConfig skip = config("efficientgrad.json");
+  arch::ArchConfig dense = skip;
+  dense.features.gradient_zero_skip = false;
+  const RunResult a = simulate(skip, t, RunOptions{});
+  const RunResult b = simulate(dense, t, RunOptions{});
+  const auto& conv2_a = a.layers[3].phases.at("backward");
+  const auto& conv2_b = b.layers[3].phases.at("backward");
+  CHECK(conv2_a.macs.issued < conv2_b.macs.issued);
+  CHECK(conv2_a.pe_cycles.busy < conv2_b.pe_cycles.busy);
+  // Same simulation twice: identical figures (determinism).
+  const RunResult a2 = simulate(skip, t, RunOptions{});
+  CHECK(report_json(a2, skip, t).dump() == report_json(a, skip, t).dump());
+}
+
+TEST_CASE("a corrupted y fails the run naming layer, phase and element", "[array]") {
+  testing::TempDir dir;
+  testing::write_tiny_resnet(dir / "trace", 0.5);
+  {
+    const trace::Trace t = trace::Trace::open(dir / "trace");
+    const trace::Layer& l = *t.manifest().find("conv2");
+    NdArray y = t.load(l, "y");
+    y.data[5] += 0.5f;
+    write_npy(dir / "trace" / l.tensors.at("y"), y.shape, y.data.data());
+  }
+  const trace::Trace t = trace::Trace::open(dir / "trace");
+  const arch::ArchConfig cfg = config("efficientgrad.json");
+  REQUIRE_THROWS_WITH(simulate(cfg, t, RunOptions{}),
+                      Catch::Contains("layer 'conv2' forward") && Catch::Contains("y[0,0,1,1]"));
+  RunOptions no_check;
+  no_check.check = false;
+  CHECK_NOTHROW(simulate(cfg, t, no_check));
+}
+
+TEST_CASE("the layers option runs only the named layers", "[array]") {
+  testing::TempDir dir;
+  testing::write_tiny_resnet(dir / "trace", 0.5);
+  const trace::Trace t = trace::Trace::open(dir / "trace");
+  const arch::ArchConfig cfg = config("efficientgrad.json");
+  RunOptions o;
+  o.layers = {"fc", "shortcut"};
+  const RunResult r = simulate(cfg, t, o);
+  REQUIRE(r.layers.size() == 2);
+  CHECK(r.layers[0].name == "shortcut");
+  o.layers = {"nope"};
+  CHECK_THROWS_WITH(simulate(cfg, t, o), Catch::Contains("no layer 'nope'"));
+}
