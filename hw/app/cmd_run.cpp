@@ -1,4 +1,4 @@
-// egsim run --config C --trace DIR --out DIR [--no-check] [--layers a,b]
+// egsim run --config C --trace DIR --out DIR [--no-check] [--layers a,b] [--html]
 #include <chrono>
 #include <iostream>
 #include <sstream>
@@ -8,6 +8,7 @@
 #include "hw/app/subcommand.hpp"
 #include "hw/array/accelerator.hpp"
 #include "hw/array/report_writer.hpp"
+#include "hw/render/run_report.hpp"
 #include "models/arch/arch_config.hpp"
 #include "workloads/error.hpp"
 
@@ -33,7 +34,8 @@ int run(int argc, char** argv) {
       "trace", po::value(&trace_dir)->required(), "trace directory (manifest.json + .npy)")(
       "out", po::value(&out_dir)->required(), "directory for report.json and report.csv")(
       "no-check", "skip comparing computed y/dx/dw with the trace")(
-      "layers", po::value(&layers), "comma-separated layer names to simulate (default: all)");
+      "layers", po::value(&layers), "comma-separated layer names to simulate (default: all)")(
+      "html", "also write report.html (tables, charts and the config, one self-contained page)");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, opts), vm);
   if (vm.count("help")) {
@@ -53,6 +55,8 @@ int run(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const nlohmann::json report = hw::array::report_json(result, cfg, trace);
   hw::array::write_reports(out_dir, report);
+  if (vm.count("html"))
+    render::write_run_html(report, std::filesystem::path(out_dir) / "report.html");
 
   const nlohmann::json& tot = report["totals"];
   std::cout << "egsim run: " << trace.manifest().network << " (" << trace.manifest().mode << ") on "
@@ -64,7 +68,7 @@ int run(int argc, char** argv) {
             << " s = " << (host_s > 0 ? static_cast<double>(result.ticked_cycles) / host_s : 0.0)
             << " cycles/s (" << tot["cycles"].get<uint64_t>() << " simulated in total)\n";
   std::cout << "wrote " << (std::filesystem::path(out_dir) / "report.json").string() << " and "
-            << "report.csv\n";
+            << "report.csv" << (vm.count("html") ? " and report.html" : "") << "\n";
   return 0;
 }
 
