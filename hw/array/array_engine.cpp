@@ -58,13 +58,15 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
   std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> filters;  // (b0, k0, row, t0)
   std::set<std::tuple<int64_t, int64_t, int64_t>> rows;              // (a, k, in_row)
   uint64_t min_offset = UINT64_MAX;
+  const size_t per_fold = static_cast<size_t>(s.pe_rows * s.pe_cols);
   for (const mapper::PcWork& w : s.passes[pass].pcs) {
     std::set<std::tuple<int64_t, int64_t, int64_t>> local_rows;
-    for (const mapper::PeTask& task : w.pes) {
+    for (size_t i = 0; i < w.pes.size(); ++i) {
+      const mapper::PeTask& task = w.pes[i];
       if (!task.active) continue;
       if (filters.insert({task.b0, task.k0, task.filter_row, task.t0}).second)
-        t.filter_bytes += bytes_of(static_cast<uint64_t>(task.lanes * task.channels * task.taps),
-                                   ctx.filter_bits);
+        (i < per_fold ? t.first_filter_bytes : t.later_filter_bytes) += bytes_of(
+            static_cast<uint64_t>(task.lanes * task.channels * task.taps), ctx.filter_bits);
       if (!p.rows.in_range(task.in_row)) continue;
       for (int64_t k = task.k0; k < task.k0 + task.channels; ++k) {
         local_rows.insert({task.a, k, task.in_row});
@@ -140,12 +142,14 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& ctx,
     const PassTraffic& t = traffic[i];
     const uint64_t active = active_pes(i);
     const uint64_t pass_start = clock_.now_cycles();
-    transfer(false, addr.filter, t.filter_bytes, filter_class, fig);
+    transfer(false, addr.filter, t.first_filter_bytes, filter_class, fig);
     if (i == 0) transfer(false, addr.input + t.first_input_offset, t.input_bytes, in_class, fig);
     fig.actions.glb_iact_write_bits += t.glb_iact_write_bits;
     const uint64_t compute_start = clock_.now_cycles();
     memory_wait(compute_start - pass_start, active);
-    // Overlapped with this pass: the next pass's inputs in, the previous pass's outputs out.
+    // Overlapped with this pass: its later folds' filters and the next pass's inputs in, the
+    // previous pass's outputs out. The pass cannot end before they are done (an input stall).
+    transfer(false, addr.filter, t.later_filter_bytes, filter_class, fig);
     if (i + 1 < s.passes.size())
       transfer(false, addr.input + traffic[i + 1].first_input_offset, traffic[i + 1].input_bytes,
                in_class, fig);

@@ -1,9 +1,10 @@
 #pragma once
-// Runs one schedule on the clusters: for every pass, fetch its filters (off-chip -> weight
-// routers), tick all clusters cycle by cycle until the pass is done, while the next pass's input
-// rows are fetched into the other half of the iact GLB and finished output tiles are written back
-// (double buffering, as the mapper sized the tiles for). Cycles where the array waits for memory
-// are input stalls for the PEs that have work and idle for the others.
+// Runs one schedule on the clusters: for every pass, fetch its first fold's filters (off-chip ->
+// weight routers; later folds' filters stream during the pass), tick all clusters cycle by cycle
+// until the pass is done, while the next pass's input rows are fetched into the other half of the
+// iact GLB and finished output tiles are written back (double buffering, as the mapper sized the
+// tiles for). Cycles where the array waits for memory are input stalls for the PEs that have work
+// and idle for the others.
 #include <functional>
 #include <vector>
 
@@ -37,7 +38,9 @@ class ArrayEngine {
 
  private:
   struct PassTraffic {
-    uint64_t filter_bytes = 0, input_bytes = 0, output_bytes = 0;
+    // Filters of the pass's first fold (needed before anything computes) and of its later folds
+    // (streamed while earlier folds compute).
+    uint64_t first_filter_bytes = 0, later_filter_bytes = 0, input_bytes = 0, output_bytes = 0;
     uint64_t glb_iact_write_bits = 0;
     uint64_t first_input_offset = 0;
   };

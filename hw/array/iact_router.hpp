@@ -18,7 +18,15 @@ class MulticastGroup {
  public:
   static constexpr int kMaxHop = 64;
   MulticastGroup(std::vector<const Pe*> members, int64_t total, int bank)
-      : members_(std::move(members)), total_(total), bank_(bank) {}
+      : members_(std::move(members)), total_(total), segment_ends_{total}, banks_{bank} {}
+  // A stream of several segments: segment i ends at entry `segment_ends[i]` and is read from
+  // `banks[i]` (its input row's bank; -1 for a padding row).
+  MulticastGroup(std::vector<const Pe*> members, std::vector<int64_t> segment_ends,
+                 std::vector<int> banks)
+      : members_(std::move(members)),
+        total_(segment_ends.empty() ? 0 : segment_ends.back()),
+        segment_ends_(std::move(segment_ends)),
+        banks_(std::move(banks)) {}
 
   // Applies arrivals due at `cycle`; call once per cycle before the PEs tick.
   void advance(uint64_t cycle) {
@@ -41,13 +49,21 @@ class MulticastGroup {
     return capacity - (delivered_ - min_released);
   }
   int64_t arrived() const { return arrived_; }
-  int bank() const { return bank_; }  // -1: a padding row, generated as zeros without a GLB read
+  // Bank of the next entry to send; -1: a padding row, generated as zeros without a GLB read.
+  int bank() {
+    while (segment_ + 1 < segment_ends_.size() && delivered_ >= segment_ends_[segment_]) ++segment_;
+    return banks_[segment_];
+  }
+  // Entries that may go in one transfer: a transfer does not cross into the next row.
+  int64_t segment_left() const { return segment_ends_[segment_] - delivered_; }
   size_t fanout() const { return members_.size(); }
 
  private:
   std::vector<const Pe*> members_;
   int64_t total_ = 0, delivered_ = 0, arrived_ = 0;
-  int bank_ = 0;
+  std::vector<int64_t> segment_ends_;
+  std::vector<int> banks_;
+  size_t segment_ = 0;
   std::array<int64_t, kMaxHop> in_flight_{};
 };
 
@@ -71,16 +87,18 @@ class IactRouter {
     for (size_t i = 0; i < n; ++i) {
       MulticastGroup* g = groups_[(next_ + i) % n];
       if (g->pending() == 0) continue;
-      const int64_t amount = std::min({int64_t{per_cycle_}, g->pending(), g->space(spad_capacity)});
+      const int bank = g->bank();
+      const int64_t amount =
+          std::min({int64_t{per_cycle_}, g->pending(), g->segment_left(), g->space(spad_capacity)});
       if (amount <= 0) continue;
-      if (g->bank() >= 0 && !banks.acquire(g->bank(), cycle)) {
+      if (bank >= 0 && !banks.acquire(bank, cycle)) {
         ++traffic.blocked_cycles;
         return;  // the chosen group keeps its turn; the link idles this cycle
       }
       g->send(cycle, hop_, amount);
       traffic.entries += static_cast<uint64_t>(amount);
       traffic.entry_hops += static_cast<uint64_t>(amount) * g->fanout();
-      if (g->bank() >= 0) traffic.glb_reads += static_cast<uint64_t>(amount);
+      if (bank >= 0) traffic.glb_reads += static_cast<uint64_t>(amount);
       ++traffic.busy_cycles;
       next_ = (next_ + i + 1) % n;
       return;

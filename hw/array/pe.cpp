@@ -107,24 +107,58 @@ int64_t compute_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCo
   return std::max<int64_t>(1, cycles);
 }
 
-void Pe::start(const PeContext& ctx, const PeTask& task, int64_t psum_slots) {
+void Pe::start(const PeContext& ctx, std::vector<PeTask> segments, int64_t psum_slots,
+               bool hold_psums) {
   ctx_ = &ctx;
-  task_ = task;
-  active_ = task.active;
-  weights_ready_ = false;
-  next_ = produced_ = cycles_left_ = 0;
+  segments_ = std::move(segments);
+  hold_psums_ = hold_psums;
+  filter_sets_loaded_ = 0;
   psum_slots_ = std::max<int64_t>(1, psum_slots);
-  positions_ = active_ ? ctx.problem->cols.out_len : 0;
-  stream_ = active_ ? iact_stream(*ctx.problem, task) : IactStream{};
+  positions_ = ctx.problem ? ctx.problem->cols.out_len : 0;
+  next_ = done_in_seg_ = produced_ = released_ = cycles_left_ = base_ = stream_total_ = 0;
+  last_active_ = -1;
+  first_active_ = PeTask{};
+  for (size_t q = 0; q < segments_.size(); ++q) {
+    if (!segments_[q].active) continue;
+    if (last_active_ < 0) first_active_ = segments_[q];
+    last_active_ = static_cast<int64_t>(q);
+    stream_total_ += iact_stream(*ctx.problem, segments_[q]).total;
+  }
+  active_ = last_active_ >= 0;
+  enter_segment(0);
+}
+
+void Pe::enter_segment(int64_t q) {
+  const int64_t n = static_cast<int64_t>(segments_.size());
+  while (q < n && !segments_[static_cast<size_t>(q)].active) ++q;
+  seg_ = q;
+  done_ = q >= n;
+  next_ = done_in_seg_ = 0;
+  if (!done_) stream_ = iact_stream(*ctx_->problem, segments_[static_cast<size_t>(q)]);
 }
 
 void Pe::begin_position() {
-  int64_t cycles = compute_position(*ctx_, task_, next_, macs_, actions_);
+  int64_t cycles =
+      compute_position(*ctx_, segments_[static_cast<size_t>(seg_)], next_, macs_, actions_);
   if (next_ == 0) cycles += ctx_->pipeline_extra_cycles;
   ++next_;
   ++cycles_.busy;
   cycles_left_ = cycles - 1;
   if (cycles_left_ == 0) finish_position();
+}
+
+void Pe::finish_position() {
+  ++done_in_seg_;
+  const bool last_segment = seg_ == last_active_;
+  if (!hold_psums_ || last_segment) ++produced_;
+  if (done_in_seg_ < positions_) {
+    released_ = base_ + std::min(done_in_seg_ * stream_.step, stream_.total);
+    return;
+  }
+  // Segment over: its whole input window slides out, the next segment's stream follows it.
+  base_ += stream_.total;
+  released_ = base_;
+  enter_segment(seg_ + 1);
 }
 
 }  // namespace eg::hw::array

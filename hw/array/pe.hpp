@@ -6,6 +6,7 @@
 // arrived and a psum slot is free; a zero error-gradient operand is skipped when enabled, costing
 // `zero_skip_cost_cycles` per run of consecutive skips. Values are computed for real.
 #include <cstdint>
+#include <vector>
 
 #include "hw/array/pe_stats.hpp"
 #include "models/action_counts.hpp"
@@ -40,16 +41,27 @@ IactStream iact_stream(const mapper::CanonicalProblem& problem, const mapper::Pe
 int64_t compute_position(const PeContext& ctx, const mapper::PeTask& task, int64_t o,
                          MacCounts& macs, ActionCounts& actions);
 
+// A PE runs a sequence of row tasks ("segments", one per fold of its pass); segment q may start
+// once the q-th filter set is in its filter spad. Inactive segments are stepped over. With
+// `hold_psums`, psums stay in the psum spad across segments (the mapper checked they fit) and only
+// the last active segment's positions count as produced; otherwise a position's psums leave
+// through the column and the PE may run `psum_slots` positions ahead of the drain.
 class Pe {
  public:
-  // Makes the PE run `task` (or idle when !task.active) with `psum_slots` positions in flight.
-  void start(const PeContext& ctx, const mapper::PeTask& task, int64_t psum_slots);
-  void weights_loaded() { weights_ready_ = true; }
+  // Single row task (or idle when !task.active).
+  void start(const PeContext& ctx, const mapper::PeTask& task, int64_t psum_slots) {
+    start(ctx, std::vector<mapper::PeTask>{task}, psum_slots, false);
+  }
+  void start(const PeContext& ctx, std::vector<mapper::PeTask> segments, int64_t psum_slots,
+             bool hold_psums);
+  // Filter sets 0..count-1 are in the spad (the weight router's announcement).
+  void set_filter_sets_loaded(int64_t count) { filter_sets_loaded_ = count; }
+  void weights_loaded() { filter_sets_loaded_ = INT64_MAX; }
 
-  // One clock cycle. `iact_arrived`: entries of this PE's input stream in its scratchpad so far;
-  // `psums_drained`: positions its column has sent to the GLB.
+  // One clock cycle. `iact_arrived`: entries of this PE's input stream (all segments, in order)
+  // in its scratchpad so far; `psums_drained`: positions its column has sent to the GLB.
   void tick(int64_t iact_arrived, int64_t psums_drained) {
-    if (!active_ || (next_ == positions_ && cycles_left_ == 0)) {
+    if (done_) {
       ++cycles_.idle;
       return;
     }
@@ -58,11 +70,11 @@ class Pe {
       if (--cycles_left_ == 0) finish_position();
       return;
     }
-    if (!weights_ready_ || iact_arrived < stream_.need(next_)) {
+    if (filter_sets_loaded_ <= seg_ || iact_arrived < base_ + stream_.need(next_)) {
       ++cycles_.wait_input;
       return;
     }
-    if (next_ - psums_drained >= psum_slots_) {
+    if (!hold_psums_ && next_ - psums_drained >= psum_slots_) {
       ++cycles_.wait_output;
       return;
     }
@@ -70,13 +82,17 @@ class Pe {
   }
 
   bool active() const { return active_; }
-  bool finished() const { return !active_ || produced_ == positions_; }
+  bool finished() const { return done_; }
   int64_t produced() const { return produced_; }
   int64_t positions() const { return positions_; }
-  // Input entries this PE no longer needs (slid out of its window).
-  int64_t released() const { return produced_ * stream_.step; }
-  const IactStream& stream() const { return stream_; }
-  const mapper::PeTask& task() const { return task_; }
+  // Input entries this PE no longer needs (slid out of its window, or of a finished segment).
+  int64_t released() const { return released_; }
+  // Segments (of all, active or not) this PE has completed: filter sets it no longer reads.
+  int64_t segments_done() const { return done_ ? static_cast<int64_t>(segments_.size()) : seg_; }
+  // Input entries its whole segment sequence streams.
+  int64_t stream_total() const { return stream_total_; }
+  const mapper::PeTask& task() const { return first_active_; }
+  const std::vector<mapper::PeTask>& segments() const { return segments_; }
 
   PeCycleClasses cycles_;
   MacCounts macs_;
@@ -84,13 +100,18 @@ class Pe {
 
  private:
   void begin_position();
-  void finish_position() { ++produced_; }
+  void finish_position();
+  void enter_segment(int64_t q);  // moves to the first active segment >= q (or done)
 
   const PeContext* ctx_ = nullptr;
-  mapper::PeTask task_;
+  std::vector<mapper::PeTask> segments_;
+  mapper::PeTask first_active_;
   IactStream stream_;
-  bool active_ = false, weights_ready_ = false;
-  int64_t positions_ = 0, next_ = 0, produced_ = 0, cycles_left_ = 0, psum_slots_ = 1;
+  bool active_ = false, done_ = true, hold_psums_ = false;
+  int64_t seg_ = 0, last_active_ = -1, base_ = 0, stream_total_ = 0;
+  int64_t filter_sets_loaded_ = 0;
+  int64_t positions_ = 0, next_ = 0, done_in_seg_ = 0, produced_ = 0, released_ = 0;
+  int64_t cycles_left_ = 0, psum_slots_ = 1;
 };
 
 }  // namespace eg::hw::array

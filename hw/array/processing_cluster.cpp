@@ -35,7 +35,17 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
   filter_in_feedback_ = ctx.filter_in_feedback_spad;
   iact_capacity_ = config_.pe.spad_iact_entries;
   const int64_t psum_slots = std::max<int64_t>(1, config_.pe.spad_psum_entries / tiling.lanes);
-  for (size_t i = 0; i < pes_.size(); ++i) pes_[i].start(ctx, work.pes[i], psum_slots);
+  const size_t pe_count = pes_.size();
+  const int64_t folds = std::max<int64_t>(1, work.folds);
+  for (size_t i = 0; i < pe_count; ++i) {
+    std::vector<mapper::PeTask> segments;
+    if (work.pes.size() >= static_cast<size_t>(folds) * pe_count)
+      for (int64_t q = 0; q < folds; ++q)
+        segments.push_back(work.pes[static_cast<size_t>(q) * pe_count + i]);
+    else
+      segments.push_back(mapper::PeTask{});
+    pes_[i].start(ctx, std::move(segments), psum_slots, tiling.psum_stationary);
+  }
   if (!active_) return;
 
   const arch::NocConfig& noc = config_.noc;
@@ -43,35 +53,56 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
     weight_routers_.emplace_back(std::max(1, noc.weight_link_bits / ctx.filter_bits),
                                  noc.hop_cycles);
     std::vector<Pe*> row;
-    int64_t entries = 0;
+    std::vector<int64_t> entries(static_cast<size_t>(folds), 0);
     for (int c = 0; c < cols_; ++c) {
       Pe& pe = pes_[static_cast<size_t>(r * cols_ + c)];
       if (!pe.active()) continue;
       row.push_back(&pe);
-      entries = pe.task().lanes * pe.task().channels * pe.task().taps;
+      // The row shares its filter rows: each set is sent once and multicast along the row.
+      for (int64_t q = 0; q < folds; ++q) {
+        const mapper::PeTask& t = pe.segments()[static_cast<size_t>(q)];
+        if (t.active)
+          entries[static_cast<size_t>(q)] =
+              std::max(entries[static_cast<size_t>(q)], t.lanes * t.channels * t.taps);
+      }
     }
-    weight_routers_.back().start(std::move(row), entries);
+    weight_routers_.back().start(std::move(row), std::move(entries),
+                                 static_cast<int>(tiling.filter_buffers));
   }
 
-  // Multicast groups: PEs reading the same input row of the same plane and channels.
-  std::map<std::tuple<int64_t, int64_t, int64_t>, std::vector<int>> by_row;
-  for (size_t i = 0; i < pes_.size(); ++i) {
-    const mapper::PeTask& t = pes_[i].task();
-    if (t.active) by_row[{t.a, t.k0, t.in_row}].push_back(static_cast<int>(i));
+  // Multicast groups: PEs streaming the same sequence of input rows (plane, channels, row, taps).
+  using RowKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
+  std::map<std::vector<RowKey>, std::vector<int>> by_rows;
+  for (size_t i = 0; i < pe_count; ++i) {
+    if (!pes_[i].active()) continue;
+    std::vector<RowKey> key;
+    int64_t q = 0;
+    for (const mapper::PeTask& t : pes_[i].segments()) {
+      if (t.active) key.emplace_back(q, t.a, t.k0, t.channels, t.in_row, t.t0);
+      ++q;
+    }
+    by_rows[key].push_back(static_cast<int>(i));
   }
   for (int r = 0; r < noc.iact_routers; ++r)
     iact_routers_.emplace_back(std::max(1, noc.iact_link_bits / ctx.iact_bits), noc.hop_cycles);
-  for (auto& [key, members] : by_row) {
-    const int64_t in_row = std::get<2>(key);
+  for (auto& [key, members] : by_rows) {
     std::vector<const Pe*> ptrs;
     for (int i : members) ptrs.push_back(&pes_[static_cast<size_t>(i)]);
     const Pe& first = pes_[static_cast<size_t>(members.front())];
-    // Rows are interleaved over the banks; padding rows are generated, not read.
-    const int bank =
-        p.rows.in_range(in_row) ? static_cast<int>(in_row % config_.glb.iact_banks) : -1;
+    std::vector<int64_t> ends;
+    std::vector<int> banks;
+    int64_t end = 0;
+    for (const mapper::PeTask& t : first.segments()) {
+      if (!t.active) continue;
+      end += iact_stream(p, t).total;
+      ends.push_back(end);
+      // Rows are interleaved over the banks; padding rows are generated, not read.
+      banks.push_back(
+          p.rows.in_range(t.in_row) ? static_cast<int>(t.in_row % config_.glb.iact_banks) : -1);
+    }
     const int g = static_cast<int>(groups_.size());
     groups_.push_back(
-        std::make_unique<MulticastGroup>(std::move(ptrs), first.stream().total, bank));
+        std::make_unique<MulticastGroup>(std::move(ptrs), std::move(ends), std::move(banks)));
     for (int i : members) pe_group_[static_cast<size_t>(i)] = g;
     iact_routers_[static_cast<size_t>(g % noc.iact_routers)].add(groups_.back().get());
   }
@@ -95,7 +126,7 @@ void ProcessingCluster::tick(uint64_t cycle) {
     for (Pe& pe : pes_) ++pe.cycles_.idle;
     return;
   }
-  for (WeightRouter& w : weight_routers_) w.tick();
+  for (WeightRouter& w : weight_routers_) w.tick(cycle);
   for (auto& g : groups_) g->advance(cycle);
   for (IactRouter& r : iact_routers_) r.tick(cycle, iact_banks_, iact_capacity_);
   for (size_t i = 0; i < pes_.size(); ++i) {

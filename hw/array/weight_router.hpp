@@ -1,9 +1,15 @@
 #pragma once
-// Filter delivery to one PE row: the row's filter rows (identical for all its PEs) stream from
-// off-chip memory through the router at `entries_per_cycle` and are multicast to the row; the PEs
-// may start `hop_cycles` after the last entry.
+// Filter delivery to one PE row: for each segment (fold) of the pass, the row's filter set
+// (identical for all its PEs) streams from off-chip memory through the router at
+// `entries_per_cycle` and is multicast to the row; the PEs may use it `hop_cycles` after its last
+// entry left the router. The filter spad holds `buffers` sets: set q may only be written once
+// every PE of the row has finished set q - buffers, so with two buffers the next set loads while
+// the current one computes, and with one every load is exposed. A set no PE of the row uses
+// (0 entries) is announced at once.
 #include <algorithm>
 #include <cstdint>
+#include <deque>
+#include <utility>
 #include <vector>
 
 #include "hw/array/pe.hpp"
@@ -15,37 +21,71 @@ class WeightRouter {
   WeightRouter(int entries_per_cycle, int hop_cycles)
       : per_cycle_(entries_per_cycle), hop_(hop_cycles) {}
 
-  void start(std::vector<Pe*> row, int64_t entries) {
+  // `entries[q]`: the row's filter entries of segment q.
+  void start(std::vector<Pe*> row, std::vector<int64_t> entries, int buffers) {
     row_ = std::move(row);
-    remaining_ = entries;
-    countdown_ = row_.empty() ? -1 : hop_;
-    if (remaining_ == 0) release_if_done();
+    entries_ = std::move(entries);
+    buffers_ = std::max(1, buffers);
+    next_ = 0;
+    remaining_ = -1;
+    loaded_ = 0;
+    in_flight_.clear();
+    if (row_.empty()) next_ = static_cast<int64_t>(entries_.size());
   }
-  void tick() {
-    if (remaining_ > 0) {
-      const int64_t n = std::min<int64_t>(per_cycle_, remaining_);
-      remaining_ -= n;
-      entries_moved += static_cast<uint64_t>(n);
-      entry_hops += static_cast<uint64_t>(n) * row_.size();
-      return;
-    }
-    release_if_done();
-  }
-  bool loaded() const { return countdown_ < 0; }
+  void start(std::vector<Pe*> row, int64_t entries) { start(std::move(row), {entries}, 1); }
 
-  uint64_t entries_moved = 0, entry_hops = 0;
+  void tick(uint64_t cycle) {
+    tick_arrivals(cycle);
+    if (remaining_ < 0 && !begin_next(cycle)) return;
+    const int64_t n = std::min<int64_t>(per_cycle_, remaining_);
+    remaining_ -= n;
+    entries_moved += static_cast<uint64_t>(n);
+    entry_hops += static_cast<uint64_t>(n) * row_.size();
+    ++busy_cycles;
+    if (remaining_ > 0) return;
+    remaining_ = -1;
+    // Readable `hop` cycles after the last entry; the link is free for the next set next cycle.
+    in_flight_.emplace_back(next_++, cycle + 1 + static_cast<uint64_t>(hop_));
+  }
+  bool loaded() const { return loaded_ == static_cast<int64_t>(entries_.size()); }
+
+  uint64_t entries_moved = 0, entry_hops = 0, busy_cycles = 0;
 
  private:
-  void release_if_done() {
-    if (countdown_ < 0) return;
-    if (countdown_-- > 0) return;
-    for (Pe* pe : row_) pe->weights_loaded();
-    countdown_ = -1;
+  // Starts the next set if its buffer is free; sets with no entries complete immediately.
+  bool begin_next(uint64_t cycle) {
+    while (next_ < static_cast<int64_t>(entries_.size())) {
+      if (next_ >= buffers_) {
+        for (const Pe* pe : row_)
+          if (pe->segments_done() < next_ - buffers_ + 1) return false;
+      }
+      const int64_t n = entries_[static_cast<size_t>(next_)];
+      if (n > 0) {
+        remaining_ = n;
+        return true;
+      }
+      in_flight_.emplace_back(next_++, cycle);
+      tick_arrivals(cycle);
+    }
+    return false;
   }
+  void tick_arrivals(uint64_t cycle) {
+    while (!in_flight_.empty() && in_flight_.front().second <= cycle) {
+      loaded_ = in_flight_.front().first + 1;
+      in_flight_.pop_front();
+      announce();
+    }
+  }
+  void announce() {
+    for (Pe* pe : row_) pe->set_filter_sets_loaded(loaded_);
+  }
+
   int per_cycle_, hop_;
   std::vector<Pe*> row_;
-  int64_t remaining_ = 0;
-  int countdown_ = -1;
+  std::vector<int64_t> entries_;
+  int buffers_ = 1;
+  int64_t next_ = 0, remaining_ = -1, loaded_ = 0;
+  std::deque<std::pair<int64_t, uint64_t>> in_flight_;  // (set, cycle it becomes readable)
 };
 
 }  // namespace eg::hw::array

@@ -1,6 +1,7 @@
 #include "sw/mapper/row_stationary_mapper.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "workloads/error.hpp"
 
@@ -28,23 +29,12 @@ int RowStationaryMapper::operand_bits(Operand o) const {
   return 0;
 }
 
-Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
-                                          const std::string& context) const {
+void RowStationaryMapper::fit_pe_work(const CanonicalProblem& p, Tiling& t, int64_t filter_cap,
+                                      int64_t lane_cap) const {
   const arch::PeConfig& pe = config_.pe;
-  const arch::GlbConfig& glb = config_.glb;
-  const int64_t pe_rows = config_.array.pe_rows, pe_cols = config_.array.pe_cols;
-  const int64_t filter_cap =
-      p.filter_in_feedback_spad ? pe.spad_feedback_entries : pe.spad_weight_entries;
-  const int64_t iact_cap = pe.spad_iact_entries, psum_cap = pe.spad_psum_entries;
-
-  Tiling t;
-  t.rows_per_set = std::min(p.rows.taps, pe_rows);
-  t.k_stack = std::max<int64_t>(1, std::min(pe_rows / t.rows_per_set, p.k));
-  t.cols_per_set = std::min(p.rows.out_len, pe_cols);
-  t.a_stack = std::max<int64_t>(1, std::min(pe_cols / t.cols_per_set, p.a));
-
+  const int64_t iact_cap = pe.spad_iact_entries;
   // Taps along the row: as many as the iact window and one filter pair allow.
-  const int64_t lanes_min = std::min<int64_t>(p.b, pe.macs_per_cycle);
+  const int64_t lanes_min = std::min<int64_t>({p.b, pe.macs_per_cycle, lane_cap});
   auto window = [&](int64_t taps) { return (taps - 1) * p.cols.tap_step + 1; };
   int64_t taps = p.cols.taps;
   while (taps > 1 && (window(taps) > iact_cap || taps * lanes_min > filter_cap)) --taps;
@@ -53,8 +43,77 @@ Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
   const int64_t k_per_stack = ceil_div(p.k, t.k_stack);
   t.channels = std::max<int64_t>(
       1, std::min({k_per_stack, iact_cap / t.iact_window, filter_cap / (taps * lanes_min)}));
-  t.lanes = std::max<int64_t>(1, std::min({p.b, psum_cap, filter_cap / (t.channels * taps)}));
+  t.lanes = std::max<int64_t>(1, std::min({p.b, lane_cap, filter_cap / (t.channels * taps)}));
   if (t.lanes > pe.macs_per_cycle) t.lanes -= t.lanes % pe.macs_per_cycle;
+}
+
+int64_t RowStationaryMapper::max_chunk_input_rows(const CanonicalProblem& p,
+                                                  const Tiling& t) const {
+  const int64_t pairs = p.a * p.rows.out_len;
+  int64_t worst = 0;
+  // Chunks repeat with the period lcm(cols_per_set, out_len); scanning a few periods is enough.
+  const int64_t chunks = std::min(ceil_div(pairs, t.cols_per_set), int64_t{4096});
+  for (int64_t c = 0; c < chunks; ++c) {
+    std::map<int64_t, std::pair<int64_t, int64_t>> planes;  // a -> (first, last output row)
+    for (int64_t q = c * t.cols_per_set; q < std::min(pairs, (c + 1) * t.cols_per_set); ++q) {
+      const int64_t a = q / p.rows.out_len, e = q % p.rows.out_len;
+      auto it = planes.find(a);
+      if (it == planes.end())
+        planes[a] = {e, e};
+      else
+        it->second.second = e;
+    }
+    int64_t rows = 0;
+    for (const auto& [a, span] : planes)
+      rows += std::min(p.rows.in_len, (span.second - span.first) * p.rows.out_step +
+                                          (t.rows_per_set - 1) * p.rows.tap_step + 1);
+    worst = std::max(worst, rows);
+  }
+  return worst;
+}
+
+Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
+                                          const std::string& context) const {
+  const arch::PeConfig& pe = config_.pe;
+  const arch::GlbConfig& glb = config_.glb;
+  const int64_t pe_rows = config_.array.pe_rows, pe_cols = config_.array.pe_cols;
+  const int64_t filter_cap =
+      p.filter_in_feedback_spad ? pe.spad_feedback_entries : pe.spad_weight_entries;
+  const int64_t psum_cap = pe.spad_psum_entries;
+
+  Tiling t;
+  t.rows_per_set = std::min(p.rows.taps, pe_rows);
+  t.k_stack = std::max<int64_t>(1, std::min(pe_rows / t.rows_per_set, p.k));
+  t.cols_per_set = std::min(pe_cols, p.a * p.rows.out_len);
+
+  // Psum-stationary folding needs the PE's whole psum row (out_len positions x lanes) in the psum
+  // spad; with double buffering each filter set gets half the filter spad.
+  const int64_t buffers = options_.double_buffer_filter_spad ? 2 : 1;
+  // It is only taken when the spad still holds a full SIMD group of lanes per position: with
+  // fewer, every MAC cycle would leave SIMD lanes empty (measured: ResNet-18 layer1 forward,
+  // 32-wide rows, dropped from 0.82 to 0.40 utilisation), which costs more than the pass barriers
+  // it saves. Backward keeps per-position drains: its problems have few folds (a stride phase has
+  // 1-2 filter rows) and input-side zero-skipping costs per position whatever the lane count, so
+  // the halved lanes lose more than they gain (measured on ResNet-18: layer3_conv_s2 backward 314k
+  // -> 614k cycles).
+  t.psum_stationary = options_.psum_stationary_folds && p.phase != Phase::Backward &&
+                      psum_cap / p.cols.out_len >= std::min<int64_t>(p.b, pe.macs_per_cycle) &&
+                      filter_cap / buffers >= 1;
+  if (t.psum_stationary) {
+    Tiling s = t;
+    fit_pe_work(p, s, filter_cap / buffers, psum_cap / p.cols.out_len);
+    const int64_t folds = ceil_div(p.k, s.channels * s.k_stack) *
+                          ceil_div(p.rows.taps, s.rows_per_set) *
+                          ceil_div(p.cols.taps, s.taps_per_tile);
+    // With a single fold there is nothing to keep stationary or to prefetch.
+    if (folds > 1) {
+      t = s;
+      t.filter_buffers = buffers;
+    } else {
+      t.psum_stationary = false;
+    }
+  }
+  if (!t.psum_stationary) fit_pe_work(p, t, filter_cap, psum_cap);
 
   // GLB: a pass's input rows and an output tile must fit half the banks (the other half holds the
   // next pass's inputs / the previous tile draining to off-chip memory).
@@ -63,20 +122,19 @@ Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
   const int64_t psum_glb =
       (wgrad ? glb.grad_banks * glb.grad_bank_bytes : glb.psum_banks * glb.psum_bank_bytes) / 2;
   const int64_t in_bits = operand_bits(p.input);
+  const int64_t chunk_rows = max_chunk_input_rows(p, t);
   auto iact_bytes = [&](int64_t channels) {
-    const int64_t rows =
-        (t.cols_per_set - 1) * p.rows.out_step + (t.rows_per_set - 1) * p.rows.tap_step + 1;
-    return ceil_div(t.a_stack * t.k_stack * channels * rows * p.cols.in_len * in_bits, 8);
+    return ceil_div(t.k_stack * channels * chunk_rows * p.cols.in_len * in_bits, 8);
   };
   while (t.channels > 1 && iact_bytes(t.channels) > iact_glb) --t.channels;
-  t.lanes = std::max<int64_t>(1, std::min(t.lanes, filter_cap / (t.channels * taps)));
+  t.lanes = std::max<int64_t>(
+      1, std::min(t.lanes, (filter_cap / t.filter_buffers) / (t.channels * t.taps_per_tile)));
   auto psum_bytes = [&](int64_t lanes) {
-    return ceil_div(t.a_stack * t.cols_per_set * p.cols.out_len * lanes * config_.widths.psum, 8);
+    return ceil_div(t.cols_per_set * p.cols.out_len * lanes * config_.widths.psum, 8);
   };
   while (t.lanes > 1 && psum_bytes(t.lanes) > psum_glb) --t.lanes;
-  t.iact_glb_bytes = iact_bytes(t.channels);
   t.psum_glb_bytes = psum_bytes(t.lanes);
-  if (t.iact_glb_bytes > iact_glb)
+  if (iact_bytes(t.channels) > iact_glb)
     throw Error(context + ": input rows of " + std::to_string(p.cols.in_len) +
                 " entries do not fit half the iact GLB (" + std::to_string(iact_glb) + " bytes)");
   if (t.psum_glb_bytes > psum_glb)
@@ -84,15 +142,22 @@ Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
                 "-entry rows does not fit half the " + (wgrad ? "gradient" : "psum") + " GLB (" +
                 std::to_string(psum_glb) + " bytes)");
 
-  t.filter_entries = t.lanes * t.channels * taps;
+  t.filter_entries = t.lanes * t.channels * t.taps_per_tile;
   t.iact_entries = t.channels * t.iact_window;
-  t.psum_entries = t.lanes;
-  t.a_groups = ceil_div(p.a, t.a_stack);
+  t.psum_entries = t.lanes * (t.psum_stationary ? p.cols.out_len : 1);
+  t.col_chunks = ceil_div(p.a * p.rows.out_len, t.cols_per_set);
   t.b_groups = ceil_div(p.b, t.lanes);
-  t.col_folds = ceil_div(p.rows.out_len, t.cols_per_set);
   t.k_groups = ceil_div(p.k, t.channels * t.k_stack);
   t.row_folds = ceil_div(p.rows.taps, t.rows_per_set);
   t.tap_folds = ceil_div(p.cols.taps, t.taps_per_tile);
+  // Folds of one pass: tap folds share their input rows, so whole groups of tap folds are taken,
+  // as many as keep the pass's input rows within half the iact GLB.
+  const int64_t per_fold_set = std::max<int64_t>(1, iact_bytes(t.channels));
+  t.folds_per_pass = t.psum_stationary
+                         ? std::min(t.folds_per_tile(),
+                                    t.tap_folds * std::max<int64_t>(1, iact_glb / per_fold_set))
+                         : 1;
+  t.iact_glb_bytes = iact_bytes(t.channels) * ceil_div(t.folds_per_pass, t.tap_folds);
   return t;
 }
 
@@ -110,52 +175,60 @@ Schedule RowStationaryMapper::map(const CanonicalProblem& p, const std::string& 
 
   const int64_t tiles = t.tiles(), folds = t.folds_per_tile();
   const int64_t rounds = ceil_div(tiles, s.pc_count);
-  s.passes.reserve(static_cast<size_t>(rounds * folds));
+  const int64_t pes = s.pe_rows * s.pe_cols;
+  const int64_t pairs = p.a * p.rows.out_len;
+  s.passes.reserve(static_cast<size_t>(rounds * t.passes_per_tile()));
   for (int64_t round = 0; round < rounds; ++round) {
-    for (int64_t fold = 0; fold < folds; ++fold) {
+    for (int64_t fold0 = 0; fold0 < folds; fold0 += t.folds_per_pass) {
+      const int64_t run = std::min(t.folds_per_pass, folds - fold0);
       Pass pass;
       pass.pcs.resize(static_cast<size_t>(s.pc_count));
       for (int64_t pc = 0; pc < s.pc_count; ++pc) {
+        // Column chunks vary fastest, so the clusters of a round mostly share their filters
+        // (multicast once from off-chip memory) — in weight gradient those are the 16-bit δ̂ rows.
         const int64_t tile = round * s.pc_count + pc;
         PcWork& w = pass.pcs[static_cast<size_t>(pc)];
-        w.pes.resize(static_cast<size_t>(s.pe_rows * s.pe_cols));
+        w.pes.resize(static_cast<size_t>(run * pes));
         if (tile >= tiles) continue;
         w.tile = tile;
-        w.fold = fold;
-        w.first_fold = fold == 0;
-        w.last_fold = fold == folds - 1;
-        // tile -> (a_group, b_group, col_fold); fold -> (k_group, row_fold, tap_fold)
-        const int64_t col_fold = tile % t.col_folds;
-        const int64_t b_group = (tile / t.col_folds) % t.b_groups;
-        const int64_t a_group = tile / (t.col_folds * t.b_groups);
-        const int64_t tap_fold = fold % t.tap_folds;
-        const int64_t row_fold = (fold / t.tap_folds) % t.row_folds;
-        const int64_t k_group = fold / (t.tap_folds * t.row_folds);
-        for (int64_t i = 0; i < s.pe_rows; ++i)
-          for (int64_t j = 0; j < s.pe_cols; ++j) {
-            PeTask task;
-            task.stack_k = i / t.rows_per_set;
-            task.stack_a = j / t.cols_per_set;
-            const int64_t r = row_fold * t.rows_per_set + i % t.rows_per_set;
-            const int64_t e = col_fold * t.cols_per_set + j % t.cols_per_set;
-            task.a = a_group * t.a_stack + task.stack_a;
-            task.k0 = (k_group * t.k_stack + task.stack_k) * t.channels;
-            task.b0 = b_group * t.lanes;
-            task.t0 = tap_fold * t.taps_per_tile;
-            if (task.stack_k >= t.k_stack || task.stack_a >= t.a_stack || r >= p.rows.taps ||
-                e >= p.rows.out_len || task.a >= p.a || task.k0 >= p.k)
-              continue;
-            task.filter_row = r;
-            task.out_row = e;
-            task.in_row = p.rows.input_index(e, r);
-            if (!p.issue_padding && !p.rows.in_range(task.in_row)) continue;
-            task.channels = std::min(t.channels, p.k - task.k0);
-            task.lanes = std::min(t.lanes, p.b - task.b0);
-            task.taps = std::min(t.taps_per_tile, p.cols.taps - task.t0);
-            task.active = true;
-            w.active = true;
-            w.pes[static_cast<size_t>(i * s.pe_cols + j)] = task;
-          }
+        w.fold = fold0;
+        w.folds = run;
+        w.first_fold = fold0 == 0;
+        w.last_fold = fold0 + run == folds;
+        const int64_t col_chunk = tile % t.col_chunks;
+        const int64_t b_group = tile / t.col_chunks;
+        for (int64_t q = 0; q < run; ++q) {
+          const int64_t fold = fold0 + q;
+          const int64_t tap_fold = fold % t.tap_folds;
+          const int64_t row_fold = (fold / t.tap_folds) % t.row_folds;
+          const int64_t k_group = fold / (t.tap_folds * t.row_folds);
+          for (int64_t i = 0; i < s.pe_rows; ++i)
+            for (int64_t j = 0; j < s.pe_cols; ++j) {
+              PeTask task;
+              task.stack_k = i / t.rows_per_set;
+              const int64_t r = row_fold * t.rows_per_set + i % t.rows_per_set;
+              const int64_t pair = col_chunk * t.cols_per_set + j;
+              if (task.stack_k >= t.k_stack || r >= p.rows.taps || j >= t.cols_per_set ||
+                  pair >= pairs)
+                continue;
+              task.a = pair / p.rows.out_len;
+              const int64_t e = pair % p.rows.out_len;
+              task.k0 = (k_group * t.k_stack + task.stack_k) * t.channels;
+              task.b0 = b_group * t.lanes;
+              task.t0 = tap_fold * t.taps_per_tile;
+              if (task.k0 >= p.k) continue;
+              task.filter_row = r;
+              task.out_row = e;
+              task.in_row = p.rows.input_index(e, r);
+              if (!p.issue_padding && !p.rows.in_range(task.in_row)) continue;
+              task.channels = std::min(t.channels, p.k - task.k0);
+              task.lanes = std::min(t.lanes, p.b - task.b0);
+              task.taps = std::min(t.taps_per_tile, p.cols.taps - task.t0);
+              task.active = true;
+              w.active = true;
+              w.pes[static_cast<size_t>(q * pes + i * s.pe_cols + j)] = task;
+            }
+        }
       }
       s.passes.push_back(std::move(pass));
     }
@@ -166,13 +239,11 @@ Schedule RowStationaryMapper::map(const CanonicalProblem& p, const std::string& 
 int64_t tile_output_entries(const Schedule& s, int64_t tile) {
   const Tiling& t = s.tiling;
   const CanonicalProblem& p = s.problem;
-  const int64_t col_fold = tile % t.col_folds;
-  const int64_t b_group = (tile / t.col_folds) % t.b_groups;
-  const int64_t a_group = tile / (t.col_folds * t.b_groups);
-  const int64_t planes = std::min(t.a_stack, p.a - a_group * t.a_stack);
-  const int64_t rows = std::min(t.cols_per_set, p.rows.out_len - col_fold * t.cols_per_set);
+  const int64_t col_chunk = tile % t.col_chunks;
+  const int64_t b_group = tile / t.col_chunks;
+  const int64_t pairs = std::min(t.cols_per_set, p.a * p.rows.out_len - col_chunk * t.cols_per_set);
   const int64_t lanes = std::min(t.lanes, p.b - b_group * t.lanes);
-  return planes * rows * lanes * p.cols.out_len;
+  return pairs * lanes * p.cols.out_len;
 }
 
 }  // namespace eg::mapper

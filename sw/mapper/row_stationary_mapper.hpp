@@ -5,9 +5,23 @@
 
 namespace eg::mapper {
 
+// Mapping choices that are design decisions rather than array parameters.
+// TODO(config): move into the hardware config ("mapping": {...}); the defaults are this
+// simulator's dataflow choices (not figures from the paper), argued where they are used.
+struct MappingOptions {
+  // Run the folds of a tile back to back in one pass with psums kept in the PE when its psum row
+  // fits the psum spad (Eyeriss keeps psums in the spad while channels stream).
+  bool psum_stationary_folds = true;
+  // Split the filter spad in two halves so the next fold's filters load while the current fold
+  // computes (only meaningful with psum-stationary folding: folds then follow each other in a
+  // pass). Off: one filter set at a time, each load exposed.
+  bool double_buffer_filter_spad = true;
+};
+
 class RowStationaryMapper {
  public:
-  explicit RowStationaryMapper(const arch::ArchConfig& config) : config_(config) {}
+  explicit RowStationaryMapper(const arch::ArchConfig& config, MappingOptions options = {})
+      : config_(config), options_(options) {}
   // Throws eg::Error naming `context` when no tiling fits the scratchpads and GLB.
   Schedule map(const CanonicalProblem& problem, const std::string& context) const;
   Tiling choose_tiling(const CanonicalProblem& problem, const std::string& context) const;
@@ -15,7 +29,14 @@ class RowStationaryMapper {
   int operand_bits(Operand o) const;
 
  private:
+  // Spad-bounded per-PE work (taps, channels, lanes) for a filter capacity and a psum lane cap.
+  void fit_pe_work(const CanonicalProblem& p, Tiling& t, int64_t filter_cap,
+                   int64_t lane_cap) const;
+  // Largest input-row footprint (rows x planes, one channel) of any column chunk.
+  int64_t max_chunk_input_rows(const CanonicalProblem& p, const Tiling& t) const;
+
   const arch::ArchConfig& config_;
+  MappingOptions options_;
 };
 
 // Output entries (psums) of output tile `tile` of a schedule: what leaves for off-chip memory once

@@ -26,25 +26,33 @@ void print_schedule(std::ostream& out, const Schedule& s, int passes_shown) {
   print_axis(out, "rows", p.rows);
   print_axis(out, "cols", p.cols);
   out << "logical PE set per cluster: " << t.rows_per_set << " filter rows x " << t.cols_per_set
-      << " output rows; replicated " << t.k_stack << "x vertically (channel groups) and "
-      << t.a_stack << "x horizontally (input planes); " << s.pc_count
+      << " columns of (input plane, output row) pairs; replicated " << t.k_stack
+      << "x vertically (channel groups); " << s.pc_count
       << " clusters take different output tiles\n";
   out << "per PE: " << t.lanes << " filters (lanes) x " << t.channels << " channels x "
-      << t.taps_per_tile << " taps -> spads: filter " << t.filter_entries << ", iact "
+      << t.taps_per_tile << " taps -> spads: filter " << t.filter_entries << " x "
+      << t.filter_buffers << " buffer" << (t.filter_buffers > 1 ? "s" : "") << ", iact "
       << t.iact_entries << " (window " << t.iact_window << "), psum " << t.psum_entries
       << " entries\n";
+  out << "psums: "
+      << (t.psum_stationary ? "stationary in the PE across the folds of a pass"
+                            : "drained to the GLB per position, accumulated there across folds")
+      << (t.filter_buffers > 1 ? "; the next fold's filters load while the current one computes"
+                               : "")
+      << "\n";
   out << "GLB per pass: iact " << t.iact_glb_bytes << " B, psum tile " << t.psum_glb_bytes
       << " B\n";
-  out << "output tiles " << t.tiles() << " = a-groups " << t.a_groups << " x b-groups "
-      << t.b_groups << " x column folds " << t.col_folds << "; folds per tile "
-      << t.folds_per_tile() << " = channel groups " << t.k_groups << " x row folds " << t.row_folds
-      << " x tap folds " << t.tap_folds << "\n";
+  out << "output tiles " << t.tiles() << " = column chunks " << t.col_chunks << " x b-groups "
+      << t.b_groups << "; folds per tile " << t.folds_per_tile() << " = channel groups "
+      << t.k_groups << " x row folds " << t.row_folds << " x tap folds " << t.tap_folds << "; "
+      << t.folds_per_pass << " fold" << (t.folds_per_pass > 1 ? "s" : "") << " per pass\n";
   out << "passes " << s.passes.size() << ", dense MACs " << s.dense_macs << ", cycle lower bound "
       << s.lower_bound_cycles << " (dense MACs / peak of " << s.pc_count * s.pe_rows * s.pe_cols
       << " PEs)\n";
   for (int i = 0; i < passes_shown && i < static_cast<int>(s.passes.size()); ++i) {
     const PcWork& w = s.passes[static_cast<size_t>(i)].pcs[0];
-    out << "pass " << i << ", cluster 0: tile " << w.tile << ", fold " << w.fold << "\n";
+    out << "pass " << i << ", cluster 0: tile " << w.tile << ", folds " << w.fold << ".."
+        << w.fold + w.folds - 1 << " (PE tasks of fold " << w.fold << ")\n";
     for (int r = 0; r < s.pe_rows; ++r) {
       for (int c = 0; c < s.pe_cols; ++c) {
         const PeTask& k = w.pes[static_cast<size_t>(r * s.pe_cols + c)];

@@ -6,6 +6,7 @@
 #include "hw/array/iact_router.hpp"
 #include "hw/array/pe.hpp"
 #include "hw/array/psum_column.hpp"
+#include "hw/array/weight_router.hpp"
 
 using namespace eg;
 using namespace eg::hw::array;
@@ -202,4 +203,44 @@ TEST_CASE("psum column drains one transfer per bank access, two when accumulatin
     CHECK(cycles == (accumulate ? 16u : 8u));
     CHECK(col.psums_moved == 8);
   }
+}
+
+namespace {
+// One PE running the same 6-position row task twice (two folds, psums held), fed by a weight
+// router of 1 entry/cycle and 1 hop; returns the cycle count and the PE's input-wait cycles.
+std::pair<uint64_t, uint64_t> run_two_folds(int64_t filter_entries, int buffers) {
+  RowConv rc({0.5f, -1, 2, 0.25f, 3, -2, 1, 0.75f}, 2, 3, 1, 0, true, mapper::DeltaOperand::None);
+  Pe pe;
+  pe.start(rc.ctx, {rc.task, rc.task}, 4, true);
+  WeightRouter router(1, 1);
+  router.start({&pe}, {filter_entries, filter_entries}, buffers);
+  uint64_t cycle = 0;
+  for (; !pe.finished() && cycle < 1000; ++cycle) {
+    router.tick(cycle);
+    pe.tick(1 << 20, 0);
+  }
+  REQUIRE(pe.finished());
+  CHECK(pe.cycles_.busy == 2 * 19);  // per fold: 6 positions x 3 taps x 1 SIMD group + 1 fill
+  CHECK(pe.produced() == 6);         // held psums: only the last fold's positions leave
+  std::vector<float> twice = rc.reference();
+  for (float& v : twice) v *= 2;
+  CHECK(rc.out == twice);
+  return {cycle, pe.cycles_.wait_input};
+}
+}  // namespace
+
+TEST_CASE("double-buffered filter spad hides a load shorter than the compute", "[array][pe]") {
+  // Load 6 entries (6 cycles + 1 hop) vs 19 compute cycles per fold.
+  // Two buffers: fold 1's filters arrive at cycle 13, during fold 0 (cycles 7..25): 7 + 2 x 19.
+  CHECK(run_two_folds(6, 2) == std::make_pair(uint64_t{45}, uint64_t{7}));
+  // One buffer: fold 1's load waits until fold 0 is done (cycle 26), exposed: 7 + 19 + 7 + 19.
+  CHECK(run_two_folds(6, 1) == std::make_pair(uint64_t{52}, uint64_t{14}));
+}
+
+TEST_CASE("double-buffered filter spad exposes a load longer than the compute", "[array][pe]") {
+  // Load 30 entries (30 cycles + 1 hop) vs 19 compute: fold 1 is readable at cycle 61, fold 0
+  // computed 31..49, so 11 cycles of the second load stay exposed: 2 x 30 + 1 + 19.
+  CHECK(run_two_folds(30, 2) == std::make_pair(uint64_t{80}, uint64_t{31 + 11}));
+  // One buffer: 31 + 19 + 31 + 19.
+  CHECK(run_two_folds(30, 1) == std::make_pair(uint64_t{100}, uint64_t{62}));
 }

@@ -48,7 +48,8 @@ void check_coverage(const Schedule& s, const arch::ArchConfig& cfg) {
   const Tiling& t = s.tiling;
   const int64_t filter_cap =
       p.filter_in_feedback_spad ? cfg.pe.spad_feedback_entries : cfg.pe.spad_weight_entries;
-  CHECK(t.filter_entries <= filter_cap);
+  CHECK(t.filter_entries * t.filter_buffers <= filter_cap);
+  if (t.psum_stationary) CHECK(t.lanes * p.cols.out_len <= cfg.pe.spad_psum_entries);
   CHECK(t.iact_entries <= cfg.pe.spad_iact_entries);
   CHECK(t.psum_entries <= cfg.pe.spad_psum_entries);
   std::map<std::vector<int64_t>, int> count;
@@ -138,12 +139,12 @@ TEST_CASE("mapper folds large sets and replicates small ones", "[mapper]") {
       canonical_problems(conv_view(conv(1, 2, 9, 3, 5, 1, 2)), Phase::Forward, cfg.features)[0],
       "t");
   CHECK(big.tiling.row_folds == 2);
-  CHECK(big.tiling.col_folds == 3);  // 9 output rows over 4 PE columns
+  CHECK(big.tiling.col_chunks == 3);  // 9 output rows over 4 PE columns
   const Schedule small = mapper.map(
       canonical_problems(conv_view(conv(2, 8, 2, 8, 1, 1, 0)), Phase::Forward, cfg.features)[0],
       "t");
   CHECK(small.tiling.k_stack == 3);
-  CHECK(small.tiling.a_stack == 2);  // 2 output rows, 2 images side by side
+  CHECK(small.tiling.cols_per_set == 4);  // 2 output rows, 2 images side by side
   std::ostringstream text;
   print_schedule(text, small);
   CHECK(text.str().find("replicated 3x vertically") != std::string::npos);
@@ -159,4 +160,34 @@ TEST_CASE("mapper rejects layers whose rows cannot fit the GLB, naming the layer
   CHECK_THROWS_WITH(mapper.map(p, "layer 'conv1' forward"),
                     Catch::Contains("layer 'conv1' forward") && Catch::Contains("iact GLB"));
   CHECK_THROWS_WITH(phase_from_string("sideways", "--phase"), Catch::Contains("--phase"));
+}
+
+TEST_CASE("weight gradient keeps psums in the PE across folds and fills all four columns",
+          "[mapper]") {
+  const arch::ArchConfig cfg = config();
+  const RowStationaryMapper mapper(cfg);
+  // ResNet-18 layer1 shape: dW rows of 3 on 4 PE columns; E = 32 filter (δ̂) rows fold over 3 PE
+  // rows.
+  const auto p = canonical_problems(conv_view(conv(1, 64, 32, 64, 3, 1, 1)), Phase::WeightGradient,
+                                    cfg.features)[0];
+  const Schedule s = mapper.map(p, "t");
+  CHECK(s.tiling.psum_stationary);
+  CHECK(s.tiling.filter_buffers == 2);
+  CHECK(s.tiling.folds_per_pass > 1);
+  CHECK(s.tiling.cols_per_set == 4);
+  int64_t active_columns = 0;
+  for (int j = 0; j < s.pe_cols; ++j) active_columns += s.passes[0].pcs[0].pes[size_t(j)].active;
+  CHECK(active_columns == 4);
+  // Column 3 continues into the next input plane (channel c = 1, dW row 0).
+  CHECK(s.passes[0].pcs[0].pes[3].a == 1);
+  CHECK(s.passes[0].pcs[0].pes[3].out_row == 0);
+  // The same problem without psum-stationary folding needs one pass per fold.
+  const RowStationaryMapper plain(cfg, MappingOptions{false, false});
+  const Schedule q = plain.map(p, "t");
+  CHECK_FALSE(q.tiling.psum_stationary);
+  CHECK(q.tiling.filter_buffers == 1);
+  CHECK(q.passes.size() > s.passes.size() * 3);
+  std::ostringstream text;
+  print_schedule(text, s);
+  CHECK(text.str().find("stationary in the PE") != std::string::npos);
 }
