@@ -1,6 +1,18 @@
 #include "hw/array/accelerator.hpp"
 
+#include "workloads/error.hpp"
+
 namespace eg::hw::array {
+
+namespace {
+const dram::DramConfig& dram_config_of(const arch::ArchConfig& config) {
+  if (!config.dram)
+    throw Error("config '" + config.name +
+                "': /offchip/dram_config was not loaded (use load_arch_config or "
+                "load_referenced_files)");
+  return *config.dram;
+}
+}  // namespace
 
 Accelerator::Accelerator(sc_core::sc_module_name name, const arch::ArchConfig& config,
                          const trace::Trace& trace, RunOptions options)
@@ -9,11 +21,30 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const arch::ArchConfig& c
       trace_(trace),
       options_(std::move(options)),
       period_(1.0 / config.clock_mhz, sc_core::SC_US),
-      memory_("memory", config.offchip, period_),
-      port_("port"),
-      controller_(config, port_, *this) {
-  port_.socket.bind(memory_.socket);
+      interface_(build_memory(),
+                 config.features.feedback_magnitudes == arch::FeedbackMagnitudes::Seed,
+                 dram_config_of(config).burst_bytes()),
+      controller_(config, interface_, *this, [this] { return dram_stats(); }) {
   SC_THREAD(main_thread);
+}
+
+MemoryPort& Accelerator::build_memory() {
+  const dram::DramConfig& dram = dram_config_of(config_);
+  if (config_.offchip.model == arch::OffchipModel::Ideal) {
+    ideal_ = std::make_unique<IdealMemory>("memory", config_.offchip, period_);
+    ideal_port_ = std::make_unique<TlmMemoryPort>("port");
+    ideal_port_->socket.bind(ideal_->socket);
+    return *ideal_port_;
+  }
+  dram_ = std::make_unique<Lpddr4Channel>("dram", dram);
+  dma_ =
+      std::make_unique<DmaEngine>("dma", DmaConfig{dram.burst_bytes(), dram.dma_max_outstanding});
+  dma_->socket.bind(dram_->socket);
+  return *dma_;
+}
+
+dram::DramStats Accelerator::dram_stats() const {
+  return dram_ ? dram_->stats() : interface_.forwarded();
 }
 
 uint64_t Accelerator::now_cycles() const {
@@ -31,7 +62,8 @@ void Accelerator::main_thread() {
   } catch (...) {
     error = std::current_exception();
   }
-  // No sc_stop(): with nothing left to do, sc_start() returns by itself.
+  // No sc_stop(): with nothing left to do (the DRAM threads wait on events nobody notifies),
+  // sc_start() returns by itself.
 }
 
 RunResult simulate(const arch::ArchConfig& config, const trace::Trace& trace,

@@ -5,6 +5,7 @@
 
 #include "hw/array/functional_check.hpp"
 #include "hw/array/layer_operands.hpp"
+#include "models/dram/compressed_size.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
 #include "workloads/error.hpp"
 
@@ -37,17 +38,120 @@ std::string index_string(int64_t flat, const Shape& shape) {
 }
 }  // namespace
 
-Controller::Controller(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock)
-    : config_(config), clock_(clock), engine_(config, memory, clock) {}
+Controller::Controller(const arch::ArchConfig& config, MemoryInterface& memory, SimClock& clock,
+                       DramStatsSource dram_stats)
+    : config_(config),
+      memory_(memory),
+      clock_(clock),
+      dram_stats_(std::move(dram_stats)),
+      engine_(config, memory, clock) {}
 
-uint64_t Controller::address_of(const std::string& layer, const std::string& role, uint64_t bytes) {
-  const std::string key = layer + "/" + role;
-  auto it = addresses_.find(key);
-  if (it != addresses_.end()) return it->second;
-  const uint64_t base = next_address_;
+uint64_t Controller::address_of(const std::string& tensor, uint64_t bytes) {
+  auto it = tensors_.find(tensor);
+  if (it != tensors_.end()) return it->second.base;
+  Tensor t;
+  t.base = next_address_;
+  t.bytes = bytes;
   next_address_ += (bytes + 4095) / 4096 * 4096;  // page-aligned tensors
-  addresses_[key] = base;
-  return base;
+  tensors_[tensor] = t;
+  return t.base;
+}
+
+void Controller::set_policy(const std::string& tensor, const TensorPolicy& policy) {
+  Tensor& t = tensors_.at(tensor);
+  t.policy = policy;
+  memory_.set_policy(t.base, std::max<uint64_t>(t.bytes, 1), policy);
+}
+
+std::string Controller::own(const Layer& layer, const char* role) {
+  return layer.name + "/" + role;
+}
+
+std::string Controller::activation_of(const Layer& layer, size_t input) const {
+  if (input < layer.inputs.size() && consumers_.count(layer.inputs[input]))
+    return "act:" + layer.inputs[input];
+  return "act:" + layer.name + "/input" + std::to_string(input);  // network input
+}
+
+std::string Controller::gradient_of(const Layer& layer, size_t input) const {
+  if (input < layer.inputs.size() && consumers_.count(layer.inputs[input]))
+    return "grad:" + layer.inputs[input];
+  return "grad:" + layer.name + "/input" + std::to_string(input);
+}
+
+namespace {
+// Layers whose backward (or weight-gradient) phase reads their forward input again.
+bool reads_input_in_backward(const Layer& l) {
+  return on_array(l) || l.type == LayerType::Relu || l.type == LayerType::Bn ||
+         l.type == LayerType::MaxPool;
+}
+dram::CompressionScheme scheme_of(arch::GradientCompression c) {
+  return c == arch::GradientCompression::Rle   ? dram::CompressionScheme::Rle
+         : c == arch::GradientCompression::Csc ? dram::CompressionScheme::Csc
+                                               : dram::CompressionScheme::None;
+}
+}  // namespace
+
+void Controller::plan_traffic(const trace::Trace& trace, const std::vector<const Layer*>& layers) {
+  for (const Layer* l : layers) consumers_[l->name];
+  for (const Layer* l : layers)
+    for (const std::string& in : l->inputs)
+      if (consumers_.count(in)) consumers_[in].push_back(l->name);
+  // A tensor handed over in the GLB must fit the iact GLBs of all clusters: the next layer streams
+  // it as its input (forward activations, backward gradients).
+  const uint64_t glb_bytes = static_cast<uint64_t>(config_.array.pc_count()) *
+                             static_cast<uint64_t>(config_.glb.iact_banks) *
+                             static_cast<uint64_t>(config_.glb.iact_bank_bytes);
+  const int act = config_.widths.activation, grad = config_.widths.gradient;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Layer& p = *layers[i];
+    const int64_t out = element_count(p.out), in = element_count(p.in);
+    address_of("act:" + p.name, bytes_of(out, act));
+    address_of("grad:" + p.name, bytes_of(out, grad));
+    for (size_t k = 0; k < std::max<size_t>(1, p.inputs.size()); ++k) {
+      address_of(activation_of(p, k), bytes_of(in, act));
+      address_of(gradient_of(p, k), bytes_of(in, grad));
+    }
+    TensorPolicy act_policy, grad_policy;
+    const std::vector<std::string>& users = consumers_[p.name];
+    if (config_.features.interlayer_glb_reuse && users.size() == 1 && i + 1 < layers.size() &&
+        layers[i + 1]->name == users[0]) {
+      if (bytes_of(out, act) <= glb_bytes) {
+        act_policy.reads_on_chip = true;
+        act_policy.writes_on_chip = !reads_input_in_backward(*layers[i + 1]);
+      }
+      // Backward runs in reverse: the consumer's input gradient is the very next thing p needs.
+      if (bytes_of(out, grad) <= glb_bytes)
+        grad_policy.reads_on_chip = grad_policy.writes_on_chip = true;
+    }
+    if (on_array(p) && trace.has(p, "dy") &&
+        config_.features.gradient_compression != arch::GradientCompression::None) {
+      const std::vector<float> dy = trace.load(p, "dy").data;
+      const uint64_t raw = bytes_of(static_cast<int64_t>(dy.size()), grad);
+      const uint64_t packed = dram::compressed_bytes(
+          dy.data(), dy.size(), static_cast<uint64_t>(grad),
+          scheme_of(config_.features.gradient_compression), config_.dram->compression);
+      grad_policy.gradient_ratio = static_cast<double>(packed) / static_cast<double>(raw);
+    }
+    set_policy("act:" + p.name, act_policy);
+    set_policy("grad:" + p.name, grad_policy);
+  }
+}
+
+void Controller::note_gradient_written(const Layer& layer) {
+  // A second consumer adds its contribution to the first one's: read-modify-write from then on.
+  for (size_t k = 0; k < layer.inputs.size(); ++k) {
+    const std::string g = gradient_of(layer, k);
+    if (++gradient_writers_[g] == 1 && tensors_.count(g)) {
+      TensorPolicy p = tensors_.at(g).policy;
+      p.accumulate_writes = true;
+      set_policy(g, p);
+    }
+  }
+}
+
+void Controller::charge_dram(const dram::DramStats& before, PhaseFigures& fig) {
+  fig.dram += dram_stats_() - before;
 }
 
 void Controller::idle_cycles(uint64_t from, PhaseFigures& fig) {
@@ -78,8 +182,8 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
     // backward pass can stream them.
     const int64_t n = view.m * view.c * view.r * view.s;
     const uint64_t bytes = bytes_of(n, config_.widths.weight);
-    engine_.transfer(false, address_of(layer.name, "w", bytes), bytes, DataClass::Weights, fig);
-    engine_.transfer(true, address_of(layer.name, "wT", bytes), bytes, DataClass::Weights, fig);
+    engine_.transfer(false, address_of(own(layer, "w"), bytes), bytes, DataClass::Weights, fig);
+    engine_.transfer(true, address_of(own(layer, "wT"), bytes), bytes, DataClass::Weights, fig);
     idle_cycles(start, fig);
     fig.cycles += clock_.now_cycles() - start;
   }
@@ -103,18 +207,19 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
     ctx.filter_in_feedback_spad = p.filter_in_feedback_spad;
     ctx.wide_mac = phase != Phase::Forward;
     OperandAddresses addr;
-    const char* in_role = phase == Phase::Backward ? "dy" : "x";
-    const char* filter_role = phase == Phase::Forward          ? "w"
-                              : phase == Phase::WeightGradient ? "dy"
-                              : p.filter_in_feedback_spad      ? "feedback"
-                                                               : "wT";
-    const char* out_role = phase == Phase::Forward ? "y" : phase == Phase::Backward ? "dx" : "dw";
-    addr.input =
-        address_of(layer.name, in_role, bytes_of(int64_t(data.input.size()), ctx.iact_bits));
-    addr.filter =
-        address_of(layer.name, filter_role, bytes_of(int64_t(data.filter.size()), ctx.filter_bits));
-    addr.output =
-        address_of(layer.name, out_role, bytes_of(int64_t(result.size()), ctx.output_bits));
+    // Forward: x -> y; backward: δ̂ -> dx; weight gradient: x with δ̂ -> dw.
+    const std::string x = activation_of(layer, 0), dy = "grad:" + layer.name;
+    const std::string in_tensor = phase == Phase::Backward ? dy : x;
+    const std::string filter_tensor = phase == Phase::Forward          ? own(layer, "w")
+                                      : phase == Phase::WeightGradient ? dy
+                                      : p.filter_in_feedback_spad      ? own(layer, "feedback")
+                                                                       : own(layer, "wT");
+    const std::string out_tensor = phase == Phase::Forward    ? "act:" + layer.name
+                                   : phase == Phase::Backward ? gradient_of(layer, 0)
+                                                              : own(layer, "dw");
+    addr.input = address_of(in_tensor, bytes_of(int64_t(data.input.size()), ctx.iact_bits));
+    addr.filter = address_of(filter_tensor, bytes_of(int64_t(data.filter.size()), ctx.filter_bits));
+    addr.output = address_of(out_tensor, bytes_of(int64_t(result.size()), ctx.output_bits));
     engine_.execute(schedule, ctx, addr, fig);
     scatter_output(p, data, view, result);
   }
@@ -144,29 +249,29 @@ void Controller::run_ppu(const Layer& layer, bool backward, PhaseFigures& fig) {
   if (!backward) {
     // Every input element is read; pooling reduces many inputs to one output.
     for (int i = 0; i < inputs; ++i)
-      engine_.transfer(false, address_of(layer.name, "x" + std::to_string(i), bytes_of(in, act)),
+      engine_.transfer(false, address_of(activation_of(layer, size_t(i)), bytes_of(in, act)),
                        bytes_of(in, act), DataClass::Activations, fig);
     ops = static_cast<uint64_t>(std::max(in * inputs, out));
     clock_.wait_until(clock_.now_cycles() +
                       ceil_div(ops, static_cast<uint64_t>(config_.ppu.elements_per_cycle *
                                                           config_.array.pc_count())));
-    engine_.transfer(true, address_of(layer.name, "y", bytes_of(out, act)), bytes_of(out, act),
+    engine_.transfer(true, address_of("act:" + layer.name, bytes_of(out, act)), bytes_of(out, act),
                      DataClass::Activations, fig);
   } else {
-    engine_.transfer(false, address_of(layer.name, "dy", bytes_of(out, grad)), bytes_of(out, grad),
-                     DataClass::Gradients, fig);
+    engine_.transfer(false, address_of("grad:" + layer.name, bytes_of(out, grad)),
+                     bytes_of(out, grad), DataClass::Gradients, fig);
     // ReLU, BN and max-pool backward need the forward input (mask, statistics, argmax).
     const bool needs_x = layer.type == LayerType::Relu || layer.type == LayerType::Bn ||
                          layer.type == LayerType::MaxPool;
     if (needs_x)
-      engine_.transfer(false, address_of(layer.name, "x0", bytes_of(in, act)), bytes_of(in, act),
-                       DataClass::Activations, fig);
+      engine_.transfer(false, address_of(activation_of(layer, 0), bytes_of(in, act)),
+                       bytes_of(in, act), DataClass::Activations, fig);
     ops = static_cast<uint64_t>(std::max(in, out));
     clock_.wait_until(clock_.now_cycles() +
                       ceil_div(ops, static_cast<uint64_t>(config_.ppu.elements_per_cycle *
                                                           config_.array.pc_count())));
     for (int i = 0; i < inputs; ++i)
-      engine_.transfer(true, address_of(layer.name, "dx" + std::to_string(i), bytes_of(in, grad)),
+      engine_.transfer(true, address_of(gradient_of(layer, size_t(i)), bytes_of(in, grad)),
                        bytes_of(in, grad), DataClass::Gradients, fig);
   }
   fig.actions.ppu_ops += ops;
@@ -179,17 +284,20 @@ void Controller::run_weight_update(const Layer& layer, PhaseFigures& fig) {
   const int64_t n = element_count(layer.expected_shape("w"));
   const arch::Widths& w = config_.widths;
   const uint64_t wb = bytes_of(n, w.master_weight), mb = bytes_of(n, w.momentum),
-                 gb = bytes_of(n, w.gradient);
-  engine_.transfer(false, address_of(layer.name, "dw", gb), gb, DataClass::WeightGradients, fig);
-  engine_.transfer(false, address_of(layer.name, "master_w", wb), wb, DataClass::Weights, fig);
-  engine_.transfer(false, address_of(layer.name, "momentum", mb), mb, DataClass::Momentum, fig);
+                 gb = bytes_of(n, w.gradient), qb = bytes_of(n, w.weight);
+  // SGD with momentum on the PPU: W and momentum at master width in, ΔW in; W and momentum out,
+  // plus the working copy at weight width that the next forward pass streams.
+  engine_.transfer(false, address_of(own(layer, "dw"), gb), gb, DataClass::WeightGradients, fig);
+  engine_.transfer(false, address_of(own(layer, "master_w"), wb), wb, DataClass::Weights, fig);
+  engine_.transfer(false, address_of(own(layer, "momentum"), mb), mb, DataClass::Momentum, fig);
   const uint64_t ops =
       static_cast<uint64_t>(n) * static_cast<uint64_t>(config_.ppu.sgd_ops_per_weight);
   clock_.wait_until(clock_.now_cycles() +
                     ceil_div(ops, static_cast<uint64_t>(config_.ppu.elements_per_cycle *
                                                         config_.array.pc_count())));
-  engine_.transfer(true, address_of(layer.name, "master_w", wb), wb, DataClass::Weights, fig);
-  engine_.transfer(true, address_of(layer.name, "momentum", mb), mb, DataClass::Momentum, fig);
+  engine_.transfer(true, address_of(own(layer, "master_w"), wb), wb, DataClass::Weights, fig);
+  engine_.transfer(true, address_of(own(layer, "momentum"), mb), mb, DataClass::Momentum, fig);
+  engine_.transfer(true, address_of(own(layer, "w"), qb), qb, DataClass::Weights, fig);
   fig.actions.ppu_ops += ops;
   idle_cycles(start, fig);
   fig.cycles += clock_.now_cycles() - start;
@@ -218,6 +326,14 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
       if (!trace.has(l, r)) return false;
     return true;
   };
+  plan_traffic(trace, layers);
+  // Each phase is charged the DRAM activity between its start and end (transfers block until
+  // their last burst has moved, so nothing spills into the next phase).
+  auto charged = [&](PhaseFigures& fig, const std::function<void()>& body) {
+    const dram::DramStats before = dram_stats_();
+    body();
+    charge_dram(before, fig);
+  };
   for (size_t i = 0; i < layers.size(); ++i) {
     const Layer& l = *layers[i];
     PhaseFigures& fig = result.layers[i].phases["forward"];
@@ -225,24 +341,37 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
       if (!has(l, {"x", "w"}))
         throw Error((trace.dir() / "manifest.json").string() + ": layer '" + l.name +
                     "': tensors x and w are needed to simulate the forward phase");
-      run_array_phase(trace, l, 0, options.check, fig);
+      charged(fig, [&] { run_array_phase(trace, l, 0, options.check, fig); });
     } else {
-      run_ppu(l, false, fig);
+      charged(fig, [&] { run_ppu(l, false, fig); });
     }
+  }
+  // Activations kept in the GLB only served the next layer's forward pass; what backward reads
+  // again was written to DRAM.
+  for (const Layer* l : layers) {
+    TensorPolicy p = tensors_.at("act:" + l->name).policy;
+    p.reads_on_chip = false;
+    set_policy("act:" + l->name, p);
   }
   for (size_t i = layers.size(); i-- > 0;) {
     const Layer& l = *layers[i];
     LayerFigures& lf = result.layers[i];
     if (!on_array(l)) {
-      run_ppu(l, true, lf.phases["backward"]);
+      charged(lf.phases["backward"], [&] { run_ppu(l, true, lf.phases["backward"]); });
+      note_gradient_written(l);
       continue;
     }
     if (!has(l, {"dy"})) continue;  // no gradient recorded: the layer was not trained
-    if (has(l, {"feedback"}) || has(l, {"w"}))
-      run_array_phase(trace, l, 1, options.check, lf.phases["backward"]);
+    if (has(l, {"feedback"}) || has(l, {"w"})) {
+      charged(lf.phases["backward"],
+              [&] { run_array_phase(trace, l, 1, options.check, lf.phases["backward"]); });
+      note_gradient_written(l);
+    }
     if (has(l, {"x"})) {
-      run_array_phase(trace, l, 2, options.check, lf.phases["weight_gradient"]);
-      run_weight_update(l, lf.phases["weight_update"]);
+      charged(lf.phases["weight_gradient"],
+              [&] { run_array_phase(trace, l, 2, options.check, lf.phases["weight_gradient"]); });
+      charged(lf.phases["weight_update"],
+              [&] { run_weight_update(l, lf.phases["weight_update"]); });
     }
   }
   result.ticked_cycles = engine_.ticked_cycles();

@@ -3,6 +3,12 @@
 // each layer in reverse its backward, weight-gradient and weight-update phases. Conv and FC layers
 // go through the mapper and the PE array (values checked against the trace); BN, ReLU, add and
 // pooling run on the post-processing unit.
+//
+// Data movement between layers is decided here (DESIGN.md §5, issue 4): every tensor has one DRAM
+// address range (a layer's input is its producer's output; a layer's output gradient is what its
+// consumers' backward passes write), and before each layer the controller tells the
+// MemoryInterface which of them stay in the GLB, which move compressed and which accumulate.
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -10,6 +16,7 @@
 
 #include "hw/array/array_engine.hpp"
 #include "hw/array/figures.hpp"
+#include "hw/array/memory_interface.hpp"
 #include "models/arch/arch_config.hpp"
 #include "workloads/trace.hpp"
 
@@ -35,9 +42,14 @@ struct RunResult {
   uint64_t ticked_cycles = 0;        // simulated cycle by cycle (the rest jumped over memory waits)
 };
 
+using DramStatsSource = std::function<dram::DramStats()>;
+
 class Controller {
  public:
-  Controller(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock);
+  // `dram_stats` reads the DRAM counters; the controller charges their change to each layer x
+  // phase.
+  Controller(const arch::ArchConfig& config, MemoryInterface& memory, SimClock& clock,
+             DramStatsSource dram_stats);
   // Throws eg::Error for a bad trace, a layer that cannot be mapped or a check mismatch.
   RunResult run(const trace::Trace& trace, const RunOptions& options);
 
@@ -46,14 +58,33 @@ class Controller {
                        bool check, PhaseFigures& fig);
   void run_ppu(const trace::Layer& layer, bool backward, PhaseFigures& fig);
   void run_weight_update(const trace::Layer& layer, PhaseFigures& fig);
-  uint64_t address_of(const std::string& layer, const std::string& role, uint64_t bytes);
   void idle_cycles(uint64_t from, PhaseFigures& fig);
 
+  // DRAM address of a tensor, allocated (page aligned) on first use.
+  uint64_t address_of(const std::string& tensor, uint64_t bytes);
+  void set_policy(const std::string& tensor, const TensorPolicy& policy);
+  // Tensor names: a layer's forward output, the loss gradient with respect to it, its own tensors.
+  std::string activation_of(const trace::Layer& layer, size_t input) const;
+  std::string gradient_of(const trace::Layer& layer, size_t input) const;
+  static std::string own(const trace::Layer& layer, const char* role);
+
+  void plan_traffic(const trace::Trace& trace, const std::vector<const trace::Layer*>& layers);
+  void note_gradient_written(const trace::Layer& layer);
+  void charge_dram(const dram::DramStats& before, PhaseFigures& fig);
+
   const arch::ArchConfig& config_;
+  MemoryInterface& memory_;
   SimClock& clock_;
+  DramStatsSource dram_stats_;
   ArrayEngine engine_;
-  std::map<std::string, uint64_t> addresses_;
+  struct Tensor {
+    uint64_t base = 0, bytes = 0;
+    TensorPolicy policy;
+  };
+  std::map<std::string, Tensor> tensors_;
   uint64_t next_address_ = 0;
+  std::map<std::string, std::vector<std::string>> consumers_;  // among the simulated layers
+  std::map<std::string, int> gradient_writers_;  // consumers that have written each gradient
 };
 
 }  // namespace eg::hw::array

@@ -1,12 +1,14 @@
 #pragma once
-// What the array measured for one layer x phase (DESIGN.md §6 FIGURES before energy and DRAM
-// detail): cycles, MACs, PE-cycle classes, action counts, off-chip bytes by class. Adds up.
+// What the array measured for one layer x phase (DESIGN.md §6 FIGURES before pricing): cycles,
+// MACs, PE-cycle classes, action counts, the off-chip bytes the array asked for by class, and what
+// the DRAM actually did (after GLB reuse, compression and feedback regeneration). Adds up.
 #include <array>
 #include <cstdint>
 
 #include "hw/array/pe_stats.hpp"
 #include "hw/memory_port.hpp"
 #include "models/action_counts.hpp"
+#include "models/dram/dram_stats.hpp"
 
 namespace eg::hw::array {
 
@@ -31,10 +33,11 @@ struct PhaseFigures {
   PeCycleClasses pe_cycles;  // summed over all PEs; total() == cycles x PE count
   ActionCounts actions;
   uint64_t glb_conflicts = 0;
-  OffchipTraffic offchip;
+  OffchipTraffic offchip;  // requested by the array, before the memory interface
+  dram::DramStats dram;    // DRAM counters accumulated while this layer x phase ran
   PhaseFigures& operator+=(const PhaseFigures& o) {
     cycles += o.cycles, macs += o.macs, pe_cycles += o.pe_cycles, actions += o.actions;
-    glb_conflicts += o.glb_conflicts, offchip += o.offchip;
+    glb_conflicts += o.glb_conflicts, offchip += o.offchip, dram += o.dram;
     return *this;
   }
 };

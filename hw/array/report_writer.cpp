@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "models/dram/dram_stats_json.hpp"
+#include "models/energy/energy_breakdown.hpp"
 #include "workloads/error.hpp"
 
 namespace eg::hw::array {
@@ -37,9 +39,21 @@ json actions_json(const ActionCounts& a) {
 }
 }  // namespace
 
+energy::EnergyBreakdown energy_of(const PhaseFigures& f, const arch::ArchConfig& config) {
+  if (!config.energy)
+    throw Error("config '" + config.name +
+                "': /energy_table was not loaded (use load_arch_config)");
+  energy::PricingOptions options;
+  options.dram_background = config.offchip.dram_background_power;
+  options.elapsed_seconds = static_cast<double>(f.cycles) / (config.clock_mhz * 1e6);
+  return energy::price(f.actions, f.dram.total, *config.energy, options);
+}
+
 json figures_json(const PhaseFigures& f, const arch::ArchConfig& config,
                   const std::vector<FiguresExtension>& extensions) {
   const double seconds = static_cast<double>(f.cycles) / (config.clock_mhz * 1e6);
+  const energy::EnergyBreakdown energy = energy_of(f, config);
+  const double power_mw = seconds > 0 ? energy.total * 1e-12 / seconds * 1e3 : 0.0;
   const double peak = static_cast<double>(config.array.pe_count()) * config.pe.macs_per_cycle;
   const double utilization =
       f.cycles ? static_cast<double>(f.macs.issued) / (static_cast<double>(f.cycles) * peak) : 0.0;
@@ -59,6 +73,9 @@ json figures_json(const PhaseFigures& f, const arch::ArchConfig& config,
          {"macs_skipped", f.macs.skipped},
          {"utilization", utilization},
          {"gops", gops},
+         {"power_mw", power_mw},
+         {"energy_pj", energy::energy_figures_json(energy)},
+         {"dram", dram::dram_figures_json(f.dram)},
          {"stalls",
           {{"input", f.pe_cycles.wait_input},
            {"output", f.pe_cycles.wait_output},
@@ -114,6 +131,9 @@ json report_json(const RunResult& run, const arch::ArchConfig& config, const tra
 std::string report_csv(const json& report) {
   std::ostringstream out;
   out << "layer,type,phase,cycles,seconds,macs_issued,macs_skipped,utilization,gops,"
+         "power_mw,energy_total_pj,energy_mac_pj,energy_spad_pj,energy_noc_pj,energy_glb_pj,"
+         "energy_dram_pj,energy_ppu_pj,dram_read_bytes,dram_write_bytes,dram_bursts,"
+         "dram_activates,dram_row_hits,dram_row_misses,"
          "stall_input,stall_output,stall_idle,offchip_read_bytes,offchip_write_bytes";
   const json& sample = report.at("totals").at("actions");
   for (auto it = sample.begin(); it != sample.end(); ++it) out << "," << it.key();
@@ -122,9 +142,14 @@ std::string report_csv(const json& report) {
                  const json& f) {
     out << layer << "," << type << "," << phase << "," << f["cycles"] << "," << f["seconds"] << ","
         << f["macs_issued"] << "," << f["macs_skipped"] << "," << f["utilization"] << ","
-        << f["gops"] << "," << f["stalls"]["input"] << "," << f["stalls"]["output"] << ","
-        << f["stalls"]["idle"] << "," << f["offchip"]["read_bytes"] << ","
-        << f["offchip"]["write_bytes"];
+        << f["gops"] << "," << f["power_mw"];
+    for (const char* c : {"total", "mac", "spad", "noc", "glb", "dram", "ppu"})
+      out << "," << f["energy_pj"][c];
+    for (const char* c :
+         {"read_bytes", "write_bytes", "bursts", "activates", "row_hits", "row_misses"})
+      out << "," << f["dram"][c];
+    out << "," << f["stalls"]["input"] << "," << f["stalls"]["output"] << "," << f["stalls"]["idle"]
+        << "," << f["offchip"]["read_bytes"] << "," << f["offchip"]["write_bytes"];
     for (auto it = f["actions"].begin(); it != f["actions"].end(); ++it) out << "," << it.value();
     out << "\n";
   };

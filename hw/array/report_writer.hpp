@@ -1,7 +1,8 @@
 #pragma once
 // report.json (schema "egsim-report" version 1, DESIGN.md §6) and report.csv with the same
-// layer x phase rows. Figures that other models add later (energy, DRAM detail) plug in as
-// FiguresExtensions: each adds its keys to every FIGURES object.
+// layer x phase rows. Every FIGURES object carries energy by component (the config's energy table
+// pricing the action counts and DRAM counters), average power, throughput and DRAM counters;
+// FiguresExtensions may add more keys.
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -10,10 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include "hw/array/controller.hpp"
+#include "models/energy/energy_breakdown.hpp"
 
 namespace eg::hw::array {
 
 using FiguresExtension = std::function<void(const PhaseFigures&, nlohmann::json& figures)>;
+
+// Energy of one layer x phase (or a sum of them: pricing is linear in the counts and the time).
+energy::EnergyBreakdown energy_of(const PhaseFigures& f, const arch::ArchConfig& config);
 
 nlohmann::json figures_json(const PhaseFigures& f, const arch::ArchConfig& config,
                             const std::vector<FiguresExtension>& extensions = {});

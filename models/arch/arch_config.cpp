@@ -93,20 +93,28 @@ Features parse_features(JsonFields& f) {
   x.feedback_source = f.choice("feedback_source", {"pe_spad", "transposed_dram"}) == "pe_spad"
                           ? FeedbackSource::PeSpad
                           : FeedbackSource::TransposedDram;
+  x.feedback_magnitudes = f.choice("feedback_magnitudes", {"dram", "seed"}) == "dram"
+                              ? FeedbackMagnitudes::Dram
+                              : FeedbackMagnitudes::Seed;
   x.gradient_zero_skip = f.boolean("gradient_zero_skip");
   const std::string c = f.choice("gradient_compression", {"none", "rle", "csc"});
   x.gradient_compression = c == "none"  ? GradientCompression::None
                            : c == "rle" ? GradientCompression::Rle
                                         : GradientCompression::Csc;
+  x.interlayer_glb_reuse = f.boolean("interlayer_glb_reuse");
   f.finish();
   return x;
 }
 
 OffchipConfig parse_offchip(JsonFields& f) {
   OffchipConfig o;
-  o.model = f.choice("model", {"ideal"});
+  o.model = f.choice("model", {"ideal", "lpddr4"}) == "ideal" ? OffchipModel::Ideal
+                                                              : OffchipModel::Lpddr4;
   o.latency_cycles = f.integer("latency_cycles", 0, 1 << 20);
   o.bytes_per_cycle = f.number("bytes_per_cycle", 1e-3, 1e6);
+  o.dram_config = f.string("dram_config");
+  if (o.dram_config.empty()) f.fail("dram_config", "must name a DRAM config file");
+  o.dram_background_power = f.boolean("dram_background_power");
   f.finish();
   return o;
 }
@@ -158,9 +166,35 @@ ArchConfig arch_config_from_json(const nlohmann::json& json, const std::string& 
   c.features = section("features", parse_features);
   c.offchip = section("offchip", parse_offchip);
   c.check = section("check", parse_check);
+  c.energy_table = root.string("energy_table");
+  if (c.energy_table.empty()) root.fail("energy_table", "must name an energy table file");
   root.finish();
   check_consistency(c, root);
   return c;
+}
+
+namespace {
+std::filesystem::path resolve(const std::string& path, const std::filesystem::path& base_dir) {
+  const std::filesystem::path p(path);
+  return p.is_absolute() ? p : base_dir / p;
+}
+}  // namespace
+
+void load_referenced_files(ArchConfig& c, const std::string& file,
+                           const std::filesystem::path& base_dir) {
+  // The referenced file's own error already names its file and field; prefix where it was named.
+  const std::filesystem::path dram_path = resolve(c.offchip.dram_config, base_dir);
+  try {
+    c.dram = dram::load_dram_config(dram_path.string());
+  } catch (const Error& e) {
+    throw Error(file + ": /offchip/dram_config: " + e.what());
+  }
+  const std::filesystem::path energy_path = resolve(c.energy_table, base_dir);
+  try {
+    c.energy = energy::load_energy_table(energy_path.string());
+  } catch (const Error& e) {
+    throw Error(file + ": /energy_table: " + e.what());
+  }
 }
 
 ArchConfig load_arch_config(const std::filesystem::path& path) {
@@ -172,7 +206,9 @@ ArchConfig load_arch_config(const std::filesystem::path& path) {
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(path.string() + ": not valid JSON (" + std::string(e.what()) + ")");
   }
-  return arch_config_from_json(j, path.string());
+  ArchConfig c = arch_config_from_json(j, path.string());
+  load_referenced_files(c, path.string(), path.parent_path());
+  return c;
 }
 
 const char* to_string(FeedbackSource s) {
@@ -180,6 +216,12 @@ const char* to_string(FeedbackSource s) {
 }
 const char* to_string(GradientCompression c) {
   return c == GradientCompression::None ? "none" : c == GradientCompression::Rle ? "rle" : "csc";
+}
+const char* to_string(FeedbackMagnitudes m) {
+  return m == FeedbackMagnitudes::Dram ? "dram" : "seed";
+}
+const char* to_string(OffchipModel m) {
+  return m == OffchipModel::Ideal ? "ideal" : "lpddr4";
 }
 
 }  // namespace eg::arch

@@ -5,9 +5,13 @@
 // the JSON pointer) and handed to module constructors.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "models/dram/dram_config.hpp"
+#include "models/energy/energy_table.hpp"
 
 namespace eg::arch {
 
@@ -61,17 +65,28 @@ struct PpuConfig {
 
 enum class FeedbackSource { PeSpad, TransposedDram };
 enum class GradientCompression { None, Rle, Csc };
+// Where the feedback magnitudes of the backward phase come from: read from DRAM next to the
+// weights (a feedback-class transfer), or regenerated on chip from the run's seed (no traffic).
+enum class FeedbackMagnitudes { Dram, Seed };
 
 struct Features {
   FeedbackSource feedback_source = FeedbackSource::PeSpad;
+  FeedbackMagnitudes feedback_magnitudes = FeedbackMagnitudes::Dram;
   bool gradient_zero_skip = true;
   GradientCompression gradient_compression = GradientCompression::None;
+  // A layer's output (forward) or input gradient (backward) stays in the GLB for the next layer
+  // when it fits and that layer is its only consumer; otherwise it goes through DRAM.
+  bool interlayer_glb_reuse = true;
 };
 
+enum class OffchipModel { Ideal, Lpddr4 };
+
 struct OffchipConfig {
-  std::string model = "ideal";
-  int64_t latency_cycles = 100;
-  double bytes_per_cycle = 25.6;
+  OffchipModel model = OffchipModel::Lpddr4;
+  int64_t latency_cycles = 100;        // ideal model only
+  double bytes_per_cycle = 25.6;       // ideal model only
+  std::string dram_config;             // path as written (relative: to the config file's folder)
+  bool dram_background_power = false;  // add standby power x time to the DRAM energy
 };
 
 // Tolerance of the functional check: |sim - trace| <= atol * max(1, max|trace|) + rtol * |trace|.
@@ -92,7 +107,12 @@ struct ArchConfig {
   Features features;
   OffchipConfig offchip;
   CheckConfig check;
-  nlohmann::json raw;  // the config as loaded, for reports
+  std::string energy_table;  // path as written (relative: to the config file's folder)
+  nlohmann::json raw;        // the config as loaded, for reports
+
+  // The files the paths above name, loaded by load_referenced_files() (load_arch_config does it).
+  std::optional<dram::DramConfig> dram;
+  std::optional<energy::EnergyTable> energy;
 };
 
 // Section parsers: each reads and finishes its own object, so new sections are local additions.
@@ -106,10 +126,18 @@ Features parse_features(JsonFields& f);
 OffchipConfig parse_offchip(JsonFields& f);
 CheckConfig parse_check(JsonFields& f);
 
+// Parses and validates the config itself; the files it names are not read yet.
 ArchConfig arch_config_from_json(const nlohmann::json& json, const std::string& file);
+// Loads the DRAM config and energy table the config names, relative paths taken from `base_dir`.
+// Errors name the config file and field, then the referenced file's own problem.
+void load_referenced_files(ArchConfig& config, const std::string& file,
+                           const std::filesystem::path& base_dir);
+// Both of the above, relative paths resolved against the config file's folder.
 ArchConfig load_arch_config(const std::filesystem::path& path);
 
 const char* to_string(FeedbackSource s);
 const char* to_string(GradientCompression c);
+const char* to_string(FeedbackMagnitudes m);
+const char* to_string(OffchipModel m);
 
 }  // namespace eg::arch

@@ -17,6 +17,20 @@ struct DramCounts {
   uint64_t busy_cycles = 0;               // DRAM clock cycles the data bus carried this traffic
 
   uint64_t bursts() const { return read_bursts + write_bursts; }
+  // Counters only grow, so `later - earlier` is what happened in between (per layer x phase).
+  DramCounts operator-(const DramCounts& o) const {
+    DramCounts d;
+    d.read_bytes = read_bytes - o.read_bytes;
+    d.write_bytes = write_bytes - o.write_bytes;
+    d.read_bursts = read_bursts - o.read_bursts;
+    d.write_bursts = write_bursts - o.write_bursts;
+    d.activates = activates - o.activates;
+    d.precharges = precharges - o.precharges;
+    d.row_hits = row_hits - o.row_hits;
+    d.row_misses = row_misses - o.row_misses;
+    d.busy_cycles = busy_cycles - o.busy_cycles;
+    return d;
+  }
   DramCounts& operator+=(const DramCounts& o) {
     read_bytes += o.read_bytes;
     write_bytes += o.write_bytes;
@@ -39,6 +53,12 @@ struct DramStats {
     total += o.total;
     for (int i = 0; i < kDataClasses; ++i) by_class[i] += o.by_class[i];
     return *this;
+  }
+  DramStats operator-(const DramStats& o) const {
+    DramStats d;
+    d.total = total - o.total;
+    for (int i = 0; i < kDataClasses; ++i) d.by_class[i] = by_class[i] - o.by_class[i];
+    return d;
   }
 };
 

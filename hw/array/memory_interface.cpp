@@ -1,0 +1,53 @@
+#include "hw/array/memory_interface.hpp"
+
+#include <cmath>
+
+namespace eg::hw::array {
+
+MemoryInterface::MemoryInterface(MemoryPort& downstream, bool regenerate_feedback,
+                                 uint64_t burst_bytes)
+    : downstream_(downstream),
+      regenerate_feedback_(regenerate_feedback),
+      burst_bytes_(burst_bytes ? burst_bytes : 1) {}
+
+void MemoryInterface::set_policy(uint64_t base, uint64_t bytes, const TensorPolicy& policy) {
+  ranges_[base] = Range{base + bytes, policy};
+}
+
+const TensorPolicy* MemoryInterface::policy_of(uint64_t address) const {
+  auto it = ranges_.upper_bound(address);
+  if (it == ranges_.begin()) return nullptr;
+  --it;
+  return address < it->second.end ? &it->second.policy : nullptr;
+}
+
+void MemoryInterface::forward(const MemoryRequest& r) {
+  if (r.bytes == 0) return;
+  const uint64_t bursts = (r.address + r.bytes - 1) / burst_bytes_ - r.address / burst_bytes_ + 1;
+  dram::DramCounts c;
+  (r.write ? c.write_bursts : c.read_bursts) = bursts;
+  (r.write ? c.write_bytes : c.read_bytes) = bursts * burst_bytes_;
+  forwarded_.total += c;
+  forwarded_.by_class[static_cast<size_t>(r.data_class)] += c;
+  downstream_.transfer(r);
+}
+
+void MemoryInterface::transfer(const MemoryRequest& request) {
+  if (request.bytes == 0) return;
+  if (regenerate_feedback_ && request.data_class == DataClass::Feedback) return;
+  const TensorPolicy* p = policy_of(request.address);
+  if (p == nullptr) return forward(request);
+  if (request.write ? p->writes_on_chip : p->reads_on_chip) return;
+  MemoryRequest r = request;
+  if (r.data_class == DataClass::Gradients && p->gradient_ratio != 1.0)
+    r.bytes = std::max<uint64_t>(
+        1, static_cast<uint64_t>(std::ceil(static_cast<double>(r.bytes) * p->gradient_ratio)));
+  if (r.write && p->accumulate_writes) {
+    MemoryRequest partial = r;  // the sum so far, read back before adding this contribution
+    partial.write = false;
+    forward(partial);
+  }
+  forward(r);
+}
+
+}  // namespace eg::hw::array

@@ -1,0 +1,51 @@
+#pragma once
+// The GLB side of the off-chip boundary: every transfer the controller and the array engine ask for
+// passes here, and the schedule's decisions about each tensor decide what reaches DRAM and how many
+// bytes it carries:
+//  - a tensor held in the GLB between two layers is served on chip (no DRAM traffic),
+//  - δ̂ tensors move compressed (their compressed/raw size ratio, from the trace's actual zeros),
+//  - gradient sums of a tensor with several consumers are read-modify-write,
+//  - feedback magnitudes regenerated on chip from a seed are never fetched.
+// Tensors are address ranges; a transfer belongs to the tensor whose range holds its first byte.
+#include <cstdint>
+#include <map>
+
+#include "hw/memory_port.hpp"
+#include "models/dram/dram_stats.hpp"
+
+namespace eg::hw::array {
+
+struct TensorPolicy {
+  bool reads_on_chip = false;   // the consumer finds it in the GLB
+  bool writes_on_chip = false;  // the producer leaves it in the GLB only
+  double gradient_ratio = 1.0;  // bytes moved / bytes asked for, for gradient-class transfers
+  bool accumulate_writes = false;
+};
+
+class MemoryInterface : public MemoryPort {
+ public:
+  // `burst_bytes` only shapes the counters of what was forwarded (the ideal model's DRAM figures).
+  MemoryInterface(MemoryPort& downstream, bool regenerate_feedback, uint64_t burst_bytes);
+
+  void set_policy(uint64_t base, uint64_t bytes, const TensorPolicy& policy);
+  void transfer(const MemoryRequest& request) override;
+
+  // What went downstream, in whole bursts by address alignment; no row-buffer state.
+  const dram::DramStats& forwarded() const { return forwarded_; }
+
+ private:
+  struct Range {
+    uint64_t end = 0;
+    TensorPolicy policy;
+  };
+  const TensorPolicy* policy_of(uint64_t address) const;
+  void forward(const MemoryRequest& request);
+
+  MemoryPort& downstream_;
+  bool regenerate_feedback_;
+  uint64_t burst_bytes_;
+  std::map<uint64_t, Range> ranges_;  // by base address
+  dram::DramStats forwarded_;
+};
+
+}  // namespace eg::hw::array
