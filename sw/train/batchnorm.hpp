@@ -1,0 +1,28 @@
+#pragma once
+// Batch normalisation over (N, H, W) per channel: batch statistics in training (running mean and
+// unbiased running variance updated with `momentum`, PyTorch's convention), running statistics
+// in evaluation. Learnable scale γ (init 1) and shift β (init 0).
+#include "sw/train/layer.hpp"
+
+namespace eg::train {
+
+class BatchNorm : public Layer {
+ public:
+  BatchNorm(int64_t channels, double momentum, double eps);
+  trace::LayerType type() const override { return trace::LayerType::Bn; }
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) override;
+  void backward(const std::vector<const Tensor*>& in, const Tensor& out, Tensor& dout,
+                const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
+  std::vector<Param*> params() override { return {&gamma_, &beta_}; }
+  std::vector<Tensor*> buffers() override { return {&running_mean_, &running_var_}; }
+
+ private:
+  int64_t channels_;
+  double momentum_, eps_;
+  Param gamma_, beta_;
+  Tensor running_mean_, running_var_;
+  Tensor xhat_;
+  std::vector<double> inv_std_;
+};
+
+}  // namespace eg::train

@@ -1,0 +1,70 @@
+#pragma once
+// egtrain's configuration: every key is both a JSON key (in a --config file) and a command-line
+// flag of the same name; command-line values override the file, the file overrides defaults.
+// Unknown keys and bad values are rejected with one line naming the source and the key.
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace eg::train {
+
+struct TrainConfig {
+  std::string network = "resnet20";
+  std::string dataset = "fashion-mnist";
+  std::string data_dir;  // empty: /usr/share/datasets/fashion-mnist for fashion-mnist
+  std::string mode = "bp";
+  double pruning_rate = 0.0;
+  std::string sigma_estimator = "mean_abs";
+  int64_t epochs = 1;
+  int64_t iterations = 0;  // 0 = no limit besides epochs
+  int64_t batch = 64;
+  double width = 1.0;
+  double lr = 0.1;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  std::string lr_schedule = "cosine";
+  int64_t lr_step_epochs = 30;
+  double lr_gamma = 0.1;
+  uint64_t seed = 1;
+  int64_t threads = 2;
+  std::string out;
+  std::string trace_out;
+  int64_t trace_iteration = 0;
+  int64_t train_subset = 0;
+  int64_t test_subset = 0;
+  bool augment = false;
+  int64_t crop_pad = 4;
+  double bn_momentum = 0.1;
+  double bn_eps = 1e-5;
+  int64_t checkpoint_every = 0;
+  bool resume = false;
+  int64_t eval_batch = 256;
+  int64_t log_every = 50;
+  int64_t synthetic_train_size = 512;
+  int64_t synthetic_test_size = 256;
+  int64_t synthetic_channels = 1;
+  int64_t synthetic_height = 8;
+  int64_t synthetic_width = 8;
+  double synthetic_noise = 1.0;
+  int64_t histogram_bins = 41;
+  double histogram_range_std = 4.0;
+};
+
+struct ParsedCommandLine {
+  bool help = false;
+  std::string help_text;
+  TrainConfig config;
+  nlohmann::json as_json;  // every key with its effective value
+};
+
+// Throws eg::Error with a one-line message naming the source ("command line" or the config
+// file) and the key.
+ParsedCommandLine parse_command_line(int argc, const char* const argv[]);
+
+// Loads a JSON config file alone (defaults + file); same validation.
+TrainConfig load_config_file(const std::string& path);
+
+nlohmann::json to_json(const TrainConfig& config);
+
+}  // namespace eg::train

@@ -1,0 +1,142 @@
+#include "sw/train/conv2d.hpp"
+
+#include <stdexcept>
+
+#include "sw/train/gemm.hpp"
+#include "sw/train/parallel.hpp"
+
+namespace eg::train {
+namespace {
+
+// Output positions fi with 0 <= fi·st − pad + s < W are [valid_begin(pad − s), valid_end(W − 1 +
+// pad − s)), so the inner loops run without bounds checks.
+int64_t valid_begin(int64_t lo, int64_t st) {
+  return lo <= 0 ? 0 : (lo + st - 1) / st;
+}
+int64_t valid_end(int64_t hi, int64_t st, int64_t f) {
+  return hi < 0 ? 0 : std::min(f, hi / st + 1);
+}
+
+}  // namespace
+
+Conv2d::Scratch& Conv2d::scratch() {
+  static Scratch s;
+  return s;
+}
+
+Conv2d::Conv2d(const ConvGeometry& g, uint64_t seed, uint64_t layer_id)
+    : WeightedLayer(seed, layer_id, {g.out_channels, g.in_channels, g.kernel, g.kernel},
+                    g.in_channels * g.kernel * g.kernel, /*kaiming_normal=*/true),
+      g_(g) {}
+
+void Conv2d::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
+  const Tensor& x = *in.at(0);
+  if (x.shape.size() != 4 || x.dim(1) != g_.in_channels)
+    throw std::logic_error("conv: input shape does not match the layer");
+  const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
+  const int64_t e = g_.out_size(h), f = g_.out_size(w), k = g_.kernel, st = g_.stride, pad = g_.pad,
+                m = g_.out_channels;
+  const int64_t kk = c * k * k, cols = n * e * f;
+  cols_.ensure({kk, cols});
+  // Each row (c, r, s) of the column matrix is independent.
+  parallel_for(kk, [&](int64_t b, int64_t end) {
+    for (int64_t row = b; row < end; ++row) {
+      const int64_t ci = row / (k * k), r = (row / k) % k, s = row % k;
+      const int64_t f_lo = valid_begin(pad - s, st), f_hi = valid_end(w - 1 + pad - s, st, f);
+      float* dst = cols_.ptr() + row * cols;
+      for (int64_t ni = 0; ni < n; ++ni) {
+        const float* plane = x.ptr() + (ni * c + ci) * h * w;
+        for (int64_t ei = 0; ei < e; ++ei) {
+          const int64_t hi = ei * st - pad + r;
+          float* d = dst + (ni * e + ei) * f;
+          if (hi < 0 || hi >= h) {
+            for (int64_t fi = 0; fi < f; ++fi) d[fi] = 0.0f;
+            continue;
+          }
+          const float* src = plane + hi * w - pad + s;
+          for (int64_t fi = 0; fi < f_lo; ++fi) d[fi] = 0.0f;
+          if (st == 1)
+            std::copy(src + f_lo, src + f_hi, d + f_lo);
+          else
+            for (int64_t fi = f_lo; fi < f_hi; ++fi) d[fi] = src[fi * st];
+          for (int64_t fi = f_hi; fi < f; ++fi) d[fi] = 0.0f;
+        }
+      }
+    }
+  });
+  Tensor& ymat_ = scratch().ymat;
+  ymat_.ensure({m, cols});
+  gemm(false, false, m, cols, kk, w_.value.ptr(), kk, cols_.ptr(), cols, ymat_.ptr(), cols);
+  out.ensure({n, m, e, f});
+  const int64_t ef = e * f;
+  parallel_for(n * m, [&](int64_t b, int64_t end) {
+    for (int64_t idx = b; idx < end; ++idx) {
+      const int64_t ni = idx / m, mi = idx % m;
+      const float* src = ymat_.ptr() + mi * cols + ni * ef;
+      std::copy(src, src + ef, out.ptr() + idx * ef);
+    }
+  });
+}
+
+void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tensor& dout,
+                      const std::vector<Tensor*>& din, const BackwardContext& ctx) {
+  const Tensor& x = *in.at(0);
+  const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
+  const int64_t e = dout.dim(2), f = dout.dim(3), k = g_.kernel, st = g_.stride, pad = g_.pad,
+                m = g_.out_channels;
+  const int64_t kk = c * k * k, cols = n * e * f, ef = e * f;
+  begin_backward(dout, ctx);
+  Tensor& ymat_ = scratch().ymat;
+  Tensor& dcols_ = scratch().dcols;
+  Tensor& dx_own_ = scratch().dx_own;
+  ymat_.ensure({m, cols});
+  parallel_for(n * m, [&](int64_t b, int64_t end) {
+    for (int64_t idx = b; idx < end; ++idx) {
+      const int64_t ni = idx / m, mi = idx % m;
+      const float* src = dout.ptr() + idx * ef;
+      std::copy(src, src + ef, ymat_.ptr() + mi * cols + ni * ef);
+    }
+  });
+  if (ctx.param_grads)
+    gemm(false, true, m, kk, cols, ymat_.ptr(), cols, cols_.ptr(), cols, w_.grad.ptr(), kk);
+  if (!needs_own_dx(din, ctx)) return;
+  dcols_.ensure({kk, cols});
+  gemm(true, false, kk, cols, m, feedback_.ptr(), kk, ymat_.ptr(), cols, dcols_.ptr(), cols);
+  dx_own_.ensure(x.shape);
+  // col2im, one (n, c) plane per task: a fixed accumulation order per element.
+  parallel_for(n * c, [&](int64_t b, int64_t end) {
+    for (int64_t plane = b; plane < end; ++plane) {
+      const int64_t ni = plane / c, ci = plane % c;
+      float* dst = dx_own_.ptr() + plane * h * w;
+      std::fill(dst, dst + h * w, 0.0f);
+      for (int64_t r = 0; r < k; ++r)
+        for (int64_t s = 0; s < k; ++s) {
+          const int64_t f_lo = valid_begin(pad - s, st), f_hi = valid_end(w - 1 + pad - s, st, f);
+          const float* src = dcols_.ptr() + ((ci * k + r) * k + s) * cols + ni * ef;
+          for (int64_t ei = 0; ei < e; ++ei) {
+            const int64_t hi = ei * st - pad + r;
+            if (hi < 0 || hi >= h) continue;
+            float* drow = dst + hi * w - pad + s;
+            const float* srow = src + ei * f;
+            if (st == 1)
+              for (int64_t fi = f_lo; fi < f_hi; ++fi) drow[fi] += srow[fi];
+            else
+              for (int64_t fi = f_lo; fi < f_hi; ++fi) drow[fi * st] += srow[fi];
+          }
+        }
+    }
+  });
+  end_backward(dx_own_, ctx);
+  if (din[0]) {
+    float* g = din[0]->ptr();
+    const float* s = dx_own_.ptr();
+    parallel_for(
+        dx_own_.size(),
+        [&](int64_t b, int64_t end) {
+          for (int64_t i = b; i < end; ++i) g[i] += s[i];
+        },
+        4096);
+  }
+}
+
+}  // namespace eg::train

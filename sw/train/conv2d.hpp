@@ -1,0 +1,33 @@
+#pragma once
+// 2-D convolution without bias, any kernel/stride/padding, on OpenBLAS sgemm via a batched
+// im2col: cols [C·R·S, N·E·F], y = W[M, C·R·S] · cols.
+#include "sw/train/weighted_layer.hpp"
+
+namespace eg::train {
+
+struct ConvGeometry {
+  int64_t in_channels = 0, out_channels = 0, kernel = 3, stride = 1, pad = 1;
+  int64_t out_size(int64_t in) const { return (in + 2 * pad - kernel) / stride + 1; }
+};
+
+class Conv2d : public WeightedLayer {
+ public:
+  Conv2d(const ConvGeometry& g, uint64_t seed, uint64_t layer_id);
+  trace::LayerType type() const override { return trace::LayerType::Conv; }
+  const ConvGeometry& geometry() const { return g_; }
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) override;
+  void backward(const std::vector<const Tensor*>& in, const Tensor& out, Tensor& dout,
+                const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
+
+ private:
+  ConvGeometry g_;
+  Tensor cols_;  // im2col of the last forward input (reused by the weight gradient)
+  // Scratch shared by all conv layers (layers run one at a time): [M, N·E·F] output/dy matrix,
+  // [C·R·S, N·E·F] column gradient, and this layer's own dx before it is added to the producer's.
+  struct Scratch {
+    Tensor ymat, dcols, dx_own;
+  };
+  static Scratch& scratch();
+};
+
+}  // namespace eg::train

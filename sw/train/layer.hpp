@@ -1,0 +1,47 @@
+#pragma once
+// The layer interface of the training graph, the trainable parameter record, and what a backward
+// pass needs to know (feedback mode, pruning, whether to keep tensors for stats and traces).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sw/train/feedback.hpp"
+#include "sw/train/pruning.hpp"
+#include "sw/train/tensor.hpp"
+#include "workloads/trace.hpp"
+
+namespace eg::train {
+
+struct Param {
+  std::string name;
+  Tensor value, grad, momentum;
+  bool weight_decay = true;  // conv/fc weights decay; BN scale/shift do not
+};
+
+struct BackwardContext {
+  Mode mode = Mode::Bp;
+  double pruning_rate = 0.0;
+  SigmaEstimator sigma_estimator = SigmaEstimator::MeanAbs;
+  uint64_t prune_key = 0;            // per mini-batch; each layer mixes in its own id
+  bool param_grads = true;           // false for the extra reference BP pass
+  bool record = false;               // keep dy, dx, feedback and stats in the weighted layers
+  bool record_bp_reference = false;  // keep this pass's dx as the BP reference for angles
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual trace::LayerType type() const = 0;
+  // Computes `out` from the inputs; `training` selects batch statistics for BN.
+  virtual void forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) = 0;
+  // Given dL/d(out) in `dout` (may be modified in place, e.g. pruned), ADDS each input's gradient
+  // into din[i] (null when the input needs no gradient, e.g. the network input).
+  virtual void backward(const std::vector<const Tensor*>& in, const Tensor& out, Tensor& dout,
+                        const std::vector<Tensor*>& din, const BackwardContext& ctx) = 0;
+  virtual std::vector<Param*> params() { return {}; }
+  // Non-trainable state that checkpoints must keep (BN running statistics).
+  virtual std::vector<Tensor*> buffers() { return {}; }
+};
+
+}  // namespace eg::train

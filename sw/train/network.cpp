@@ -1,0 +1,76 @@
+#include "sw/train/network.hpp"
+
+#include <stdexcept>
+
+namespace eg::train {
+
+Network::Network() {
+  nodes_.push_back(Node{"input", {}, nullptr, {}, {}});
+}
+
+int Network::add(std::string name, std::unique_ptr<Layer> layer, std::vector<int> inputs) {
+  for (int i : inputs)
+    if (i < 0 || i >= static_cast<int>(nodes_.size()))
+      throw std::logic_error("network: input of '" + name + "' is not an earlier node");
+  nodes_.push_back(Node{std::move(name), std::move(inputs), std::move(layer), {}, {}});
+  return static_cast<int>(nodes_.size()) - 1;
+}
+
+const Tensor& Network::forward(const Tensor& x, bool training) {
+  nodes_[0].out = x;
+  std::vector<const Tensor*> in;
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    Node& node = nodes_[i];
+    in.clear();
+    for (int j : node.inputs) in.push_back(&nodes_[j].out);
+    node.layer->forward(in, node.out, training);
+  }
+  return nodes_.back().out;
+}
+
+void Network::backward(const Tensor& dlast, const BackwardContext& ctx) {
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    nodes_[i].grad.ensure(nodes_[i].out.shape);
+    nodes_[i].grad.zero();
+  }
+  if (dlast.shape != nodes_.back().out.shape)
+    throw std::logic_error("network: output gradient shape differs from the output");
+  nodes_.back().grad.data = dlast.data;
+  std::vector<const Tensor*> in;
+  std::vector<Tensor*> din;
+  for (size_t i = nodes_.size() - 1; i >= 1; --i) {
+    Node& node = nodes_[i];
+    in.clear();
+    din.clear();
+    for (int j : node.inputs) {
+      in.push_back(&nodes_[j].out);
+      din.push_back(j == 0 ? nullptr : &nodes_[j].grad);
+    }
+    node.layer->backward(in, node.out, node.grad, din, ctx);
+  }
+}
+
+std::vector<Param*> Network::params() {
+  std::vector<Param*> all;
+  for (Node& n : nodes_)
+    if (n.layer)
+      for (Param* p : n.layer->params()) all.push_back(p);
+  return all;
+}
+
+std::vector<Tensor*> Network::buffers() {
+  std::vector<Tensor*> all;
+  for (Node& n : nodes_)
+    if (n.layer)
+      for (Tensor* t : n.layer->buffers()) all.push_back(t);
+  return all;
+}
+
+std::vector<WeightedLayer*> Network::weighted_layers() {
+  std::vector<WeightedLayer*> all;
+  for (Node& n : nodes_)
+    if (auto* w = dynamic_cast<WeightedLayer*>(n.layer.get())) all.push_back(w);
+  return all;
+}
+
+}  // namespace eg::train

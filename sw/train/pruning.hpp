@@ -1,0 +1,34 @@
+#pragma once
+// EfficientGrad's stochastic pruning of an error gradient (DESIGN §2):
+//   τ = Φ⁻¹((1+P)/2) · σ̂;  δ̂ = δ if |δ| > τ;  τ·sign(δ) if τ ≥ |δ| ≥ r·τ (r ~ U[0,1));  0
+//   otherwise.
+// E[δ̂] = δ element-wise. The draws r come from a counter-based stream keyed per layer and
+// mini-batch, so they do not depend on the thread count.
+#include <cstdint>
+#include <string>
+
+namespace eg::train {
+
+enum class SigmaEstimator { MeanAbs, Std, MeanAbsScaled };
+SigmaEstimator sigma_estimator_from_string(
+    const std::string& text);  // throws std::invalid_argument
+std::string to_string(SigmaEstimator estimator);
+
+// σ̂ of n values: mean|δ| (reference code), population std, or √(π/2)·mean|δ|. Summed in fixed
+// chunks in double, so the result does not depend on the thread count.
+double estimate_sigma(const float* d, int64_t n, SigmaEstimator estimator);
+
+struct PruneResult {
+  double sigma = 0.0;
+  double tau = 0.0;  // 0 when nothing was pruned (P = 0)
+  double nonzero_before = 1.0;
+  double nonzero_after = 1.0;
+};
+
+double nonzero_fraction(const float* d, int64_t n);
+
+// Prunes d in place. P = 0 leaves d untouched (τ = 0).
+PruneResult stochastic_prune(float* d, int64_t n, double pruning_rate, SigmaEstimator estimator,
+                             uint64_t key);
+
+}  // namespace eg::train

@@ -1,0 +1,306 @@
+#include "sw/train/trainer.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include "sw/train/atomic_file.hpp"
+#include "sw/train/checkpoint.hpp"
+#include "sw/train/data_source.hpp"
+#include "sw/train/parallel.hpp"
+#include "sw/train/random.hpp"
+#include "sw/train/resnet.hpp"
+#include "sw/train/sgd.hpp"
+#include "sw/train/trace_export.hpp"
+#include "sw/train/train_step.hpp"
+#include "workloads/error.hpp"
+
+namespace eg::train {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+json result_config(const TrainConfig& c) {
+  json all = to_json(c), kept = json::object();
+  for (auto it = all.begin(); it != all.end(); ++it)
+    if (!is_run_only_key(it.key())) kept[it.key()] = it.value();
+  return kept;
+}
+
+// Loop position and the running sums of the current epoch: with the tensors, the whole state.
+struct Progress {
+  int64_t epoch = 0;           // 0-based epoch in progress
+  int64_t batch_in_epoch = 0;  // mini-batches of it already done
+  int64_t iteration = 0;       // mini-batches done in total
+  double loss_sum = 0.0;
+  int64_t correct = 0, seen = 0;
+  json history = json::array();  // completed epochs
+  json last_layer_stats = json::array();
+
+  json to_json() const {
+    return json{{"epoch", epoch},         {"batch_in_epoch", batch_in_epoch},
+                {"iteration", iteration}, {"loss_sum", loss_sum},
+                {"correct", correct},     {"seen", seen},
+                {"history", history},     {"last_layer_stats", last_layer_stats}};
+  }
+  static Progress from_json(const json& j) {
+    Progress p;
+    p.epoch = j.at("epoch");
+    p.batch_in_epoch = j.at("batch_in_epoch");
+    p.iteration = j.at("iteration");
+    p.loss_sum = j.at("loss_sum");
+    p.correct = j.at("correct");
+    p.seen = j.at("seen");
+    p.history = j.at("history");
+    p.last_layer_stats = j.at("last_layer_stats");
+    return p;
+  }
+};
+
+json collect_layer_stats(Network& net) {
+  json rows = json::array();
+  for (const Node& node : net.nodes())
+    if (auto* w = dynamic_cast<const WeightedLayer*>(node.layer.get())) {
+      const trace::LayerStats s = layer_stats(*w);
+      rows.push_back({{"name", node.name},
+                      {"dy_nonzero_fraction", s.dy_nonzero_fraction},
+                      {"dy_nonzero_fraction_before_pruning", s.dy_nonzero_fraction_before_pruning},
+                      {"tau", s.tau},
+                      {"angle_to_bp_deg", s.angle_to_bp_deg},
+                      {"sigma", s.extra["sigma"]},
+                      {"dy_histogram", s.extra["dy_histogram"]}});
+    }
+  return rows;
+}
+
+struct Evaluation {
+  double loss = 0.0, accuracy = 0.0;
+};
+
+Evaluation evaluate(Network& net, const Dataset& test, int64_t eval_batch) {
+  Evaluation e;
+  if (test.count() == 0) return e;
+  Tensor x;
+  std::vector<int> y;
+  std::vector<int64_t> idx;
+  double loss_sum = 0.0;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < test.count(); start += eval_batch) {
+    const int64_t n = std::min(eval_batch, test.count() - start);
+    idx.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) idx[i] = start + i;
+    make_batch(test, idx.data(), n, Augment{}, 0, x, y);
+    const LossResult r = softmax_cross_entropy(net.forward(x, false), y, nullptr);
+    loss_sum += r.loss * n;
+    correct += r.correct;
+  }
+  e.loss = loss_sum / test.count();
+  e.accuracy = double(correct) / test.count();
+  return e;
+}
+
+std::string fmt(double v) {
+  std::ostringstream os;
+  os << std::setprecision(17) << v;
+  return os.str();
+}
+
+void write_metrics(const fs::path& out, const json& metrics) {
+  write_file_atomically(out / "metrics.json", metrics.dump(1) + "\n");
+  std::ostringstream csv, layers;
+  csv << "epoch,iterations,partial,lr,train_loss,train_acc,test_loss,test_acc\n";
+  layers << "epoch,layer,dy_nonzero_fraction,dy_nonzero_fraction_before_pruning,tau,"
+            "angle_to_bp_deg\n";
+  for (const json& row : metrics.at("epochs")) {
+    csv << row["epoch"].get<int64_t>() << "," << row["iterations"].get<int64_t>() << ","
+        << (row["partial"].get<bool>() ? 1 : 0) << "," << fmt(row["lr"]) << ","
+        << fmt(row["train_loss"]) << "," << fmt(row["train_acc"]) << "," << fmt(row["test_loss"])
+        << "," << fmt(row["test_acc"]) << "\n";
+    for (const json& l : row["layers"])
+      layers << row["epoch"].get<int64_t>() << "," << l["name"].get<std::string>() << ","
+             << fmt(l["dy_nonzero_fraction"]) << "," << fmt(l["dy_nonzero_fraction_before_pruning"])
+             << "," << fmt(l["tau"]) << "," << fmt(l["angle_to_bp_deg"]) << "\n";
+  }
+  write_file_atomically(out / "metrics.csv", csv.str());
+  write_file_atomically(out / "layer_stats.csv", layers.str());
+}
+
+}  // namespace
+
+bool is_run_only_key(const std::string& key) {
+  static const std::vector<std::string> keys{"out",       "trace-out", "trace-iteration",
+                                             "resume",    "log-every", "checkpoint-every",
+                                             "iterations"};
+  for (const auto& k : keys)
+    if (k == key) return true;
+  return false;
+}
+
+json run_training(const TrainConfig& c, std::ostream& log) {
+  set_thread_count(static_cast<int>(c.threads));
+  WeightedLayer::histogram_spec() = {static_cast<int>(c.histogram_bins), c.histogram_range_std};
+  DataSplit data = load_data(c);
+  const int64_t batches_per_epoch = data.train.count() / c.batch;
+  if (batches_per_epoch == 0)
+    throw Error("config: key 'batch': " + std::to_string(c.batch) +
+                " is larger than the training set (" + std::to_string(data.train.count()) +
+                " samples)");
+  ResNetSpec spec;
+  spec.arch = c.network;
+  spec.channels = data.train.channels;
+  spec.height = data.train.height;
+  spec.width_px = data.train.width;
+  spec.width = c.width;
+  spec.classes = data.train.classes;
+  spec.seed = c.seed;
+  spec.bn_momentum = c.bn_momentum;
+  spec.bn_eps = c.bn_eps;
+  Network net = build_resnet(spec);
+
+  StepSettings step;
+  step.mode = mode_from_string(c.mode);
+  step.pruning_rate = c.pruning_rate;
+  step.sigma_estimator = sigma_estimator_from_string(c.sigma_estimator);
+  step.seed = c.seed;
+  SgdSettings sgd;
+  sgd.lr = c.lr;
+  sgd.momentum = c.momentum;
+  sgd.weight_decay = c.weight_decay;
+  sgd.schedule = lr_schedule_from_string(c.lr_schedule);
+  sgd.step_epochs = c.lr_step_epochs;
+  sgd.gamma = c.lr_gamma;
+  Augment augment{c.augment, c.crop_pad, true};
+
+  const int64_t planned = c.epochs * batches_per_epoch;
+  const int64_t limit = c.iterations > 0 ? std::min(c.iterations, planned) : planned;
+  const json config_echo = result_config(c);
+  const fs::path out = c.out;
+  const fs::path ckpt = out / "checkpoint.bin";
+
+  Progress p;
+  if (c.resume && fs::exists(ckpt)) {
+    const json header = load_checkpoint(ckpt, net);
+    const json& saved = header.at("config");
+    for (auto it = config_echo.begin(); it != config_echo.end(); ++it)
+      if (!saved.contains(it.key()) || saved[it.key()] != it.value())
+        throw Error(ckpt.string() + ": key '" + it.key() + "' is " +
+                    (saved.contains(it.key()) ? saved[it.key()].dump() : "absent") +
+                    " in the checkpoint but " + it.value().dump() + " in this run");
+    p = Progress::from_json(header.at("progress"));
+    log << "resuming from " << ckpt.string() << " at iteration " << p.iteration << "\n";
+  } else if (c.resume) {
+    log << "no checkpoint at " << ckpt.string() << "; starting from scratch\n";
+  }
+
+  auto metrics_json = [&](const json& rows) {
+    return json{
+        {"format", "egtrain-metrics"}, {"version", 1}, {"config", config_echo}, {"epochs", rows}};
+  };
+  auto save = [&] {
+    if (!c.out.empty())
+      save_checkpoint(ckpt, json{{"config", config_echo}, {"progress", p.to_json()}}, net);
+  };
+  auto epoch_row = [&](bool partial) {
+    const Evaluation ev = evaluate(net, data.test, c.eval_batch);
+    return json{{"epoch", p.epoch + 1},
+                {"iterations", p.iteration},
+                {"partial", partial},
+                {"lr", learning_rate(sgd, p.epoch, std::max<int64_t>(0, p.iteration - 1), planned)},
+                {"train_loss", p.seen ? p.loss_sum / p.seen : 0.0},
+                {"train_acc", p.seen ? double(p.correct) / p.seen : 0.0},
+                {"test_loss", ev.loss},
+                {"test_acc", ev.accuracy},
+                {"layers", p.last_layer_stats}};
+  };
+
+  Tensor x;
+  std::vector<int> y;
+  double step_seconds = 0.0;
+  int64_t step_images = 0;
+  json last_metrics = metrics_json(p.history);
+  while (p.iteration < limit) {
+    const std::vector<int64_t> order = epoch_order(data.train.count(), c.seed, p.epoch);
+    const uint64_t aug_key = stream_key({c.seed, uint64_t(Stream::Augment), uint64_t(p.epoch)});
+    while (p.batch_in_epoch < batches_per_epoch && p.iteration < limit) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const int64_t iteration = p.iteration + 1;
+      const bool tracing = !c.trace_out.empty() && iteration == c.trace_iteration;
+      const bool record =
+          tracing || p.batch_in_epoch + 1 == batches_per_epoch || iteration == limit;
+      make_batch(data.train, order.data() + p.batch_in_epoch * c.batch, c.batch, augment,
+                 stream_key({aug_key, uint64_t(p.batch_in_epoch)}), x, y);
+      const LossResult r = forward_backward(net, x, y, step, iteration, record);
+      if (tracing) {
+        trace::Manifest m;
+        m.network = c.network;
+        m.dataset = c.dataset;
+        m.mode = c.mode;
+        m.pruning_rate = c.pruning_rate;
+        m.sigma_estimator = c.sigma_estimator;
+        m.seed = c.seed;
+        m.iteration = iteration;
+        m.batch = c.batch;
+        write_trace(c.trace_out, net, m);
+        log << "trace of iteration " << iteration << " written to " << c.trace_out << "\n";
+      }
+      const double lr = learning_rate(sgd, p.epoch, p.iteration, planned);
+      sgd_step(net.params(), sgd, lr);
+      if (record) p.last_layer_stats = collect_layer_stats(net);
+      p.loss_sum += r.loss * c.batch;
+      p.correct += r.correct;
+      p.seen += c.batch;
+      p.iteration = iteration;
+      ++p.batch_in_epoch;
+      step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      step_images += c.batch;
+      if (c.log_every > 0 && p.iteration % c.log_every == 0) {
+        char line[200];
+        std::snprintf(line, sizeof line,
+                      "epoch %lld iter %lld/%lld loss %.4f acc %.2f%% %.1f img/s lr %.5f\n",
+                      (long long)p.epoch + 1, (long long)p.iteration, (long long)limit,
+                      p.loss_sum / p.seen, 100.0 * p.correct / p.seen, step_images / step_seconds,
+                      lr);
+        log << line << std::flush;
+      }
+      if (c.checkpoint_every > 0 && p.iteration % c.checkpoint_every == 0) save();
+    }
+    if (p.batch_in_epoch == batches_per_epoch) {
+      p.history.push_back(epoch_row(false));
+      const json& row = p.history.back();
+      char line[200];
+      std::snprintf(line, sizeof line,
+                    "epoch %lld done: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%%\n",
+                    (long long)p.epoch + 1, row["train_loss"].get<double>(),
+                    100 * row["train_acc"].get<double>(), row["test_loss"].get<double>(),
+                    100 * row["test_acc"].get<double>());
+      log << line << std::flush;
+      ++p.epoch;
+      p.batch_in_epoch = 0;
+      p.loss_sum = 0.0;
+      p.correct = p.seen = 0;
+      last_metrics = metrics_json(p.history);
+      if (!c.out.empty()) write_metrics(out, last_metrics);
+      save();
+    } else {
+      // Stopped inside an epoch by --iterations: report it as a partial row, keep the position.
+      json rows = p.history;
+      rows.push_back(epoch_row(true));
+      last_metrics = metrics_json(rows);
+      if (!c.out.empty()) write_metrics(out, last_metrics);
+      save();
+      break;
+    }
+  }
+  if (step_seconds > 0) {
+    char line[160];
+    std::snprintf(line, sizeof line, "train throughput: %.1f images/s over %lld iterations\n",
+                  step_images / step_seconds, (long long)(step_images / c.batch));
+    log << line << std::flush;
+  }
+  return last_metrics;
+}
+
+}  // namespace eg::train

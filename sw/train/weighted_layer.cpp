@@ -1,0 +1,67 @@
+#include "sw/train/weighted_layer.hpp"
+
+#include <cmath>
+
+#include "sw/train/random.hpp"
+
+namespace eg::train {
+
+HistogramSpec& WeightedLayer::histogram_spec() {
+  static HistogramSpec spec;
+  return spec;
+}
+
+WeightedLayer::WeightedLayer(uint64_t seed, uint64_t layer_id, std::vector<int64_t> w_shape,
+                             int64_t fan_in, bool kaiming_normal)
+    : id_(layer_id) {
+  w_.name = "w";
+  w_.value.reset(w_shape);
+  w_.grad.reset(w_shape);
+  w_.momentum.reset(w_shape);
+  b_.reset(w_shape);
+  const CounterRng init(stream_key({seed, uint64_t(Stream::WeightInit), layer_id}));
+  const CounterRng fb(stream_key({seed, uint64_t(Stream::Feedback), layer_id}));
+  const double fan = static_cast<double>(fan_in);
+  const double w_std = std::sqrt(2.0 / fan), w_bound = 1.0 / std::sqrt(fan);
+  const double b_bound = std::sqrt(6.0 / fan);
+  for (int64_t i = 0; i < w_.value.size(); ++i) {
+    w_.value.data[i] = kaiming_normal ? static_cast<float>(w_std * init.normal(i))
+                                      : static_cast<float>(w_bound * (2.0 * init.uniform(i) - 1.0));
+    b_.data[i] = static_cast<float>(b_bound * (2.0 * fb.uniform(i) - 1.0));
+  }
+}
+
+void WeightedLayer::begin_backward(Tensor& dout, const BackwardContext& ctx) {
+  make_feedback(ctx.mode, w_.value, b_, feedback_);
+  if (ctx.record) {
+    rec_.valid = true;
+    const HistogramSpec& hs = histogram_spec();
+    rec_.dy_histogram = histogram_in_std(dout.ptr(), dout.size(), hs.bins, hs.range_std);
+  }
+  PruneResult pr;
+  if (mode_prunes(ctx.mode)) {
+    pr = stochastic_prune(dout.ptr(), dout.size(), ctx.pruning_rate, ctx.sigma_estimator,
+                          stream_key({ctx.prune_key, id_}));
+  } else if (ctx.record) {
+    pr.nonzero_before = pr.nonzero_after = nonzero_fraction(dout.ptr(), dout.size());
+  }
+  if (ctx.record) {
+    rec_.prune = pr;
+    rec_.dy = dout;
+  }
+}
+
+void WeightedLayer::end_backward(const Tensor& dx_own, const BackwardContext& ctx) {
+  if (ctx.record_bp_reference) {
+    rec_.bp_dx = dx_own;
+    rec_.bp_valid = true;
+  }
+  if (ctx.record) {
+    rec_.dx = dx_own;
+    rec_.has_angle = rec_.bp_valid && rec_.bp_dx.shape == dx_own.shape;
+    if (rec_.has_angle)
+      rec_.angle_to_bp_deg = angle_deg(dx_own.ptr(), rec_.bp_dx.ptr(), dx_own.size());
+  }
+}
+
+}  // namespace eg::train

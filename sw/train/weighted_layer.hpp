@@ -1,0 +1,61 @@
+#pragma once
+// What conv and fc layers share: the trained weight W, the fixed random feedback B, the feedback
+// matrix actually used, pruning of dL/dY, and the tensors/statistics kept for stats and traces.
+#include <cstdint>
+#include <vector>
+
+#include "sw/train/layer.hpp"
+#include "sw/train/layer_stats.hpp"
+
+namespace eg::train {
+
+struct WeightedRecord {
+  bool valid = false;
+  Tensor dy;  // δ̂ actually used (after pruning)
+  Tensor dx;  // this layer's own contribution to dL/d(input)
+  PruneResult prune;
+  Histogram dy_histogram;  // of δ before pruning
+  bool has_angle = false;
+  double angle_to_bp_deg = 0.0;
+  bool bp_valid = false;
+  Tensor bp_dx;  // dx of the reference BP pass on the same mini-batch
+};
+
+struct HistogramSpec {
+  int bins = 41;
+  double range_std = 4.0;
+};
+
+class WeightedLayer : public Layer {
+ public:
+  // fan_in = C·R·S. W: Kaiming-normal N(0, 2/fan_in) for conv (He et al. 2015, as torchvision's
+  // ResNet), U(±1/√fan_in) for fc (PyTorch's Linear default); B: U(±√(6/fan_in)) (DESIGN §2).
+  WeightedLayer(uint64_t seed, uint64_t layer_id, std::vector<int64_t> w_shape, int64_t fan_in,
+                bool kaiming_normal);
+
+  Param& weight() { return w_; }
+  const Param& weight() const { return w_; }
+  const Tensor& random_b() const { return b_; }
+  const Tensor& feedback() const { return feedback_; }  // as used by the last backward
+  const WeightedRecord& record() const { return rec_; }
+  void clear_record() { rec_ = WeightedRecord{}; }
+  std::vector<Param*> params() override { return {&w_}; }
+  static HistogramSpec& histogram_spec();
+
+ protected:
+  // Prunes dout per the context, forms the feedback matrix, records pre-pruning stats.
+  void begin_backward(Tensor& dout, const BackwardContext& ctx);
+  // Records dx (and the angle to the BP reference) after this layer's own dx is computed.
+  void end_backward(const Tensor& dx_own, const BackwardContext& ctx);
+  bool needs_own_dx(const std::vector<Tensor*>& din, const BackwardContext& ctx) const {
+    return din[0] != nullptr || ctx.record || ctx.record_bp_reference;
+  }
+
+  Param w_;
+  Tensor b_;
+  Tensor feedback_;
+  uint64_t id_;
+  WeightedRecord rec_;
+};
+
+}  // namespace eg::train
