@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist          # /usr/share/datasets/fashion-mnist
   python3-matplotlib python3-numpy  # plots (Debian's /usr/bin/python3)
   clang-format
+  time bc                        # /usr/bin/time -v and arithmetic in benchmark scripts
 )
 
 missing=()

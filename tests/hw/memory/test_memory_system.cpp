@@ -58,7 +58,7 @@ void check_dram_counters(const json& f, bool row_buffers = true) {
 
 }  // namespace
 
-TEST_CASE("energy totals equal the sum of components and of layers; DRAM counters add up",
+TEST_CASE("energy totals equal the sum of components and of layers, DRAM counters add up",
           "[memory]") {
   testing::TempDir dir;
   testing::write_tiny_resnet(dir / "trace", 0.6);

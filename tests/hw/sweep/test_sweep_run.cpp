@@ -197,7 +197,7 @@ TEST_CASE("merge of points run by separate processes equals the local sweep") {
   CHECK_THAT(bad_point.output, Catch::Contains("--point: 4 is not a point"));
 }
 
-TEST_CASE("emitted Slurm array and GNU parallel job list run the points; merge equals local") {
+TEST_CASE("emitted Slurm array and GNU parallel job list run the points, and merge equals local") {
   Sweep s;
   REQUIRE(s.run("local").code == 0);
 
