@@ -16,7 +16,7 @@ out="$root/out/demo"
 iters="${EGSIM_DEMO_ITERATIONS:-100}"
 mkdir -p "$out"
 common=(--config configs/train/resnet20_fashion_mnist.json --width 0.5 --batch 16 --iterations "$iters"
-        --trace-iteration "$iters" --threads "$jobs" --seed 1)
+        --trace-iteration "$iters" --test-subset 2000 --threads "$jobs" --seed 1)
 
 echo "== training ResNet-20 (width 0.5) on Fashion-MNIST, $iters mini-batches, efficientgrad P=0.9"
 build/bin/egtrain "${common[@]}" --mode efficientgrad --pruning-rate 0.9 \

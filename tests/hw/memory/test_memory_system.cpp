@@ -96,6 +96,17 @@ TEST_CASE("energy totals equal the sum of components and of layers, DRAM counter
   CHECK(number(r["totals"]["energy_pj"]["dram"]) > 0);
   CHECK(number(r["totals"]["dram"]["activates"]) > 0);
   CHECK(number(r["totals"]["gops"]) > 0);
+  // Throughput counts issued MACs; the dense-equivalent figure adds the skipped ones.
+  for (const char* p : kPhases) {
+    INFO(p);
+    const json& f = r["phases"][p];
+    const double s = number(f["seconds"]);
+    CHECK(close(number(f["gops"]), 2 * number(f["macs_issued"]) / s / 1e9));
+    CHECK(close(number(f["effective_gops"]),
+                2 * (number(f["macs_issued"]) + number(f["macs_skipped"])) / s / 1e9));
+  }
+  CHECK(number(r["phases"]["backward"]["effective_gops"]) >
+        number(r["phases"]["backward"]["gops"]));  // the tiny trace's δ̂ has zeros
 }
 
 TEST_CASE("doubling one energy table entry changes exactly its component", "[memory]") {
