@@ -89,7 +89,7 @@ TEST_CASE("B is Kaiming-uniform within sqrt(6/fan_in) and differs from W", "[tra
   CHECK(conv.random_b().data != conv.weight().value.data);
 }
 
-TEST_CASE("ssfa and efficientgrad follow sign(W) after an update; B never changes",
+TEST_CASE("ssfa and efficientgrad follow sign(W) after an update, B never changes",
           "[train][feedback]") {
   for (Mode mode : {Mode::Ssfa, Mode::EfficientGrad, Mode::Fa}) {
     SmallFc s;
