@@ -131,7 +131,10 @@ void Controller::plan_traffic(const trace::Trace& trace, const std::vector<const
       const uint64_t packed = dram::compressed_bytes(
           dy.data(), dy.size(), static_cast<uint64_t>(grad),
           scheme_of(config_.features.gradient_compression), config_.dram->compression);
-      grad_policy.gradient_ratio = static_cast<double>(packed) / static_cast<double>(raw);
+      // A dense δ̂ (P = 0) is larger compressed than raw: the DMA keeps whichever form is smaller
+      // (one format flag per tensor, as Eyeriss v2 does per data type), so compression never adds.
+      grad_policy.gradient_ratio =
+          std::min(1.0, static_cast<double>(packed) / static_cast<double>(raw));
     }
     set_policy("act:" + p.name, act_policy);
     set_policy("grad:" + p.name, grad_policy);

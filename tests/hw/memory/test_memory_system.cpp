@@ -221,6 +221,9 @@ TEST_CASE("with compression on, δ̂ traffic falls as its zero fraction rises", 
     CHECK(c90 < c30);
     CHECK(c90 < none90);
   }
+  // A dense δ̂ would be larger compressed; the raw form is kept, so compression never adds traffic.
+  testing::write_tiny_resnet(dir / "dense", 0.0, 7);
+  CHECK(delta_hat_reads("csc", "dense") == delta_hat_reads("none", "dense"));
 }
 
 TEST_CASE("GLB reuse between layers and seeded feedback remove DRAM traffic", "[memory]") {
