@@ -6,6 +6,43 @@
 #include "sw/train/parallel.hpp"
 
 namespace eg::train {
+namespace {
+
+// Per-channel sums in double with four independent accumulators: a fixed summation order (so
+// results do not depend on the thread count) that does not serialise on one add's latency.
+constexpr int kLanes = 4;
+
+double lane_sum(const float* p, int64_t len) {
+  double acc[kLanes] = {0.0, 0.0, 0.0, 0.0};
+  int64_t i = 0;
+  for (; i + kLanes <= len; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += p[i + l];
+  for (; i < len; ++i) acc[0] += p[i];
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+double lane_sum_sq_dev(const float* p, int64_t len, double mean) {
+  double acc[kLanes] = {0.0, 0.0, 0.0, 0.0};
+  int64_t i = 0;
+  for (; i + kLanes <= len; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const double d = p[i + l] - mean;
+      acc[l] += d * d;
+    }
+  for (; i < len; ++i) acc[0] += (p[i] - mean) * (p[i] - mean);
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+double lane_dot(const float* a, const float* b, int64_t len) {
+  double acc[kLanes] = {0.0, 0.0, 0.0, 0.0};
+  int64_t i = 0;
+  for (; i + kLanes <= len; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += double(a[i + l]) * b[i + l];
+  for (; i < len; ++i) acc[0] += double(a[i]) * b[i];
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+}  // namespace
 
 BatchNorm::BatchNorm(int64_t channels, double momentum, double eps)
     : channels_(channels), momentum_(momentum), eps_(eps) {
@@ -32,20 +69,14 @@ void BatchNorm::forward(const std::vector<const Tensor*>& in, Tensor& out, bool 
   // One channel per task: each channel's sums are sequential, so thread-count independent.
   parallel_for(c, [&](int64_t b, int64_t e) {
     for (int64_t ci = b; ci < e; ++ci) {
-      const float g = gamma_.value.data[ci], be = beta_.value.data[ci];
       double mean, var;
       if (training) {
         double s = 0.0, ss = 0.0;
-        for (int64_t ni = 0; ni < n; ++ni) {
-          const float* p = x.ptr() + (ni * c + ci) * hw;
-          for (int64_t i = 0; i < hw; ++i) s += p[i];
-        }
+        for (int64_t ni = 0; ni < n; ++ni) s += lane_sum(x.ptr() + (ni * c + ci) * hw, hw);
         const double count = static_cast<double>(n * hw);
         mean = s / count;
-        for (int64_t ni = 0; ni < n; ++ni) {
-          const float* p = x.ptr() + (ni * c + ci) * hw;
-          for (int64_t i = 0; i < hw; ++i) ss += (p[i] - mean) * (p[i] - mean);
-        }
+        for (int64_t ni = 0; ni < n; ++ni)
+          ss += lane_sum_sq_dev(x.ptr() + (ni * c + ci) * hw, hw, mean);
         var = ss / count;
         const double unbiased = count > 1 ? ss / (count - 1) : var;
         running_mean_.data[ci] =
@@ -58,14 +89,22 @@ void BatchNorm::forward(const std::vector<const Tensor*>& in, Tensor& out, bool 
       }
       const double inv = 1.0 / std::sqrt(var + eps_);
       inv_std_[ci] = inv;
+      // The statistics are summed in double; the per-element transform runs in float (as
+      // PyTorch's does), which keeps the loop vectorised and memory-bound.
+      const float meanf = static_cast<float>(mean), invf = static_cast<float>(inv);
+      const float g = gamma_.value.data[ci], be = beta_.value.data[ci];
       for (int64_t ni = 0; ni < n; ++ni) {
         const float* p = x.ptr() + (ni * c + ci) * hw;
         float* o = out.ptr() + (ni * c + ci) * hw;
-        float* xh = training ? xhat_.ptr() + (ni * c + ci) * hw : nullptr;
-        for (int64_t i = 0; i < hw; ++i) {
-          const float v = static_cast<float>((p[i] - mean) * inv);
-          if (xh) xh[i] = v;
-          o[i] = g * v + be;
+        if (training) {
+          float* xh = xhat_.ptr() + (ni * c + ci) * hw;
+          for (int64_t i = 0; i < hw; ++i) {
+            const float v = (p[i] - meanf) * invf;
+            xh[i] = v;
+            o[i] = g * v + be;
+          }
+        } else {
+          for (int64_t i = 0; i < hw; ++i) o[i] = g * ((p[i] - meanf) * invf) + be;
         }
       }
     }
@@ -80,26 +119,23 @@ void BatchNorm::backward(const std::vector<const Tensor*>&, const Tensor&, Tenso
     for (int64_t ci = b; ci < e; ++ci) {
       double sum_dy = 0.0, sum_dy_xhat = 0.0;
       for (int64_t ni = 0; ni < n; ++ni) {
-        const float* dy = dout.ptr() + (ni * c + ci) * hw;
-        const float* xh = xhat_.ptr() + (ni * c + ci) * hw;
-        for (int64_t i = 0; i < hw; ++i) {
-          sum_dy += dy[i];
-          sum_dy_xhat += double(dy[i]) * xh[i];
-        }
+        const int64_t off = (ni * c + ci) * hw;
+        sum_dy += lane_sum(dout.ptr() + off, hw);
+        sum_dy_xhat += lane_dot(dout.ptr() + off, xhat_.ptr() + off, hw);
       }
       if (ctx.param_grads) {
         gamma_.grad.data[ci] = static_cast<float>(sum_dy_xhat);
         beta_.grad.data[ci] = static_cast<float>(sum_dy);
       }
       if (!din[0]) continue;
-      const double scale = gamma_.value.data[ci] * inv_std_[ci];
-      const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+      const float scale = static_cast<float>(gamma_.value.data[ci] * inv_std_[ci]);
+      const float mean_dy = static_cast<float>(sum_dy / count);
+      const float mean_dy_xhat = static_cast<float>(sum_dy_xhat / count);
       for (int64_t ni = 0; ni < n; ++ni) {
         const float* dy = dout.ptr() + (ni * c + ci) * hw;
         const float* xh = xhat_.ptr() + (ni * c + ci) * hw;
         float* dx = din[0]->ptr() + (ni * c + ci) * hw;
-        for (int64_t i = 0; i < hw; ++i)
-          dx[i] += static_cast<float>(scale * (dy[i] - mean_dy - xh[i] * mean_dy_xhat));
+        for (int64_t i = 0; i < hw; ++i) dx[i] += scale * (dy[i] - mean_dy - xh[i] * mean_dy_xhat);
       }
     }
   });

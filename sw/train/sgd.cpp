@@ -39,7 +39,7 @@ void sgd_step(const std::vector<Param*>& params, const SgdSettings& s, double lr
     const float* g = p->grad.ptr();
     parallel_for(
         p->value.size(),
-        [&](int64_t b, int64_t e) {
+        [w, v, g, mu, wd, step](int64_t b, int64_t e) {  // by value: vectorisable loop
           for (int64_t i = b; i < e; ++i) {
             v[i] = mu * v[i] + (g[i] + wd * w[i]);
             w[i] -= step * v[i];
