@@ -1,9 +1,11 @@
 #include "hw/array/array_engine.hpp"
 
-#include <set>
-#include <tuple>
+#include <algorithm>
+#include <array>
+#include <string>
 
 #include "sw/mapper/row_stationary_mapper.hpp"
+#include "workloads/error.hpp"
 
 namespace eg::hw::array {
 
@@ -50,40 +52,58 @@ void ArrayEngine::transfer(bool write, uint64_t address, uint64_t bytes, DataCla
 }
 
 ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, size_t pass,
-                                                   const PeContext& ctx) const {
+                                                   const PeContext& ctx, RowMarks& marks) const {
   PassTraffic t;
   const mapper::CanonicalProblem& p = *ctx.problem;
   // Filters and input rows shared by several clusters are fetched once and multicast over the
-  // cluster mesh; each cluster still writes the rows it needs into its own GLB.
-  std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> filters;  // (b0, k0, row, t0)
-  std::set<std::tuple<int64_t, int64_t, int64_t>> rows;              // (a, k, in_row)
+  // cluster mesh; each cluster still writes the rows it needs into its own GLB. A filter set
+  // counts for the fold where it is first needed (in cluster, then PE order).
+  struct FilterUse {
+    std::array<int64_t, 4> key;  // b0, k0, row, t0
+    size_t order;
+    bool first_fold;
+    uint64_t bytes;
+  };
+  std::vector<FilterUse> filters;
+  const size_t row_count = static_cast<size_t>(p.a * p.k * p.rows.in_len);
+  if (marks.global.size() != row_count)
+    marks.global.assign(row_count, 0), marks.local = marks.global;
+  const uint64_t pass_mark = ++marks.pass_mark;
   uint64_t min_offset = UINT64_MAX;
   const size_t per_fold = static_cast<size_t>(s.pe_rows * s.pe_cols);
   for (const mapper::PcWork& w : s.passes[pass].pcs) {
-    std::set<std::tuple<int64_t, int64_t, int64_t>> local_rows;
+    const uint64_t cluster_mark = ++marks.cluster_mark;
+    uint64_t local_rows = 0;
     for (size_t i = 0; i < w.pes.size(); ++i) {
       const mapper::PeTask& task = w.pes[i];
       if (!task.active) continue;
-      if (filters.insert({task.b0, task.k0, task.filter_row, task.t0}).second)
-        (i < per_fold ? t.first_filter_bytes : t.later_filter_bytes) += bytes_of(
-            static_cast<uint64_t>(task.lanes * task.channels * task.taps), ctx.filter_bits);
+      filters.push_back({{task.b0, task.k0, task.filter_row, task.t0},
+                         filters.size(),
+                         i < per_fold,
+                         bytes_of(static_cast<uint64_t>(task.lanes * task.channels * task.taps),
+                                  ctx.filter_bits)});
       if (!p.rows.in_range(task.in_row)) continue;
       for (int64_t k = task.k0; k < task.k0 + task.channels; ++k) {
-        local_rows.insert({task.a, k, task.in_row});
-        if (rows.insert({task.a, k, task.in_row}).second) {
-          t.input_bytes += bytes_of(static_cast<uint64_t>(p.cols.in_len), ctx.iact_bits);
-          const uint64_t offset = static_cast<uint64_t>(
-              ((task.a * p.k + k) * p.rows.in_len + task.in_row) * p.cols.in_len);
-          min_offset = std::min(min_offset, offset);
-        }
+        const size_t row = static_cast<size_t>((task.a * p.k + k) * p.rows.in_len + task.in_row);
+        if (marks.local[row] != cluster_mark) marks.local[row] = cluster_mark, ++local_rows;
+        if (marks.global[row] == pass_mark) continue;
+        marks.global[row] = pass_mark;
+        t.input_bytes += bytes_of(static_cast<uint64_t>(p.cols.in_len), ctx.iact_bits);
+        min_offset =
+            std::min(min_offset, static_cast<uint64_t>(row) * static_cast<uint64_t>(p.cols.in_len));
       }
     }
-    t.glb_iact_write_bits +=
-        local_rows.size() * static_cast<uint64_t>(p.cols.in_len * ctx.iact_bits);
+    t.glb_iact_write_bits += local_rows * static_cast<uint64_t>(p.cols.in_len * ctx.iact_bits);
     if (w.tile >= 0 && w.last_fold)
       t.output_bytes +=
           bytes_of(static_cast<uint64_t>(mapper::tile_output_entries(s, w.tile)), ctx.output_bits);
   }
+  std::sort(filters.begin(), filters.end(), [](const FilterUse& x, const FilterUse& y) {
+    return x.key != y.key ? x.key < y.key : x.order < y.order;
+  });
+  for (size_t i = 0; i < filters.size(); ++i)
+    if (i == 0 || filters[i].key != filters[i - 1].key)
+      (filters[i].first_fold ? t.first_filter_bytes : t.later_filter_bytes) += filters[i].bytes;
   t.first_input_offset = min_offset == UINT64_MAX ? 0 : bytes_of(min_offset, ctx.iact_bits);
   return t;
 }
@@ -101,6 +121,17 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
     if (!c->done()) remaining.push_back(c);
   // Finished clusters keep ticking (their PEs count idle cycles) until the pass barrier.
   while (!remaining.empty()) {
+    // Cycles in which every cluster is quiet (see ProcessingCluster::tick) are jumped over.
+    uint64_t wake = UINT64_MAX;
+    for (const ProcessingCluster* c : busy) wake = std::min(wake, c->wake());
+    if (wake > cycle_stamp_) {
+      if (wake - cycle_stamp_ >= static_cast<uint64_t>(Pe::kQuietForever))
+        throw Error("array: pass " + std::to_string(pass) + " (" +
+                    mapper::to_string(s.problem.phase) +
+                    ") cannot progress: every cluster waits forever");
+      cycles += wake - cycle_stamp_;
+      cycle_stamp_ = wake;
+    }
     const uint64_t stamp = cycle_stamp_++;
     for (ProcessingCluster* c : busy) c->tick(stamp);
     ++cycles;
@@ -113,13 +144,17 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
       }
     }
   }
+  for (ProcessingCluster* c : busy) c->settle(cycle_stamp_);
   ticked_cycles_ += cycles;
   return cycles;
 }
 
-void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& ctx,
+void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx,
                           const OperandAddresses& addr, PhaseFigures& fig) {
-  const mapper::CanonicalProblem& p = *ctx.problem;
+  const mapper::CanonicalProblem& p = *caller_ctx.problem;
+  PeContext ctx = caller_ctx;
+  const std::vector<float> lane_major = lane_major_filter(p, ctx.filter);
+  ctx.filter_lane_major = lane_major.data();
   const DataClass in_class = data_class_of(p.input), filter_class = data_class_of(p.filter),
                   out_class = data_class_of(p.output);
   for (ProcessingCluster& c : clusters_) c.reset_stats();
@@ -137,7 +172,8 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& ctx,
   const uint64_t start = clock_.now_cycles();
   uint64_t pending_output_bytes = 0;
   std::vector<PassTraffic> traffic(s.passes.size());
-  for (size_t i = 0; i < s.passes.size(); ++i) traffic[i] = pass_traffic(s, i, ctx);
+  RowMarks marks;
+  for (size_t i = 0; i < s.passes.size(); ++i) traffic[i] = pass_traffic(s, i, ctx, marks);
   for (size_t i = 0; i < s.passes.size(); ++i) {
     const PassTraffic& t = traffic[i];
     const uint64_t active = active_pes(i);

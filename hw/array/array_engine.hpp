@@ -33,7 +33,9 @@ class ArrayEngine {
   void transfer(bool write, uint64_t address, uint64_t bytes, DataClass data_class,
                 PhaseFigures& figures);
 
-  // Cycles simulated cycle by cycle (not jumped over), for the speed report.
+  // Cycles of the passes, simulated at cycle accuracy, for the speed report: cycles in which a
+  // cluster provably only counts are accounted in bulk (ProcessingCluster::tick), with the same
+  // results; memory waits between passes are jumped over and not included.
   uint64_t ticked_cycles() const { return ticked_cycles_; }
 
  private:
@@ -44,7 +46,14 @@ class ArrayEngine {
     uint64_t glb_iact_write_bits = 0;
     uint64_t first_input_offset = 0;
   };
-  PassTraffic pass_traffic(const mapper::Schedule& s, size_t pass, const PeContext& ctx) const;
+  // Marks of input rows (a, k, in_row) already counted: the pass (globally) and the cluster
+  // (locally) that last counted each, so no set is rebuilt per pass.
+  struct RowMarks {
+    std::vector<uint64_t> global, local;
+    uint64_t pass_mark = 0, cluster_mark = 0;
+  };
+  PassTraffic pass_traffic(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
+                           RowMarks& marks) const;
   uint64_t run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx);
 
   const arch::ArchConfig& config_;

@@ -14,6 +14,7 @@ class GlbBanks {
         used_(static_cast<size_t>(banks), 0) {}
 
   int banks() const { return static_cast<int>(cycle_.size()); }
+  int ports() const { return ports_; }
   // Claims a port of `bank` for `cycle`; false (and a counted conflict) when all are taken.
   bool acquire(int bank, uint64_t cycle) {
     const size_t b = static_cast<size_t>(bank);
@@ -26,6 +27,9 @@ class GlbBanks {
     ++accesses;
     return true;
   }
+
+  // Accesses granted in cycles that were skipped (no other requester wanted the bank's ports).
+  void count_granted(uint64_t n) { accesses += n; }
 
   uint64_t accesses = 0, conflicts = 0;
 

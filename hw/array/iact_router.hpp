@@ -30,16 +30,27 @@ class MulticastGroup {
 
   // Applies arrivals due at `cycle`; call once per cycle before the PEs tick.
   void advance(uint64_t cycle) {
+    if (in_flight_total_ == 0) return;
     int64_t& slot = in_flight_[cycle % kMaxHop];
     arrived_ += slot;
+    in_flight_total_ -= slot;
     slot = 0;
   }
   void send(uint64_t cycle, int hop, int64_t entries) {
     delivered_ += entries;
-    if (hop == 0)
+    if (hop == 0) {
       arrived_ += entries;
-    else
+    } else {
       in_flight_[(cycle + static_cast<uint64_t>(hop)) % kMaxHop] += entries;
+      in_flight_total_ += entries;
+    }
+  }
+  // Ticks after `now` before the first one that applies an arrival (cycle skipping).
+  int64_t ticks_before_arrival(uint64_t now) const {
+    if (in_flight_total_ == 0) return Pe::kQuietForever;
+    for (int64_t d = 1; d < kMaxHop; ++d)
+      if (in_flight_[(now + static_cast<uint64_t>(d)) % kMaxHop] != 0) return d - 1;
+    return 0;
   }
   int64_t pending() const { return total_ - delivered_; }
   // Entries every member can still take.
@@ -60,7 +71,7 @@ class MulticastGroup {
 
  private:
   std::vector<const Pe*> members_;
-  int64_t total_ = 0, delivered_ = 0, arrived_ = 0;
+  int64_t total_ = 0, delivered_ = 0, arrived_ = 0, in_flight_total_ = 0;
   std::vector<int64_t> segment_ends_;
   std::vector<int> banks_;
   size_t segment_ = 0;
@@ -84,8 +95,8 @@ class IactRouter {
 
   void tick(uint64_t cycle, GlbBanks& banks, int64_t spad_capacity) {
     const size_t n = groups_.size();
-    for (size_t i = 0; i < n; ++i) {
-      MulticastGroup* g = groups_[(next_ + i) % n];
+    for (size_t i = 0, at = next_; i < n; ++i, at = at + 1 == n ? 0 : at + 1) {
+      MulticastGroup* g = groups_[at];
       if (g->pending() == 0) continue;
       const int bank = g->bank();
       const int64_t amount =
@@ -100,9 +111,17 @@ class IactRouter {
       traffic.entry_hops += static_cast<uint64_t>(amount) * g->fanout();
       if (bank >= 0) traffic.glb_reads += static_cast<uint64_t>(amount);
       ++traffic.busy_cycles;
-      next_ = (next_ + i + 1) % n;
+      next_ = at + 1 == n ? 0 : at + 1;
       return;
     }
+  }
+
+  // True when tick() would do nothing until a member PE releases space: every group with entries
+  // left has a member whose scratchpad is full (cycle skipping).
+  bool quiet(int64_t spad_capacity) const {
+    for (const MulticastGroup* g : groups_)
+      if (g->pending() > 0 && g->space(spad_capacity) > 0) return false;
+    return true;
   }
 
   RouterTraffic traffic;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "workloads/error.hpp"
+
 namespace eg::hw::array {
 
 using mapper::CanonicalProblem;
@@ -19,75 +21,19 @@ IactStream iact_stream(const CanonicalProblem& p, const PeTask& t) {
   return s;
 }
 
-int64_t compute_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
-                         ActionCounts& actions) {
-  const CanonicalProblem& p = *ctx.problem;
-  const int64_t in_r = p.rows.in_len, in_c = p.cols.in_len;
-  const int64_t taps_r = p.rows.taps, taps_c = p.cols.taps;
-  const bool row_in = p.rows.in_range(t.in_row);
-  const int64_t lane_stride = p.k * taps_r * taps_c;
-  constexpr int kMaxLanes = 256;
-  float acc[kMaxLanes];
-  const int64_t lanes = std::min<int64_t>(t.lanes, kMaxLanes);
-  std::fill(acc, acc + lanes, 0.0f);
+std::vector<float> lane_major_filter(const CanonicalProblem& p, const float* filter) {
+  const int64_t taps = p.rows.taps * p.cols.taps;
+  std::vector<float> out(static_cast<size_t>(p.b * p.k * taps));
+  for (int64_t b = 0; b < p.b; ++b)
+    for (int64_t k = 0; k < p.k; ++k)
+      for (int64_t t = 0; t < taps; ++t)
+        out[static_cast<size_t>((k * taps + t) * p.b + b)] = filter[(b * p.k + k) * taps + t];
+  return out;
+}
 
-  int64_t cycles = 0, issued = 0, skipped = 0, zero_entries = 0, iact_reads = 0;
-  bool in_skip_run = false;
-  auto skip_slot = [&]() {
-    if (!in_skip_run) cycles += ctx.zero_skip_cost_cycles;
-    in_skip_run = true;
-  };
-  for (int64_t kk = 0; kk < t.channels; ++kk) {
-    const int64_t k = t.k0 + kk;
-    const float* row = row_in ? ctx.input + ((t.a * p.k + k) * in_r + t.in_row) * in_c : nullptr;
-    const float* wrow = ctx.filter + ((t.b0 * p.k + k) * taps_r + t.filter_row) * taps_c;
-    for (int64_t tt = t.t0; tt < t.t0 + t.taps; ++tt) {
-      const int64_t col = p.cols.input_index(o, tt);
-      const bool in_range = row_in && col >= 0 && col < in_c;
-      if (!in_range && !p.issue_padding) continue;  // outside a full correlation: no MAC
-      const float v = in_range ? row[col] : 0.0f;
-      ++iact_reads;
-      if (p.delta == DeltaOperand::Input && in_range && v == 0.0f) {
-        skipped += lanes;
-        ++zero_entries;
-        skip_slot();
-        continue;
-      }
-      if (p.delta == DeltaOperand::Filter) {
-        // Lanes go in SIMD groups; a group whose filter entries are all zero is stepped over.
-        for (int64_t l0 = 0; l0 < lanes; l0 += ctx.simd_lanes) {
-          const int64_t l1 = std::min<int64_t>(lanes, l0 + ctx.simd_lanes);
-          bool any = false;
-          for (int64_t l = l0; l < l1; ++l) {
-            const float w = wrow[l * lane_stride + tt];
-            if (w == 0.0f) {
-              ++skipped;
-              ++zero_entries;
-            } else {
-              acc[l] += v * w;
-              ++issued;
-              any = true;
-            }
-          }
-          if (any) {
-            ++cycles;
-            in_skip_run = false;
-          } else {
-            skip_slot();
-          }
-        }
-        continue;
-      }
-      for (int64_t l = 0; l < lanes; ++l) acc[l] += v * wrow[l * lane_stride + tt];
-      issued += lanes;
-      cycles += (lanes + ctx.simd_lanes - 1) / ctx.simd_lanes;
-      in_skip_run = false;
-    }
-  }
-  const int64_t out_r = p.rows.out_len, out_c = p.cols.out_len;
-  for (int64_t l = 0; l < lanes; ++l)
-    ctx.output[((t.a * p.b + t.b0 + l) * out_r + t.out_row) * out_c + o] += acc[l];
-
+namespace {
+void count_position(const PeContext& ctx, int64_t issued, int64_t skipped, int64_t zero_entries,
+                    int64_t iact_reads, MacCounts& macs, ActionCounts& actions) {
   macs.issued += static_cast<uint64_t>(issued);
   macs.skipped += static_cast<uint64_t>(skipped);
   if (ctx.wide_mac)
@@ -104,7 +50,195 @@ int64_t compute_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCo
   // Each issued MAC reads and writes its lane's psum.
   actions.spad_psum_read_bits += static_cast<uint64_t>(issued) * ctx.psum_bits;
   actions.spad_psum_write_bits += static_cast<uint64_t>(issued) * ctx.psum_bits;
+}
+
+// Filter entry (lane l, channel k, tap tt) of task t, from whichever layout ctx has.
+float filter_entry(const PeContext& ctx, const PeTask& t, int64_t l, int64_t k, int64_t tt) {
+  const CanonicalProblem& p = *ctx.problem;
+  const int64_t taps_r = p.rows.taps, taps_c = p.cols.taps;
+  return ctx.filter[(((t.b0 + l) * p.k + k) * taps_r + t.filter_row) * taps_c + tt];
+}
+
+// Output position `o` of a task with a plan: only the non-zero filter entries, in MAC order.
+int64_t compute_planned(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
+                        ActionCounts& actions, const FilterSkipPlan& plan) {
+  const CanonicalProblem& p = *ctx.problem;
+  const int64_t in_r = p.rows.in_len, in_c = p.cols.in_len;
+  const bool row_in = p.rows.in_range(t.in_row);
+  constexpr int kMaxLanes = 256;
+  float acc[kMaxLanes];
+  const int64_t lanes = std::min<int64_t>(t.lanes, kMaxLanes);
+  std::fill(acc, acc + lanes, 0.0f);
+  const float* plane = row_in ? ctx.input + (t.a * p.k * in_r + t.in_row) * in_c : nullptr;
+  const int64_t channel_stride = in_r * in_c;
+  for (const FilterSkipPlan::Entry& e : plan.nonzero) {
+    const int64_t col = p.cols.input_index(o, e.tap);
+    const bool in_range = row_in && col >= 0 && col < in_c;
+    const float v = in_range ? plane[(t.k0 + e.channel) * channel_stride + col] : 0.0f;
+    acc[e.lane] += v * e.weight;
+  }
+  const int64_t out_r = p.rows.out_len, out_c = p.cols.out_len;
+  for (int64_t l = 0; l < lanes; ++l)
+    ctx.output[((t.a * p.b + t.b0 + l) * out_r + t.out_row) * out_c + o] += acc[l];
+  count_position(ctx, plan.issued, plan.skipped, plan.zero_entries, plan.iact_reads, macs, actions);
+  return std::max<int64_t>(1, plan.cycles);
+}
+}  // namespace
+
+void build_filter_skip_plan(const PeContext& ctx, const PeTask& t, FilterSkipPlan& plan) {
+  plan.valid = false;
+  plan.nonzero.clear();
+  plan.cycles = plan.issued = plan.skipped = plan.zero_entries = plan.iact_reads = 0;
+  const CanonicalProblem& p = *ctx.problem;
+  constexpr int kMaxLanes = 256;
+  if (!t.active || p.delta != DeltaOperand::Filter || !p.issue_padding || t.lanes > kMaxLanes)
+    return;
+  plan.valid = true;
+  // The same walk as compute_position's filter-operand branch, which with padding issued visits
+  // every (channel, tap) whatever the position.
+  bool in_skip_run = false;
+  for (int64_t kk = 0; kk < t.channels; ++kk) {
+    for (int64_t tt = t.t0; tt < t.t0 + t.taps; ++tt) {
+      ++plan.iact_reads;
+      for (int64_t l0 = 0; l0 < t.lanes; l0 += ctx.simd_lanes) {
+        const int64_t l1 = std::min<int64_t>(t.lanes, l0 + ctx.simd_lanes);
+        bool any = false;
+        for (int64_t l = l0; l < l1; ++l) {
+          const float w = filter_entry(ctx, t, l, t.k0 + kk, tt);
+          if (w == 0.0f) {
+            ++plan.skipped;
+            ++plan.zero_entries;
+          } else {
+            plan.nonzero.push_back({kk, tt, l, w});
+            ++plan.issued;
+            any = true;
+          }
+        }
+        if (any) {
+          ++plan.cycles;
+          in_skip_run = false;
+        } else {
+          if (!in_skip_run) plan.cycles += ctx.zero_skip_cost_cycles;
+          in_skip_run = true;
+        }
+      }
+    }
+  }
+}
+
+namespace {
+// One position, MAC by MAC, for a problem whose skipped operand is `kDelta`.
+template <DeltaOperand kDelta>
+int64_t walk_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
+                      ActionCounts& actions) {
+  const CanonicalProblem& p = *ctx.problem;
+  const int64_t in_r = p.rows.in_len, in_c = p.cols.in_len;
+  const int64_t taps_r = p.rows.taps, taps_c = p.cols.taps;
+  const bool row_in = p.rows.in_range(t.in_row);
+  // Filter entry of lane l, tap tt in channel row `wrow`: wrow[l * lane_step + tt * tap_step].
+  const bool lane_major = ctx.filter_lane_major != nullptr;
+  const int64_t lane_step = lane_major ? 1 : p.k * taps_r * taps_c;
+  const int64_t tap_step = lane_major ? p.b : 1;
+  constexpr int kMaxLanes = 256;
+  float acc[kMaxLanes];
+  const int64_t lanes = std::min<int64_t>(t.lanes, kMaxLanes);
+  std::fill(acc, acc + lanes, 0.0f);
+  const int64_t lane_cycles = (lanes + ctx.simd_lanes - 1) / ctx.simd_lanes;
+
+  // Taps [lo, hi) read inside the row (the input column grows with the tap: tap_step >= 1); the
+  // others read padding, which is either multiplied (issue_padding) or no MAC at all.
+  if (p.cols.tap_step < 1) throw Error("array: canonical problem with tap_step < 1");
+  const int64_t t_end = t.t0 + t.taps;
+  int64_t lo = t_end, hi = t_end;
+  if (row_in) {
+    lo = t.t0;
+    while (lo < t_end && p.cols.input_index(o, lo) < 0) ++lo;
+    hi = lo;
+    while (hi < t_end && p.cols.input_index(o, hi) < in_c) ++hi;
+  }
+
+  int64_t cycles = 0, issued = 0, skipped = 0, zero_entries = 0, iact_reads = 0;
+  bool in_skip_run = false;
+  auto skip_slot = [&]() {
+    if (!in_skip_run) cycles += ctx.zero_skip_cost_cycles;
+    in_skip_run = true;
+  };
+  auto visit = [&](const float* wrow, int64_t tt, bool in_range, float v) {
+    ++iact_reads;
+    if (kDelta == DeltaOperand::Input && in_range && v == 0.0f) {
+      skipped += lanes;
+      ++zero_entries;
+      skip_slot();
+      return;
+    }
+    if (kDelta == DeltaOperand::Filter) {
+      // Lanes go in SIMD groups; a group whose filter entries are all zero is stepped over.
+      for (int64_t l0 = 0; l0 < lanes; l0 += ctx.simd_lanes) {
+        const int64_t l1 = std::min<int64_t>(lanes, l0 + ctx.simd_lanes);
+        bool any = false;
+        for (int64_t l = l0; l < l1; ++l) {
+          const float w = wrow[l * lane_step + tt * tap_step];
+          if (w == 0.0f) {
+            ++skipped;
+            ++zero_entries;
+          } else {
+            acc[l] += v * w;
+            ++issued;
+            any = true;
+          }
+        }
+        if (any) {
+          ++cycles;
+          in_skip_run = false;
+        } else {
+          skip_slot();
+        }
+      }
+      return;
+    }
+    const float* w = wrow + tt * tap_step;
+    if (lane_major) {
+      for (int64_t l = 0; l < lanes; ++l) acc[l] += v * w[l];
+    } else {
+      for (int64_t l = 0; l < lanes; ++l) acc[l] += v * w[l * lane_step];
+    }
+    issued += lanes;
+    cycles += lane_cycles;
+    in_skip_run = false;
+  };
+  for (int64_t kk = 0; kk < t.channels; ++kk) {
+    const int64_t k = t.k0 + kk;
+    const float* row = row_in ? ctx.input + ((t.a * p.k + k) * in_r + t.in_row) * in_c : nullptr;
+    const float* wrow =
+        lane_major ? ctx.filter_lane_major + ((k * taps_r + t.filter_row) * taps_c) * p.b + t.b0
+                   : ctx.filter + ((t.b0 * p.k + k) * taps_r + t.filter_row) * taps_c;
+    if (p.issue_padding)
+      for (int64_t tt = t.t0; tt < lo; ++tt) visit(wrow, tt, false, 0.0f);
+    for (int64_t tt = lo; tt < hi; ++tt) visit(wrow, tt, true, row[p.cols.input_index(o, tt)]);
+    if (p.issue_padding)
+      for (int64_t tt = hi; tt < t_end; ++tt) visit(wrow, tt, false, 0.0f);
+  }
+  const int64_t out_r = p.rows.out_len, out_c = p.cols.out_len;
+  for (int64_t l = 0; l < lanes; ++l)
+    ctx.output[((t.a * p.b + t.b0 + l) * out_r + t.out_row) * out_c + o] += acc[l];
+
+  count_position(ctx, issued, skipped, zero_entries, iact_reads, macs, actions);
   return std::max<int64_t>(1, cycles);
+}
+}  // namespace
+
+int64_t compute_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
+                         ActionCounts& actions, const FilterSkipPlan* plan) {
+  if (plan && plan->valid) return compute_planned(ctx, t, o, macs, actions, *plan);
+  switch (ctx.problem->delta) {
+    case DeltaOperand::Input:
+      return walk_position<DeltaOperand::Input>(ctx, t, o, macs, actions);
+    case DeltaOperand::Filter:
+      return walk_position<DeltaOperand::Filter>(ctx, t, o, macs, actions);
+    case DeltaOperand::None:
+      break;
+  }
+  return walk_position<DeltaOperand::None>(ctx, t, o, macs, actions);
 }
 
 void Pe::start(const PeContext& ctx, std::vector<PeTask> segments, int64_t psum_slots,
@@ -134,12 +268,15 @@ void Pe::enter_segment(int64_t q) {
   seg_ = q;
   done_ = q >= n;
   next_ = done_in_seg_ = 0;
-  if (!done_) stream_ = iact_stream(*ctx_->problem, segments_[static_cast<size_t>(q)]);
+  if (!done_) {
+    stream_ = iact_stream(*ctx_->problem, segments_[static_cast<size_t>(q)]);
+    build_filter_skip_plan(*ctx_, segments_[static_cast<size_t>(q)], plan_);
+  }
 }
 
 void Pe::begin_position() {
   int64_t cycles =
-      compute_position(*ctx_, segments_[static_cast<size_t>(seg_)], next_, macs_, actions_);
+      compute_position(*ctx_, segments_[static_cast<size_t>(seg_)], next_, macs_, actions_, &plan_);
   if (next_ == 0) cycles += ctx_->pipeline_extra_cycles;
   ++next_;
   ++cycles_.busy;

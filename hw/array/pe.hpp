@@ -19,7 +19,10 @@ struct PeContext {
   const mapper::CanonicalProblem* problem = nullptr;
   const float* input = nullptr;   // canonical I
   const float* filter = nullptr;  // canonical W
-  float* output = nullptr;        // canonical O, accumulated
+  // Optional copy of W with the b axis innermost ([k][r][t][b]), so a PE's lanes read adjacent
+  // entries; filled by ArrayEngine::execute (host speed only: the values are the same).
+  const float* filter_lane_major = nullptr;
+  float* output = nullptr;  // canonical O, accumulated
   int simd_lanes = 2;
   int zero_skip_cost_cycles = 1;
   int pipeline_extra_cycles = 1;  // mac_pipeline_depth - 1: fill and drain once per row task
@@ -36,10 +39,30 @@ struct IactStream {
 };
 IactStream iact_stream(const mapper::CanonicalProblem& problem, const mapper::PeTask& task);
 
+// W of `problem` re-laid out for PeContext::filter_lane_major.
+std::vector<float> lane_major_filter(const mapper::CanonicalProblem& problem, const float* filter);
+
+// When the skipped operand is the filter (weight gradient: δ̂ rows are the filter) and padding is
+// issued, which MACs a position issues or skips and the cycles it takes do not depend on the
+// position: the plan records them once per task, with the non-zero filter entries in MAC order.
+struct FilterSkipPlan {
+  struct Entry {
+    int64_t channel, tap, lane;
+    float weight;
+  };
+  bool valid = false;
+  std::vector<Entry> nonzero;
+  int64_t cycles = 0, issued = 0, skipped = 0, zero_entries = 0, iact_reads = 0;
+};
+// Fills `plan` for `task` (invalid when the task does not qualify); reuses its storage.
+void build_filter_skip_plan(const PeContext& ctx, const mapper::PeTask& task, FilterSkipPlan& plan);
+
 // Computes output position `o` of `task` (adding into ctx.output) and returns the MAC cycles it
-// takes (>= 1); counts MACs and scratchpad actions.
+// takes (>= 1); counts MACs and scratchpad actions. `plan` (built for this task,
+// or null) only makes it faster.
 int64_t compute_position(const PeContext& ctx, const mapper::PeTask& task, int64_t o,
-                         MacCounts& macs, ActionCounts& actions);
+                         MacCounts& macs, ActionCounts& actions,
+                         const FilterSkipPlan* plan = nullptr);
 
 // A PE runs a sequence of row tasks ("segments", one per fold of its pass); segment q may start
 // once the q-th filter set is in its filter spad. Inactive segments are stepped over. With
@@ -70,15 +93,40 @@ class Pe {
       if (--cycles_left_ == 0) finish_position();
       return;
     }
-    if (filter_sets_loaded_ <= seg_ || iact_arrived < base_ + stream_.need(next_)) {
+    if (waits_input(iact_arrived)) {
       ++cycles_.wait_input;
       return;
     }
-    if (!hold_psums_ && next_ - psums_drained >= psum_slots_) {
+    if (waits_output(psums_drained)) {
       ++cycles_.wait_output;
       return;
     }
     begin_position();
+  }
+
+  // Cycle skipping (the cluster jumps over cycles where nothing but counters changes): how many
+  // of the next ticks only count a cycle, provided `iact_arrived` and `psums_drained` stay as
+  // they are; 0 when the next tick starts or finishes a position.
+  static constexpr int64_t kQuietForever = INT64_MAX / 4;
+  int64_t quiet_ticks(int64_t iact_arrived, int64_t psums_drained) const {
+    if (done_) return kQuietForever;
+    if (cycles_left_ > 0) return cycles_left_ - 1;
+    return waits_input(iact_arrived) || waits_output(psums_drained) ? kQuietForever : 0;
+  }
+  // Accounts `ticks` such ticks at once (ticks <= quiet_ticks(...) with the same inputs).
+  // The input stall class wins over the output one, as in tick().
+  void skip_quiet(int64_t ticks, int64_t iact_arrived) {
+    const uint64_t n = static_cast<uint64_t>(ticks);
+    if (done_) {
+      cycles_.idle += n;
+    } else if (cycles_left_ > 0) {
+      cycles_.busy += n;
+      cycles_left_ -= ticks;
+    } else if (waits_input(iact_arrived)) {
+      cycles_.wait_input += n;
+    } else {
+      cycles_.wait_output += n;
+    }
   }
 
   bool active() const { return active_; }
@@ -99,6 +147,12 @@ class Pe {
   ActionCounts actions_;
 
  private:
+  bool waits_input(int64_t iact_arrived) const {
+    return filter_sets_loaded_ <= seg_ || iact_arrived < base_ + stream_.need(next_);
+  }
+  bool waits_output(int64_t psums_drained) const {
+    return !hold_psums_ && next_ - psums_drained >= psum_slots_;
+  }
   void begin_position();
   void finish_position();
   void enter_segment(int64_t q);  // moves to the first active segment >= q (or done)
@@ -112,6 +166,7 @@ class Pe {
   int64_t filter_sets_loaded_ = 0;
   int64_t positions_ = 0, next_ = 0, done_in_seg_ = 0, produced_ = 0, released_ = 0;
   int64_t cycles_left_ = 0, psum_slots_ = 1;
+  FilterSkipPlan plan_;  // of the current segment
 };
 
 }  // namespace eg::hw::array

@@ -1,5 +1,6 @@
 #include "hw/array/processing_cluster.hpp"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -27,6 +28,8 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
   psum_banks_.accesses = psum_banks_.conflicts = 0;
   grad_banks_.accesses = grad_banks_.conflicts = 0;
   active_ = work.active;
+  settled_ = kNoCycle;
+  wake_ = 0;
   const mapper::CanonicalProblem& p = *ctx.problem;
   wgrad_ = p.phase == mapper::Phase::WeightGradient;
   psum_target_ = wgrad_ ? &grad_banks_ : &psum_banks_;
@@ -46,6 +49,7 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
       segments.push_back(mapper::PeTask{});
     pes_[i].start(ctx, std::move(segments), psum_slots, tiling.psum_stationary);
   }
+  done_ = !active_;
   if (!active_) return;
 
   const arch::NocConfig& noc = config_.noc;
@@ -119,9 +123,31 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
                                            psums_per_transfer, !work.first_fold,
                                            c % psum_target_->banks());
   }
+  pe_feed_.assign(pe_count, PeFeed{});
+  for (size_t i = 0; i < pe_count; ++i) {
+    const int g = pe_group_[i];
+    pe_feed_[i].group = g >= 0 ? groups_[static_cast<size_t>(g)].get() : nullptr;
+    pe_feed_[i].column = &columns_[i % static_cast<size_t>(cols_)];
+  }
+  done_ = compute_done();
 }
 
 void ProcessingCluster::tick(uint64_t cycle) {
+  if (cycle < wake_) return;
+  settle(cycle);
+  simulate_cycle(cycle);
+  done_ = compute_done();
+  settled_ = cycle + 1;
+  wake_ = settled_ + static_cast<uint64_t>(quiet_ticks(cycle));
+}
+
+void ProcessingCluster::settle(uint64_t end) {
+  if (settled_ == kNoCycle || end <= settled_) return;
+  skip_quiet(static_cast<int64_t>(end - settled_));
+  settled_ = end;
+}
+
+void ProcessingCluster::simulate_cycle(uint64_t cycle) {
   if (!active_) {
     for (Pe& pe : pes_) ++pe.cycles_.idle;
     return;
@@ -129,15 +155,55 @@ void ProcessingCluster::tick(uint64_t cycle) {
   for (WeightRouter& w : weight_routers_) w.tick(cycle);
   for (auto& g : groups_) g->advance(cycle);
   for (IactRouter& r : iact_routers_) r.tick(cycle, iact_banks_, iact_capacity_);
-  for (size_t i = 0; i < pes_.size(); ++i) {
-    const int g = pe_group_[i];
-    const int64_t arrived = g >= 0 ? groups_[static_cast<size_t>(g)]->arrived() : 0;
-    pes_[i].tick(arrived, columns_[i % static_cast<size_t>(cols_)].sent());
-  }
+  const size_t pe_count = pes_.size();
+  Pe* pes = pes_.data();
+  const PeFeed* feed = pe_feed_.data();
+  for (size_t i = 0; i < pe_count; ++i)
+    pes[i].tick(feed[i].group ? feed[i].group->arrived() : 0, feed[i].column->sent());
   for (PsumColumn& c : columns_) c.tick(cycle, *psum_target_);
 }
 
-bool ProcessingCluster::done() const {
+// Quiet ticks are those in which, with the state left by cycle `now`, every block would only
+// count: no PE starts or finishes a position, no router sends to a group or starts a filter set,
+// no psum transfer starts or completes, nothing arrives. All those are what any other block
+// reacts to, so until the first of them the state only advances by counting.
+int64_t ProcessingCluster::quiet_ticks(uint64_t now) const {
+  if (!active_) return Pe::kQuietForever;
+  // Cheapest and most frequent blockers first: an arrival due next cycle, a PE about to start or
+  // finish a position.
+  int64_t ticks = Pe::kQuietForever;
+  for (const auto& g : groups_)
+    if ((ticks = std::min(ticks, g->ticks_before_arrival(now))) == 0) return 0;
+  for (size_t i = 0; i < pes_.size(); ++i)
+    if ((ticks = std::min(ticks, pes_[i].quiet_ticks(arrived(i), drained(i)))) == 0) return 0;
+  for (const PsumColumn& c : columns_)
+    if ((ticks = std::min(ticks, c.quiet_ticks())) == 0) return 0;
+  for (const WeightRouter& w : weight_routers_)
+    if ((ticks = std::min(ticks, w.quiet_ticks(now))) == 0) return 0;
+  for (const IactRouter& r : iact_routers_)
+    if (!r.quiet(iact_capacity_)) return 0;
+  // Transfers in progress are only predictable while every port request is granted.
+  for (const PsumColumn& c : columns_) {
+    if (!c.transferring()) continue;
+    int sharing = 0;
+    for (const PsumColumn& o : columns_) sharing += o.transferring() && o.bank() == c.bank();
+    if (sharing > psum_target_->ports()) return 0;
+  }
+  return ticks;
+}
+
+void ProcessingCluster::skip_quiet(int64_t ticks) {
+  const uint64_t n = static_cast<uint64_t>(ticks);
+  if (!active_) {
+    for (Pe& pe : pes_) pe.cycles_.idle += n;
+    return;
+  }
+  for (WeightRouter& w : weight_routers_) w.skip_quiet(ticks);
+  for (size_t i = 0; i < pes_.size(); ++i) pes_[i].skip_quiet(ticks, arrived(i));
+  for (PsumColumn& c : columns_) c.skip_quiet(ticks, *psum_target_);
+}
+
+bool ProcessingCluster::compute_done() const {
   if (!active_) return true;
   for (const Pe& pe : pes_)
     if (!pe.finished()) return false;
@@ -182,6 +248,8 @@ ClusterStats ProcessingCluster::collect() const {
 
 void ProcessingCluster::reset_stats() {
   carried_ = {};
+  settled_ = kNoCycle;
+  wake_ = 0;
   for (Pe& pe : pes_) pe.cycles_ = {}, pe.macs_ = {}, pe.actions_ = {};
   weight_routers_.clear();
   iact_routers_.clear();

@@ -32,8 +32,17 @@ class ProcessingCluster {
 
   // Sets up one pass: `work` (may be inactive: the cluster idles), sharing `ctx`.
   void start(const mapper::PcWork& work, const mapper::Tiling& tiling, const PeContext& ctx);
+  // Cycle `cycle` (strictly increasing across calls). After each cycle the cluster works out how
+  // many following cycles provably change nothing but counters (every PE computing, waiting or
+  // idle, routers blocked or mid-transfer without bank contention, no arrival due) and does not
+  // simulate them one by one: tick() returns at once before wake(), and the skipped cycles are
+  // accounted exactly when the cluster next works or at settle().
   void tick(uint64_t cycle);
-  bool done() const;
+  // First cycle at which tick() does work again.
+  uint64_t wake() const { return wake_; }
+  // Accounts the skipped cycles before `end` (one past the pass's last cycle); call at pass end.
+  void settle(uint64_t end);
+  bool done() const { return done_; }
   // Folds PE, router and bank counters into a snapshot (call after a pass).
   ClusterStats collect() const;
   void reset_stats();
@@ -55,8 +64,28 @@ class ProcessingCluster {
   bool filter_in_feedback_ = false;
   int64_t iact_capacity_ = 0;
   bool active_ = false;
+  bool done_ = true;
+  static constexpr uint64_t kNoCycle = UINT64_MAX;
+  uint64_t settled_ = kNoCycle;  // cycles before this one are accounted
+  uint64_t wake_ = 0;
   // Counters carried over from earlier passes (routers and columns are rebuilt per pass).
   ClusterStats carried_;
+
+  void simulate_cycle(uint64_t cycle);
+  bool compute_done() const;
+  int64_t quiet_ticks(uint64_t now) const;
+  void skip_quiet(int64_t ticks);
+  int64_t arrived(size_t pe) const {
+    const MulticastGroup* g = pe_feed_[pe].group;
+    return g ? g->arrived() : 0;
+  }
+  int64_t drained(size_t pe) const { return pe_feed_[pe].column->sent(); }
+  // Per PE: its multicast group (null: idle) and psum column, resolved once per pass.
+  struct PeFeed {
+    const MulticastGroup* group = nullptr;
+    const PsumColumn* column = nullptr;
+  };
+  std::vector<PeFeed> pe_feed_;
 };
 
 }  // namespace eg::hw::array

@@ -39,13 +39,31 @@ class PsumColumn {
     if (!banks.acquire(bank_, cycle)) return;
     ++glb_accesses;
     if (--accesses_left_ > 0) return;
-    const int64_t moved = std::min<int64_t>(
-        psums_per_transfer_,
-        lanes_ - (transfers_per_position_ - transfers_left_) * psums_per_transfer_);
-    psums_moved += static_cast<uint64_t>(moved);
-    if (accesses_per_transfer_ == 2) psums_accumulated += static_cast<uint64_t>(moved);
-    accesses_left_ = accesses_per_transfer_;
-    if (--transfers_left_ == 0) ++sent_;
+    move_transfer();
+    if (transfers_left_ == 0) ++sent_;
+  }
+
+  // Cycle skipping: true while the column moves a position's psums (it needs a bank port every
+  // cycle); false while it waits for its PEs.
+  bool transferring() const { return transfers_left_ > 0; }
+  int bank() const { return bank_; }
+  // How many of the next ticks change nothing but transfer counters, provided every port request
+  // is granted and the PEs produce nothing new: 0 when the next tick starts or completes a
+  // position.
+  int64_t quiet_ticks() const {
+    if (transfers_left_ == 0)
+      return sent_ == positions_ || ready() <= sent_ ? Pe::kQuietForever : 0;
+    return (transfers_left_ - 1) * accesses_per_transfer_ + accesses_left_ - 1;
+  }
+  // Accounts `ticks` <= quiet_ticks() ticks at once, each granted a port of its bank.
+  void skip_quiet(int64_t ticks, GlbBanks& banks) {
+    if (transfers_left_ == 0) return;
+    banks.count_granted(static_cast<uint64_t>(ticks));
+    glb_accesses += static_cast<uint64_t>(ticks);
+    for (int64_t i = 0; i < ticks; ++i) {
+      if (--accesses_left_ > 0) continue;
+      move_transfer();
+    }
   }
 
   int64_t ready() const {
@@ -59,6 +77,17 @@ class PsumColumn {
   uint64_t psums_moved = 0, psums_accumulated = 0, glb_accesses = 0, vertical_psum_hops = 0;
 
  private:
+  // A transfer's last access done: its psums have moved.
+  void move_transfer() {
+    const int64_t moved = std::min<int64_t>(
+        psums_per_transfer_,
+        lanes_ - (transfers_per_position_ - transfers_left_) * psums_per_transfer_);
+    psums_moved += static_cast<uint64_t>(moved);
+    if (accesses_per_transfer_ == 2) psums_accumulated += static_cast<uint64_t>(moved);
+    accesses_left_ = accesses_per_transfer_;
+    --transfers_left_;
+  }
+
   std::vector<const Pe*> members_;
   int64_t positions_ = 0, lanes_ = 0, sent_ = 0;
   int64_t transfers_per_position_ = 0, transfers_left_ = 0;

@@ -49,16 +49,32 @@ class WeightRouter {
   }
   bool loaded() const { return loaded_ == static_cast<int64_t>(entries_.size()); }
 
+  // Cycle skipping: how many of the ticks after `now` only move entries of the set in transit
+  // (not its last ones) or wait for a buffer, as long as the row's PEs finish no segment.
+  int64_t quiet_ticks(uint64_t now) const {
+    int64_t ticks = Pe::kQuietForever;
+    if (!in_flight_.empty()) ticks = static_cast<int64_t>(in_flight_.front().second - now) - 1;
+    if (remaining_ > 0) return std::min(ticks, (remaining_ - 1) / per_cycle_);
+    if (next_ < static_cast<int64_t>(entries_.size()) && !buffer_blocked()) return 0;
+    return ticks;
+  }
+  // Accounts `ticks` <= quiet_ticks(now) ticks at once.
+  void skip_quiet(int64_t ticks) {
+    if (remaining_ <= 0) return;
+    const int64_t n = ticks * per_cycle_;
+    remaining_ -= n;
+    entries_moved += static_cast<uint64_t>(n);
+    entry_hops += static_cast<uint64_t>(n) * row_.size();
+    busy_cycles += static_cast<uint64_t>(ticks);
+  }
+
   uint64_t entries_moved = 0, entry_hops = 0, busy_cycles = 0;
 
  private:
   // Starts the next set if its buffer is free; sets with no entries complete immediately.
   bool begin_next(uint64_t cycle) {
     while (next_ < static_cast<int64_t>(entries_.size())) {
-      if (next_ >= buffers_) {
-        for (const Pe* pe : row_)
-          if (pe->segments_done() < next_ - buffers_ + 1) return false;
-      }
+      if (buffer_blocked()) return false;
       const int64_t n = entries_[static_cast<size_t>(next_)];
       if (n > 0) {
         remaining_ = n;
@@ -67,6 +83,13 @@ class WeightRouter {
       in_flight_.emplace_back(next_++, cycle);
       tick_arrivals(cycle);
     }
+    return false;
+  }
+  // Set next_ needs the buffer of set next_ - buffers, which a PE of the row still reads.
+  bool buffer_blocked() const {
+    if (next_ < buffers_) return false;
+    for (const Pe* pe : row_)
+      if (pe->segments_done() < next_ - buffers_ + 1) return true;
     return false;
   }
   void tick_arrivals(uint64_t cycle) {
