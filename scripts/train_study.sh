@@ -5,7 +5,7 @@
 #   env: EPOCHS (default 2), TRAIN_SUBSET (default 6000), TEST_SUBSET (default 2000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out="${1:-/work/notes/trainer_study}"
+out="${1:-runs/train_study}"
 shift || true
 egtrain="${EGTRAIN:-build/bin/egtrain}"
 epochs="${EPOCHS:-2}"
