@@ -106,6 +106,14 @@ Features parse_features(JsonFields& f) {
   return x;
 }
 
+MappingConfig parse_mapping(JsonFields& f) {
+  MappingConfig m;
+  m.psum_stationary_folds = f.boolean("psum_stationary_folds");
+  m.double_buffer_filter_spad = f.boolean("double_buffer_filter_spad");
+  f.finish();
+  return m;
+}
+
 OffchipConfig parse_offchip(JsonFields& f) {
   OffchipConfig o;
   o.model = f.choice("model", {"ideal", "lpddr4"}) == "ideal" ? OffchipModel::Ideal
@@ -164,6 +172,7 @@ ArchConfig arch_config_from_json(const nlohmann::json& json, const std::string& 
   c.noc = section("noc", parse_noc);
   c.ppu = section("ppu", parse_ppu);
   c.features = section("features", parse_features);
+  c.mapping = section("mapping", parse_mapping);
   c.offchip = section("offchip", parse_offchip);
   c.check = section("check", parse_check);
   c.energy_table = root.string("energy_table");

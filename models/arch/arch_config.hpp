@@ -79,6 +79,16 @@ struct Features {
   bool interlayer_glb_reuse = true;
 };
 
+// How the mapper may schedule folds (DESIGN §5.1); each switch is an ablation, not a fixed choice.
+struct MappingConfig {
+  // Run the folds of a tile back to back in one pass with psums kept in the PE when its psum row
+  // fits the psum spad (Eyeriss keeps psums in the spad while channels stream).
+  bool psum_stationary_folds = true;
+  // Split the filter spad into two halves so the next fold's filters load while the current fold
+  // computes; off: one filter set at a time, every load exposed.
+  bool double_buffer_filter_spad = true;
+};
+
 enum class OffchipModel { Ideal, Lpddr4 };
 
 struct OffchipConfig {
@@ -105,6 +115,7 @@ struct ArchConfig {
   NocConfig noc;
   PpuConfig ppu;
   Features features;
+  MappingConfig mapping;
   OffchipConfig offchip;
   CheckConfig check;
   std::string energy_table;  // path as written (relative: to the config file's folder)
@@ -123,6 +134,7 @@ GlbConfig parse_glb(JsonFields& f);
 NocConfig parse_noc(JsonFields& f);
 PpuConfig parse_ppu(JsonFields& f);
 Features parse_features(JsonFields& f);
+MappingConfig parse_mapping(JsonFields& f);
 OffchipConfig parse_offchip(JsonFields& f);
 CheckConfig parse_check(JsonFields& f);
 

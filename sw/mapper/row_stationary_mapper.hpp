@@ -5,9 +5,8 @@
 
 namespace eg::mapper {
 
-// Mapping choices that are design decisions rather than array parameters.
-// TODO(config): move into the hardware config ("mapping": {...}); the defaults are this
-// simulator's dataflow choices (not figures from the paper), argued where they are used.
+// Mapping choices that are design decisions rather than array parameters; set from the hardware
+// config's "mapping" section (models/arch), or explicitly by tests comparing the two dataflows.
 struct MappingOptions {
   // Run the folds of a tile back to back in one pass with psums kept in the PE when its psum row
   // fits the psum spad (Eyeriss keeps psums in the spad while channels stream).
@@ -20,7 +19,11 @@ struct MappingOptions {
 
 class RowStationaryMapper {
  public:
-  explicit RowStationaryMapper(const arch::ArchConfig& config, MappingOptions options = {})
+  // Mapping switches from the config's "mapping" section.
+  explicit RowStationaryMapper(const arch::ArchConfig& config)
+      : RowStationaryMapper(config, MappingOptions{config.mapping.psum_stationary_folds,
+                                                   config.mapping.double_buffer_filter_spad}) {}
+  RowStationaryMapper(const arch::ArchConfig& config, MappingOptions options)
       : config_(config), options_(options) {}
   // Throws eg::Error naming `context` when no tiling fits the scratchpads and GLB.
   Schedule map(const CanonicalProblem& problem, const std::string& context) const;

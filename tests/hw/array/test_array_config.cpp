@@ -28,6 +28,19 @@ TEST_CASE("shipped configs parse and differ only in the BP baseline switches", "
   CHECK(bp.features.feedback_source == arch::FeedbackSource::TransposedDram);
   CHECK(!bp.features.gradient_zero_skip);
   CHECK(bp.array.pe_count() == eg.array.pe_count());
+  CHECK(eg.mapping.psum_stationary_folds);
+  CHECK(eg.mapping.double_buffer_filter_spad);
+}
+
+TEST_CASE("the mapping section is required and strict", "[array][config]") {
+  json j = shipped("efficientgrad.json");
+  j["mapping"]["double_buffer_filter_spad"] = false;
+  CHECK_FALSE(arch::arch_config_from_json(j, "cfg.json").mapping.double_buffer_filter_spad);
+  j["mapping"]["psum_stationary_folds"] = 1;
+  CHECK_THROWS_WITH(arch::arch_config_from_json(j, "cfg.json"),
+                    Catch::Contains("cfg.json: /mapping/psum_stationary_folds"));
+  j.erase("mapping");
+  CHECK_THROWS_WITH(arch::arch_config_from_json(j, "cfg.json"), Catch::Contains("/mapping"));
 }
 
 TEST_CASE("config errors name the file and JSON pointer", "[array][config]") {

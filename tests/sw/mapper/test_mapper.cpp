@@ -187,6 +187,13 @@ TEST_CASE("weight gradient keeps psums in the PE across folds and fills all four
   CHECK_FALSE(q.tiling.psum_stationary);
   CHECK(q.tiling.filter_buffers == 1);
   CHECK(q.passes.size() > s.passes.size() * 3);
+  // The config's "mapping" section drives the same switches.
+  arch::ArchConfig ablated = cfg;
+  ablated.mapping.psum_stationary_folds = false;
+  ablated.mapping.double_buffer_filter_spad = false;
+  const Schedule r = RowStationaryMapper(ablated).map(p, "t");
+  CHECK(r.passes.size() == q.passes.size());
+  CHECK(r.tiling.filter_buffers == 1);
   std::ostringstream text;
   print_schedule(text, s);
   CHECK(text.str().find("stationary in the PE") != std::string::npos);
