@@ -3,6 +3,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "hw/app/parse_options.hpp"
 #include "hw/app/subcommand.hpp"
 #include "models/arch/arch_config.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
@@ -26,12 +27,7 @@ int map(int argc, char** argv) {
       "phase", po::value(&phase), "forward, backward or weight_gradient (default: all three)")(
       "passes", po::value(&passes)->default_value(1), "passes to show PE by PE");
   po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, opts), vm);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_options(argc, argv, opts, vm)) return 0;
   const arch::ArchConfig cfg = arch::load_arch_config(config);
   const trace::Trace trace = trace::Trace::open(trace_dir);
   const trace::Layer* layer = trace.manifest().find(layer_name);

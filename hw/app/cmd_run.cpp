@@ -5,6 +5,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "hw/app/parse_options.hpp"
 #include "hw/app/subcommand.hpp"
 #include "hw/array/accelerator.hpp"
 #include "hw/array/report_writer.hpp"
@@ -37,12 +38,7 @@ int run(int argc, char** argv) {
       "layers", po::value(&layers), "comma-separated layer names to simulate (default: all)")(
       "html", "also write report.html (tables, charts and the config, one self-contained page)");
   po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, opts), vm);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_options(argc, argv, opts, vm)) return 0;
 
   const arch::ArchConfig cfg = arch::load_arch_config(config);
   const trace::Trace trace = trace::Trace::open(trace_dir);
