@@ -1,8 +1,6 @@
 #include "models/arch/arch_config.hpp"
 
-#include <fstream>
-
-#include "models/arch/json_fields.hpp"
+#include "models/json_fields.hpp"
 #include "workloads/error.hpp"
 
 namespace eg::arch {
@@ -207,15 +205,7 @@ void load_referenced_files(ArchConfig& c, const std::string& file,
 }
 
 ArchConfig load_arch_config(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": missing or unreadable");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(path.string() + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
-  ArchConfig c = arch_config_from_json(j, path.string());
+  ArchConfig c = arch_config_from_json(load_json_file(path), path.string());
   load_referenced_files(c, path.string(), path.parent_path());
   return c;
 }

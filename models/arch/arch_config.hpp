@@ -13,9 +13,13 @@
 #include "models/dram/dram_config.hpp"
 #include "models/energy/energy_table.hpp"
 
+namespace eg {
+class JsonFields;
+}
+
 namespace eg::arch {
 
-class JsonFields;
+using eg::JsonFields;
 
 struct ArrayGeometry {
   int pc_rows = 2, pc_cols = 3;  // processing clusters on the mesh

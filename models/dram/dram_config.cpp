@@ -2,11 +2,9 @@
 
 #include <set>
 
-#include "models/dram/strict_json.hpp"
+#include "models/json_fields.hpp"
 
 namespace eg::dram {
-
-namespace sj = eg::strict_json;
 
 namespace {
 
@@ -14,54 +12,49 @@ bool is_power_of_two(uint64_t v) {
   return v != 0 && (v & (v - 1)) == 0;
 }
 
-void require_power_of_two(uint64_t v, const std::string& file, const std::string& pointer,
-                          const std::string& key) {
-  if (!is_power_of_two(v)) sj::fail(file, sj::join(pointer, key), "must be a power of two");
+uint64_t positive(JsonFields& f, const std::string& key) {
+  return static_cast<uint64_t>(f.integer(key, 1));
 }
 
-DramTimingsNs parse_timings(const nlohmann::json& j, const std::string& file,
-                            const std::string& pointer) {
-  sj::require_object(j, file, pointer);
-  sj::reject_unknown_keys(j, file, pointer,
-                          {"tRCD", "tRP", "tRAS", "tCL", "tWL", "tWR", "tRTP", "tCCD"});
+uint64_t power_of_two(JsonFields& f, const std::string& key) {
+  const uint64_t v = positive(f, key);
+  if (!is_power_of_two(v)) f.fail(key, "must be a power of two");
+  return v;
+}
+
+DramTimingsNs parse_timings(JsonFields f) {
   DramTimingsNs t;
-  t.tRCD = sj::positive_number(j, file, pointer, "tRCD");
-  t.tRP = sj::positive_number(j, file, pointer, "tRP");
-  t.tRAS = sj::positive_number(j, file, pointer, "tRAS");
-  t.tCL = sj::positive_number(j, file, pointer, "tCL");
-  t.tWL = sj::positive_number(j, file, pointer, "tWL");
-  t.tWR = sj::positive_number(j, file, pointer, "tWR");
-  t.tRTP = sj::positive_number(j, file, pointer, "tRTP");
-  t.tCCD = sj::positive_number(j, file, pointer, "tCCD");
+  t.tRCD = f.positive_number("tRCD");
+  t.tRP = f.positive_number("tRP");
+  t.tRAS = f.positive_number("tRAS");
+  t.tCL = f.positive_number("tCL");
+  t.tWL = f.positive_number("tWL");
+  t.tWR = f.positive_number("tWR");
+  t.tRTP = f.positive_number("tRTP");
+  t.tCCD = f.positive_number("tCCD");
+  f.finish();
   return t;
 }
 
-CompressionFormat parse_compression(const nlohmann::json& j, const std::string& file,
-                                    const std::string& pointer) {
-  sj::require_object(j, file, pointer);
-  sj::reject_unknown_keys(
-      j, file, pointer,
-      {"rle_run_bits", "csc_count_bits", "csc_pointer_bits", "csc_column_length"});
+CompressionFormat parse_compression(JsonFields f) {
   CompressionFormat c;
-  c.rle_run_bits = sj::positive_integer(j, file, pointer, "rle_run_bits");
-  c.csc_count_bits = sj::positive_integer(j, file, pointer, "csc_count_bits");
-  c.csc_pointer_bits = sj::positive_integer(j, file, pointer, "csc_pointer_bits");
-  c.csc_column_length = sj::positive_integer(j, file, pointer, "csc_column_length");
-  if (c.rle_run_bits > 32) sj::fail(file, pointer + "/rle_run_bits", "must be <= 32");
-  if (c.csc_count_bits > 32) sj::fail(file, pointer + "/csc_count_bits", "must be <= 32");
+  c.rle_run_bits = static_cast<uint64_t>(f.integer("rle_run_bits", 1, 32));
+  c.csc_count_bits = static_cast<uint64_t>(f.integer("csc_count_bits", 1, 32));
+  c.csc_pointer_bits = positive(f, "csc_pointer_bits");
+  c.csc_column_length = positive(f, "csc_column_length");
+  f.finish();
   return c;
 }
 
-std::array<AddressField, 3> parse_mapping(const nlohmann::json& j, const std::string& file,
-                                          const std::string& pointer) {
+std::array<AddressField, 3> parse_mapping(JsonFields& f, const std::string& key) {
   const std::string problem =
       "must list \"row\", \"bank\" and \"column\" once each, most significant first";
-  if (!j.is_array() || j.size() != 3) sj::fail(file, pointer, problem);
+  const nlohmann::json& j = f.raw(key);
+  if (!j.is_array() || j.size() != 3) f.fail(key, problem);
   std::array<AddressField, 3> order{};
   std::set<std::string> seen;
   for (size_t i = 0; i < 3; ++i) {
-    if (!j[i].is_string()) sj::fail(file, pointer, problem);
-    std::string s = j[i].get<std::string>();
+    const std::string s = j[i].is_string() ? j[i].get<std::string>() : j[i].dump();
     if (s == "row")
       order[i] = AddressField::Row;
     else if (s == "bank")
@@ -69,8 +62,8 @@ std::array<AddressField, 3> parse_mapping(const nlohmann::json& j, const std::st
     else if (s == "column")
       order[i] = AddressField::Column;
     else
-      sj::fail(file, pointer + "/" + std::to_string(i), problem + " (got \"" + s + "\")");
-    if (!seen.insert(s).second) sj::fail(file, pointer, problem);
+      f.fail(key + "/" + std::to_string(i), problem + " (got " + s + ")");
+    if (!seen.insert(s).second) f.fail(key, problem);
   }
   return order;
 }
@@ -79,47 +72,33 @@ std::array<AddressField, 3> parse_mapping(const nlohmann::json& j, const std::st
 
 DramConfig parse_dram_config(const nlohmann::json& j, const std::string& file,
                              const std::string& pointer) {
-  sj::require_object(j, file, pointer);
-  sj::reject_unknown_keys(
-      j, file, pointer,
-      {"standard", "data_rate_mtps", "bus_width_bits", "burst_length", "banks", "row_bytes",
-       "rows_per_bank", "page_policy", "address_mapping", "request_queue_depth",
-       "dma_max_outstanding", "timing_ns", "compression", "source"});
+  JsonFields f(j, file, pointer);
   DramConfig c;
-  c.standard = sj::string_value(j, file, pointer, "standard");
-  c.source = sj::string_value(j, file, pointer, "source");
-  c.data_rate_mtps = sj::positive_integer(j, file, pointer, "data_rate_mtps");
-  c.bus_width_bits = sj::positive_integer(j, file, pointer, "bus_width_bits");
-  if (c.bus_width_bits % 8 != 0)
-    sj::fail(file, sj::join(pointer, "bus_width_bits"), "must be a multiple of 8");
-  c.burst_length = sj::positive_integer(j, file, pointer, "burst_length");
-  c.banks = sj::positive_integer(j, file, pointer, "banks");
-  require_power_of_two(c.banks, file, pointer, "banks");
-  c.row_bytes = sj::positive_integer(j, file, pointer, "row_bytes");
-  require_power_of_two(c.row_bytes, file, pointer, "row_bytes");
-  c.rows_per_bank = sj::positive_integer(j, file, pointer, "rows_per_bank");
-  require_power_of_two(c.rows_per_bank, file, pointer, "rows_per_bank");
+  c.standard = f.string("standard");
+  c.source = f.string("source");
+  c.data_rate_mtps = positive(f, "data_rate_mtps");
+  c.bus_width_bits = positive(f, "bus_width_bits");
+  if (c.bus_width_bits % 8 != 0) f.fail("bus_width_bits", "must be a multiple of 8");
+  c.burst_length = positive(f, "burst_length");
+  c.banks = power_of_two(f, "banks");
+  c.row_bytes = power_of_two(f, "row_bytes");
+  c.rows_per_bank = power_of_two(f, "rows_per_bank");
   if (!is_power_of_two(c.burst_bytes()))
-    sj::fail(file, sj::join(pointer, "burst_length"),
-             "bus_width_bits/8 x burst_length must be a power of two");
-  if (c.row_bytes < c.burst_bytes())
-    sj::fail(file, sj::join(pointer, "row_bytes"), "must hold at least one burst");
-  c.page_policy = sj::one_of(j, file, pointer, "page_policy", {"open", "closed"}) == "open"
-                      ? PagePolicy::Open
-                      : PagePolicy::Closed;
-  c.address_mapping = parse_mapping(sj::member(j, file, pointer, "address_mapping"), file,
-                                    sj::join(pointer, "address_mapping"));
-  c.request_queue_depth = sj::positive_integer(j, file, pointer, "request_queue_depth");
-  c.dma_max_outstanding = sj::positive_integer(j, file, pointer, "dma_max_outstanding");
-  c.timing_ns = parse_timings(sj::member(j, file, pointer, "timing_ns"), file,
-                              sj::join(pointer, "timing_ns"));
-  c.compression = parse_compression(sj::member(j, file, pointer, "compression"), file,
-                                    sj::join(pointer, "compression"));
+    f.fail("burst_length", "bus_width_bits/8 x burst_length must be a power of two");
+  if (c.row_bytes < c.burst_bytes()) f.fail("row_bytes", "must hold at least one burst");
+  c.page_policy =
+      f.choice("page_policy", {"open", "closed"}) == "open" ? PagePolicy::Open : PagePolicy::Closed;
+  c.address_mapping = parse_mapping(f, "address_mapping");
+  c.request_queue_depth = positive(f, "request_queue_depth");
+  c.dma_max_outstanding = positive(f, "dma_max_outstanding");
+  c.timing_ns = parse_timings(f.object("timing_ns"));
+  c.compression = parse_compression(f.object("compression"));
+  f.finish();
   return c;
 }
 
 DramConfig load_dram_config(const std::string& path) {
-  return parse_dram_config(sj::load_file(path), path);
+  return parse_dram_config(load_json_file(path), path);
 }
 
 }  // namespace eg::dram

@@ -1,12 +1,12 @@
 #include "models/energy/energy_table.hpp"
 
+#include <limits>
+
 #include <set>
 
-#include "models/dram/strict_json.hpp"
+#include "models/json_fields.hpp"
 
 namespace eg::energy {
-
-namespace sj = eg::strict_json;
 
 const char* to_string(Component c) {
   switch (c) {
@@ -77,30 +77,24 @@ const std::vector<EntryInfo>& energy_entries() {
 }
 
 EnergyTable parse_energy_table(const nlohmann::json& j, const std::string& file) {
-  sj::require_object(j, file, "");
-  sj::reject_unknown_keys(j, file, "", {"name", "description", "entries"});
+  JsonFields root(j, file, "");
   EnergyTable table;
-  table.name = sj::string_value(j, file, "", "name");
-  sj::string_value(j, file, "", "description");
-  const auto& entries = sj::member(j, file, "", "entries");
-  sj::require_object(entries, file, "/entries");
-  std::set<std::string> known;
-  for (const auto& e : energy_entries()) known.insert(e.key);
-  sj::reject_unknown_keys(entries, file, "/entries", known);
+  table.name = root.string("name");
+  root.string("description");
+  JsonFields entries = root.object("entries");
   for (const auto& e : energy_entries()) {
-    const std::string pointer = std::string("/entries/") + e.key;
-    const auto& entry = sj::member(entries, file, "/entries", e.key);
-    sj::require_object(entry, file, pointer);
-    sj::reject_unknown_keys(entry, file, pointer, {"value", "source"});
-    table.*(e.value) = sj::non_negative_number(entry, file, pointer, "value");
-    if (sj::string_value(entry, file, pointer, "source").empty())
-      sj::fail(file, pointer + "/source", "must say where the value comes from");
+    JsonFields entry = entries.object(e.key);
+    table.*(e.value) = entry.number("value", 0.0, std::numeric_limits<double>::max());
+    if (entry.string("source").empty()) entry.fail("source", "must say where the value comes from");
+    entry.finish();
   }
+  entries.finish();
+  root.finish();
   return table;
 }
 
 EnergyTable load_energy_table(const std::string& path) {
-  return parse_energy_table(sj::load_file(path), path);
+  return parse_energy_table(load_json_file(path), path);
 }
 
 }  // namespace eg::energy

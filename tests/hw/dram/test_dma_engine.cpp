@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "dram_testbench.hpp"
-#include "models/dram/strict_json.hpp"
+#include "models/json_fields.hpp"
 
 using eg::hw::DataClass;
 

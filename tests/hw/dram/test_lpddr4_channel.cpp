@@ -9,7 +9,8 @@
 #include "dram_testbench.hpp"
 #include "hw/dram/data_class_extension.hpp"
 #include "models/dram/dram_stats_json.hpp"
-#include "models/dram/strict_json.hpp"
+#include "models/json_fields.hpp"
+#include "workloads/error.hpp"
 
 using eg::hw::DataClass;
 using eg::hw::MemoryRequest;
@@ -19,7 +20,7 @@ using eg::testing::timed_cycles;
 namespace {
 
 nlohmann::json default_config_json() {
-  return eg::strict_json::load_file(EGSIM_SOURCE_DIR "/configs/dram/lpddr4_3200_x32.json");
+  return eg::load_json_file(EGSIM_SOURCE_DIR "/configs/dram/lpddr4_3200_x32.json");
 }
 
 eg::dram::DramConfig default_config() {

@@ -1,9 +1,9 @@
 // Energy tables (strict parsing, every entry sourced) and pricing by component.
 #include <catch2/catch.hpp>
 
-#include "models/dram/strict_json.hpp"
 #include "models/energy/energy_breakdown.hpp"
 #include "models/energy/energy_table.hpp"
+#include "models/json_fields.hpp"
 #include "workloads/error.hpp"
 
 using Catch::Matchers::Contains;
@@ -49,7 +49,7 @@ TEST_CASE("every shipped energy table loads, and every entry has a source") {
   for (const char* name : kTables) {
     INFO(name);
     const auto table = eg::energy::load_energy_table(table_path(name));
-    const auto j = eg::strict_json::load_file(table_path(name));
+    const auto j = eg::load_json_file(table_path(name));
     CHECK(j["entries"].size() == eg::energy::energy_entries().size());
     CHECK(table.mac_8x8_pj > 0);
     CHECK(table.mac_16x8_pj > table.mac_8x8_pj);
@@ -82,7 +82,7 @@ TEST_CASE("total energy equals the sum of its components") {
 }
 
 TEST_CASE("doubling one table entry changes exactly its component") {
-  const auto base_json = eg::strict_json::load_file(table_path("horowitz45.json"));
+  const auto base_json = eg::load_json_file(table_path("horowitz45.json"));
   const auto base_table = eg::energy::parse_energy_table(base_json, "base");
   eg::energy::PricingOptions options{true, 1e-3};  // background on, so its entry counts too
   const auto base = eg::energy::price(some_actions(), some_dram(), base_table, options);
@@ -115,7 +115,7 @@ TEST_CASE("DRAM background power counts only when enabled") {
 }
 
 TEST_CASE("bad energy tables are rejected naming the file and entry") {
-  auto j = eg::strict_json::load_file(table_path("horowitz45.json"));
+  auto j = eg::load_json_file(table_path("horowitz45.json"));
   SECTION("a missing entry") {
     j["entries"].erase("noc_psum_pj_per_bit_hop");
     CHECK_THAT(error_of(j), Contains("bad.json: /entries/noc_psum_pj_per_bit_hop: missing"));

@@ -1,10 +1,21 @@
-#include "models/arch/json_fields.hpp"
+#include "models/json_fields.hpp"
 
 #include <cmath>
+#include <fstream>
 
 #include "workloads/error.hpp"
 
-namespace eg::arch {
+namespace eg {
+
+nlohmann::json load_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": missing or unreadable");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(path.string() + ": not valid JSON (" + std::string(e.what()) + ")");
+  }
+}
 
 JsonFields::JsonFields(const nlohmann::json& object, std::string file, std::string pointer)
     : object_(object), file_(std::move(file)), pointer_(std::move(pointer)) {
@@ -46,6 +57,14 @@ double JsonFields::number(const std::string& key, double min, double max) {
   return x;
 }
 
+double JsonFields::positive_number(const std::string& key) {
+  const nlohmann::json& v = get(key);
+  if (!v.is_number()) fail(key, "must be a number");
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || !(x > 0.0)) fail(key, "must be > 0 (got " + v.dump() + ")");
+  return x;
+}
+
 bool JsonFields::boolean(const std::string& key) {
   const nlohmann::json& v = get(key);
   if (!v.is_boolean()) fail(key, "must be true or false");
@@ -79,4 +98,4 @@ void JsonFields::finish() const {
     if (!read_.count(it.key())) fail(it.key(), "unknown key");
 }
 
-}  // namespace eg::arch
+}  // namespace eg

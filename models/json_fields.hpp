@@ -3,13 +3,17 @@
 // range, and keys nobody asked for are rejected by finish(). Errors are one line:
 // "<file>: /pe/spad_psum_entries: must be >= 1" (the JSON pointer of the field).
 #include <cstdint>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-namespace eg::arch {
+namespace eg {
+
+// Parses a JSON file: "<path>: missing or unreadable" / "<path>: not valid JSON (...)".
+nlohmann::json load_json_file(const std::filesystem::path& path);
 
 class JsonFields {
  public:
@@ -18,15 +22,19 @@ class JsonFields {
 
   int64_t integer(const std::string& key, int64_t min, int64_t max = INT64_MAX);
   double number(const std::string& key, double min, double max);
+  double positive_number(const std::string& key);  // finite and > 0 (a timing, a rate)
   bool boolean(const std::string& key);
   std::string string(const std::string& key);
   std::string choice(const std::string& key, const std::vector<std::string>& allowed);
   JsonFields object(const std::string& key);
+  // The value as it is (an array, say), marked as read; the caller validates it.
+  const nlohmann::json& raw(const std::string& key) { return get(key); }
   bool has(const std::string& key) const;
 
   // Throws for the first key that no accessor read.
   void finish() const;
 
+  const std::string& file() const { return file_; }
   std::string pointer(const std::string& key) const { return pointer_ + "/" + key; }
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
 
@@ -39,4 +47,4 @@ class JsonFields {
   std::set<std::string> read_;
 };
 
-}  // namespace eg::arch
+}  // namespace eg
