@@ -89,7 +89,9 @@ class Trace {
 };
 
 // Writes a trace into a temporary sibling directory and renames it into place on commit(), so a
-// failed run leaves no partial trace and never replaces an existing one with a broken one.
+// failed run leaves no partial trace and never replaces an existing one with a broken one. The
+// target may be absent, an empty directory or an earlier trace; anything else is refused
+// (eg::Error naming the path) at construction and again at commit, and left untouched.
 class TraceWriter {
  public:
   explicit TraceWriter(std::filesystem::path dir);

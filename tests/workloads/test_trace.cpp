@@ -126,6 +126,23 @@ TEST_CASE("a failed trace write leaves no directory and keeps an existing trace"
   CHECK(entries == 0);  // no partial directory left behind
 }
 
+TEST_CASE("a trace never replaces a directory that is not a trace", "[workloads][trace]") {
+  TempDir tmp;
+  const auto mine = tmp / "results";
+  std::filesystem::create_directories(mine);
+  std::ofstream(mine / "thesis.tex") << "months of work";
+  CHECK_THROWS_WITH(write_small_trace(mine), Catch::Contains("results: exists and is not a trace"));
+  CHECK(std::filesystem::exists(mine / "thesis.tex"));
+  std::ofstream(tmp / "file") << "x";
+  CHECK_THROWS_WITH(TraceWriter(tmp / "file"),
+                    Catch::Contains("file: exists and is not a directory"));
+  // An empty directory and an earlier trace are fine to replace.
+  std::filesystem::create_directories(tmp / "empty");
+  write_small_trace(tmp / "empty");
+  write_small_trace(tmp / "empty");
+  CHECK(Trace::open(tmp / "empty").manifest().layers.size() == 5);
+}
+
 TEST_CASE("corrupt traces are rejected naming file and field", "[workloads][trace]") {
   TempDir tmp;
   const auto dir = tmp / "trace";
