@@ -128,9 +128,11 @@ void validate_geometry(const Layer& l, const Fields& f) {
   }
 }
 
+}  // namespace
+
 // A trace may replace only what a trace writer could have made: nothing, an empty directory, or an
 // earlier trace. Anything else the user had at that path is left alone.
-void check_replaceable(const fs::path& dir) {
+void check_trace_destination(const fs::path& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) return;
   if (!fs::is_directory(dir, ec))
@@ -140,8 +142,6 @@ void check_replaceable(const fs::path& dir) {
   throw Error(dir.string() +
               ": exists and is not a trace (no manifest.json); refusing to replace it");
 }
-
-}  // namespace
 
 std::string to_string(LayerType type) {
   for (const auto& [t, n] : type_names())
@@ -369,7 +369,7 @@ NdArray Trace::load(const Layer& layer, const std::string& role) const {
 
 TraceWriter::TraceWriter(fs::path dir) : dir_(std::move(dir)) {
   if (dir_.filename().empty()) dir_ = dir_.parent_path();
-  check_replaceable(dir_);
+  check_trace_destination(dir_);
   const fs::path parent = dir_.parent_path().empty() ? fs::path(".") : dir_.parent_path();
   std::error_code ec;
   fs::create_directories(parent, ec);
@@ -408,7 +408,7 @@ void TraceWriter::commit(const Manifest& manifest) {
     out << j.dump(1) << "\n";
     if (!out) throw Error((tmp_ / "manifest.json").string() + ": write failed");
   }
-  check_replaceable(dir_);  // again: the path may have changed since construction
+  check_trace_destination(dir_);  // again: the path may have changed since construction
   std::error_code ec;
   fs::path old;
   if (fs::exists(dir_)) {

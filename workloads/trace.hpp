@@ -92,6 +92,10 @@ class Trace {
 // failed run leaves no partial trace and never replaces an existing one with a broken one. The
 // target may be absent, an empty directory or an earlier trace; anything else is refused
 // (eg::Error naming the path) at construction and again at commit, and left untouched.
+// Throws eg::Error unless `dir` is absent, an empty directory or an earlier trace: what a
+// TraceWriter may replace. Tools call it up front so a bad destination fails before any work.
+void check_trace_destination(const std::filesystem::path& dir);
+
 class TraceWriter {
  public:
   explicit TraceWriter(std::filesystem::path dir);

@@ -16,6 +16,7 @@
 #include "sw/train/trace_export.hpp"
 #include "sw/train/train_step.hpp"
 #include "workloads/error.hpp"
+#include "workloads/trace.hpp"
 
 namespace eg::train {
 namespace {
@@ -215,6 +216,9 @@ json run_training(const TrainConfig& c, std::ostream& log) {
                 {"test_acc", ev.accuracy},
                 {"layers", p.last_layer_stats}};
   };
+
+  // Refuse a bad --trace-out now, not after training up to the trace iteration.
+  if (!c.trace_out.empty()) trace::check_trace_destination(c.trace_out);
 
   Tensor x;
   std::vector<int> y;

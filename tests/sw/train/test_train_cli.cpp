@@ -96,3 +96,20 @@ TEST_CASE("egtrain runs a tiny synthetic training end to end", "[train][cli]") {
   CHECK(r.err.empty());
   CHECK(std::filesystem::exists(dir / "out" / "metrics.csv"));
 }
+
+TEST_CASE("a --trace-out that is not a trace is refused before training and left intact",
+          "[train][cli]") {
+  TempDir dir("egtrain-cli");
+  std::filesystem::create_directories(dir / "results");
+  write(dir / "results" / "notes.txt", "keep me");
+  const RunResult r =
+      run("--dataset synthetic --width 0.25 --batch 16 --synthetic-train-size 64 "
+          "--synthetic-test-size 16 --epochs 1 --trace-iteration 3 --checkpoint-every 1 --out " +
+              (dir / "out").string() + " --trace-out " + (dir / "results").string(),
+          dir);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("results: exists and is not a trace"));
+  CHECK(testing::read_bytes(dir / "results" / "notes.txt") == "keep me");
+  // Refused up front: a late refusal (at iteration 3) would have left per-iteration checkpoints.
+  CHECK_FALSE(std::filesystem::exists(dir / "out" / "checkpoint.bin"));
+}
