@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev             # configs, manifests, reports
   catch2                         # unit tests (v2)
   libopenblas-dev                # GEMM for the reference trainer
+  libdnnl-dev                    # oneDNN: the reference trainer's convolution kernels
   zlib1g-dev                     # gzipped Fashion-MNIST IDX files
   dataset-fashion-mnist          # /usr/share/datasets/fashion-mnist
   python3-matplotlib python3-numpy  # plots (Debian's /usr/bin/python3)

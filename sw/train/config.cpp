@@ -77,6 +77,14 @@ const std::vector<OptionSpec>& specs() {
       {"seed", Kind::Int, "random seed (weights, B, data order, pruning draws)", 0},
       {"threads", Kind::Int, "worker threads (results are bit-identical for a given count)", 1,
        256},
+      {"conv-backend",
+       Kind::Choice,
+       "onednn (direct convolution kernels, fast) | im2col (OpenBLAS GEMM on an im2col, the "
+       "reference the tests compare against)",
+       0,
+       0,
+       false,
+       {"onednn", "im2col"}},
       {"out", Kind::Text, "output directory: metrics, checkpoint"},
       {"trace-out", Kind::Text, "trace directory to write"},
       {"trace-iteration", Kind::Int, "write the trace at this mini-batch (1-based; 0 = none)", 0},
@@ -233,6 +241,7 @@ TrainConfig from_json(const json& j) {
   c.lr_gamma = j.at("lr-gamma");
   c.seed = j.at("seed").get<uint64_t>();
   c.threads = j.at("threads");
+  c.conv_backend = j.at("conv-backend");
   c.out = j.at("out");
   c.trace_out = j.at("trace-out");
   c.trace_iteration = j.at("trace-iteration");
@@ -291,6 +300,7 @@ json to_json(const TrainConfig& c) {
               {"lr-gamma", c.lr_gamma},
               {"seed", c.seed},
               {"threads", c.threads},
+              {"conv-backend", c.conv_backend},
               {"out", c.out},
               {"trace-out", c.trace_out},
               {"trace-iteration", c.trace_iteration},

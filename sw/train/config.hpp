@@ -28,6 +28,7 @@ struct TrainConfig {
   double lr_gamma = 0.1;
   uint64_t seed = 1;
   int64_t threads = 2;
+  std::string conv_backend = "onednn";
   std::string out;
   std::string trace_out;
   int64_t trace_iteration = 0;

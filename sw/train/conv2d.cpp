@@ -19,6 +19,11 @@ int64_t valid_end(int64_t hi, int64_t st, int64_t f) {
 
 }  // namespace
 
+ConvBackend& conv_backend() {
+  static ConvBackend backend = ConvBackend::Onednn;
+  return backend;
+}
+
 Conv2d::Scratch& Conv2d::scratch() {
   static Scratch s;
   return s;
@@ -29,10 +34,19 @@ Conv2d::Conv2d(const ConvGeometry& g, uint64_t seed, uint64_t layer_id)
                     g.in_channels * g.kernel * g.kernel, /*kaiming_normal=*/true),
       g_(g) {}
 
-void Conv2d::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
+void Conv2d::forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) {
   const Tensor& x = *in.at(0);
   if (x.shape.size() != 4 || x.dim(1) != g_.in_channels)
     throw std::logic_error("conv: input shape does not match the layer");
+  if (conv_backend() == ConvBackend::Onednn) {
+    if (!onednn_) onednn_ = std::make_unique<OnednnConv>(g_);
+    onednn_->forward(x, w_.value, out, training);
+  } else {
+    forward_im2col(x, out);
+  }
+}
+
+void Conv2d::forward_im2col(const Tensor& x, Tensor& out) {
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
   const int64_t e = g_.out_size(h), f = g_.out_size(w), k = g_.kernel, st = g_.stride, pad = g_.pad,
                 m = g_.out_channels;
@@ -81,11 +95,38 @@ void Conv2d::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
 void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tensor& dout,
                       const std::vector<Tensor*>& din, const BackwardContext& ctx) {
   const Tensor& x = *in.at(0);
+  begin_backward(dout, ctx);
+  const bool own_dx = needs_own_dx(din, ctx);
+  Tensor& dx_own_ = scratch().dx_own;
+  if (conv_backend() == ConvBackend::Onednn) {
+    if (!onednn_) throw std::logic_error("conv: backward before a training forward");
+    if (own_dx) dx_own_.ensure(x.shape);
+    onednn_->backward(x, dout, feedback_, ctx.param_grads ? &w_.grad : nullptr,
+                      own_dx ? &dx_own_ : nullptr);
+  } else {
+    backward_im2col(x, dout, ctx, own_dx);
+  }
+  if (!own_dx) return;
+  end_backward(dx_own_, ctx);
+  if (din[0]) {
+    float* g = din[0]->ptr();
+    const float* s = dx_own_.ptr();
+    // Pointers captured by value: by reference they are reloaded per element (no vectorising).
+    parallel_for(
+        dx_own_.size(),
+        [g, s](int64_t b, int64_t end) {
+          for (int64_t i = b; i < end; ++i) g[i] += s[i];
+        },
+        4096);
+  }
+}
+
+void Conv2d::backward_im2col(const Tensor& x, const Tensor& dout, const BackwardContext& ctx,
+                             bool own_dx) {
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
   const int64_t e = dout.dim(2), f = dout.dim(3), k = g_.kernel, st = g_.stride, pad = g_.pad,
                 m = g_.out_channels;
   const int64_t kk = c * k * k, cols = n * e * f, ef = e * f;
-  begin_backward(dout, ctx);
   Tensor& ymat_ = scratch().ymat;
   Tensor& dcols_ = scratch().dcols;
   Tensor& dx_own_ = scratch().dx_own;
@@ -99,7 +140,7 @@ void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tenso
   });
   if (ctx.param_grads)
     gemm(false, true, m, kk, cols, ymat_.ptr(), cols, cols_.ptr(), cols, w_.grad.ptr(), kk);
-  if (!needs_own_dx(din, ctx)) return;
+  if (!own_dx) return;
   dcols_.ensure({kk, cols});
   gemm(true, false, kk, cols, m, feedback_.ptr(), kk, ymat_.ptr(), cols, dcols_.ptr(), cols);
   dx_own_.ensure(x.shape);
@@ -126,18 +167,6 @@ void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tenso
         }
     }
   });
-  end_backward(dx_own_, ctx);
-  if (din[0]) {
-    float* g = din[0]->ptr();
-    const float* s = dx_own_.ptr();
-    // Pointers captured by value: by reference they are reloaded per element (no vectorising).
-    parallel_for(
-        dx_own_.size(),
-        [g, s](int64_t b, int64_t end) {
-          for (int64_t i = b; i < end; ++i) g[i] += s[i];
-        },
-        4096);
-  }
 }
 
 }  // namespace eg::train

@@ -1,6 +1,11 @@
 #pragma once
-// 2-D convolution without bias, any kernel/stride/padding, on OpenBLAS sgemm via a batched
-// im2col: cols [C·R·S, N·E·F], y = W[M, C·R·S] · cols.
+// 2-D convolution without bias, any kernel/stride/padding. Two interchangeable backends:
+// oneDNN's direct convolutions (the default, fast) and OpenBLAS sgemm on a batched im2col
+// (cols [C·R·S, N·E·F], y = W[M, C·R·S] · cols), kept as an independent reference that the
+// tests compare the first against.
+#include <memory>
+
+#include "sw/train/onednn_conv.hpp"
 #include "sw/train/weighted_layer.hpp"
 
 namespace eg::train {
@@ -9,6 +14,10 @@ struct ConvGeometry {
   int64_t in_channels = 0, out_channels = 0, kernel = 3, stride = 1, pad = 1;
   int64_t out_size(int64_t in) const { return (in + 2 * pad - kernel) / stride + 1; }
 };
+
+enum class ConvBackend { Onednn, Im2col };
+// Process-wide, like the thread count: every conv layer uses the same backend.
+ConvBackend& conv_backend();
 
 class Conv2d : public WeightedLayer {
  public:
@@ -20,7 +29,12 @@ class Conv2d : public WeightedLayer {
                 const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
 
  private:
+  void forward_im2col(const Tensor& x, Tensor& out);
+  void backward_im2col(const Tensor& x, const Tensor& dout, const BackwardContext& ctx,
+                       bool own_dx);
+
   ConvGeometry g_;
+  std::unique_ptr<OnednnConv> onednn_;
   Tensor cols_;  // im2col of the last forward input (reused by the weight gradient)
   // Scratch shared by all conv layers (layers run one at a time): [M, N·E·F] output/dy matrix,
   // [C·R·S, N·E·F] column gradient, and this layer's own dx before it is added to the producer's.

@@ -12,21 +12,31 @@ namespace eg::train {
 namespace {
 
 constexpr int64_t kChunk = 1 << 14;  // fixed reduction chunk: thread-count independent sums
+constexpr int kLanes = 16;           // one AVX-512 register of floats
 
+// Sums term(p[i]) over n values: each chunk in kLanes float accumulators (a loop the compiler
+// vectorises; within a 16 K chunk each lane adds only 1 K terms, so float keeps ~4 significant
+// digits more than σ̂ needs), the chunks in double and in order.
 template <typename F>
-double chunked_sum(int64_t n, F term) {
+double chunked_sum(const float* p, int64_t n, F term) {
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
-  parallel_for(chunks, [&](int64_t b, int64_t e) {
+  double* out = partial.data();
+  parallel_for(chunks, [p, n, term, out](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) {
+      float acc[kLanes] = {};
+      const int64_t begin = c * kChunk, end = std::min(n, begin + kChunk);
+      int64_t i = begin;
+      for (; i + kLanes <= end; i += kLanes)
+        for (int l = 0; l < kLanes; ++l) acc[l] += term(p[i + l]);
       double s = 0.0;
-      const int64_t end = std::min(n, (c + 1) * kChunk);
-      for (int64_t i = c * kChunk; i < end; ++i) s += term(i);
-      partial[c] = s;
+      for (; i < end; ++i) s += term(p[i]);
+      for (int l = 0; l < kLanes; ++l) s += acc[l];
+      out[c] = s;
     }
   });
   double total = 0.0;
-  for (double p : partial) total += p;
+  for (double v : partial) total += v;
   return total;
 }
 
@@ -55,25 +65,25 @@ std::string to_string(SigmaEstimator estimator) {
 double estimate_sigma(const float* d, int64_t n, SigmaEstimator estimator) {
   if (n <= 0) return 0.0;
   if (estimator == SigmaEstimator::Std) {
-    const double mean = chunked_sum(n, [&](int64_t i) { return double(d[i]); }) / double(n);
-    const double var =
-        chunked_sum(n, [&](int64_t i) { return (d[i] - mean) * (d[i] - mean); }) / double(n);
+    const double mean = chunked_sum(d, n, [](float v) { return v; }) / double(n);
+    const float m = static_cast<float>(mean);
+    const double var = chunked_sum(d, n, [m](float v) { return (v - m) * (v - m); }) / double(n);
     return std::sqrt(var);
   }
-  const double mean_abs = chunked_sum(n, [&](int64_t i) { return std::fabs(double(d[i])); }) / n;
+  const double mean_abs = chunked_sum(d, n, [](float v) { return std::fabs(v); }) / double(n);
   // For a zero-mean Gaussian, E|δ| = σ·√(2/π); scaling by √(π/2) makes mean|δ| estimate σ.
   return estimator == SigmaEstimator::MeanAbsScaled ? mean_abs * std::sqrt(M_PI / 2.0) : mean_abs;
 }
 
 double nonzero_fraction(const float* d, int64_t n) {
   if (n <= 0) return 0.0;
-  return chunked_sum(n, [&](int64_t i) { return d[i] != 0.0f ? 1.0 : 0.0; }) / double(n);
+  return chunked_sum(d, n, [](float v) { return v != 0.0f ? 1.0f : 0.0f; }) / double(n);
 }
 
 PruneResult stochastic_prune(float* d, int64_t n, double pruning_rate, SigmaEstimator estimator,
-                             uint64_t key) {
+                             uint64_t key, bool measure_nonzero) {
   PruneResult r;
-  r.nonzero_before = nonzero_fraction(d, n);
+  if (measure_nonzero) r.nonzero_before = nonzero_fraction(d, n);
   r.nonzero_after = r.nonzero_before;
   if (pruning_rate <= 0.0 || n <= 0) return r;
   if (pruning_rate >= 1.0) throw std::invalid_argument("pruning rate must be below 1");
@@ -81,18 +91,20 @@ PruneResult stochastic_prune(float* d, int64_t n, double pruning_rate, SigmaEsti
   r.tau = normal_quantile((1.0 + pruning_rate) / 2.0) * r.sigma;
   const float tau = static_cast<float>(r.tau);
   const CounterRng rng(key);
+  // Branch-free, with a draw for every element (also those above τ, which ignore it): the loop
+  // vectorises, which pays far more than the ~10% of draws it wastes at P = 0.9.
   parallel_for(
       n,
-      [&](int64_t b, int64_t e) {
+      [d, tau, rng](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
-          const float a = std::fabs(d[i]);
-          if (a > tau) continue;
-          const float u = rng.uniform(static_cast<uint64_t>(i));
-          d[i] = (a >= u * tau && a > 0.0f) ? std::copysign(tau, d[i]) : 0.0f;
+          const float v = d[i], a = std::fabs(v);
+          const float u = rng.uniform_single_mix(static_cast<uint64_t>(i));
+          const float kept = (a >= u * tau && a > 0.0f) ? std::copysign(tau, v) : 0.0f;
+          d[i] = a > tau ? v : kept;
         }
       },
       4096);
-  r.nonzero_after = nonzero_fraction(d, n);
+  r.nonzero_after = measure_nonzero ? nonzero_fraction(d, n) : r.nonzero_before;
   return r;
 }
 

@@ -14,8 +14,9 @@ SigmaEstimator sigma_estimator_from_string(
     const std::string& text);  // throws std::invalid_argument
 std::string to_string(SigmaEstimator estimator);
 
-// σ̂ of n values: mean|δ| (reference code), population std, or √(π/2)·mean|δ|. Summed in fixed
-// chunks in double, so the result does not depend on the thread count.
+// σ̂ of n values: mean|δ| (reference code), population std, or √(π/2)·mean|δ|. Each fixed-size
+// chunk is summed in 16 float lanes and the chunk sums are added in order in double, so the
+// result does not depend on the thread count.
 double estimate_sigma(const float* d, int64_t n, SigmaEstimator estimator);
 
 struct PruneResult {
@@ -27,8 +28,10 @@ struct PruneResult {
 
 double nonzero_fraction(const float* d, int64_t n);
 
-// Prunes d in place. P = 0 leaves d untouched (τ = 0).
+// Prunes d in place. P = 0 leaves d untouched (τ = 0). The non-zero fractions cost two extra
+// passes over d; with measure_nonzero false they are left at 1 (training iterations whose
+// statistics nobody reads).
 PruneResult stochastic_prune(float* d, int64_t n, double pruning_rate, SigmaEstimator estimator,
-                             uint64_t key);
+                             uint64_t key, bool measure_nonzero = true);
 
 }  // namespace eg::train

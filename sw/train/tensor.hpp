@@ -4,11 +4,17 @@
 #include <string>
 #include <vector>
 
+#include "sw/train/aligned_allocator.hpp"
+
 namespace eg::train {
+
+using FloatBuffer = std::vector<float, AlignedAllocator<float>>;
 
 struct Tensor {
   std::vector<int64_t> shape;
-  std::vector<float> data;
+  // 64-byte aligned: whole cache lines for the vector loops, and oneDNN's convolutions are
+  // run-to-run reproducible only on 64-byte aligned buffers.
+  FloatBuffer data;
 
   Tensor() = default;
   explicit Tensor(std::vector<int64_t> s, float fill = 0.0f) { reset(std::move(s), fill); }

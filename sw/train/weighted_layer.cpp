@@ -41,7 +41,7 @@ void WeightedLayer::begin_backward(Tensor& dout, const BackwardContext& ctx) {
   PruneResult pr;
   if (mode_prunes(ctx.mode)) {
     pr = stochastic_prune(dout.ptr(), dout.size(), ctx.pruning_rate, ctx.sigma_estimator,
-                          stream_key({ctx.prune_key, id_}));
+                          stream_key({ctx.prune_key, id_}), /*measure_nonzero=*/ctx.record);
   } else if (ctx.record) {
     pr.nonzero_before = pr.nonzero_after = nonzero_fraction(dout.ptr(), dout.size());
   }

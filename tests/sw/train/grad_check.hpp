@@ -32,7 +32,7 @@ struct GradError {
 };
 
 // Compares analytic gradient `g` of values `v` with central differences of `loss()`.
-inline GradError compare(std::vector<float>& v, const std::vector<float>& g,
+inline GradError compare(eg::train::FloatBuffer& v, const eg::train::FloatBuffer& g,
                          const std::function<double()>& loss, double eps, size_t stride = 1) {
   GradError e;
   double ab = 0.0, aa = 0.0, bb = 0.0;
@@ -85,7 +85,7 @@ inline std::vector<GradError> check_layer(Layer& layer, std::vector<Tensor> inpu
   for (size_t i = 0; i < inputs.size(); ++i)
     errors.push_back(compare(inputs[i].data, din[i].data, loss, eps));
   for (Param* p : layer.params()) {
-    const std::vector<float> g = p->grad.data;
+    const eg::train::FloatBuffer g = p->grad.data;
     errors.push_back(compare(p->value.data, g, loss, eps));
   }
   return errors;

@@ -41,11 +41,11 @@ float sgn(float v) {
 
 TEST_CASE("each mode uses its feedback matrix: dx = dy . F", "[train][feedback]") {
   SmallFc s;
-  const std::vector<float> w = s.fc.weight().value.data;
-  const std::vector<float> b = s.fc.random_b().data;
+  const FloatBuffer w = s.fc.weight().value.data;
+  const FloatBuffer b = s.fc.random_b().data;
   for (const std::string& name : mode_names()) {
     const Mode mode = mode_from_string(name);
-    std::vector<float> f(6);
+    FloatBuffer f(6);
     for (int i = 0; i < 6; ++i) {
       switch (mode) {
         case Mode::Bp:
@@ -93,16 +93,16 @@ TEST_CASE("ssfa and efficientgrad follow sign(W) after an update, B never change
           "[train][feedback]") {
   for (Mode mode : {Mode::Ssfa, Mode::EfficientGrad, Mode::Fa}) {
     SmallFc s;
-    const std::vector<float> b0 = s.fc.random_b().data;
+    const FloatBuffer b0 = s.fc.random_b().data;
     s.backward(mode);
     // A large step against the gradient flips some weight signs.
     SgdSettings sgd;
     sgd.momentum = 0.0;
     sgd.weight_decay = 0.0;
     std::vector<Param*> params{&s.fc.weight()};
-    const std::vector<float> w0 = s.fc.weight().value.data;
+    const FloatBuffer w0 = s.fc.weight().value.data;
     sgd_step(params, sgd, 10.0);
-    const std::vector<float>& w1 = s.fc.weight().value.data;
+    const FloatBuffer& w1 = s.fc.weight().value.data;
     int flipped = 0;
     for (int i = 0; i < 6; ++i) flipped += sgn(w0[i]) != sgn(w1[i]) ? 1 : 0;
     REQUIRE(flipped > 0);

@@ -115,7 +115,7 @@ TEST_CASE("whole tiny ResNet-20 gradients match finite differences in bp mode", 
   // gives a far lower cosine.
   int checked = 0;
   for (Param* p : net.params()) {
-    const std::vector<float> g = p->grad.data;
+    const eg::train::FloatBuffer g = p->grad.data;
     GradError e = compare(p->value.data, g, loss, 3e-4, 3);
     INFO("param #" << checked << " " << p->name << " cosine " << e.cosine << " agree "
                    << e.agree_fraction << " max_abs " << e.max_abs << " max_grad " << e.max_grad);

@@ -1,0 +1,171 @@
+#include "sw/train/onednn_conv.hpp"
+
+#include <oneapi/dnnl/dnnl.hpp>
+#include <stdexcept>
+
+#include "sw/train/conv2d.hpp"
+#include "sw/train/parallel.hpp"
+
+namespace eg::train {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+dnnl::stream& stream() {
+  static dnnl::stream s(engine());
+  return s;
+}
+
+// A tensor in the kernel's layout, plus the reorder from or to our plain layout when the two
+// differ. When they match the kernel reads and writes our buffer directly.
+class Staged {
+ public:
+  Staged() = default;
+  Staged(const memory::desc& plain, const memory::desc& kernel, bool to_kernel)
+      : plain_(plain, engine(), DNNL_MEMORY_NONE), same_(plain == kernel) {
+    if (same_) return;
+    kernel_ = memory(kernel, engine());
+    reorder_ = to_kernel ? dnnl::reorder(plain_, kernel_) : dnnl::reorder(kernel_, plain_);
+  }
+  // Our data into the kernel's layout; returns the memory the kernel should read.
+  memory& in(const float* p) {
+    plain_.set_data_handle(const_cast<float*>(p));
+    if (same_) return plain_;
+    reorder_.execute(stream(), plain_, kernel_);
+    return kernel_;
+  }
+  // What the last in(p) returned, without reordering again.
+  memory& again(const float* p) {
+    plain_.set_data_handle(const_cast<float*>(p));
+    return same_ ? plain_ : kernel_;
+  }
+  // The memory the kernel should write for our buffer p; call out() after the kernel.
+  memory& target(float* p) {
+    plain_.set_data_handle(p);
+    return same_ ? plain_ : kernel_;
+  }
+  void out() {
+    if (!same_) reorder_.execute(stream(), kernel_, plain_);
+  }
+
+ private:
+  memory plain_, kernel_;
+  dnnl::reorder reorder_;
+  bool same_ = true;
+};
+
+}  // namespace
+
+struct OnednnConv::Plan {
+  dnnl::convolution_forward fwd;
+  dnnl::convolution_backward_data bwd_data;
+  dnnl::convolution_backward_weights bwd_weights;
+  Staged x_fwd, w_fwd, y_fwd;
+  Staged dy_data, feedback_data, dx_data;
+  Staged dy_weights, dw_weights;
+  bool dy_shared = false;  // both backward kernels read dy in the same layout
+  bool x_shared = false;   // the weight-gradient kernel reads x in the forward's layout
+  Staged x_weights;        // otherwise x is staged again for it
+  std::array<int64_t, 4> out_dims{};
+};
+
+OnednnConv::OnednnConv(const ConvGeometry& g)
+    : geometry_{g.out_channels, g.kernel, g.stride, g.pad, g.in_channels} {
+  thread_count();  // applies the trainer's default (one thread) to OpenMP before any kernel runs
+}
+
+OnednnConv::~OnednnConv() = default;
+
+OnednnConv::Plan& OnednnConv::plan_for(const Tensor& x) {
+  if (x.shape.size() != 4 || x.dim(1) != geometry_[4])
+    throw std::logic_error("conv: input shape does not match the layer");
+  const std::array<int64_t, 4> key{x.dim(0), x.dim(1), x.dim(2), x.dim(3)};
+  auto it = plans_.find(key);
+  if (it != plans_.end()) return *it->second;
+
+  const auto [m, k, st, pad, c] = geometry_;
+  const int64_t n = key[0], h = key[2], w = key[3];
+  const int64_t e = (h + 2 * pad - k) / st + 1, f = (w + 2 * pad - k) / st + 1;
+  const memory::dims x_dims{n, c, h, w}, w_dims{m, c, k, k}, y_dims{n, m, e, f};
+  const memory::dims strides{st, st}, padding{pad, pad};
+  const memory::desc x_any(x_dims, dt::f32, tag::any), w_any(w_dims, dt::f32, tag::any),
+      y_any(y_dims, dt::f32, tag::any);
+  const memory::desc x_plain(x_dims, dt::f32, tag::nchw), w_plain(w_dims, dt::f32, tag::oihw),
+      y_plain(y_dims, dt::f32, tag::nchw);
+
+  auto p = std::make_unique<Plan>();
+  const dnnl::convolution_forward::primitive_desc fwd_pd(
+      {dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x_any, w_any, y_any,
+       strides, padding, padding},
+      engine());
+  const dnnl::convolution_backward_data::primitive_desc data_pd(
+      {dnnl::algorithm::convolution_direct, x_any, w_any, y_any, strides, padding, padding},
+      engine(), fwd_pd);
+  const dnnl::convolution_backward_weights::primitive_desc weights_pd(
+      {dnnl::algorithm::convolution_direct, x_any, w_any, y_any, strides, padding, padding},
+      engine(), fwd_pd);
+  p->fwd = dnnl::convolution_forward(fwd_pd);
+  p->bwd_data = dnnl::convolution_backward_data(data_pd);
+  p->bwd_weights = dnnl::convolution_backward_weights(weights_pd);
+  p->x_fwd = Staged(x_plain, fwd_pd.src_desc(), true);
+  p->w_fwd = Staged(w_plain, fwd_pd.weights_desc(), true);
+  p->y_fwd = Staged(y_plain, fwd_pd.dst_desc(), false);
+  p->dy_data = Staged(y_plain, data_pd.diff_dst_desc(), true);
+  p->feedback_data = Staged(w_plain, data_pd.weights_desc(), true);
+  p->dx_data = Staged(x_plain, data_pd.diff_src_desc(), false);
+  p->dy_weights = Staged(y_plain, weights_pd.diff_dst_desc(), true);
+  p->dw_weights = Staged(w_plain, weights_pd.diff_weights_desc(), false);
+  p->dy_shared = data_pd.diff_dst_desc() == weights_pd.diff_dst_desc();
+  // Each plan has its own staging buffers, so the forward's staged x is still there when the
+  // backward of the same plan runs.
+  p->x_shared = fwd_pd.src_desc() == weights_pd.src_desc();
+  if (!p->x_shared) p->x_weights = Staged(x_plain, weights_pd.src_desc(), true);
+  p->out_dims = {n, m, e, f};
+  return *plans_.emplace(key, std::move(p)).first->second;
+}
+
+void OnednnConv::forward(const Tensor& x, const Tensor& w, Tensor& y, bool keep_input) {
+  Plan& p = plan_for(x);
+  last_ = keep_input ? &p : nullptr;
+  const auto& d = p.out_dims;
+  y.ensure({d[0], d[1], d[2], d[3]});
+  memory& src = p.x_fwd.in(x.ptr());
+  memory& weights = p.w_fwd.in(w.ptr());
+  memory& dst = p.y_fwd.target(y.ptr());
+  p.fwd.execute(stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
+  p.y_fwd.out();
+  stream().wait();
+}
+
+void OnednnConv::backward(const Tensor& x, const Tensor& dy, const Tensor& feedback, Tensor* dw,
+                          Tensor* dx) {
+  if (!last_) throw std::logic_error("conv: backward without a training forward");
+  Plan& p = *last_;
+  if (dw) {
+    memory& src = p.x_shared ? p.x_fwd.again(x.ptr()) : p.x_weights.in(x.ptr());
+    memory& diff_dst = p.dy_weights.in(dy.ptr());
+    memory& diff_weights = p.dw_weights.target(dw->ptr());
+    p.bwd_weights.execute(stream(), {{DNNL_ARG_SRC, src},
+                                     {DNNL_ARG_DIFF_DST, diff_dst},
+                                     {DNNL_ARG_DIFF_WEIGHTS, diff_weights}});
+    p.dw_weights.out();
+  }
+  if (dx) {
+    memory& diff_dst = dw && p.dy_shared ? p.dy_weights.again(dy.ptr()) : p.dy_data.in(dy.ptr());
+    memory& weights = p.feedback_data.in(feedback.ptr());
+    memory& diff_src = p.dx_data.target(dx->ptr());
+    p.bwd_data.execute(stream(), {{DNNL_ARG_DIFF_DST, diff_dst},
+                                  {DNNL_ARG_WEIGHTS, weights},
+                                  {DNNL_ARG_DIFF_SRC, diff_src}});
+    p.dx_data.out();
+  }
+  stream().wait();
+}
+
+}  // namespace eg::train

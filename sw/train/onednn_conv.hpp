@@ -1,0 +1,42 @@
+#pragma once
+// A convolution layer's three products on oneDNN (Debian's libdnnl, the library LibTorch's CPU
+// convolutions use): direct JIT kernels in blocked layouts instead of im2col + GEMM, which at
+// 16–64 channels spends more time moving the column matrix than multiplying it.
+// Tensors stay NCHW/OIHW outside; the input is kept in the kernel's layout from the forward pass
+// until the weight gradient needs it, and dy is brought into the kernels' layout once for both
+// backward products. Results are run-to-run reproducible for a given thread
+// count (oneDNN's guarantee for 64-byte aligned buffers, which Tensor provides).
+#include <array>
+#include <map>
+#include <memory>
+
+#include "sw/train/tensor.hpp"
+
+namespace eg::train {
+
+struct ConvGeometry;
+
+class OnednnConv {
+ public:
+  explicit OnednnConv(const ConvGeometry& g);
+  ~OnednnConv();
+  OnednnConv(const OnednnConv&) = delete;
+  OnednnConv& operator=(const OnednnConv&) = delete;
+
+  // y[N,M,E,F] = conv(x[N,C,H,W], w[M,C,K,K]); keep_input for a backward pass to follow.
+  void forward(const Tensor& x, const Tensor& w, Tensor& y, bool keep_input);
+  // For the last forward's input x: dw[M,C,K,K] = correlation of x with dy (when dw is given)
+  // and dx[N,C,H,W] = transposed conv of dy with `feedback` (W for back-propagation; when dx is
+  // given). x must be the tensor that forward read, unchanged.
+  void backward(const Tensor& x, const Tensor& dy, const Tensor& feedback, Tensor* dw, Tensor* dx);
+
+ private:
+  struct Plan;  // primitives and layout buffers for one input shape
+  Plan& plan_for(const Tensor& x);
+
+  std::array<int64_t, 5> geometry_;  // M, K, stride, pad, C
+  std::map<std::array<int64_t, 4>, std::unique_ptr<Plan>> plans_;
+  Plan* last_ = nullptr;  // the plan of the last forward, whose input the backward uses
+};
+
+}  // namespace eg::train
