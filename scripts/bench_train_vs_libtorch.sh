@@ -4,8 +4,9 @@
 # (scripts/bench_libtorch, optional; needs Debian's libtorch-dev). The machine is shared and
 # noisy, so the programs run alternately (egtrain bp, LibTorch, egtrain efficientgrad, repeated
 # PAIRS times) and the script prints medians and the median of the per-round ratios.
-# egtrain's figure counts every iteration (including the first and the last, which also computes
-# per-layer statistics); LibTorch's skips one untimed warm-up iteration.
+# Both figures leave out the first iteration (buffer allocation, kernel compilation): egtrain's
+# steady-state figure, LibTorch's untimed warm-up. egtrain's still includes its last iteration,
+# which also runs a reference BP pass for the per-layer statistics (LibTorch has no such work).
 # Usage: scripts/bench_train_vs_libtorch.sh [PAIRS (default 3)] [ITER_R20 (30)] [ITER_R18 (10)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 throughput() { grep -o 'train throughput: [0-9.]*' "$1" | grep -o '[0-9.]*$'; }
+steady_throughput() { grep -o 'steady state (after the first): [0-9.]*' "$1" | grep -o '[0-9.]*$'; }
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 # run_eg MODE NET BATCH ITER C H W -> appends images/s to $tmp/eg_MODE, peak RSS (KiB) to _rss
@@ -30,7 +32,7 @@ run_eg() {
     --dataset synthetic --synthetic-channels "$c" --synthetic-height "$h" --synthetic-width "$w" \
     --synthetic-train-size $((batch * (it + 1))) --synthetic-test-size 1 --batch "$batch" \
     --iterations "$it" --mode "$mode" --pruning-rate 0.9 >"$tmp/out" 2>"$tmp/time"
-  throughput "$tmp/out" >>"$tmp/eg_$mode"
+  steady_throughput "$tmp/out" >>"$tmp/eg_$mode"
   grep 'Maximum resident set size' "$tmp/time" | grep -o '[0-9]*$' >>"$tmp/eg_${mode}_rss"
 }
 run_torch() {

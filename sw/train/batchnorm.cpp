@@ -8,38 +8,58 @@
 namespace eg::train {
 namespace {
 
-// Per-channel sums in double with four independent accumulators: a fixed summation order (so
-// results do not depend on the thread count) that does not serialise on one add's latency.
-constexpr int kLanes = 4;
+// Per-channel sums: each (n, c) plane is summed in 16 float lanes (a loop the compiler
+// vectorises), the planes in double and in order, so the result does not depend on the thread
+// count. Values are shifted by a per-channel constant k (the channel's first element) before
+// squaring, which keeps Σ(x−k)² − (Σ(x−k))²/n accurate when |mean| is large against the spread.
+constexpr int kLanes = 16;
 
-double lane_sum(const float* p, int64_t len) {
-  double acc[kLanes] = {0.0, 0.0, 0.0, 0.0};
-  int64_t i = 0;
-  for (; i + kLanes <= len; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] += p[i + l];
-  for (; i < len; ++i) acc[0] += p[i];
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
+struct Sums {
+  double a = 0.0, b = 0.0;
+};
 
-double lane_sum_sq_dev(const float* p, int64_t len, double mean) {
-  double acc[kLanes] = {0.0, 0.0, 0.0, 0.0};
+// Σ (p − k) and Σ (p − k)² over one plane.
+Sums shifted_sums(const float* p, int64_t len, float k) {
+  float s[kLanes] = {}, q[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= len; i += kLanes)
     for (int l = 0; l < kLanes; ++l) {
-      const double d = p[i + l] - mean;
-      acc[l] += d * d;
+      const float d = p[i + l] - k;
+      s[l] += d;
+      q[l] += d * d;
     }
-  for (; i < len; ++i) acc[0] += (p[i] - mean) * (p[i] - mean);
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  Sums r;
+  for (; i < len; ++i) {
+    const double d = double(p[i]) - k;
+    r.a += d;
+    r.b += d * d;
+  }
+  for (int l = 0; l < kLanes; ++l) {
+    r.a += s[l];
+    r.b += q[l];
+  }
+  return r;
 }
 
-double lane_dot(const float* a, const float* b, int64_t len) {
-  double acc[kLanes] = {0.0, 0.0, 0.0, 0.0};
+// Σ dy and Σ dy·(x − mean) over one plane.
+Sums gradient_sums(const float* dy, const float* x, int64_t len, float mean) {
+  float s[kLanes] = {}, q[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= len; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] += double(a[i + l]) * b[i + l];
-  for (; i < len; ++i) acc[0] += double(a[i]) * b[i];
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (int l = 0; l < kLanes; ++l) {
+      s[l] += dy[i + l];
+      q[l] += dy[i + l] * (x[i + l] - mean);
+    }
+  Sums r;
+  for (; i < len; ++i) {
+    r.a += dy[i];
+    r.b += double(dy[i]) * (x[i] - mean);
+  }
+  for (int l = 0; l < kLanes; ++l) {
+    r.a += s[l];
+    r.b += q[l];
+  }
+  return r;
 }
 
 }  // namespace
@@ -64,19 +84,27 @@ void BatchNorm::forward(const std::vector<const Tensor*>& in, Tensor& out, bool 
   if (x.dim(1) != channels_) throw std::logic_error("bn: channel count does not match");
   const int64_t n = x.dim(0), c = channels_, hw = x.size() / (n * c);
   out.ensure(x.shape);
-  if (training) xhat_.ensure(x.shape);
-  inv_std_.assign(static_cast<size_t>(c), 0.0);
+  if (training) {
+    mean_.assign(static_cast<size_t>(c), 0.0f);
+    inv_std_.assign(static_cast<size_t>(c), 0.0f);
+  }
+  const float* xp = x.ptr();
+  float* op = out.ptr();
   // One channel per task: each channel's sums are sequential, so thread-count independent.
-  parallel_for(c, [&](int64_t b, int64_t e) {
+  parallel_for(c, [&, xp, op](int64_t b, int64_t e) {
     for (int64_t ci = b; ci < e; ++ci) {
       double mean, var;
       if (training) {
-        double s = 0.0, ss = 0.0;
-        for (int64_t ni = 0; ni < n; ++ni) s += lane_sum(x.ptr() + (ni * c + ci) * hw, hw);
+        const float k = xp[ci * hw];
+        Sums t;
+        for (int64_t ni = 0; ni < n; ++ni) {
+          const Sums p = shifted_sums(xp + (ni * c + ci) * hw, hw, k);
+          t.a += p.a;
+          t.b += p.b;
+        }
         const double count = static_cast<double>(n * hw);
-        mean = s / count;
-        for (int64_t ni = 0; ni < n; ++ni)
-          ss += lane_sum_sq_dev(x.ptr() + (ni * c + ci) * hw, hw, mean);
+        const double ss = std::max(0.0, t.b - t.a * t.a / count);  // Σ(x − mean)²
+        mean = k + t.a / count;
         var = ss / count;
         const double unbiased = count > 1 ? ss / (count - 1) : var;
         running_mean_.data[ci] =
@@ -88,54 +116,65 @@ void BatchNorm::forward(const std::vector<const Tensor*>& in, Tensor& out, bool 
         var = running_var_.data[ci];
       }
       const double inv = 1.0 / std::sqrt(var + eps_);
-      inv_std_[ci] = inv;
+      if (training) {
+        mean_[ci] = static_cast<float>(mean);
+        inv_std_[ci] = static_cast<float>(inv);
+      }
       // The statistics are summed in double; the per-element transform runs in float (as
-      // PyTorch's does), which keeps the loop vectorised and memory-bound.
-      const float meanf = static_cast<float>(mean), invf = static_cast<float>(inv);
-      const float g = gamma_.value.data[ci], be = beta_.value.data[ci];
+      // PyTorch's does), folded into one multiply-add per element.
+      const double g = gamma_.value.data[ci];
+      const float scale = static_cast<float>(g * inv);
+      const float shift = static_cast<float>(beta_.value.data[ci] - mean * g * inv);
       for (int64_t ni = 0; ni < n; ++ni) {
-        const float* p = x.ptr() + (ni * c + ci) * hw;
-        float* o = out.ptr() + (ni * c + ci) * hw;
-        if (training) {
-          float* xh = xhat_.ptr() + (ni * c + ci) * hw;
-          for (int64_t i = 0; i < hw; ++i) {
-            const float v = (p[i] - meanf) * invf;
-            xh[i] = v;
-            o[i] = g * v + be;
-          }
-        } else {
-          for (int64_t i = 0; i < hw; ++i) o[i] = g * ((p[i] - meanf) * invf) + be;
-        }
+        const float* p = xp + (ni * c + ci) * hw;
+        float* o = op + (ni * c + ci) * hw;
+        for (int64_t i = 0; i < hw; ++i) o[i] = p[i] * scale + shift;
       }
     }
   });
 }
 
-void BatchNorm::backward(const std::vector<const Tensor*>&, const Tensor&, Tensor& dout,
+void BatchNorm::backward(const std::vector<const Tensor*>& in, const Tensor&, Tensor& dout,
                          const std::vector<Tensor*>& din, const BackwardContext& ctx) {
   const int64_t n = dout.dim(0), c = channels_, hw = dout.size() / (n * c);
+  if (static_cast<int64_t>(mean_.size()) != c)
+    throw std::logic_error("bn: backward without a training forward");
   const double count = static_cast<double>(n * hw);
-  parallel_for(c, [&](int64_t b, int64_t e) {
+  const float* xp = in.at(0)->ptr();
+  const float* dyp = dout.ptr();
+  float* dxp = din[0] ? din[0]->ptr() : nullptr;
+  const bool add = adds_to_din(ctx, 0);
+  parallel_for(c, [&, xp, dyp, dxp, add](int64_t b, int64_t e) {
     for (int64_t ci = b; ci < e; ++ci) {
-      double sum_dy = 0.0, sum_dy_xhat = 0.0;
+      const float mean = mean_[ci], inv = inv_std_[ci];
+      Sums t;  // Σ dy, Σ dy·(x − mean)
       for (int64_t ni = 0; ni < n; ++ni) {
         const int64_t off = (ni * c + ci) * hw;
-        sum_dy += lane_sum(dout.ptr() + off, hw);
-        sum_dy_xhat += lane_dot(dout.ptr() + off, xhat_.ptr() + off, hw);
+        const Sums p = gradient_sums(dyp + off, xp + off, hw, mean);
+        t.a += p.a;
+        t.b += p.b;
       }
+      const double sum_dy = t.a, sum_dy_xhat = t.b * inv;
       if (ctx.param_grads) {
         gamma_.grad.data[ci] = static_cast<float>(sum_dy_xhat);
         beta_.grad.data[ci] = static_cast<float>(sum_dy);
       }
-      if (!din[0]) continue;
-      const float scale = static_cast<float>(gamma_.value.data[ci] * inv_std_[ci]);
+      if (!dxp) continue;
+      // dx = γ·inv·(dy − mean(dy) − x̂·mean(dy·x̂)), with x̂ = (x − mean)·inv folded into one
+      // coefficient on (x − mean).
+      const float scale = static_cast<float>(gamma_.value.data[ci] * inv);
       const float mean_dy = static_cast<float>(sum_dy / count);
-      const float mean_dy_xhat = static_cast<float>(sum_dy_xhat / count);
+      const float coef = static_cast<float>(sum_dy_xhat / count * inv);
       for (int64_t ni = 0; ni < n; ++ni) {
-        const float* dy = dout.ptr() + (ni * c + ci) * hw;
-        const float* xh = xhat_.ptr() + (ni * c + ci) * hw;
-        float* dx = din[0]->ptr() + (ni * c + ci) * hw;
-        for (int64_t i = 0; i < hw; ++i) dx[i] += scale * (dy[i] - mean_dy - xh[i] * mean_dy_xhat);
+        const int64_t off = (ni * c + ci) * hw;
+        const float* dy = dyp + off;
+        const float* x = xp + off;
+        float* dx = dxp + off;
+        if (add)
+          for (int64_t i = 0; i < hw; ++i)
+            dx[i] += scale * (dy[i] - mean_dy - (x[i] - mean) * coef);
+        else
+          for (int64_t i = 0; i < hw; ++i) dx[i] = scale * (dy[i] - mean_dy - (x[i] - mean) * coef);
       }
     }
   });

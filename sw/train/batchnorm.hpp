@@ -2,6 +2,8 @@
 // Batch normalisation over (N, H, W) per channel: batch statistics in training (running mean and
 // unbiased running variance updated with `momentum`, PyTorch's convention), running statistics
 // in evaluation. Learnable scale γ (init 1) and shift β (init 0).
+// Two passes forward (statistics, then y = x·scale + shift) and two backward (two sums, then dx),
+// each a vectorised loop over one (n, c) plane at a time.
 #include "sw/train/layer.hpp"
 
 namespace eg::train {
@@ -21,8 +23,9 @@ class BatchNorm : public Layer {
   double momentum_, eps_;
   Param gamma_, beta_;
   Tensor running_mean_, running_var_;
-  Tensor xhat_;
-  std::vector<double> inv_std_;
+  // Of the last training forward; backward recomputes x̂ = (x − mean)·inv_std from its input
+  // rather than storing x̂ (one pass less to write in the forward).
+  std::vector<float> mean_, inv_std_;
 };
 
 }  // namespace eg::train

@@ -100,9 +100,13 @@ void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tenso
   Tensor& dx_own_ = scratch().dx_own;
   if (conv_backend() == ConvBackend::Onednn) {
     if (!onednn_) throw std::logic_error("conv: backward before a training forward");
-    if (own_dx) dx_own_.ensure(x.shape);
-    onednn_->backward(x, dout, feedback_, ctx.param_grads ? &w_.grad : nullptr,
-                      own_dx ? &dx_own_ : nullptr);
+    // This layer's dx goes straight into the producer's gradient when nothing was there yet
+    // and nothing needs it separately (statistics); otherwise via dx_own.
+    const bool direct = din[0] && !adds_to_din(ctx, 0) && !ctx.record && !ctx.record_bp_reference;
+    Tensor* dx = direct ? din[0] : own_dx ? &dx_own_ : nullptr;
+    if (dx) dx->ensure(x.shape);
+    onednn_->backward(x, dout, feedback_, ctx.param_grads ? &w_.grad : nullptr, dx);
+    if (direct) return;
   } else {
     backward_im2col(x, dout, ctx, own_dx);
   }
@@ -111,11 +115,15 @@ void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tenso
   if (din[0]) {
     float* g = din[0]->ptr();
     const float* s = dx_own_.ptr();
+    const bool add = adds_to_din(ctx, 0);
     // Pointers captured by value: by reference they are reloaded per element (no vectorising).
     parallel_for(
         dx_own_.size(),
-        [g, s](int64_t b, int64_t end) {
-          for (int64_t i = b; i < end; ++i) g[i] += s[i];
+        [g, s, add](int64_t b, int64_t end) {
+          if (add)
+            for (int64_t i = b; i < end; ++i) g[i] += s[i];
+          else
+            std::copy(s + b, s + end, g + b);
         },
         4096);
   }

@@ -25,20 +25,27 @@ void Relu::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
 }
 
 void Relu::backward(const std::vector<const Tensor*>&, const Tensor& out, Tensor& dout,
-                    const std::vector<Tensor*>& din, const BackwardContext&) {
+                    const std::vector<Tensor*>& din, const BackwardContext& ctx) {
   if (!din[0]) return;
   float* dx = din[0]->ptr();
   const float* o = out.ptr();
   const float* dy = dout.ptr();
+  const bool add = adds_to_din(ctx, 0);
   // Adding 0 where the unit is off (instead of skipping the store) lets the loop vectorise;
   // x + 0 == x exactly, so the result is unchanged.
   parallel_for(
       out.size(),
-      [dx, o, dy](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) {
-          const float g = dy[i];  // loaded unconditionally, so the select vectorises
-          dx[i] += o[i] > 0.0f ? g : 0.0f;
-        }
+      [dx, o, dy, add](int64_t b, int64_t e) {
+        if (add)
+          for (int64_t i = b; i < e; ++i) {
+            const float g = dy[i];  // loaded unconditionally, so the select vectorises
+            dx[i] += o[i] > 0.0f ? g : 0.0f;
+          }
+        else
+          for (int64_t i = b; i < e; ++i) {
+            const float g = dy[i];
+            dx[i] = o[i] > 0.0f ? g : 0.0f;
+          }
       },
       kGrain);
 }
@@ -60,15 +67,19 @@ void Add::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
 }
 
 void Add::backward(const std::vector<const Tensor*>&, const Tensor&, Tensor& dout,
-                   const std::vector<Tensor*>& din, const BackwardContext&) {
+                   const std::vector<Tensor*>& din, const BackwardContext& ctx) {
   const float* dy = dout.ptr();
-  for (Tensor* d : din) {
-    if (!d) continue;
-    float* dx = d->ptr();
+  for (size_t k = 0; k < din.size(); ++k) {
+    if (!din[k]) continue;
+    float* dx = din[k]->ptr();
+    const bool add = adds_to_din(ctx, k);
     parallel_for(
         dout.size(),
-        [dx, dy](int64_t s, int64_t e) {
-          for (int64_t i = s; i < e; ++i) dx[i] += dy[i];
+        [dx, dy, add](int64_t s, int64_t e) {
+          if (add)
+            for (int64_t i = s; i < e; ++i) dx[i] += dy[i];
+          else
+            std::copy(dy + s, dy + e, dx + s);
         },
         kGrain);
   }

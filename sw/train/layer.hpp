@@ -1,6 +1,7 @@
 #pragma once
 // The layer interface of the training graph, the trainable parameter record, and what a backward
 // pass needs to know (feedback mode, pruning, whether to keep tensors for stats and traces).
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,7 +28,16 @@ struct BackwardContext {
   bool param_grads = true;           // false for the extra reference BP pass
   bool record = false;               // keep dy, dx, feedback and stats in the weighted layers
   bool record_bp_reference = false;  // keep this pass's dx as the BP reference for angles
+  // Set by the network per layer: din[k] holds no gradient yet, so the layer assigns it instead
+  // of adding to it (which spares zeroing every gradient tensor before each backward pass).
+  std::array<bool, 4> assign_din{};
 };
+
+// Whether a layer adds its contribution to din[k] (another consumer already wrote it, or the
+// caller zeroed it) or assigns it.
+inline bool adds_to_din(const BackwardContext& ctx, size_t k) {
+  return !(k < ctx.assign_din.size() && ctx.assign_din[k]);
+}
 
 class Layer {
  public:

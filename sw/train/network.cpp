@@ -29,24 +29,32 @@ const Tensor& Network::forward(const Tensor& x, bool training) {
 }
 
 void Network::backward(const Tensor& dlast, const BackwardContext& ctx) {
-  for (size_t i = 1; i < nodes_.size(); ++i) {
-    nodes_[i].grad.ensure(nodes_[i].out.shape);
-    nodes_[i].grad.zero();
-  }
   if (dlast.shape != nodes_.back().out.shape)
     throw std::logic_error("network: output gradient shape differs from the output");
+  for (size_t i = 1; i < nodes_.size(); ++i) nodes_[i].grad.ensure(nodes_[i].out.shape);
   nodes_.back().grad.data = dlast.data;
+  // Which gradients hold a value yet: a node's first consumer (in backward order) assigns its
+  // gradient, later ones (the two branches a residual block's input feeds) add to it.
+  std::vector<char> written(nodes_.size(), 0);
+  written.back() = 1;
   std::vector<const Tensor*> in;
   std::vector<Tensor*> din;
   for (size_t i = nodes_.size() - 1; i >= 1; --i) {
     Node& node = nodes_[i];
+    if (!written[i]) node.grad.zero();  // nothing consumed this node's output
+    if (node.inputs.size() > ctx.assign_din.size())
+      throw std::logic_error("network: layer '" + node.name + "' has too many inputs");
     in.clear();
     din.clear();
-    for (int j : node.inputs) {
+    BackwardContext layer_ctx = ctx;
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      const int j = node.inputs[k];
       in.push_back(&nodes_[j].out);
       din.push_back(j == 0 ? nullptr : &nodes_[j].grad);
+      layer_ctx.assign_din[k] = j != 0 && !written[j];
     }
-    node.layer->backward(in, node.out, node.grad, din, ctx);
+    node.layer->backward(in, node.out, node.grad, din, layer_ctx);
+    for (int j : node.inputs) written[j] = 1;
   }
 }
 

@@ -34,8 +34,9 @@ void AvgPool::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
 }
 
 void AvgPool::backward(const std::vector<const Tensor*>& in, const Tensor&, Tensor& dout,
-                       const std::vector<Tensor*>& din, const BackwardContext&) {
+                       const std::vector<Tensor*>& din, const BackwardContext& ctx) {
   if (!din[0]) return;
+  if (!adds_to_din(ctx, 0)) din[0]->zero();  // windows may overlap: scattered adds below
   const Tensor& x = *in.at(0);
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
   const int64_t e = dout.dim(2), f = dout.dim(3), kr = g_.kernel_h, ks = g_.kernel_w;
@@ -94,8 +95,9 @@ void MaxPool::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
 }
 
 void MaxPool::backward(const std::vector<const Tensor*>& in, const Tensor&, Tensor& dout,
-                       const std::vector<Tensor*>& din, const BackwardContext&) {
+                       const std::vector<Tensor*>& din, const BackwardContext& ctx) {
   if (!din[0]) return;
+  if (!adds_to_din(ctx, 0)) din[0]->zero();  // scattered adds below
   const Tensor& x = *in.at(0);
   const int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
   const int64_t ef = dout.dim(2) * dout.dim(3);
