@@ -105,7 +105,7 @@ void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tenso
     const bool direct = din[0] && !adds_to_din(ctx, 0) && !ctx.record && !ctx.record_bp_reference;
     Tensor* dx = direct ? din[0] : own_dx ? &dx_own_ : nullptr;
     if (dx) dx->ensure(x.shape);
-    onednn_->backward(x, dout, feedback_, ctx.param_grads ? &w_.grad : nullptr, dx);
+    onednn_->backward(x, dout, feedback(), ctx.param_grads ? &w_.grad : nullptr, dx);
     if (direct) return;
   } else {
     backward_im2col(x, dout, ctx, own_dx);
@@ -150,7 +150,7 @@ void Conv2d::backward_im2col(const Tensor& x, const Tensor& dout, const Backward
     gemm(false, true, m, kk, cols, ymat_.ptr(), cols, cols_.ptr(), cols, w_.grad.ptr(), kk);
   if (!own_dx) return;
   dcols_.ensure({kk, cols});
-  gemm(true, false, kk, cols, m, feedback_.ptr(), kk, ymat_.ptr(), cols, dcols_.ptr(), cols);
+  gemm(true, false, kk, cols, m, feedback().ptr(), kk, ymat_.ptr(), cols, dcols_.ptr(), cols);
   dx_own_.ensure(x.shape);
   // col2im, one (n, c) plane per task: a fixed accumulation order per element.
   parallel_for(n * c, [&](int64_t b, int64_t end) {

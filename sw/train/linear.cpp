@@ -29,7 +29,7 @@ void Linear::backward(const std::vector<const Tensor*>& in, const Tensor&, Tenso
     gemm(true, false, out_, in_, n, dout.ptr(), out_, x.ptr(), in_, w_.grad.ptr(), in_);
   if (!needs_own_dx(din, ctx)) return;
   dx_own_.ensure({n, in_});
-  gemm(false, false, n, in_, out_, dout.ptr(), out_, feedback_.ptr(), in_, dx_own_.ptr(), in_);
+  gemm(false, false, n, in_, out_, dout.ptr(), out_, feedback().ptr(), in_, dx_own_.ptr(), in_);
   end_backward(dx_own_, ctx);
   if (din[0]) {
     if (!adds_to_din(ctx, 0)) din[0]->zero();

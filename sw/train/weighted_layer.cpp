@@ -32,7 +32,8 @@ WeightedLayer::WeightedLayer(uint64_t seed, uint64_t layer_id, std::vector<int64
 }
 
 void WeightedLayer::begin_backward(Tensor& dout, const BackwardContext& ctx) {
-  make_feedback(ctx.mode, w_.value, b_, feedback_);
+  feedback_is_w_ = ctx.mode == Mode::Bp || ctx.mode == Mode::BpPrune;
+  if (!feedback_is_w_) make_feedback(ctx.mode, w_.value, b_, feedback_);
   if (ctx.record) {
     rec_.valid = true;
     const HistogramSpec& hs = histogram_spec();

@@ -36,7 +36,8 @@ class WeightedLayer : public Layer {
   Param& weight() { return w_; }
   const Param& weight() const { return w_; }
   const Tensor& random_b() const { return b_; }
-  const Tensor& feedback() const { return feedback_; }  // as used by the last backward
+  // The feedback matrix as used by the last backward: W itself in the back-propagation modes.
+  const Tensor& feedback() const { return feedback_is_w_ ? w_.value : feedback_; }
   const WeightedRecord& record() const { return rec_; }
   void clear_record() { rec_ = WeightedRecord{}; }
   std::vector<Param*> params() override { return {&w_}; }
@@ -53,7 +54,8 @@ class WeightedLayer : public Layer {
 
   Param w_;
   Tensor b_;
-  Tensor feedback_;
+  Tensor feedback_;            // F for the modes where it differs from W
+  bool feedback_is_w_ = false;  // bp, bp-prune: F = W, used in place (no copy per step)
   uint64_t id_;
   WeightedRecord rec_;
 };
