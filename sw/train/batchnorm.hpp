@@ -19,6 +19,19 @@ class BatchNorm : public Layer {
   std::vector<Tensor*> buffers() override { return {&running_mean_, &running_var_}; }
 
  private:
+  struct Affine {
+    float scale, shift;
+  };
+  // Mean and variance of channel ci from sums of x − k over `count` values (training; updates the
+  // running statistics and keeps mean/inv_std for backward) or the running statistics
+  // (evaluation), folded into y = x·scale + shift.
+  Affine channel_affine(int64_t ci, double sum, double sum_sq, float k, double count,
+                        bool training);
+  // The same passes for channel-blocked (NChw16c) tensors: each 16-float pixel holds 16
+  // channels, so the per-channel sums run in 16 lanes directly.
+  void forward_blocked(const Tensor& x, Tensor& out, bool training);
+  void backward_blocked(const Tensor& x, const Tensor& dout, float* dx, bool add, bool param_grads);
+
   int64_t channels_;
   double momentum_, eps_;
   Param gamma_, beta_;
@@ -26,6 +39,7 @@ class BatchNorm : public Layer {
   // Of the last training forward; backward recomputes x̂ = (x − mean)·inv_std from its input
   // rather than storing x̂ (one pass less to write in the forward).
   std::vector<float> mean_, inv_std_;
+  std::vector<double> partial_;  // per-(image, channel) sums of the blocked passes
 };
 
 }  // namespace eg::train

@@ -42,6 +42,7 @@ void Conv2d::forward(const std::vector<const Tensor*>& in, Tensor& out, bool tra
     if (!onednn_) onednn_ = std::make_unique<OnednnConv>(g_);
     onednn_->forward(x, w_.value, out, training);
   } else {
+    if (x.layout != Layout::Nchw) throw std::logic_error("conv: the im2col backend needs NCHW");
     forward_im2col(x, out);
   }
 }
@@ -104,7 +105,7 @@ void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tenso
     // and nothing needs it separately (statistics); otherwise via dx_own.
     const bool direct = din[0] && !adds_to_din(ctx, 0) && !ctx.record && !ctx.record_bp_reference;
     Tensor* dx = direct ? din[0] : own_dx ? &dx_own_ : nullptr;
-    if (dx) dx->ensure(x.shape);
+    if (dx) dx->ensure(x.shape, x.layout);
     onednn_->backward(x, dout, feedback(), ctx.param_grads ? &w_.grad : nullptr, dx);
     if (direct) return;
   } else {

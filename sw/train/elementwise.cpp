@@ -13,7 +13,7 @@ constexpr int64_t kGrain = 8192;
 
 void Relu::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
   const Tensor& x = *in.at(0);
-  out.ensure(x.shape);
+  out.ensure(x.shape, x.layout);
   const float* xp = x.ptr();
   float* o = out.ptr();
   parallel_for(
@@ -54,7 +54,8 @@ void Add::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
   const Tensor& a = *in.at(0);
   const Tensor& b = *in.at(1);
   if (a.shape != b.shape) throw std::logic_error("add: input shapes differ");
-  out.ensure(a.shape);
+  if (a.layout != b.layout) throw std::logic_error("add: input layouts differ");
+  out.ensure(a.shape, a.layout);
   const float* ap = a.ptr();
   const float* bp = b.ptr();
   float* o = out.ptr();

@@ -16,6 +16,7 @@ void Linear::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
   const Tensor& x = *in.at(0);
   const int64_t n = x.dim(0);
   if (x.size() != n * in_) throw std::logic_error("fc: input size does not match the layer");
+  if (x.layout != Layout::Nchw) throw std::logic_error("fc: input must be NCHW");
   out.ensure({n, out_});
   gemm(false, true, n, out_, in_, x.ptr(), in_, w_.value.ptr(), in_, out.ptr(), out_);
 }

@@ -31,7 +31,10 @@ const Tensor& Network::forward(const Tensor& x, bool training) {
 void Network::backward(const Tensor& dlast, const BackwardContext& ctx) {
   if (dlast.shape != nodes_.back().out.shape)
     throw std::logic_error("network: output gradient shape differs from the output");
-  for (size_t i = 1; i < nodes_.size(); ++i) nodes_[i].grad.ensure(nodes_[i].out.shape);
+  for (size_t i = 1; i < nodes_.size(); ++i)
+    nodes_[i].grad.ensure(nodes_[i].out.shape, nodes_[i].out.layout);
+  if (nodes_.back().out.layout != Layout::Nchw)
+    throw std::logic_error("network: the output must be NCHW");
   nodes_.back().grad.data = dlast.data;
   // Which gradients hold a value yet: a node's first consumer (in backward order) assigns its
   // gradient, later ones (the two branches a residual block's input feeds) add to it.

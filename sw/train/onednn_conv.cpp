@@ -73,6 +73,7 @@ struct OnednnConv::Plan {
   bool x_shared = false;   // the weight-gradient kernel reads x in the forward's layout
   Staged x_weights;        // otherwise x is staged again for it
   std::array<int64_t, 4> out_dims{};
+  Layout x_layout = Layout::Nchw, y_layout = Layout::Nchw;
 };
 
 OnednnConv::OnednnConv(const ConvGeometry& g)
@@ -85,7 +86,8 @@ OnednnConv::~OnednnConv() = default;
 OnednnConv::Plan& OnednnConv::plan_for(const Tensor& x) {
   if (x.shape.size() != 4 || x.dim(1) != geometry_[4])
     throw std::logic_error("conv: input shape does not match the layer");
-  const std::array<int64_t, 4> key{x.dim(0), x.dim(1), x.dim(2), x.dim(3)};
+  const std::array<int64_t, 5> key{x.dim(0), x.dim(1), x.dim(2), x.dim(3),
+                                   static_cast<int64_t>(x.layout)};
   auto it = plans_.find(key);
   if (it != plans_.end()) return *it->second;
 
@@ -96,8 +98,11 @@ OnednnConv::Plan& OnednnConv::plan_for(const Tensor& x) {
   const memory::dims strides{st, st}, padding{pad, pad};
   const memory::desc x_any(x_dims, dt::f32, tag::any), w_any(w_dims, dt::f32, tag::any),
       y_any(y_dims, dt::f32, tag::any);
-  const memory::desc x_plain(x_dims, dt::f32, tag::nchw), w_plain(w_dims, dt::f32, tag::oihw),
-      y_plain(y_dims, dt::f32, tag::nchw);
+  const Layout y_layout = m % kChannelBlock == 0 ? Layout::NChw16c : Layout::Nchw;
+  auto tag_of = [](Layout l) { return l == Layout::NChw16c ? tag::nChw16c : tag::nchw; };
+  // "plain" below means our tensors' layout, whichever it is.
+  const memory::desc x_plain(x_dims, dt::f32, tag_of(x.layout)),
+      w_plain(w_dims, dt::f32, tag::oihw), y_plain(y_dims, dt::f32, tag_of(y_layout));
 
   auto p = std::make_unique<Plan>();
   const dnnl::convolution_forward::primitive_desc fwd_pd(
@@ -127,6 +132,8 @@ OnednnConv::Plan& OnednnConv::plan_for(const Tensor& x) {
   p->x_shared = fwd_pd.src_desc() == weights_pd.src_desc();
   if (!p->x_shared) p->x_weights = Staged(x_plain, weights_pd.src_desc(), true);
   p->out_dims = {n, m, e, f};
+  p->x_layout = x.layout;
+  p->y_layout = y_layout;
   return *plans_.emplace(key, std::move(p)).first->second;
 }
 
@@ -134,7 +141,7 @@ void OnednnConv::forward(const Tensor& x, const Tensor& w, Tensor& y, bool keep_
   Plan& p = plan_for(x);
   last_ = keep_input ? &p : nullptr;
   const auto& d = p.out_dims;
-  y.ensure({d[0], d[1], d[2], d[3]});
+  y.ensure({d[0], d[1], d[2], d[3]}, p.y_layout);
   memory& src = p.x_fwd.in(x.ptr());
   memory& weights = p.w_fwd.in(w.ptr());
   memory& dst = p.y_fwd.target(y.ptr());
@@ -147,6 +154,8 @@ void OnednnConv::backward(const Tensor& x, const Tensor& dy, const Tensor& feedb
                           Tensor* dx) {
   if (!last_) throw std::logic_error("conv: backward without a training forward");
   Plan& p = *last_;
+  if (x.layout != p.x_layout || dy.layout != p.y_layout || (dx && dx->layout != p.x_layout))
+    throw std::logic_error("conv: backward tensors are not in the forward's layouts");
   if (dw) {
     memory& src = p.x_shared ? p.x_fwd.again(x.ptr()) : p.x_weights.in(x.ptr());
     memory& diff_dst = p.dy_weights.in(dy.ptr());

@@ -2,10 +2,10 @@
 // A convolution layer's three products on oneDNN (Debian's libdnnl, the library LibTorch's CPU
 // convolutions use): direct JIT kernels in blocked layouts instead of im2col + GEMM, which at
 // 16–64 channels spends more time moving the column matrix than multiplying it.
-// Tensors stay NCHW/OIHW outside; the input is kept in the kernel's layout from the forward pass
-// until the weight gradient needs it, and dy is brought into the kernels' layout once for both
-// backward products. Results are run-to-run reproducible for a given thread
-// count (oneDNN's guarantee for 64-byte aligned buffers, which Tensor provides).
+// Weights stay OIHW outside. Activations come in either layout and leave in NChw16c when the
+// channel count allows (the kernels' own order: no reorder between chained convolutions); dx has
+// the layout of x, dy must have the layout of y. Results are run-to-run reproducible for a given
+// thread count (oneDNN's guarantee for 64-byte aligned buffers, which Tensor provides).
 #include <array>
 #include <map>
 #include <memory>
@@ -34,8 +34,8 @@ class OnednnConv {
   struct Plan;  // primitives and layout buffers for one input shape
   Plan& plan_for(const Tensor& x);
 
-  std::array<int64_t, 5> geometry_;  // M, K, stride, pad, C
-  std::map<std::array<int64_t, 4>, std::unique_ptr<Plan>> plans_;
+  std::array<int64_t, 5> geometry_;                                // M, K, stride, pad, C
+  std::map<std::array<int64_t, 5>, std::unique_ptr<Plan>> plans_;  // N, C, H, W, x layout
   Plan* last_ = nullptr;  // the plan of the last forward, whose input the backward uses
 };
 

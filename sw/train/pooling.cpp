@@ -2,12 +2,29 @@
 
 #include <limits>
 
+#include "sw/train/layout.hpp"
 #include "sw/train/parallel.hpp"
 
 namespace eg::train {
+namespace {
+
+// Where a backward pass scatters its adds: din itself (zeroed first unless it already holds a
+// gradient) when it is NCHW, else a zeroed NCHW scratch that the caller writes back.
+Tensor* plain_target(Tensor& din, bool add, Tensor& scratch) {
+  if (din.layout == Layout::Nchw) {
+    if (!add) din.zero();
+    return &din;
+  }
+  scratch.ensure(din.shape);
+  scratch.zero();
+  return &scratch;
+}
+
+}  // namespace
 
 void AvgPool::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
-  const Tensor& x = *in.at(0);
+  // Pooling runs on NCHW (a channel-blocked input is converted: pooling is rare and small).
+  const Tensor& x = as_nchw(*in.at(0), plain_x_);
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
   const int64_t e = g_.out_h(h), f = g_.out_w(w), kr = g_.kernel_h, ks = g_.kernel_w;
   const float inv = 1.0f / static_cast<float>(kr * ks);
@@ -36,7 +53,7 @@ void AvgPool::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
 void AvgPool::backward(const std::vector<const Tensor*>& in, const Tensor&, Tensor& dout,
                        const std::vector<Tensor*>& din, const BackwardContext& ctx) {
   if (!din[0]) return;
-  if (!adds_to_din(ctx, 0)) din[0]->zero();  // windows may overlap: scattered adds below
+  Tensor* dx = plain_target(*din[0], adds_to_din(ctx, 0), plain_dx_);
   const Tensor& x = *in.at(0);
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
   const int64_t e = dout.dim(2), f = dout.dim(3), kr = g_.kernel_h, ks = g_.kernel_w;
@@ -44,7 +61,7 @@ void AvgPool::backward(const std::vector<const Tensor*>& in, const Tensor&, Tens
   parallel_for(n * c, [&](int64_t b, int64_t end) {
     for (int64_t p = b; p < end; ++p) {
       const float* src = dout.ptr() + p * e * f;
-      float* dst = din[0]->ptr() + p * h * w;
+      float* dst = dx->ptr() + p * h * w;
       for (int64_t ei = 0; ei < e; ++ei)
         for (int64_t fi = 0; fi < f; ++fi) {
           const float g = src[ei * f + fi] * inv;
@@ -59,10 +76,11 @@ void AvgPool::backward(const std::vector<const Tensor*>& in, const Tensor&, Tens
         }
     }
   });
+  if (dx != din[0]) write_from_nchw(*dx, *din[0], adds_to_din(ctx, 0));
 }
 
 void MaxPool::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
-  const Tensor& x = *in.at(0);
+  const Tensor& x = as_nchw(*in.at(0), plain_x_);
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
   const int64_t e = g_.out_h(h), f = g_.out_w(w), kr = g_.kernel_h, ks = g_.kernel_w;
   out.ensure({n, c, e, f});
@@ -97,15 +115,16 @@ void MaxPool::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
 void MaxPool::backward(const std::vector<const Tensor*>& in, const Tensor&, Tensor& dout,
                        const std::vector<Tensor*>& din, const BackwardContext& ctx) {
   if (!din[0]) return;
-  if (!adds_to_din(ctx, 0)) din[0]->zero();  // scattered adds below
+  Tensor* dx = plain_target(*din[0], adds_to_din(ctx, 0), plain_dx_);
   const Tensor& x = *in.at(0);
   const int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
   const int64_t ef = dout.dim(2) * dout.dim(3);
   parallel_for(n * c, [&](int64_t b, int64_t end) {
     for (int64_t p = b; p < end; ++p)
       for (int64_t o = p * ef; o < (p + 1) * ef; ++o)
-        if (argmax_[o] >= 0) din[0]->data[p * hw + argmax_[o]] += dout.data[o];
+        if (argmax_[o] >= 0) dx->data[p * hw + argmax_[o]] += dout.data[o];
   });
+  if (dx != din[0]) write_from_nchw(*dx, *din[0], adds_to_din(ctx, 0));
 }
 
 }  // namespace eg::train

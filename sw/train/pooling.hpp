@@ -22,6 +22,7 @@ class AvgPool : public Layer {
 
  private:
   PoolGeometry g_;
+  Tensor plain_x_, plain_dx_;  // NCHW copies when the input is channel-blocked
 };
 
 class MaxPool : public Layer {
@@ -35,6 +36,7 @@ class MaxPool : public Layer {
 
  private:
   PoolGeometry g_;
+  Tensor plain_x_, plain_dx_;    // NCHW copies when the input is channel-blocked
   std::vector<int64_t> argmax_;  // flat index within the input plane; -1 if the window is padding
 };
 

@@ -80,8 +80,19 @@ double nonzero_fraction(const float* d, int64_t n) {
   return chunked_sum(d, n, [](float v) { return v != 0.0f ? 1.0f : 0.0f; }) / double(n);
 }
 
-PruneResult stochastic_prune(float* d, int64_t n, double pruning_rate, SigmaEstimator estimator,
-                             uint64_t key, bool measure_nonzero) {
+namespace {
+
+// δ̂ for one element with draw u (DESIGN §2); branch-free so that the loops vectorise.
+inline float prune_value(float v, float u, float tau) {
+  const float a = std::fabs(v);
+  const float kept = (a >= u * tau && a > 0.0f) ? std::copysign(tau, v) : 0.0f;
+  return a > tau ? v : kept;
+}
+
+// Shared by both overloads: σ̂ and τ, then `apply(tau, rng)` prunes in place.
+template <typename Apply>
+PruneResult prune_with(float* d, int64_t n, double pruning_rate, SigmaEstimator estimator,
+                       uint64_t key, bool measure_nonzero, Apply apply) {
   PruneResult r;
   if (measure_nonzero) r.nonzero_before = nonzero_fraction(d, n);
   r.nonzero_after = r.nonzero_before;
@@ -89,23 +100,52 @@ PruneResult stochastic_prune(float* d, int64_t n, double pruning_rate, SigmaEsti
   if (pruning_rate >= 1.0) throw std::invalid_argument("pruning rate must be below 1");
   r.sigma = estimate_sigma(d, n, estimator);
   r.tau = normal_quantile((1.0 + pruning_rate) / 2.0) * r.sigma;
-  const float tau = static_cast<float>(r.tau);
-  const CounterRng rng(key);
-  // Branch-free, with a draw for every element (also those above τ, which ignore it): the loop
-  // vectorises, which pays far more than the ~10% of draws it wastes at P = 0.9.
-  parallel_for(
-      n,
-      [d, tau, rng](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) {
-          const float v = d[i], a = std::fabs(v);
-          const float u = rng.uniform_single_mix(static_cast<uint64_t>(i));
-          const float kept = (a >= u * tau && a > 0.0f) ? std::copysign(tau, v) : 0.0f;
-          d[i] = a > tau ? v : kept;
-        }
-      },
-      4096);
+  apply(static_cast<float>(r.tau), CounterRng(key));
   r.nonzero_after = measure_nonzero ? nonzero_fraction(d, n) : r.nonzero_before;
   return r;
+}
+
+}  // namespace
+
+PruneResult stochastic_prune(float* d, int64_t n, double pruning_rate, SigmaEstimator estimator,
+                             uint64_t key, bool measure_nonzero) {
+  return prune_with(d, n, pruning_rate, estimator, key, measure_nonzero,
+                    [d, n](float tau, CounterRng rng) {
+                      // A draw for every element (also those above τ, which ignore it): the
+                      // loop vectorises, which pays far more than the draws it wastes.
+                      parallel_for(
+                          n,
+                          [d, tau, rng](int64_t b, int64_t e) {
+                            for (int64_t i = b; i < e; ++i)
+                              d[i] = prune_value(d[i], rng.uniform_single_mix(uint64_t(i)), tau);
+                          },
+                          4096);
+                    });
+}
+
+PruneResult stochastic_prune(Tensor& t, double pruning_rate, SigmaEstimator estimator, uint64_t key,
+                             bool measure_nonzero) {
+  if (t.layout == Layout::Nchw)
+    return stochastic_prune(t.ptr(), t.size(), pruning_rate, estimator, key, measure_nonzero);
+  float* d = t.ptr();
+  const int64_t n = t.dim(0), c = t.dim(1), hw = t.dim(2) * t.dim(3);
+  const int64_t cb = c / kChannelBlock;
+  return prune_with(
+      d, t.size(), pruning_rate, estimator, key, measure_nonzero, [=](float tau, CounterRng rng) {
+        parallel_for(n * cb, [=](int64_t b, int64_t e) {
+          for (int64_t blk = b; blk < e; ++blk) {
+            // Lane l of pixel px in block (ni, bi) is channel 16·bi + l of image ni.
+            const int64_t first = ((blk / cb) * c + (blk % cb) * kChannelBlock) * hw;
+            float* p = d + blk * hw * kChannelBlock;
+            for (int64_t px = 0; px < hw; ++px)
+              for (int64_t l = 0; l < kChannelBlock; ++l) {
+                const uint64_t logical = static_cast<uint64_t>(first + l * hw + px);
+                p[px * kChannelBlock + l] =
+                    prune_value(p[px * kChannelBlock + l], rng.uniform_single_mix(logical), tau);
+              }
+          }
+        });
+      });
 }
 
 }  // namespace eg::train

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "sw/train/tensor.hpp"
+
 namespace eg::train {
 
 enum class SigmaEstimator { MeanAbs, Std, MeanAbsScaled };
@@ -33,5 +35,9 @@ double nonzero_fraction(const float* d, int64_t n);
 // statistics nobody reads).
 PruneResult stochastic_prune(float* d, int64_t n, double pruning_rate, SigmaEstimator estimator,
                              uint64_t key, bool measure_nonzero = true);
+// The same for a tensor in either layout: each element's draw is keyed by its logical NCHW
+// index, so the pruned values do not depend on the order the tensor is kept in.
+PruneResult stochastic_prune(Tensor& d, double pruning_rate, SigmaEstimator estimator, uint64_t key,
+                             bool measure_nonzero = true);
 
 }  // namespace eg::train

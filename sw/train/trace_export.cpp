@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "sw/train/conv2d.hpp"
+#include "sw/train/layout.hpp"
 #include "sw/train/linear.hpp"
 #include "sw/train/pooling.hpp"
 
@@ -58,10 +59,11 @@ void write_trace(const std::filesystem::path& dir, Network& net, trace::Manifest
       const WeightedRecord& r = w->record();
       if (!r.valid)
         throw std::logic_error("trace: layer '" + l.name + "' has no recorded backward");
-      writer.write_tensor(l, "x", x.ptr());
+      Tensor plain_x, plain_y;  // traces are NCHW whatever order the trainer keeps
+      writer.write_tensor(l, "x", as_nchw(x, plain_x).ptr());
       writer.write_tensor(l, "w", w->weight().value.ptr());
       writer.write_tensor(l, "feedback", w->feedback().ptr());
-      writer.write_tensor(l, "y", node.out.ptr());
+      writer.write_tensor(l, "y", as_nchw(node.out, plain_y).ptr());
       writer.write_tensor(l, "dy", r.dy.ptr());
       writer.write_tensor(l, "dx", r.dx.ptr());
       writer.write_tensor(l, "dw", w->weight().grad.ptr());

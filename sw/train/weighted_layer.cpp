@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "sw/train/layout.hpp"
 #include "sw/train/random.hpp"
 
 namespace eg::train {
@@ -41,14 +42,14 @@ void WeightedLayer::begin_backward(Tensor& dout, const BackwardContext& ctx) {
   }
   PruneResult pr;
   if (mode_prunes(ctx.mode)) {
-    pr = stochastic_prune(dout.ptr(), dout.size(), ctx.pruning_rate, ctx.sigma_estimator,
+    pr = stochastic_prune(dout, ctx.pruning_rate, ctx.sigma_estimator,
                           stream_key({ctx.prune_key, id_}), /*measure_nonzero=*/ctx.record);
   } else if (ctx.record) {
     pr.nonzero_before = pr.nonzero_after = nonzero_fraction(dout.ptr(), dout.size());
   }
   if (ctx.record) {
     rec_.prune = pr;
-    rec_.dy = dout;
+    convert_layout(dout, Layout::Nchw, rec_.dy);  // records are NCHW, as traces are
   }
 }
 
@@ -58,10 +59,12 @@ void WeightedLayer::end_backward(const Tensor& dx_own, const BackwardContext& ct
     rec_.bp_valid = true;
   }
   if (ctx.record) {
-    rec_.dx = dx_own;
-    rec_.has_angle = rec_.bp_valid && rec_.bp_dx.shape == dx_own.shape;
+    // The angle is the same in any layout as long as both tensors share it.
+    rec_.has_angle =
+        rec_.bp_valid && rec_.bp_dx.shape == dx_own.shape && rec_.bp_dx.layout == dx_own.layout;
     if (rec_.has_angle)
       rec_.angle_to_bp_deg = angle_deg(dx_own.ptr(), rec_.bp_dx.ptr(), dx_own.size());
+    convert_layout(dx_own, Layout::Nchw, rec_.dx);
   }
 }
 

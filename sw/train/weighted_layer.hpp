@@ -54,7 +54,7 @@ class WeightedLayer : public Layer {
 
   Param w_;
   Tensor b_;
-  Tensor feedback_;            // F for the modes where it differs from W
+  Tensor feedback_;             // F for the modes where it differs from W
   bool feedback_is_w_ = false;  // bp, bp-prune: F = W, used in place (no copy per step)
   uint64_t id_;
   WeightedRecord rec_;
