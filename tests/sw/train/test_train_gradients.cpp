@@ -92,7 +92,11 @@ TEST_CASE("softmax cross-entropy gradient matches finite differences", "[train][
   CHECK(e.max_abs < 1e-3);
 }
 
-TEST_CASE("whole tiny ResNet-20 gradients match finite differences in bp mode", "[train][grad]") {
+namespace {
+
+// ResNet-20 at width 0.25 (4/8/16 channels: the last stage is channel-blocked on oneDNN) on
+// 2×8×7 inputs, 3 classes.
+Network tiny_resnet20() {
   ResNetSpec spec;
   spec.arch = "resnet20";
   spec.channels = 2;
@@ -101,7 +105,13 @@ TEST_CASE("whole tiny ResNet-20 gradients match finite differences in bp mode", 
   spec.width = 0.25;
   spec.classes = 3;
   spec.seed = 5;
-  Network net = build_resnet(spec);
+  return build_resnet(spec);
+}
+
+}  // namespace
+
+TEST_CASE("whole tiny ResNet-20 gradients match finite differences in bp mode", "[train][grad]") {
+  Network net = tiny_resnet20();
   Tensor x = random_tensor({8, 2, 8, 7}, 22);
   const std::vector<int> labels{0, 1, 2, 1, 2, 0, 0, 1};
   auto loss = [&] { return softmax_cross_entropy(net.forward(x, true), labels, nullptr).loss; };
@@ -130,15 +140,7 @@ TEST_CASE("a second backward pass gives the same gradients: nothing accumulates 
           "[train][grad]") {
   // Each node's first consumer assigns its gradient instead of the network zeroing it; a layer
   // that added to a stale gradient would double the second pass's values.
-  ResNetSpec spec;
-  spec.arch = "resnet20";
-  spec.channels = 2;
-  spec.height = 8;
-  spec.width_px = 7;
-  spec.width = 0.25;
-  spec.classes = 3;
-  spec.seed = 5;
-  Network net = build_resnet(spec);
+  Network net = tiny_resnet20();
   const Tensor x = random_tensor({8, 2, 8, 7}, 22);
   const std::vector<int> labels{0, 1, 2, 1, 2, 0, 0, 1};
   Tensor dlogits;
