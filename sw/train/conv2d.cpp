@@ -113,21 +113,7 @@ void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tenso
   }
   if (!own_dx) return;
   end_backward(dx_own_, ctx);
-  if (din[0]) {
-    float* g = din[0]->ptr();
-    const float* s = dx_own_.ptr();
-    const bool add = adds_to_din(ctx, 0);
-    // Pointers captured by value: by reference they are reloaded per element (no vectorising).
-    parallel_for(
-        dx_own_.size(),
-        [g, s, add](int64_t b, int64_t end) {
-          if (add)
-            for (int64_t i = b; i < end; ++i) g[i] += s[i];
-          else
-            std::copy(s + b, s + end, g + b);
-        },
-        4096);
-  }
+  if (din[0]) store_gradient(dx_own_.ptr(), din[0]->ptr(), dx_own_.size(), adds_to_din(ctx, 0));
 }
 
 void Conv2d::backward_im2col(const Tensor& x, const Tensor& dout, const BackwardContext& ctx,

@@ -69,21 +69,8 @@ void Add::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
 
 void Add::backward(const std::vector<const Tensor*>&, const Tensor&, Tensor& dout,
                    const std::vector<Tensor*>& din, const BackwardContext& ctx) {
-  const float* dy = dout.ptr();
-  for (size_t k = 0; k < din.size(); ++k) {
-    if (!din[k]) continue;
-    float* dx = din[k]->ptr();
-    const bool add = adds_to_din(ctx, k);
-    parallel_for(
-        dout.size(),
-        [dx, dy, add](int64_t s, int64_t e) {
-          if (add)
-            for (int64_t i = s; i < e; ++i) dx[i] += dy[i];
-          else
-            std::copy(dy + s, dy + e, dx + s);
-        },
-        kGrain);
-  }
+  for (size_t k = 0; k < din.size(); ++k)
+    if (din[k]) store_gradient(dout.ptr(), din[k]->ptr(), dout.size(), adds_to_din(ctx, k));
 }
 
 }  // namespace eg::train

@@ -39,6 +39,10 @@ inline bool adds_to_din(const BackwardContext& ctx, size_t k) {
   return !(k < ctx.assign_din.size() && ctx.assign_din[k]);
 }
 
+// dst = src or dst += src over n floats, across the thread pool: how a layer hands a gradient it
+// computed separately to its producer.
+void store_gradient(const float* src, float* dst, int64_t n, bool add);
+
 class Layer {
  public:
   virtual ~Layer() = default;

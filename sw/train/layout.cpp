@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "sw/train/layer.hpp"
 #include "sw/train/parallel.hpp"
 
 namespace eg::train {
@@ -67,12 +68,7 @@ void write_from_nchw(const Tensor& src, Tensor& dst, bool add) {
   const float* s = src.ptr();
   float* o = dst.ptr();
   if (dst.layout == Layout::Nchw) {
-    parallel_for(
-        src.size(),
-        [=](int64_t b, int64_t e) {
-          for (int64_t i = b; i < e; ++i) o[i] = add ? o[i] + s[i] : s[i];
-        },
-        8192);
+    store_gradient(s, o, src.size(), add);
     return;
   }
   const Dims d = blocked_dims(dst);

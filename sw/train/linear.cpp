@@ -32,10 +32,7 @@ void Linear::backward(const std::vector<const Tensor*>& in, const Tensor&, Tenso
   dx_own_.ensure({n, in_});
   gemm(false, false, n, in_, out_, dout.ptr(), out_, feedback().ptr(), in_, dx_own_.ptr(), in_);
   end_backward(dx_own_, ctx);
-  if (din[0]) {
-    if (!adds_to_din(ctx, 0)) din[0]->zero();
-    for (int64_t i = 0; i < dx_own_.size(); ++i) din[0]->data[i] += dx_own_.data[i];
-  }
+  if (din[0]) store_gradient(dx_own_.ptr(), din[0]->ptr(), dx_own_.size(), adds_to_din(ctx, 0));
 }
 
 }  // namespace eg::train

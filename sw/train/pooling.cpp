@@ -6,25 +6,26 @@
 #include "sw/train/parallel.hpp"
 
 namespace eg::train {
-namespace {
-
-// Where a backward pass scatters its adds: din itself (zeroed first unless it already holds a
-// gradient) when it is NCHW, else a zeroed NCHW scratch that the caller writes back.
-Tensor* plain_target(Tensor& din, bool add, Tensor& scratch) {
-  if (din.layout == Layout::Nchw) {
-    if (!add) din.zero();
-    return &din;
-  }
-  scratch.ensure(din.shape);
-  scratch.zero();
-  return &scratch;
+const Tensor& PoolLayer::plain_input(const Tensor& x) {
+  return as_nchw(x, plain_x_);
 }
 
-}  // namespace
+Tensor& PoolLayer::backward_target(Tensor& din, bool add) {
+  if (din.layout == Layout::Nchw) {
+    if (!add) din.zero();
+    return din;
+  }
+  plain_dx_.ensure(din.shape);
+  plain_dx_.zero();
+  return plain_dx_;
+}
+
+void PoolLayer::finish_backward(const Tensor& target, Tensor& din, bool add) {
+  if (&target != &din) write_from_nchw(target, din, add);
+}
 
 void AvgPool::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
-  // Pooling runs on NCHW (a channel-blocked input is converted: pooling is rare and small).
-  const Tensor& x = as_nchw(*in.at(0), plain_x_);
+  const Tensor& x = plain_input(*in.at(0));
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
   const int64_t e = g_.out_h(h), f = g_.out_w(w), kr = g_.kernel_h, ks = g_.kernel_w;
   const float inv = 1.0f / static_cast<float>(kr * ks);
@@ -53,7 +54,7 @@ void AvgPool::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
 void AvgPool::backward(const std::vector<const Tensor*>& in, const Tensor&, Tensor& dout,
                        const std::vector<Tensor*>& din, const BackwardContext& ctx) {
   if (!din[0]) return;
-  Tensor* dx = plain_target(*din[0], adds_to_din(ctx, 0), plain_dx_);
+  Tensor* dx = &backward_target(*din[0], adds_to_din(ctx, 0));
   const Tensor& x = *in.at(0);
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
   const int64_t e = dout.dim(2), f = dout.dim(3), kr = g_.kernel_h, ks = g_.kernel_w;
@@ -76,11 +77,11 @@ void AvgPool::backward(const std::vector<const Tensor*>& in, const Tensor&, Tens
         }
     }
   });
-  if (dx != din[0]) write_from_nchw(*dx, *din[0], adds_to_din(ctx, 0));
+  finish_backward(*dx, *din[0], adds_to_din(ctx, 0));
 }
 
 void MaxPool::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
-  const Tensor& x = as_nchw(*in.at(0), plain_x_);
+  const Tensor& x = plain_input(*in.at(0));
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
   const int64_t e = g_.out_h(h), f = g_.out_w(w), kr = g_.kernel_h, ks = g_.kernel_w;
   out.ensure({n, c, e, f});
@@ -115,7 +116,7 @@ void MaxPool::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
 void MaxPool::backward(const std::vector<const Tensor*>& in, const Tensor&, Tensor& dout,
                        const std::vector<Tensor*>& din, const BackwardContext& ctx) {
   if (!din[0]) return;
-  Tensor* dx = plain_target(*din[0], adds_to_din(ctx, 0), plain_dx_);
+  Tensor* dx = &backward_target(*din[0], adds_to_din(ctx, 0));
   const Tensor& x = *in.at(0);
   const int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
   const int64_t ef = dout.dim(2) * dout.dim(3);
@@ -124,7 +125,7 @@ void MaxPool::backward(const std::vector<const Tensor*>& in, const Tensor&, Tens
       for (int64_t o = p * ef; o < (p + 1) * ef; ++o)
         if (argmax_[o] >= 0) dx->data[p * hw + argmax_[o]] += dout.data[o];
   });
-  if (dx != din[0]) write_from_nchw(*dx, *din[0], adds_to_din(ctx, 0));
+  finish_backward(*dx, *din[0], adds_to_din(ctx, 0));
 }
 
 }  // namespace eg::train

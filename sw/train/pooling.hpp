@@ -11,32 +11,45 @@ struct PoolGeometry {
   int64_t out_w(int64_t in) const { return (in + 2 * pad - kernel_w) / stride + 1; }
 };
 
-class AvgPool : public Layer {
+// What both pooling layers share: the window geometry, and NCHW scratch for channel-blocked
+// inputs (pooling runs on NCHW; it is rare and small).
+class PoolLayer : public Layer {
  public:
-  explicit AvgPool(PoolGeometry g) : g_(g) {}
-  trace::LayerType type() const override { return trace::LayerType::AvgPool; }
+  explicit PoolLayer(PoolGeometry g) : g_(g) {}
   const PoolGeometry& geometry() const { return g_; }
-  void forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) override;
-  void backward(const std::vector<const Tensor*>& in, const Tensor& out, Tensor& dout,
-                const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
+
+ protected:
+  // The input in NCHW: itself, or a converted copy.
+  const Tensor& plain_input(const Tensor& x);
+  // Where backward scatters its adds: din itself (zeroed first unless it already holds a
+  // gradient) when NCHW, else zeroed scratch that finish_backward writes into din.
+  Tensor& backward_target(Tensor& din, bool add);
+  void finish_backward(const Tensor& target, Tensor& din, bool add);
+
+  PoolGeometry g_;
 
  private:
-  PoolGeometry g_;
-  Tensor plain_x_, plain_dx_;  // NCHW copies when the input is channel-blocked
+  Tensor plain_x_, plain_dx_;
 };
 
-class MaxPool : public Layer {
+class AvgPool : public PoolLayer {
  public:
-  explicit MaxPool(PoolGeometry g) : g_(g) {}
+  using PoolLayer::PoolLayer;
+  trace::LayerType type() const override { return trace::LayerType::AvgPool; }
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) override;
+  void backward(const std::vector<const Tensor*>& in, const Tensor& out, Tensor& dout,
+                const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
+};
+
+class MaxPool : public PoolLayer {
+ public:
+  using PoolLayer::PoolLayer;
   trace::LayerType type() const override { return trace::LayerType::MaxPool; }
-  const PoolGeometry& geometry() const { return g_; }
   void forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) override;
   void backward(const std::vector<const Tensor*>& in, const Tensor& out, Tensor& dout,
                 const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
 
  private:
-  PoolGeometry g_;
-  Tensor plain_x_, plain_dx_;    // NCHW copies when the input is channel-blocked
   std::vector<int64_t> argmax_;  // flat index within the input plane; -1 if the window is padding
 };
 
