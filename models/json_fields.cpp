@@ -3,19 +3,9 @@
 #include <cmath>
 #include <fstream>
 
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg {
-
-nlohmann::json load_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": missing or unreadable");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(path.string() + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
-}
 
 JsonFields::JsonFields(const nlohmann::json& object, std::string file, std::string pointer)
     : object_(object), file_(std::move(file)), pointer_(std::move(pointer)) {

@@ -10,10 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace eg {
+#include "base/json_io.hpp"  // load_json_file: every config file is read through it
 
-// Parses a JSON file: "<path>: missing or unreadable" / "<path>: not valid JSON (...)".
-nlohmann::json load_json_file(const std::filesystem::path& path);
+namespace eg {
 
 class JsonFields {
  public:

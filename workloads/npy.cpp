@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg {
 namespace fs = std::filesystem;

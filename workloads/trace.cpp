@@ -4,7 +4,7 @@
 #include <fstream>
 #include <set>
 
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::trace {
 namespace fs = std::filesystem;

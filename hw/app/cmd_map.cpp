@@ -8,7 +8,7 @@
 #include "models/arch/arch_config.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
 #include "sw/mapper/schedule_print.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 #include "workloads/trace.hpp"
 
 namespace po = boost::program_options;

@@ -11,7 +11,7 @@
 #include "hw/array/report_writer.hpp"
 #include "hw/render/run_report.hpp"
 #include "models/arch/arch_config.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace po = boost::program_options;
 

@@ -8,7 +8,7 @@
 #include <systemc>
 
 #include "hw/app/subcommand.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::app {
 std::vector<Subcommand>& subcommands() {

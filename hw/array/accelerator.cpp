@@ -1,6 +1,6 @@
 #include "hw/array/accelerator.hpp"
 
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::hw::array {
 

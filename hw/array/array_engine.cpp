@@ -5,7 +5,7 @@
 #include <string>
 
 #include "sw/mapper/row_stationary_mapper.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::hw::array {
 

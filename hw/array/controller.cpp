@@ -7,7 +7,7 @@
 #include "hw/array/layer_operands.hpp"
 #include "models/dram/compressed_size.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::hw::array {
 

@@ -6,7 +6,7 @@
 
 #include "models/dram/dram_stats_json.hpp"
 #include "models/energy/energy_breakdown.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::hw::array {
 

@@ -5,7 +5,7 @@
 #include <sstream>
 #include <vector>
 
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::compare {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "hw/compare/report_compare.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::compare {
 

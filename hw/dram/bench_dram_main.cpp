@@ -12,7 +12,7 @@
 #include "hw/dram/dma_engine.hpp"
 #include "hw/dram/lpddr4_channel.hpp"
 #include "models/dram/dram_config.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "hw/dram/data_class_extension.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::hw {
 

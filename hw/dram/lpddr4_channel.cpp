@@ -5,7 +5,7 @@
 #include <string>
 
 #include "hw/dram/data_class_extension.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::hw {
 

@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "hw/render/svg_text.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::render {
 

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::sweep {
 

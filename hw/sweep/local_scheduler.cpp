@@ -10,7 +10,7 @@
 
 #include "hw/sweep/progress.hpp"
 #include "hw/sweep/subprocess.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::sweep {
 

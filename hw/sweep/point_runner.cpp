@@ -5,7 +5,7 @@
 #include "hw/sweep/json_file.hpp"
 #include "hw/sweep/point_figures.hpp"
 #include "hw/sweep/subprocess.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::sweep {
 

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 extern char** environ;
 

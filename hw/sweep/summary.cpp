@@ -5,7 +5,7 @@
 #include "hw/render/sweep_report.hpp"
 #include "hw/sweep/json_file.hpp"
 #include "hw/sweep/point_figures.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::sweep {
 

@@ -12,7 +12,7 @@
 #include "hw/sweep/local_scheduler.hpp"
 #include "hw/sweep/point_runner.hpp"
 #include "hw/sweep/summary.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::sweep {
 

@@ -7,7 +7,7 @@
 
 #include "hw/sweep/json_file.hpp"
 #include "hw/sweep/stable_hash.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::sweep {
 

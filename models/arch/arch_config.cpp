@@ -1,7 +1,7 @@
 #include "models/arch/arch_config.hpp"
 
 #include "models/json_fields.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::arch {
 

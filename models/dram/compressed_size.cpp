@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::dram {
 

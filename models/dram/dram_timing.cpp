@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::dram {
 

@@ -1,6 +1,6 @@
 #include "sw/mapper/canonical_problem.hpp"
 
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::mapper {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::mapper {
 

@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "sw/train/atomic_file.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::train {
 namespace {

@@ -2,7 +2,7 @@
 #include <fstream>
 
 #include "sw/train/dataset.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::train {
 namespace {

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "sw/train/feedback.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::train {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "sw/train/dataset.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 namespace eg::train {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "sw/train/config.hpp"
 #include "sw/train/trainer.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 int main(int argc, char* argv[]) {
   try {

@@ -18,7 +18,7 @@
 #include "sw/train/sgd.hpp"
 #include "sw/train/trace_export.hpp"
 #include "sw/train/train_step.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 #include "workloads/trace.hpp"
 
 namespace eg::train {

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "support/temp_dir.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 #include "workloads/npy.hpp"
 
 using eg::testing::TempDir;

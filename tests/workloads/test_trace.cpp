@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "support/temp_dir.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 #include "workloads/trace.hpp"
 
 using eg::testing::TempDir;

@@ -9,7 +9,7 @@
 #include <systemc>
 
 #include "tests/hw/array/trace_builder.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 int sc_main(int, char*[]) {
   return 0;

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "models/arch/arch_config.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 using namespace eg;
 using nlohmann::json;

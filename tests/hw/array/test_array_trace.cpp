@@ -9,7 +9,7 @@
 #include "models/arch/arch_config.hpp"
 #include "support/temp_dir.hpp"
 #include "tests/hw/array/trace_builder.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 #include "workloads/npy.hpp"
 
 using namespace eg;

@@ -6,7 +6,7 @@
 #include "hw/compare/report_compare.hpp"
 #include "hw/compare/run_compare.hpp"
 #include "support/temp_dir.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 using nlohmann::json;
 

@@ -10,7 +10,7 @@
 #include "hw/dram/data_class_extension.hpp"
 #include "models/dram/dram_stats_json.hpp"
 #include "models/json_fields.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 using eg::hw::DataClass;
 using eg::hw::MemoryRequest;

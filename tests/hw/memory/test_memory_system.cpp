@@ -9,7 +9,7 @@
 #include "support/temp_dir.hpp"
 #include "tests/hw/array/trace_builder.hpp"
 #include "tests/hw/memory/memory_test_support.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 using namespace eg;
 using nlohmann::json;

@@ -6,7 +6,7 @@
 #include "hw/sweep/sweep_config.hpp"
 #include "support/temp_dir.hpp"
 #include "sweep_test_support.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 using eg::sweep::parse_sweep;
 using nlohmann::json;

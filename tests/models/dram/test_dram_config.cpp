@@ -5,7 +5,7 @@
 #include "models/dram/dram_config.hpp"
 #include "models/dram/dram_timing.hpp"
 #include "models/json_fields.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 using Catch::Matchers::Contains;
 

@@ -4,7 +4,7 @@
 #include "models/energy/energy_breakdown.hpp"
 #include "models/energy/energy_table.hpp"
 #include "models/json_fields.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 using Catch::Matchers::Contains;
 using eg::energy::Component;

@@ -8,7 +8,7 @@
 #include "run_helpers.hpp"
 #include "support/temp_dir.hpp"
 #include "sw/train/config.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 using namespace eg::train;
 using eg::testing::TempDir;

@@ -8,7 +8,7 @@
 
 #include "support/temp_dir.hpp"
 #include "sw/train/dataset.hpp"
-#include "workloads/error.hpp"
+#include "base/error.hpp"
 
 using namespace eg::train;
 using eg::testing::TempDir;
