@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package egsim needs to build, test and plot. Idempotent: when every package
 # is already present it installs nothing (and needs no network).
+#   scripts/setup.sh          the packages to build, test and plot
+#   scripts/setup.sh --fuzz   those plus the fuzzing toolchain (scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -17,6 +19,20 @@ packages=(
   clang-format
   time bc                        # /usr/bin/time -v and arithmetic in benchmark scripts
 )
+
+# Only for scripts/fuzz.sh: the libFuzzer harnesses of tests/fuzz build with clang.
+fuzz_packages=(
+  clang                          # the compiler libFuzzer needs
+  libfuzzer-14-dev               # libFuzzer
+  libclang-rt-14-dev             # -fsanitize=fuzzer,address,undefined runtimes (clang only recommends it)
+  libomp-14-dev                  # OpenMP for clang (the trainer library uses it)
+)
+
+case "${1:-}" in
+  "") ;;
+  --fuzz) packages+=("${fuzz_packages[@]}") ;;
+  *) echo "usage: scripts/setup.sh [--fuzz]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
