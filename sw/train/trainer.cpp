@@ -154,9 +154,12 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   // is generated, data files once read (their loaders bound them by kMaxDatasetBytes).
   const bool synthetic = c.dataset == "synthetic";
   if (synthetic)
-    check_run_memory(c, c.synthetic_channels, c.synthetic_height, c.synthetic_width,
-                     (c.synthetic_train_size + c.synthetic_test_size) * c.synthetic_channels *
-                         c.synthetic_height * c.synthetic_width * int64_t(sizeof(float)));
+    check_run_memory(
+        c, c.synthetic_channels, c.synthetic_height, c.synthetic_width,
+        checked_product(std::vector<int64_t>{c.synthetic_train_size + c.synthetic_test_size,
+                                             c.synthetic_channels, c.synthetic_height,
+                                             c.synthetic_width, int64_t(sizeof(float))},
+                        c.source + ": synthetic data set"));
   DataSplit data = load_data(c);
   if (!synthetic)
     check_run_memory(
