@@ -47,7 +47,7 @@ RSS_MB=2048
 max_len() {
   case "$1" in
     cifar) echo 40000 ;;      # six files of whole 3073-byte records
-    checkpoint) echo 16384 ;; # a 10 KiB seed network plus its header
+    checkpoint) echo 32768 ;; # 10-23 KiB seeds: the tiny network plus its header
     *) echo 8192 ;;           # configs, manifests, reports: 0.1-4 KiB seeds
   esac
 }
@@ -106,8 +106,23 @@ echo
 printf '%-12s %8s %12s %8s %9s\n' harness seconds runs coverage findings
 for r in "${rows[@]}"; do echo "$r"; done
 if [ "$total_findings" -gt 0 ]; then
+  # One line per distinct problem: each new finding is replayed and grouped by its first
+  # diagnostic (sanitizer report, uncaught exception, libFuzzer's timeout or memory message).
   echo
-  echo "new findings (replay one: build-fuzz/fuzz/fuzz_<harness> FILE):"
-  find "$BUILD/findings" -type f -newer "$SCRATCH" | sort
+  echo "new findings by first diagnostic (count, harness, diagnostic, one input):"
+  for h in "${HARNESSES[@]}"; do
+    find "$BUILD/findings/$h" -type f -newer "$SCRATCH" | sort | while read -r input; do
+      line=$(TMPDIR="$SCRATCH" timeout $((TIMEOUT * 2)) "$BUILD/fuzz/fuzz_$h" -timeout="$TIMEOUT" \
+        -malloc_limit_mb="$MALLOC_MB" -rss_limit_mb="$RSS_MB" "$input" 2>&1 |
+        grep -m1 -E 'runtime error|what\(\)|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)' |
+        sed -E 's#^[^ ]*/([^/ ]*: runtime error)#\1#; s/^.*(what\(\)|ERROR: )/\1/;
+                s/ on (unknown )?address 0x[0-9a-f]+.*//' || true)
+      printf '%s\t%s\t%s\n' "$h" "${line:-no diagnostic on replay}" "$input"
+    done
+  done | sort -t$'\t' -k1,2 | awk -F'\t' '
+    { key = $1 "\t" $2; if (!(key in n)) { order[++k] = key; first[key] = $3 } n[key]++ }
+    END { for (i = 1; i <= k; i++) { split(order[i], p, "\t");
+          printf "%4d  %-12s %s\n      %s\n", n[order[i]], p[1], p[2], first[order[i]] } }'
+  echo "(replay one: build-fuzz/fuzz/fuzz_<harness> FILE; keep it in tests/fuzz/regressions/<harness>/)"
   exit 1
 fi

@@ -333,17 +333,54 @@ def checkpoint(header, floats):
     return b"EGCKPT01" + struct.pack("<Q", len(text)) + text + b"\0" * (4 * floats)
 
 
+def resnet20_weighted_layers():
+    """Names of the weighted layers of build_resnet("resnet20"), in network order."""
+    names = ["conv1"]
+    for stage in range(3):
+        for block in range(3):
+            p = "layer%d.%d" % (stage + 1, block)
+            names += [p + ".conv1", p + ".conv2"]
+            if stage > 0 and block == 0:
+                names.append(p + ".shortcut.conv")
+    return names + ["fc"]
+
+
 def seeds_checkpoint(floats):
+    # The run entry_checkpoint.cpp resumes: this config echo, 2 epochs of 8 mini-batches of 4,
+    # 41 histogram bins.
     config = {"network": "resnet20", "dataset": "synthetic", "mode": "bp", "batch": 4,
               "width": 0.0625, "seed": 1}
     progress = {"epoch": 0, "batch_in_epoch": 2, "iteration": 2, "loss_sum": 4.5, "correct": 3,
                 "seen": 8, "history": [], "last_layer_stats": []}
     header = {"config": config, "progress": progress}
     put("checkpoint", "valid_tiny_resnet20.ckpt", checkpoint(header, floats))
+
+    rows = [{"name": name, "dy_nonzero_fraction": 0.5, "dy_nonzero_fraction_before_pruning": 1.0,
+             "tau": 0.1, "angle_to_bp_deg": 12.5, "sigma": 0.01,
+             "dy_histogram": {"counts": [0] * 20 + [4] + [0] * 20, "std": 0.02, "range_std": 4.0,
+                              "of": "dy"}}
+            for name in resnet20_weighted_layers()]
+    epoch_row = {"epoch": 1, "iterations": 8, "partial": False, "lr": 0.05, "train_loss": 2.3,
+                 "train_acc": 0.1, "test_loss": 2.3, "test_acc": 0.1, "layers": rows[:]}
+    second = {"config": config,
+              "progress": {"epoch": 1, "batch_in_epoch": 0, "iteration": 8, "loss_sum": 0.0,
+                           "correct": 0, "seen": 0, "history": [epoch_row],
+                           "last_layer_stats": rows}}
+    put("checkpoint", "valid_after_one_epoch.ckpt", checkpoint(second, floats))
+
     bad = copy.deepcopy(header)
     bad["progress"]["batch_in_epoch"] = -1000000
     put("checkpoint", "negative_batch_in_epoch.ckpt", checkpoint(bad, floats))
+    wrapped = copy.deepcopy(header)
+    wrapped["progress"]["epoch"] = 2**63 - 1
+    put("checkpoint", "epoch_2_63.ckpt", checkpoint(wrapped, floats))
+    other = copy.deepcopy(header)
+    other["config"]["width"] = 0.25
+    put("checkpoint", "other_config.ckpt", checkpoint(other, floats))
     put("checkpoint", "truncated_tensors.ckpt", checkpoint(header, floats)[:-4])
+    nan = bytearray(checkpoint(header, floats))
+    nan[-4:] = struct.pack("<f", float("nan"))
+    put("checkpoint", "nan_tensor.ckpt", bytes(nan))
     put("checkpoint", "header_length_huge.ckpt",
         b"EGCKPT01" + struct.pack("<Q", 2**64 - 8) + b"{}")
     put("checkpoint", "not_json_header.ckpt", b"EGCKPT01" + struct.pack("<Q", 3) + b"{x}")
