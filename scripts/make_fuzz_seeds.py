@@ -280,6 +280,26 @@ def seeds_report():
         b'{"schema":"egsim-report","version":1,"totals":' + b'{"a":' * 3000 + b"1" + b"}" * 3001)
 
 
+def seeds_train_config():
+    put("train_config", "valid_resnet20_fashion_mnist.json",
+        js(stock("train/resnet20_fashion_mnist.json")))
+    put("train_config", "valid_resnet18_cifar10.json", js(stock("train/resnet18_cifar10.json")))
+    synthetic = {"network": "resnet20", "dataset": "synthetic", "mode": "efficientgrad",
+                 "pruning-rate": 0.5, "width": 0.25, "batch": 4, "epochs": 1, "iterations": 4,
+                 "synthetic-train-size": 32, "synthetic-test-size": 16, "synthetic-height": 8,
+                 "synthetic-width": 8, "synthetic-channels": 1, "histogram-bins": 41,
+                 "trace-iteration": 4, "lr-schedule": "step", "lr-step-epochs": 1}
+    put("train_config", "valid_synthetic.json", js(synthetic))
+    for name, key, value in [("lr_string_nan", "lr", "nan"), ("lr_huge", "lr", 1e308),
+                             ("height_2_32", "synthetic-height", 4294967296),
+                             ("bins_1e9", "histogram-bins", 1000000000),
+                             ("batch_2_64", "batch", 18446744073709551615),
+                             ("unknown_key", "learning-rate", 0.1)]:
+        bad = dict(synthetic)
+        bad[key] = value
+        put("train_config", name + ".json", js(bad))
+
+
 def idx(magic_rank, dims, payload):
     return struct.pack(">I", 0x0800 | magic_rank) + b"".join(struct.pack(">I", d) for d in dims) + payload
 
@@ -458,6 +478,7 @@ def main():
     seeds_configs()
     seeds_sweep()
     seeds_report()
+    seeds_train_config()
     seeds_idx()
     seeds_cifar()
     seeds_checkpoint(CHECKPOINT_FLOATS)

@@ -12,13 +12,14 @@ namespace eg::fuzz {
 bool npy_one(const uint8_t* data, std::size_t size);  // workloads/npy: read_npy
 bool trace_one(const uint8_t* data,
                std::size_t size);  // Trace::open and load (manifest + npy files)
-bool hw_config_one(const uint8_t* data, std::size_t size);    // models/arch: hardware config
-bool dram_config_one(const uint8_t* data, std::size_t size);  // models/dram: DRAM config + timings
-bool energy_one(const uint8_t* data, std::size_t size);       // models/energy: energy table
-bool sweep_one(const uint8_t* data, std::size_t size);        // hw/sweep: sweep config
-bool report_one(const uint8_t* data, std::size_t size);       // hw/compare: two report.json
-bool idx_one(const uint8_t* data, std::size_t size);          // sw/train: Fashion-MNIST IDX files
-bool cifar_one(const uint8_t* data, std::size_t size);        // sw/train: CIFAR-10 batches
-bool checkpoint_one(const uint8_t* data, std::size_t size);   // sw/train/checkpoint
+bool hw_config_one(const uint8_t* data, std::size_t size);     // models/arch: hardware config
+bool dram_config_one(const uint8_t* data, std::size_t size);   // models/dram: DRAM config + timings
+bool energy_one(const uint8_t* data, std::size_t size);        // models/energy: energy table
+bool sweep_one(const uint8_t* data, std::size_t size);         // hw/sweep: sweep config
+bool report_one(const uint8_t* data, std::size_t size);        // hw/compare: two report.json
+bool idx_one(const uint8_t* data, std::size_t size);           // sw/train: Fashion-MNIST IDX files
+bool cifar_one(const uint8_t* data, std::size_t size);         // sw/train: CIFAR-10 batches
+bool train_config_one(const uint8_t* data, std::size_t size);  // sw/train/config: egtrain --config
+bool checkpoint_one(const uint8_t* data, std::size_t size);    // sw/train/checkpoint
 
 }  // namespace eg::fuzz

@@ -85,6 +85,9 @@ TEST_CASE("Fashion-MNIST IDX seeds and past findings are read or rejected with e
 TEST_CASE("CIFAR-10 seeds and past findings are read or rejected with eg::Error", "[fuzz]") {
   require_replayed("cifar", eg::fuzz::cifar_one);
 }
+TEST_CASE("egtrain config seeds and past findings are read or rejected with eg::Error", "[fuzz]") {
+  require_replayed("train_config", eg::fuzz::train_config_one);
+}
 TEST_CASE("checkpoint seeds and past findings are read or rejected with eg::Error", "[fuzz]") {
   require_replayed("checkpoint", eg::fuzz::checkpoint_one);
 }
