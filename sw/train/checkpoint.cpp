@@ -3,7 +3,6 @@
 #include <cstring>
 #include <fstream>
 
-#include "sw/train/atomic_file.hpp"
 #include "base/error.hpp"
 
 namespace eg::train {
@@ -23,8 +22,7 @@ std::vector<Tensor*> state_tensors(Network& net) {
 
 }  // namespace
 
-void save_checkpoint(const std::filesystem::path& path, const nlohmann::json& header,
-                     Network& net) {
+std::string checkpoint_bytes(const nlohmann::json& header, Network& net) {
   const std::string text = header.dump();
   std::string bytes(kMagic, sizeof kMagic);
   const uint64_t len = text.size();
@@ -32,7 +30,7 @@ void save_checkpoint(const std::filesystem::path& path, const nlohmann::json& he
   bytes += text;
   for (Tensor* t : state_tensors(net))
     bytes.append(reinterpret_cast<const char*>(t->ptr()), t->data.size() * sizeof(float));
-  write_file_atomically(path, bytes);
+  return bytes;
 }
 
 nlohmann::json load_checkpoint(const std::filesystem::path& path, Network& net) {
