@@ -216,6 +216,15 @@ json marker_json(const std::vector<std::string>& files) {
 void check_trace_destination(const fs::path& dir) {
   const std::string refusal = inspect_destination(dir).refusal;
   if (!refusal.empty()) throw Error(dir.string() + ": " + refusal);
+  // The trace is built beside its destination: the nearest existing folder there must be writable.
+  fs::path parent = dir.lexically_normal();
+  if (parent.filename().empty()) parent = parent.parent_path();  // "trace/" names "trace"
+  parent = parent.parent_path();
+  std::error_code ec;
+  while (!parent.empty() && fs::symlink_status(parent, ec).type() == fs::file_type::not_found &&
+         parent != parent.parent_path())
+    parent = parent.parent_path();
+  check_writable_directory(parent.empty() ? fs::path(".") : parent);
 }
 
 std::string to_string(LayerType type) {

@@ -93,8 +93,8 @@ class Trace {
 // directory, or a trace a TraceWriter made, holding only the writer's marker file (.egtrace: the
 // format, version and file list), manifest.json and the tensor files the marker lists. Anything
 // else (a user's folder, even one with a manifest.json; a trace with a user's `sim/` folder added)
-// is refused, naming the first foreign entry. Tools call it up front so a bad destination fails
-// before any work.
+// is refused, naming the first foreign entry; so is a destination whose folder cannot be written.
+// Tools call it up front so a bad destination fails before any work.
 void check_trace_destination(const std::filesystem::path& dir);
 
 // Writes a trace into a fresh temporary sibling directory (mkdtemp) and renames it into place on

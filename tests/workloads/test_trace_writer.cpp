@@ -180,3 +180,20 @@ TEST_CASE("a symbolic link, a file and a forged marker are refused", "[workloads
   CHECK(fs::exists(tmp / "forged" / "thesis.tex"));
   CHECK(fs::exists(tmp / "target" / "keep.txt"));
 }
+
+TEST_CASE("a trace destination whose folder cannot be written is refused up front",
+          "[workloads][trace][safety]") {
+  TempDir tmp;
+  // Root may write into a mode-0555 folder; sysfs refuses new files to everyone.
+  const bool root = ::geteuid() == 0;
+  const fs::path locked = root ? fs::path("/sys/kernel") : tmp / "locked";
+  if (!root) {
+    fs::create_directories(locked);
+    fs::permissions(locked, fs::perms(0555));
+  }
+  CHECK_THROWS_WITH(check_trace_destination(locked / "new" / "trace"),
+                    Catch::Contains(locked.string() + ": not writable ("));
+  if (!root) fs::permissions(locked, fs::perms(0755));
+  CHECK_NOTHROW(check_trace_destination(tmp / "absent" / "deeper" / "trace"));
+  CHECK_FALSE(fs::exists(tmp / "absent"));  // checking creates nothing
+}

@@ -58,8 +58,7 @@ void put(const fs::path& p, const std::string& text) {
 std::vector<std::string> point_ids(const fs::path& out) {
   std::vector<std::string> ids;
   const json sweep = eg::sweep::read_json_file(out / "sweep.json");
-  for (const json& p : sweep["points"])
-    ids.push_back(p["id"].get<std::string>());
+  for (const json& p : sweep["points"]) ids.push_back(p["id"].get<std::string>());
   return ids;
 }
 
@@ -135,9 +134,19 @@ TEST_CASE("a second sweep on the same folder fails at once while the first one r
                                 "--egsim",
                                 eg::testing::sweep_fixture("fake_egsim.sh").string()};
   for (const std::string& a : s.args("out")) argv.push_back(a);
-  ::setenv("FAKE_EGSIM_SLEEP", "0.4", 1);
+  // The first sweep's points wait for `go`, so it certainly runs while the others try.
+  const fs::path go = s.dir / "go";
+  ::setenv("FAKE_EGSIM_WAIT_FOR", go.c_str(), 1);
   const pid_t first = eg::sweep::spawn_logged(argv, s.dir / "first.log");
-  ::unsetenv("FAKE_EGSIM_SLEEP");
+  ::unsetenv("FAKE_EGSIM_WAIT_FOR");
+  struct Release {  // whatever happens below, the first sweep is let go and reaped
+    fs::path go;
+    pid_t pid;
+    ~Release() {
+      put(go, "");
+      ::waitpid(pid, nullptr, 0);
+    }
+  } release{go, first};
   // sweep.json is written once the first sweep holds the lock.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (!fs::exists(out / "sweep.json") && std::chrono::steady_clock::now() < deadline)
@@ -154,6 +163,7 @@ TEST_CASE("a second sweep on the same folder fails at once while the first one r
   CHECK(emitted.code != 0);
   CHECK_THAT(emitted.output, Catch::Contains(message));
 
+  put(go, "");
   const eg::sweep::ExitStatus done = eg::sweep::wait_child(first);
   INFO(slurp(s.dir / "first.log"));
   REQUIRE(done.ok());  // the first sweep was not disturbed
