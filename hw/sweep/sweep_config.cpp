@@ -5,9 +5,9 @@
 #include <map>
 #include <set>
 
-#include "base/error.hpp"
 #include "hw/sweep/json_file.hpp"
 #include "hw/sweep/stable_hash.hpp"
+#include "base/error.hpp"
 
 namespace eg::sweep {
 
