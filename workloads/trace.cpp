@@ -144,7 +144,6 @@ constexpr std::size_t kMaxMarkerBytes = std::size_t{1} << 20;
 
 struct Inspection {
   std::string refusal;               // why the directory may not be replaced; empty if it may
-  bool exists = false;               // something is at that path
   std::vector<std::string> entries;  // its entries (all the writer's when refusal is empty)
 };
 
@@ -156,7 +155,6 @@ Inspection inspect_destination(const fs::path& dir) {
   std::error_code ec;
   const fs::file_type type = fs::symlink_status(dir, ec).type();
   if (type == fs::file_type::not_found) return out;
-  out.exists = true;
   if (type == fs::file_type::symlink) {
     out.refusal = "is a symbolic link; refusing to replace it with a trace";
     return out;
@@ -493,8 +491,8 @@ void TraceWriter::commit(const Manifest& manifest) {
     }
   // Tensors written for layers the manifest left out would be files no manifest lists.
   std::vector<fs::path> unlisted;
-  for (const auto& entry : fs::directory_iterator(tmp_))
-    if (!listed.count(entry.path().filename().string())) unlisted.push_back(entry.path());
+  for (fs::directory_iterator it(tmp_, ec), end; !ec && it != end; it.increment(ec))
+    if (!listed.count(it->path().filename().string())) unlisted.push_back(it->path());
   for (const fs::path& p : unlisted) fs::remove_all(p, ec);
   write_file_atomic(tmp_ / "manifest.json", j.dump(1) + "\n");
   write_file_atomic(
