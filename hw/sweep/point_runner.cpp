@@ -50,9 +50,7 @@ bool usable_trace(const fs::path& entry, const std::string& trace_key) {
     if (!done.is_object() || done.value("trace_key", json()) != trace_key) return false;
     (void)trace::Trace::open(entry / "trace");
     return true;
-  } catch (const Error&) {
-    return false;
-  } catch (const json::exception&) {
+  } catch (const std::exception&) {  // eg::Error, or a file system or JSON error on the way
     return false;
   }
 }
