@@ -9,7 +9,8 @@
 # findings (tests/fuzz/regressions/<h>), and keeps what it learns in build-fuzz/corpus/<h>, so
 # later runs continue where earlier ones stopped. Findings (crash-*, timeout-*, oom-*, leak-*:
 # the input that caused them) go to build-fuzz/findings/<h>/; the log of each run to
-# build-fuzz/logs/<h>.log. To keep a finding as a regression input that the normal test suite
+# build-fuzz/logs/<h>.log; every run adds a line per harness to build-fuzz/history.tsv (date, commit,
+# harness, seconds, runs, new findings). To keep a finding as a regression input that the normal test suite
 # replays, copy it to tests/fuzz/regressions/<h>/ and fix the reader.
 #
 # Needs the packages of `scripts/setup.sh --fuzz`.
@@ -72,6 +73,7 @@ trap 'rm -rf "$SCRATCH"' EXIT
 mkdir -p "$BUILD/findings" "$BUILD/logs" "$BUILD/corpus"
 rows=()
 total_findings=0
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 for h in "${HARNESSES[@]}"; do
   findings="$BUILD/findings/$h"
   mkdir -p "$findings" "$BUILD/corpus/$h"
@@ -100,6 +102,8 @@ for h in "${HARNESSES[@]}"; do
   new=$((after - before))
   total_findings=$((total_findings + new))
   rows+=("$(printf '%-12s %8s %12s %8s %9s' "$h" "$SECONDS_EACH" "${runs:-0}" "${cov:-?}" "$new")")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$commit" "$h" "$SECONDS_EACH" \
+    "${runs:-0}" "$new" >>"$BUILD/history.tsv"
 done
 
 echo
