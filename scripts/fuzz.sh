@@ -69,6 +69,9 @@ cmake --build "$BUILD" -j"$(nproc)" "${targets[@]}" >/dev/null
 # in memory when /dev/shm is available. Removed at the end, with what crashed runs left behind.
 SCRATCH="$(mktemp -d "$( [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/egsim-fuzz.XXXXXX")"
 trap 'rm -rf "$SCRATCH"' EXIT
+# Findings newer than this file are this run's (the folder's own time changes with its contents).
+STAMP="$SCRATCH/.start"
+touch "$STAMP"
 
 mkdir -p "$BUILD/findings" "$BUILD/logs" "$BUILD/corpus"
 rows=()
@@ -111,16 +114,17 @@ printf '%-12s %8s %12s %8s %9s\n' harness seconds runs coverage findings
 for r in "${rows[@]}"; do echo "$r"; done
 if [ "$total_findings" -gt 0 ]; then
   # One line per distinct problem: each new finding is replayed and grouped by its first
-  # diagnostic (sanitizer report, uncaught exception, libFuzzer's timeout or memory message).
+  # diagnostic (sanitizer report, uncaught exception, libFuzzer's timeout or memory message), with
+  # quoted input text and addresses left out.
   echo
   echo "new findings by first diagnostic (count, harness, diagnostic, one input):"
   for h in "${HARNESSES[@]}"; do
-    find "$BUILD/findings/$h" -type f -newer "$SCRATCH" | sort | while read -r input; do
+    find "$BUILD/findings/$h" -type f -newer "$STAMP" | sort | while read -r input; do
       line=$(TMPDIR="$SCRATCH" timeout $((TIMEOUT * 2)) "$BUILD/fuzz/fuzz_$h" -timeout="$TIMEOUT" \
         -malloc_limit_mb="$MALLOC_MB" -rss_limit_mb="$RSS_MB" "$input" 2>&1 |
         grep -m1 -E 'runtime error|what\(\)|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)' |
         sed -E 's#^[^ ]*/([^/ ]*: runtime error)#\1#; s/^.*(what\(\)|ERROR: )/\1/;
-                s/ on (unknown )?address 0x[0-9a-f]+.*//' || true)
+                s/ on (unknown )?address 0x[0-9a-f]+.*//; s/\x27[^\x27]*\x27/\x27...\x27/g' || true)
       printf '%s\t%s\t%s\n' "$h" "${line:-no diagnostic on replay}" "$input"
     done
   done | sort -t$'\t' -k1,2 | awk -F'\t' '
