@@ -1,7 +1,5 @@
 #include "models/energy/energy_table.hpp"
 
-#include <limits>
-
 #include <set>
 
 #include "models/json_fields.hpp"
@@ -84,7 +82,7 @@ EnergyTable parse_energy_table(const nlohmann::json& j, const std::string& file)
   JsonFields entries = root.object("entries");
   for (const auto& e : energy_entries()) {
     JsonFields entry = entries.object(e.key);
-    table.*(e.value) = entry.number("value", 0.0, std::numeric_limits<double>::max());
+    table.*(e.value) = entry.number("value", 0.0, kMaxEnergyValue);
     if (entry.string("source").empty()) entry.fail("source", "must say where the value comes from");
     entry.finish();
   }

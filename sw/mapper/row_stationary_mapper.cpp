@@ -3,14 +3,16 @@
 #include <algorithm>
 #include <map>
 
+#include "base/checked.hpp"
 #include "base/error.hpp"
 
 namespace eg::mapper {
 
 namespace {
 int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
+  return a / b + (a % b != 0 ? 1 : 0);  // a >= 0, b > 0; no a + b overflow
 }
+constexpr const char* kWhat = "mapper: tile size";
 }  // namespace
 
 int RowStationaryMapper::operand_bits(Operand o) const {
@@ -36,8 +38,10 @@ void RowStationaryMapper::fit_pe_work(const CanonicalProblem& p, Tiling& t, int6
   // Taps along the row: as many as the iact window and one filter pair allow.
   const int64_t lanes_min = std::min<int64_t>({p.b, pe.macs_per_cycle, lane_cap});
   auto window = [&](int64_t taps) { return (taps - 1) * p.cols.tap_step + 1; };
-  int64_t taps = p.cols.taps;
-  while (taps > 1 && (window(taps) > iact_cap || taps * lanes_min > filter_cap)) --taps;
+  // The most taps whose window fits the iact spad and whose filters (one per lane) fit the filter
+  // spad; at least one. Closed form: a weight gradient's taps are a whole output row.
+  const int64_t taps = std::max<int64_t>(
+      1, std::min({p.cols.taps, (iact_cap - 1) / p.cols.tap_step + 1, filter_cap / lanes_min}));
   t.taps_per_tile = taps;
   t.iact_window = window(taps);
   const int64_t k_per_stack = ceil_div(p.k, t.k_stack);
@@ -65,8 +69,12 @@ int64_t RowStationaryMapper::max_chunk_input_rows(const CanonicalProblem& p,
     }
     int64_t rows = 0;
     for (const auto& [a, span] : planes)
-      rows += std::min(p.rows.in_len, (span.second - span.first) * p.rows.out_step +
-                                          (t.rows_per_set - 1) * p.rows.tap_step + 1);
+      rows = checked_add(
+          rows,
+          std::min(p.rows.in_len,
+                   checked_add(checked_mul(span.second - span.first, p.rows.out_step, kWhat),
+                               checked_mul(t.rows_per_set - 1, p.rows.tap_step, kWhat) + 1, kWhat)),
+          kWhat);
     worst = std::max(worst, rows);
   }
   return worst;
@@ -84,7 +92,7 @@ Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
   Tiling t;
   t.rows_per_set = std::min(p.rows.taps, pe_rows);
   t.k_stack = std::max<int64_t>(1, std::min(pe_rows / t.rows_per_set, p.k));
-  t.cols_per_set = std::min(pe_cols, p.a * p.rows.out_len);
+  t.cols_per_set = std::min(pe_cols, checked_mul(p.a, p.rows.out_len, context + ": output rows"));
 
   // Psum-stationary folding needs the PE's whole psum row (out_len positions x lanes) in the psum
   // spad; with double buffering each filter set gets half the filter spad.
@@ -102,9 +110,11 @@ Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
   if (t.psum_stationary) {
     Tiling s = t;
     fit_pe_work(p, s, filter_cap / buffers, psum_cap / p.cols.out_len);
-    const int64_t folds = ceil_div(p.k, s.channels * s.k_stack) *
-                          ceil_div(p.rows.taps, s.rows_per_set) *
-                          ceil_div(p.cols.taps, s.taps_per_tile);
+    const int64_t folds =
+        checked_product(std::vector<int64_t>{ceil_div(p.k, s.channels * s.k_stack),
+                                             ceil_div(p.rows.taps, s.rows_per_set),
+                                             ceil_div(p.cols.taps, s.taps_per_tile)},
+                        context + ": folds");
     // With a single fold there is nothing to keep stationary or to prefetch.
     if (folds > 1) {
       t = s;
@@ -123,14 +133,21 @@ Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
       (wgrad ? glb.grad_banks * glb.grad_bank_bytes : glb.psum_banks * glb.psum_bank_bytes) / 2;
   const int64_t in_bits = operand_bits(p.input);
   const int64_t chunk_rows = max_chunk_input_rows(p, t);
+  const std::string what = context + ": tile size";
   auto iact_bytes = [&](int64_t channels) {
-    return ceil_div(t.k_stack * channels * chunk_rows * p.cols.in_len * in_bits, 8);
+    return ceil_div(
+        checked_product(
+            std::vector<int64_t>{t.k_stack, channels, chunk_rows, p.cols.in_len, in_bits}, what),
+        8);
   };
   while (t.channels > 1 && iact_bytes(t.channels) > iact_glb) --t.channels;
   t.lanes = std::max<int64_t>(
       1, std::min(t.lanes, (filter_cap / t.filter_buffers) / (t.channels * t.taps_per_tile)));
   auto psum_bytes = [&](int64_t lanes) {
-    return ceil_div(t.cols_per_set * p.cols.out_len * lanes * config_.widths.psum, 8);
+    return ceil_div(
+        checked_product(
+            std::vector<int64_t>{t.cols_per_set, p.cols.out_len, lanes, config_.widths.psum}, what),
+        8);
   };
   while (t.lanes > 1 && psum_bytes(t.lanes) > psum_glb) --t.lanes;
   t.psum_glb_bytes = psum_bytes(t.lanes);
@@ -145,7 +162,7 @@ Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
   t.filter_entries = t.lanes * t.channels * t.taps_per_tile;
   t.iact_entries = t.channels * t.iact_window;
   t.psum_entries = t.lanes * (t.psum_stationary ? p.cols.out_len : 1);
-  t.col_chunks = ceil_div(p.a * p.rows.out_len, t.cols_per_set);
+  t.col_chunks = ceil_div(checked_mul(p.a, p.rows.out_len, what), t.cols_per_set);
   t.b_groups = ceil_div(p.b, t.lanes);
   t.k_groups = ceil_div(p.k, t.channels * t.k_stack);
   t.row_folds = ceil_div(p.rows.taps, t.rows_per_set);
@@ -173,9 +190,21 @@ Schedule RowStationaryMapper::map(const CanonicalProblem& p, const std::string& 
   const int64_t peak = int64_t{config_.array.pe_count()} * config_.pe.macs_per_cycle;
   s.lower_bound_cycles = ceil_div(s.dense_macs, peak);
 
-  const int64_t tiles = t.tiles(), folds = t.folds_per_tile();
+  const std::string what = context + ": schedule size";
+  const int64_t tiles = checked_mul(t.col_chunks, t.b_groups, what);
+  const int64_t folds =
+      checked_product(std::vector<int64_t>{t.k_groups, t.row_folds, t.tap_folds}, what);
   const int64_t rounds = ceil_div(tiles, s.pc_count);
   const int64_t pes = s.pe_rows * s.pe_cols;
+  // Every pass holds a task per cluster, fold and PE: refuse a schedule whose table would not fit
+  // in memory rather than start building it.
+  const int64_t tasks = checked_product(std::vector<int64_t>{rounds, folds, s.pc_count, pes}, what);
+  if (tasks > kMaxScheduleTasks)
+    throw Error(context + ": the schedule needs " + std::to_string(tasks) + " PE tasks (" +
+                std::to_string(rounds) + " rounds x " + std::to_string(folds) + " folds x " +
+                std::to_string(s.pc_count * pes) + " PEs), more than the limit of " +
+                std::to_string(kMaxScheduleTasks) +
+                "; the layer is too large for this array (simulate a smaller batch)");
   const int64_t pairs = p.a * p.rows.out_len;
   s.passes.reserve(static_cast<size_t>(rounds * t.passes_per_tile()));
   for (int64_t round = 0; round < rounds; ++round) {

@@ -5,6 +5,11 @@
 
 namespace eg::mapper {
 
+// Most PE task slots (one per cluster, PE and fold of every pass, ~100 bytes each) a schedule may
+// hold: 2^24 is ~1.6 GB. A batch-16 ResNet-18 layer on the EfficientGrad array needs under 10^6;
+// beyond the limit the mapper throws eg::Error instead of exhausting memory.
+inline constexpr int64_t kMaxScheduleTasks = int64_t{1} << 24;
+
 // Mapping choices that are design decisions rather than array parameters; set from the hardware
 // config's "mapping" section (models/arch), or explicitly by tests comparing the two dataflows.
 struct MappingOptions {
