@@ -23,4 +23,34 @@ inline std::string quoted(const std::string& text) {
   return shown.substr(0, shown.size() - 1) + "...\"";
 }
 
+// "'text'" for a short name without control characters or quotes (the common case reads as
+// before); anything else as quoted(text).
+inline std::string single_quoted(const std::string& text) {
+  bool plain = text.size() <= kMaxQuotedChars;
+  for (unsigned char c : text)
+    if (c < 0x20 || c == 0x7f || c == '\'' || c == '"' || c == '\\') plain = false;
+  return plain ? "'" + text + "'" : quoted(text);
+}
+
+// A JSON object key as one JSON pointer token (RFC 6901: '~' -> "~0", '/' -> "~1"), with control
+// characters shown as \xNN and keys longer than kMaxQuotedChars bytes cut, so that a hostile key
+// cannot break the one-line message.
+inline std::string pointer_token(const std::string& key) {
+  static const char hex[] = "0123456789abcdef";
+  std::string token;
+  for (char c : key.substr(0, kMaxQuotedChars)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '~')
+      token += "~0";
+    else if (c == '/')
+      token += "~1";
+    else if (u < 0x20 || u == 0x7f)
+      token += std::string("\\x") + hex[u >> 4] + hex[u & 0xf];
+    else
+      token += c;
+  }
+  if (key.size() > kMaxQuotedChars) token += "...";
+  return token;
+}
+
 }  // namespace eg

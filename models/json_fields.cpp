@@ -13,27 +13,6 @@ JsonFields::JsonFields(const nlohmann::json& object, std::string file, std::stri
     throw Error(file_ + ": " + (pointer_.empty() ? "/" : pointer_) + ": must be an object");
 }
 
-namespace {
-// A key as a JSON pointer token (RFC 6901: '~' -> "~0", '/' -> "~1"), with control characters
-// escaped and long keys cut, so that a hostile key cannot break the one-line message.
-std::string pointer_token(const std::string& key) {
-  std::string token;
-  for (char c : key.substr(0, kMaxQuotedChars)) {
-    if (c == '~')
-      token += "~0";
-    else if (c == '/')
-      token += "~1";
-    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      token +=
-          "\\x" + std::string(1, "0123456789abcdef"[(c >> 4) & 0xf]) + "0123456789abcdef"[c & 0xf];
-    else
-      token += c;
-  }
-  if (key.size() > kMaxQuotedChars) token += "...";
-  return token;
-}
-}  // namespace
-
 std::string JsonFields::pointer(const std::string& key) const {
   return pointer_ + "/" + pointer_token(key);
 }

@@ -12,6 +12,7 @@
 #include "base/checked.hpp"
 #include "base/error.hpp"
 #include "base/json_io.hpp"
+#include "base/quote.hpp"
 
 namespace eg::trace {
 namespace fs = std::filesystem;
@@ -45,7 +46,7 @@ class Fields {
   [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
     throw Error(source_ + ": " + field + ": " + problem + label_);
   }
-  std::string path(const std::string& key) const { return pointer_ + "/" + key; }
+  std::string path(const std::string& key) const { return pointer_ + "/" + pointer_token(key); }
 
   void allow_only(const std::set<std::string>& keys) const {
     for (auto it = object_.begin(); it != object_.end(); ++it)
@@ -232,8 +233,8 @@ std::string to_string(LayerType type) {
 LayerType layer_type_from_string(const std::string& text, const std::string& context) {
   for (const auto& [t, n] : type_names())
     if (text == n) return t;
-  throw Error(context + ": unknown layer type '" + text +
-              "' (expected conv, fc, bn, relu, add, avgpool or maxpool)");
+  throw Error(context + ": unknown layer type " + single_quoted(text) +
+              " (expected conv, fc, bn, relu, add, avgpool or maxpool)");
 }
 
 Shape Layer::expected_shape(const std::string& role) const {
@@ -328,13 +329,13 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
   m.network = top.string("network");
   m.dataset = top.string("dataset");
   m.mode = top.string("mode");
-  if (!kModes.count(m.mode)) top.fail("/mode", "unknown mode '" + m.mode + "'");
+  if (!kModes.count(m.mode)) top.fail("/mode", "unknown mode " + single_quoted(m.mode));
   m.pruning_rate = top.number("pruning_rate");
   if (!(m.pruning_rate >= 0.0 && m.pruning_rate < 1.0))
     top.fail("/pruning_rate", "must be in [0, 1)");
   m.sigma_estimator = top.string("sigma_estimator");
   if (!kSigmaEstimators.count(m.sigma_estimator))
-    top.fail("/sigma_estimator", "unknown estimator '" + m.sigma_estimator + "'");
+    top.fail("/sigma_estimator", "unknown estimator " + single_quoted(m.sigma_estimator));
   m.seed = top.unsigned_integer("seed");
   m.iteration = top.integer("iteration", 1);
   m.batch = top.integer("batch", 1, kMaxTensorElements);
@@ -350,7 +351,7 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
     if (!is_plain_file_name(l.name))
       f.fail(f.path("name"), "must be 1 to " + std::to_string(kMaxNameBytes) +
                                  " bytes without '/' or control characters, and not . or ..");
-    Fields lf(layers[i], source, where, " (layer '" + l.name + "')");
+    Fields lf(layers[i], source, where, " (layer " + single_quoted(l.name) + ")");
     if (index.count(l.name)) lf.fail(lf.path("name"), "duplicate layer name");
     l.type = layer_type_from_string(lf.string("type"), source + ": " + lf.path("type"));
     const bool windowed =
@@ -384,7 +385,7 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
     for (const std::string& producer : l.inputs) {
       const auto at = index.find(producer);
       if (at == index.end())
-        lf.fail(lf.path("inputs"), "'" + producer + "' is not an earlier layer");
+        lf.fail(lf.path("inputs"), single_quoted(producer) + " is not an earlier layer");
       const Layer& p = m.layers[at->second];
       if (element_count(p.out) != element_count(l.in))
         lf.fail(lf.path("in"), "size " + shape_string(l.in) + " does not match producer '" +
@@ -393,7 +394,7 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
     const json& tensors = lf.raw("tensors");
     if (!tensors.is_object()) lf.fail(lf.path("tensors"), "must be an object of role -> file name");
     for (auto it = tensors.begin(); it != tensors.end(); ++it) {
-      const std::string field = lf.path("tensors/" + it.key());
+      const std::string field = lf.path("tensors") + "/" + pointer_token(it.key());
       if (std::find(all_roles().begin(), all_roles().end(), it.key()) == all_roles().end() ||
           ((it.key() == "w" || it.key() == "feedback" || it.key() == "dw") &&
            l.type != LayerType::Conv && l.type != LayerType::Fc))
@@ -402,7 +403,7 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
         lf.fail(field, "must be a file name inside the trace directory");
       l.tensors[it.key()] = it.value().get<std::string>();
     }
-    Fields sf(lf.raw("stats"), source, lf.path("stats"), " (layer '" + l.name + "')");
+    Fields sf(lf.raw("stats"), source, lf.path("stats"), " (layer " + single_quoted(l.name) + ")");
     sf.allow_only({"dy_nonzero_fraction", "dy_nonzero_fraction_before_pruning", "tau",
                    "angle_to_bp_deg", "extra"});
     l.stats.dy_nonzero_fraction = sf.number("dy_nonzero_fraction");

@@ -18,3 +18,16 @@ TEST_CASE("quoted text longer than the limit is cut and marked") {
   CHECK(eg::quoted(utf8) == "\"" + std::string(eg::kMaxQuotedChars - 1, 'a') + "...\"");
   CHECK_NOTHROW(eg::quoted("\xff\xfe"));
 }
+
+TEST_CASE("single_quoted keeps plain names as they read and escapes the rest") {
+  CHECK(eg::single_quoted("conv1") == "'conv1'");
+  CHECK(eg::single_quoted("it's") == "\"it's\"");
+  CHECK(eg::single_quoted("a\nb") == "\"a\\nb\"");
+}
+
+TEST_CASE("pointer_token escapes a key per RFC 6901 and shows control characters") {
+  CHECK(eg::pointer_token("pe") == "pe");
+  CHECK(eg::pointer_token("a/b~c") == "a~1b~0c");
+  CHECK(eg::pointer_token("x\ny") == "x\\x0ay");
+  CHECK(eg::pointer_token(std::string(200, 'k')) == std::string(eg::kMaxQuotedChars, 'k') + "...");
+}
