@@ -21,6 +21,11 @@ void JsonFields::fail(const std::string& key, const std::string& problem) const 
   throw Error(file_ + ": " + pointer(key) + ": " + problem);
 }
 
+void JsonFields::fail_element(const std::string& key, size_t index,
+                              const std::string& problem) const {
+  throw Error(file_ + ": " + pointer(key) + "/" + std::to_string(index) + ": " + problem);
+}
+
 void JsonFields::fail_object(const std::string& problem) const {
   throw Error(file_ + ": " + (pointer_.empty() ? "/" : pointer_) + ": " + problem);
 }

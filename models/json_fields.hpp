@@ -38,6 +38,9 @@ class JsonFields {
   // JSON pointer of `key` in this object (the key escaped per RFC 6901, control characters shown).
   std::string pointer(const std::string& key) const;
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+  // A problem of an element inside the value of `key` ("<file>: /key/<index>: <problem>").
+  [[noreturn]] void fail_element(const std::string& key, size_t index,
+                                 const std::string& problem) const;
   // A problem of the object as a whole (a relation between its fields).
   [[noreturn]] void fail_object(const std::string& problem) const;
 

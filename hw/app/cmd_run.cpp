@@ -5,13 +5,13 @@
 
 #include <boost/program_options.hpp>
 
+#include "base/error.hpp"
 #include "hw/app/parse_options.hpp"
 #include "hw/app/subcommand.hpp"
 #include "hw/array/accelerator.hpp"
 #include "hw/array/report_writer.hpp"
 #include "hw/render/run_report.hpp"
 #include "models/arch/arch_config.hpp"
-#include "base/error.hpp"
 
 namespace po = boost::program_options;
 

@@ -63,8 +63,8 @@ std::array<AddressField, 3> parse_mapping(JsonFields& f, const std::string& key)
     else if (s == "column")
       order[i] = AddressField::Column;
     else
-      f.fail(key + "/" + std::to_string(i),
-             problem + " (got " + (j[i].is_string() ? quoted(s) : j[i].type_name()) + ")");
+      f.fail_element(key, i,
+                     problem + " (got " + (j[i].is_string() ? quoted(s) : j[i].type_name()) + ")");
     if (!seen.insert(s).second) f.fail(key, problem);
   }
   return order;

@@ -195,74 +195,80 @@ Schedule RowStationaryMapper::map(const CanonicalProblem& p, const std::string& 
   const int64_t folds =
       checked_product(std::vector<int64_t>{t.k_groups, t.row_folds, t.tap_folds}, what);
   const int64_t rounds = ceil_div(tiles, s.pc_count);
-  const int64_t pes = s.pe_rows * s.pe_cols;
-  // Every pass holds a task per cluster, fold and PE: refuse a schedule whose table would not fit
-  // in memory rather than start building it.
-  const int64_t tasks = checked_product(std::vector<int64_t>{rounds, folds, s.pc_count, pes}, what);
-  if (tasks > kMaxScheduleTasks)
-    throw Error(context + ": the schedule needs " + std::to_string(tasks) + " PE tasks (" +
-                std::to_string(rounds) + " rounds x " + std::to_string(folds) + " folds x " +
-                std::to_string(s.pc_count * pes) + " PEs), more than the limit of " +
-                std::to_string(kMaxScheduleTasks) +
+  const int64_t passes_per_tile = ceil_div(folds, t.folds_per_pass);
+  s.pass_count = checked_mul(rounds, passes_per_tile, what);
+  const int64_t pass_tasks = checked_product(
+      std::vector<int64_t>{s.pc_count, s.pe_rows * s.pe_cols, t.folds_per_pass}, what);
+  if (s.pass_count > kMaxSchedulePasses)
+    throw Error(context + ": the schedule needs " + std::to_string(s.pass_count) +
+                " passes, more than the limit of " + std::to_string(kMaxSchedulePasses) +
                 "; the layer is too large for this array (simulate a smaller batch)");
+  if (pass_tasks > kMaxPassTasks)
+    throw Error(context + ": one pass needs " + std::to_string(pass_tasks) +
+                " PE tasks, more than the limit of " + std::to_string(kMaxPassTasks));
+  return s;
+}
+
+Pass Schedule::pass(int64_t index) const {
+  const Tiling& t = tiling;
+  const CanonicalProblem& p = problem;
+  const int64_t folds = t.folds_per_tile();
+  const int64_t passes_per_tile = t.passes_per_tile();
+  const int64_t round = index / passes_per_tile;
+  const int64_t fold0 = (index % passes_per_tile) * t.folds_per_pass;
+  const int64_t tiles = t.tiles();
+  const int64_t pes = int64_t{pe_rows} * pe_cols;
   const int64_t pairs = p.a * p.rows.out_len;
-  s.passes.reserve(static_cast<size_t>(rounds * t.passes_per_tile()));
-  for (int64_t round = 0; round < rounds; ++round) {
-    for (int64_t fold0 = 0; fold0 < folds; fold0 += t.folds_per_pass) {
-      const int64_t run = std::min(t.folds_per_pass, folds - fold0);
-      Pass pass;
-      pass.pcs.resize(static_cast<size_t>(s.pc_count));
-      for (int64_t pc = 0; pc < s.pc_count; ++pc) {
-        // Column chunks vary fastest, so the clusters of a round mostly share their filters
-        // (multicast once from off-chip memory) — in weight gradient those are the 16-bit δ̂ rows.
-        const int64_t tile = round * s.pc_count + pc;
-        PcWork& w = pass.pcs[static_cast<size_t>(pc)];
-        w.pes.resize(static_cast<size_t>(run * pes));
-        if (tile >= tiles) continue;
-        w.tile = tile;
-        w.fold = fold0;
-        w.folds = run;
-        w.first_fold = fold0 == 0;
-        w.last_fold = fold0 + run == folds;
-        const int64_t col_chunk = tile % t.col_chunks;
-        const int64_t b_group = tile / t.col_chunks;
-        for (int64_t q = 0; q < run; ++q) {
-          const int64_t fold = fold0 + q;
-          const int64_t tap_fold = fold % t.tap_folds;
-          const int64_t row_fold = (fold / t.tap_folds) % t.row_folds;
-          const int64_t k_group = fold / (t.tap_folds * t.row_folds);
-          for (int64_t i = 0; i < s.pe_rows; ++i)
-            for (int64_t j = 0; j < s.pe_cols; ++j) {
-              PeTask task;
-              task.stack_k = i / t.rows_per_set;
-              const int64_t r = row_fold * t.rows_per_set + i % t.rows_per_set;
-              const int64_t pair = col_chunk * t.cols_per_set + j;
-              if (task.stack_k >= t.k_stack || r >= p.rows.taps || j >= t.cols_per_set ||
-                  pair >= pairs)
-                continue;
-              task.a = pair / p.rows.out_len;
-              const int64_t e = pair % p.rows.out_len;
-              task.k0 = (k_group * t.k_stack + task.stack_k) * t.channels;
-              task.b0 = b_group * t.lanes;
-              task.t0 = tap_fold * t.taps_per_tile;
-              if (task.k0 >= p.k) continue;
-              task.filter_row = r;
-              task.out_row = e;
-              task.in_row = p.rows.input_index(e, r);
-              if (!p.issue_padding && !p.rows.in_range(task.in_row)) continue;
-              task.channels = std::min(t.channels, p.k - task.k0);
-              task.lanes = std::min(t.lanes, p.b - task.b0);
-              task.taps = std::min(t.taps_per_tile, p.cols.taps - task.t0);
-              task.active = true;
-              w.active = true;
-              w.pes[static_cast<size_t>(q * pes + i * s.pe_cols + j)] = task;
-            }
+  const int64_t run = std::min(t.folds_per_pass, folds - fold0);
+  Pass pass;
+  pass.pcs.resize(static_cast<size_t>(pc_count));
+  for (int64_t pc = 0; pc < pc_count; ++pc) {
+    // Column chunks vary fastest, so the clusters of a round mostly share their filters
+    // (multicast once from off-chip memory) — in weight gradient those are the 16-bit δ̂ rows.
+    const int64_t tile = round * pc_count + pc;
+    PcWork& w = pass.pcs[static_cast<size_t>(pc)];
+    w.pes.resize(static_cast<size_t>(run * pes));
+    if (tile >= tiles) continue;
+    w.tile = tile;
+    w.fold = fold0;
+    w.folds = run;
+    w.first_fold = fold0 == 0;
+    w.last_fold = fold0 + run == folds;
+    const int64_t col_chunk = tile % t.col_chunks;
+    const int64_t b_group = tile / t.col_chunks;
+    for (int64_t q = 0; q < run; ++q) {
+      const int64_t fold = fold0 + q;
+      const int64_t tap_fold = fold % t.tap_folds;
+      const int64_t row_fold = (fold / t.tap_folds) % t.row_folds;
+      const int64_t k_group = fold / (t.tap_folds * t.row_folds);
+      for (int64_t i = 0; i < pe_rows; ++i)
+        for (int64_t j = 0; j < pe_cols; ++j) {
+          PeTask task;
+          task.stack_k = i / t.rows_per_set;
+          const int64_t r = row_fold * t.rows_per_set + i % t.rows_per_set;
+          const int64_t pair = col_chunk * t.cols_per_set + j;
+          if (task.stack_k >= t.k_stack || r >= p.rows.taps || j >= t.cols_per_set || pair >= pairs)
+            continue;
+          task.a = pair / p.rows.out_len;
+          const int64_t e = pair % p.rows.out_len;
+          task.k0 = (k_group * t.k_stack + task.stack_k) * t.channels;
+          task.b0 = b_group * t.lanes;
+          task.t0 = tap_fold * t.taps_per_tile;
+          if (task.k0 >= p.k) continue;
+          task.filter_row = r;
+          task.out_row = e;
+          task.in_row = p.rows.input_index(e, r);
+          if (!p.issue_padding && !p.rows.in_range(task.in_row)) continue;
+          task.channels = std::min(t.channels, p.k - task.k0);
+          task.lanes = std::min(t.lanes, p.b - task.b0);
+          task.taps = std::min(t.taps_per_tile, p.cols.taps - task.t0);
+          task.active = true;
+          w.active = true;
+          w.pes[static_cast<size_t>(q * pes + i * pe_cols + j)] = task;
         }
-      }
-      s.passes.push_back(std::move(pass));
     }
   }
-  return s;
+  return pass;
 }
 
 int64_t tile_output_entries(const Schedule& s, int64_t tile) {
