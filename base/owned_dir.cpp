@@ -97,6 +97,13 @@ OwnedDir OwnedDir::claim_whole(const fs::path& dir, const std::string& owner) {
   return out;
 }
 
+void OwnedDir::remove_own(const std::string& name) {
+  check_relative_name(dir_, name);
+  std::error_code ec;
+  if (owns(name) && fs::is_regular_file(fs::symlink_status(dir_ / name, ec)))
+    fs::remove(dir_ / name, ec);
+}
+
 bool OwnedDir::owns(const std::string& name) const {
   if (whole_) return true;
   const auto it = files_.find(name);

@@ -170,3 +170,14 @@ TEST_CASE("A claim killed before its marker was renamed does not lock the folder
   REQUIRE_FALSE(fs::exists(dir / "sweep" / ".egsim-owned.tmp-Ab12Cd"));
   REQUIRE(fs::exists(dir / "sweep" / ".egsim-owned"));
 }
+
+TEST_CASE("An output the run no longer makes is removed only if the tool wrote it") {
+  TempDir dir;
+  auto out = eg::OwnedDir::claim(dir.path(), "egsim run", {"report.html"});
+  out.write("report.html", "old page");
+  put(dir / "notes.html", "the user's");
+  out.remove_own("report.html");
+  out.remove_own("notes.html");
+  REQUIRE_FALSE(fs::exists(dir / "report.html"));
+  REQUIRE(slurp(dir / "notes.html") == "the user's");
+}
