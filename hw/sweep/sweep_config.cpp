@@ -340,8 +340,14 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
     const json& grid = grids[g];
     p.only_keys(grid, gp,
                 {"label", "networks", "datasets", "modes", "pruning_rates", "hw_configs", "seeds"});
-    const std::string label =
-        grid.contains("label") ? p.string_at(grid["label"], gp + "/label") : "";
+    // Free text shown in reports, which quote (CSV) or escape (HTML) it.
+    std::string label;
+    if (grid.contains("label")) {
+      if (!grid["label"].is_string()) p.fail(gp + "/label", "must be a string");
+      label = grid["label"].get<std::string>();
+      if (label.size() > kMaxStringBytes)
+        p.fail(gp + "/label", "longer than " + std::to_string(kMaxStringBytes) + " bytes");
+    }
     const json& networks = p.nonempty_array(grid, "networks", gp);
     const json& datasets = p.nonempty_array(grid, "datasets", gp);
     const json& modes = p.nonempty_array(grid, "modes", gp);

@@ -188,9 +188,19 @@ TEST_CASE("trace geometry that no real layer has is rejected naming the field") 
 
 TEST_CASE("hostile names in a manifest cannot break a message or escape the trace folder") {
   json m = conv_manifest();
-  SECTION("a layer name with a newline") {
+  SECTION("a layer name with a slash, a NUL or too many bytes") {
+    m["layers"][0]["name"] = "a/b";
+    CHECK(error_of(m) == "m.json: /layers/0/name: must be 1 to 200 bytes without '/' or NUL");
+    m["layers"][0]["name"] = std::string("a\0b", 3);
+    CHECK(error_of(m) == "m.json: /layers/0/name: must be 1 to 200 bytes without '/' or NUL");
+    m["layers"][0]["name"] = std::string(201, 'x');
+    CHECK(error_of(m) == "m.json: /layers/0/name: must be 1 to 200 bytes without '/' or NUL");
+  }
+  SECTION("a layer name with a line break is kept and escaped in messages") {
     m["layers"][0]["name"] = "a\nb";
-    CHECK_THAT(error_of(m), Catch::StartsWith("m.json: /layers/0/name: must be 1 to 200 bytes"));
+    m["layers"][0]["pad"] = 3;
+    CHECK(error_of(m) ==
+          "m.json: /layers/0/pad: must be smaller than the kernel (layer \"a\\nb\")");
   }
   SECTION("a tensor file name with a NUL byte") {
     m["layers"][0]["tensors"]["x"] = std::string("x\0.npy", 6);
