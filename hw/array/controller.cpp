@@ -232,6 +232,11 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
   if (!trace.has(layer, role)) return;
   const NdArray want = trace.load(layer, role);
   const std::vector<float> got = to_trace_layout(phase, view, result);
+  if (got.size() != want.data.size())
+    throw Error("layer '" + layer.name + "' " + mapper::to_string(phase) + ": computed " + role +
+                " has " + std::to_string(got.size()) + " elements, the trace's (" +
+                (trace.dir() / layer.tensors.at(role)).string() + ") " +
+                std::to_string(want.data.size()));
   const CheckOutcome c = compare_tensors(got, want.data, config_.check);
   if (!c.ok) {
     std::ostringstream msg;
