@@ -2,23 +2,30 @@
 
 #include "sw/train/conv2d.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
-#include "sw/train/atomic_file.hpp"
+#include "base/checked.hpp"
+#include "base/csv.hpp"
+#include "base/error.hpp"
+#include "base/new_dirs.hpp"
+#include "base/owned_dir.hpp"
 #include "sw/train/checkpoint.hpp"
+#include "sw/train/checkpoint_header.hpp"
 #include "sw/train/conv2d.hpp"
 #include "sw/train/data_source.hpp"
+#include "sw/train/limits.hpp"
 #include "sw/train/parallel.hpp"
 #include "sw/train/random.hpp"
 #include "sw/train/resnet.hpp"
 #include "sw/train/sgd.hpp"
 #include "sw/train/trace_export.hpp"
 #include "sw/train/train_step.hpp"
-#include "base/error.hpp"
 #include "workloads/trace.hpp"
 
 namespace eg::train {
@@ -112,8 +119,27 @@ std::string fmt(double v) {
   return os.str();
 }
 
-void write_metrics(const fs::path& out, const json& metrics) {
-  write_file_atomically(out / "metrics.json", metrics.dump(1) + "\n");
+// What egtrain writes into --out; only these, and only over earlier copies egtrain wrote.
+const std::vector<std::string>& output_files() {
+  static const std::vector<std::string> files{"metrics.json", "metrics.csv", "layer_stats.csv",
+                                              "checkpoint.bin"};
+  return files;
+}
+
+// True when `inner` is `outer` or lies inside it (symbolic links resolved where they exist).
+bool is_within(const fs::path& inner, const fs::path& outer) {
+  const auto resolved = [](const fs::path& p) {
+    std::error_code ec;
+    fs::path r = fs::weakly_canonical(fs::absolute(p), ec);
+    return (ec ? fs::absolute(p).lexically_normal() : r).lexically_normal();
+  };
+  const fs::path a = resolved(inner), b = resolved(outer);
+  const auto [ib, ia] = std::mismatch(b.begin(), b.end(), a.begin(), a.end());
+  return ib == b.end() || (std::next(ib) == b.end() && ib->empty());
+}
+
+// The three metrics files as one all-or-nothing write.
+void write_metrics(OwnedDir& out, const json& metrics) {
   std::ostringstream csv, layers;
   csv << "epoch,iterations,partial,lr,train_loss,train_acc,test_loss,test_acc\n";
   layers << "epoch,layer,dy_nonzero_fraction,dy_nonzero_fraction_before_pruning,tau,"
@@ -124,12 +150,13 @@ void write_metrics(const fs::path& out, const json& metrics) {
         << fmt(row["train_loss"]) << "," << fmt(row["train_acc"]) << "," << fmt(row["test_loss"])
         << "," << fmt(row["test_acc"]) << "\n";
     for (const json& l : row["layers"])
-      layers << row["epoch"].get<int64_t>() << "," << l["name"].get<std::string>() << ","
+      layers << row["epoch"].get<int64_t>() << "," << csv_field(l["name"].get<std::string>()) << ","
              << fmt(l["dy_nonzero_fraction"]) << "," << fmt(l["dy_nonzero_fraction_before_pruning"])
              << "," << fmt(l["tau"]) << "," << fmt(l["angle_to_bp_deg"]) << "\n";
   }
-  write_file_atomically(out / "metrics.csv", csv.str());
-  write_file_atomically(out / "layer_stats.csv", layers.str());
+  out.write_all({{"metrics.json", metrics.dump(1) + "\n"},
+                 {"metrics.csv", csv.str()},
+                 {"layer_stats.csv", layers.str()}});
 }
 
 }  // namespace
@@ -144,13 +171,42 @@ bool is_run_only_key(const std::string& key) {
 }
 
 json run_training(const TrainConfig& c, std::ostream& log) {
+  // Outputs are checked before any data is read or any step taken: a --trace-out that is not a
+  // trace, or an --out that cannot be written or holds a file egtrain did not write, fails now.
+  if (!c.trace_out.empty()) {
+    trace::check_trace_destination(c.trace_out);
+    if (!c.out.empty() && is_within(c.out, c.trace_out))
+      throw Error(c.source + ": key 'out': '" + c.out + "' lies inside --trace-out '" +
+                  c.trace_out + "', which holds only the trace; choose folders side by side");
+  }
+  NewDirs created;  // removed again (while empty) if the run fails
+  std::optional<OwnedDir> out_dir;
+  if (!c.out.empty()) {
+    created = NewDirs(c.out);
+    out_dir = OwnedDir::claim(c.out, "egtrain", output_files());
+  }
+
   set_thread_count(static_cast<int>(c.threads));
   conv_backend() = c.conv_backend == "im2col" ? ConvBackend::Im2col : ConvBackend::Onednn;
   WeightedLayer::histogram_spec() = {static_cast<int>(c.histogram_bins), c.histogram_range_std};
+  // The run's memory is estimated before anything large is allocated: synthetic data before it
+  // is generated, data files once read (their loaders bound them by kMaxDatasetBytes).
+  const bool synthetic = c.dataset == "synthetic";
+  if (synthetic)
+    check_run_memory(
+        c, c.synthetic_channels, c.synthetic_height, c.synthetic_width,
+        checked_product(std::vector<int64_t>{c.synthetic_train_size + c.synthetic_test_size,
+                                             c.synthetic_channels, c.synthetic_height,
+                                             c.synthetic_width, int64_t(sizeof(float))},
+                        c.source + ": synthetic data set"));
   DataSplit data = load_data(c);
+  if (!synthetic)
+    check_run_memory(
+        c, data.train.channels, data.train.height, data.train.width,
+        int64_t(data.train.images.size() + data.test.images.size()) * int64_t(sizeof(float)));
   const int64_t batches_per_epoch = data.train.count() / c.batch;
   if (batches_per_epoch == 0)
-    throw Error("config: key 'batch': " + std::to_string(c.batch) +
+    throw Error(c.source + ": key 'batch': " + std::to_string(c.batch) +
                 " is larger than the training set (" + std::to_string(data.train.count()) +
                 " samples)");
   ResNetSpec spec;
@@ -179,22 +235,48 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   sgd.gamma = c.lr_gamma;
   Augment augment{c.augment, c.crop_pad, true};
 
-  const int64_t planned = c.epochs * batches_per_epoch;
+  const int64_t planned = checked_mul(c.epochs, batches_per_epoch, c.source + ": epochs");
   const int64_t limit = c.iterations > 0 ? std::min(c.iterations, planned) : planned;
+  // A trace iteration the run never reaches would end with no trace and no message.
+  if (c.trace_iteration > limit)
+    throw Error(c.source + ": key 'trace-iteration': " + std::to_string(c.trace_iteration) +
+                " is beyond the run's last iteration " + std::to_string(limit) + " (" +
+                std::to_string(c.epochs) + " epochs x " + std::to_string(batches_per_epoch) +
+                " mini-batches" +
+                (c.iterations > 0 && c.iterations < planned
+                     ? ", limited by iterations = " + std::to_string(c.iterations)
+                     : std::string()) +
+                ")");
   const json config_echo = result_config(c);
   const fs::path out = c.out;
   const fs::path ckpt = out / "checkpoint.bin";
 
   Progress p;
-  if (c.resume && fs::exists(ckpt)) {
+  std::error_code exists_error;
+  const bool has_checkpoint = c.resume && fs::exists(ckpt, exists_error);
+  if (c.resume && exists_error)
+    throw Error(ckpt.string() + ": cannot look for a checkpoint (" + exists_error.message() + ")");
+  if (has_checkpoint) {
     const json header = load_checkpoint(ckpt, net);
-    const json& saved = header.at("config");
-    for (auto it = config_echo.begin(); it != config_echo.end(); ++it)
-      if (!saved.contains(it.key()) || saved[it.key()] != it.value())
-        throw Error(ckpt.string() + ": key '" + it.key() + "' is " +
-                    (saved.contains(it.key()) ? saved[it.key()].dump() : "absent") +
-                    " in the checkpoint but " + it.value().dump() + " in this run");
+    CheckpointExpectation expected;
+    expected.config = config_echo;
+    expected.epochs = c.epochs;
+    expected.batches_per_epoch = batches_per_epoch;
+    expected.batch = c.batch;
+    for (const Node& node : net.nodes())
+      if (dynamic_cast<const WeightedLayer*>(node.layer.get()))
+        expected.layers.push_back(node.name);
+    expected.histogram_bins = c.histogram_bins;
+    check_checkpoint_header(header, ckpt.string(), expected);
     p = Progress::from_json(header.at("progress"));
+    if (p.iteration > limit)
+      throw Error(ckpt.string() + ": /progress/iteration: " + std::to_string(p.iteration) +
+                  " is beyond this run's last iteration " + std::to_string(limit) +
+                  " (raise iterations to continue it)");
+    if (c.trace_iteration > 0 && p.iteration >= c.trace_iteration)
+      throw Error(c.source + ": key 'trace-iteration': the checkpoint " + ckpt.string() +
+                  " is already at iteration " + std::to_string(p.iteration) + ", so iteration " +
+                  std::to_string(c.trace_iteration) + " would never be traced");
     log << "resuming from " << ckpt.string() << " at iteration " << p.iteration << "\n";
   } else if (c.resume) {
     log << "no checkpoint at " << ckpt.string() << "; starting from scratch\n";
@@ -205,8 +287,10 @@ json run_training(const TrainConfig& c, std::ostream& log) {
         {"format", "egtrain-metrics"}, {"version", 1}, {"config", config_echo}, {"epochs", rows}};
   };
   auto save = [&] {
-    if (!c.out.empty())
-      save_checkpoint(ckpt, json{{"config", config_echo}, {"progress", p.to_json()}}, net);
+    if (out_dir)
+      out_dir->write(
+          "checkpoint.bin",
+          checkpoint_bytes(json{{"config", config_echo}, {"progress", p.to_json()}}, net));
   };
   auto epoch_row = [&](bool partial) {
     const Evaluation ev = evaluate(net, data.test, c.eval_batch);
@@ -220,9 +304,6 @@ json run_training(const TrainConfig& c, std::ostream& log) {
                 {"test_acc", ev.accuracy},
                 {"layers", p.last_layer_stats}};
   };
-
-  // Refuse a bad --trace-out now, not after training up to the trace iteration.
-  if (!c.trace_out.empty()) trace::check_trace_destination(c.trace_out);
 
   Tensor x;
   std::vector<int> y;
@@ -293,14 +374,14 @@ json run_training(const TrainConfig& c, std::ostream& log) {
       p.loss_sum = 0.0;
       p.correct = p.seen = 0;
       last_metrics = metrics_json(p.history);
-      if (!c.out.empty()) write_metrics(out, last_metrics);
+      if (out_dir) write_metrics(*out_dir, last_metrics);
       save();
     } else {
       // Stopped inside an epoch by --iterations: report it as a partial row, keep the position.
       json rows = p.history;
       rows.push_back(epoch_row(true));
       last_metrics = metrics_json(rows);
-      if (!c.out.empty()) write_metrics(out, last_metrics);
+      if (out_dir) write_metrics(*out_dir, last_metrics);
       save();
       break;
     }
@@ -320,6 +401,7 @@ json run_training(const TrainConfig& c, std::ostream& log) {
     }
     log << "\n" << std::flush;
   }
+  created.keep();
   return last_metrics;
 }
 
