@@ -33,6 +33,16 @@ DramTimingsNs parse_timings(JsonFields f) {
   t.tWR = f.positive_number("tWR", kMaxTimingNs);
   t.tRTP = f.positive_number("tRTP", kMaxTimingNs);
   t.tCCD = f.positive_number("tCCD", kMaxTimingNs);
+  t.tRPab = f.positive_number("tRPab", kMaxTimingNs);
+  t.tRRD = f.positive_number("tRRD", kMaxTimingNs);
+  t.tFAW = f.positive_number("tFAW", kMaxTimingNs);
+  t.tWTR = f.positive_number("tWTR", kMaxTimingNs);
+  t.tRTW = f.positive_number("tRTW", kMaxTimingNs);
+  t.tRFCab = f.positive_number("tRFCab", kMaxTimingNs);
+  t.tREFI = f.positive_number("tREFI", kMaxTimingNs);
+  // A refresh must finish before the next is due, or the channel would only refresh.
+  if (t.tREFI <= t.tRPab + t.tRFCab)
+    f.fail("tREFI", "must be greater than tRPab + tRFCab");
   f.finish();
   return t;
 }
