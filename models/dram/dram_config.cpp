@@ -41,8 +41,7 @@ DramTimingsNs parse_timings(JsonFields f) {
   t.tRFCab = f.positive_number("tRFCab", kMaxTimingNs);
   t.tREFI = f.positive_number("tREFI", kMaxTimingNs);
   // A refresh must finish before the next is due, or the channel would only refresh.
-  if (t.tREFI <= t.tRPab + t.tRFCab)
-    f.fail("tREFI", "must be greater than tRPab + tRFCab");
+  if (t.tREFI <= t.tRPab + t.tRFCab) f.fail("tREFI", "must be greater than tRPab + tRFCab");
   f.finish();
   return t;
 }
