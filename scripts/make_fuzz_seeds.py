@@ -288,13 +288,14 @@ def seeds_train_config():
                  "pruning-rate": 0.5, "width": 0.25, "batch": 4, "epochs": 1, "iterations": 4,
                  "synthetic-train-size": 32, "synthetic-test-size": 16, "synthetic-height": 8,
                  "synthetic-width": 8, "synthetic-channels": 1, "histogram-bins": 41,
-                 "trace-iteration": 4, "lr-schedule": "step", "lr-step-epochs": 1}
+                 "lr-schedule": "step", "lr-step-epochs": 1}
     put("train_config", "valid_synthetic.json", js(synthetic))
     for name, key, value in [("lr_string_nan", "lr", "nan"), ("lr_huge", "lr", 1e308),
                              ("height_2_32", "synthetic-height", 4294967296),
                              ("bins_1e9", "histogram-bins", 1000000000),
                              ("batch_2_64", "batch", 18446744073709551615),
-                             ("unknown_key", "learning-rate", 0.1)]:
+                             ("unknown_key", "learning-rate", 0.1),
+                             ("trace_iteration_alone", "trace-iteration", 4)]:
         bad = dict(synthetic)
         bad[key] = value
         put("train_config", name + ".json", js(bad))
