@@ -18,7 +18,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build-fuzz"
-ALL=(npy trace hw_config dram_config energy sweep report idx cifar train_config checkpoint)
+ALL=(npy trace trace_map hw_config dram_config energy sweep report idx cifar train_config checkpoint)
 
 usage() {
   echo "usage: scripts/fuzz.sh SECONDS [HARNESS...]   harnesses: ${ALL[*]}" >&2

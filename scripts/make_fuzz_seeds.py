@@ -139,6 +139,55 @@ def seeds_trace():
     put("trace", "batch_2_64.bin", trace_seed(m6, tensors))
 
 
+STATS = {"dy_nonzero_fraction": 1.0, "dy_nonzero_fraction_before_pruning": 1.0, "tau": 0.0,
+         "angle_to_bp_deg": 0.0}
+
+
+def window_out(size, kernel, stride, pad):
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+def conv(name, inputs, n, c, h, m, k, stride, pad):
+    e = window_out(h, k, stride, pad)
+    return {"name": name, "type": "conv", "inputs": inputs, "in": [n, c, h, h],
+            "out": [n, m, e, e], "kernel": [k, k], "stride": stride, "pad": pad, "tensors": {},
+            "stats": STATS}
+
+
+def manifest_of(layers, batch):
+    return {"format": "egtrace", "version": 1, "network": "tiny", "dataset": "synthetic",
+            "mode": "efficientgrad", "pruning_rate": 0.5, "sigma_estimator": "mean_abs",
+            "seed": 1, "iteration": 1, "batch": batch, "layers": layers}
+
+
+def seeds_trace_map():
+    """Manifests without tensor files (a trace opens without them): layer geometries to map."""
+    n = 2
+    c1 = conv("conv1", [], n, 3, 8, 8, 3, 1, 1)
+    c2 = conv("conv2", ["conv1"], n, 8, 8, 16, 3, 2, 1)
+    sc = conv("shortcut", ["conv1"], n, 8, 8, 16, 1, 2, 0)
+    add = {"name": "add", "type": "add", "inputs": ["conv2", "shortcut"], "in": [n, 16, 4, 4],
+           "out": [n, 16, 4, 4], "tensors": {}, "stats": STATS}
+    pool = {"name": "pool", "type": "avgpool", "inputs": ["add"], "in": [n, 16, 4, 4],
+            "out": [n, 16, 1, 1], "kernel": [4, 4], "stride": 1, "pad": 0, "tensors": {},
+            "stats": STATS}
+    fc = {"name": "fc", "type": "fc", "inputs": ["pool"], "in": [n, 16], "out": [n, 10],
+          "tensors": {}, "stats": STATS}
+    put("trace_map", "valid_block.json", js(manifest_of([c1, c2, sc, add, pool, fc], n)))
+    put("trace_map", "valid_conv_5x5_stride_3.json",
+        js(manifest_of([conv("c", [], 1, 4, 11, 4, 5, 3, 2)], 1)))
+    put("trace_map", "valid_fc.json", js(manifest_of([dict(fc, inputs=[])], n)))
+    wide = conv("wide", [], 1, 512, 4, 512, 3, 1, 1)
+    put("trace_map", "valid_wide_channels.json", js(manifest_of([wide], 1)))
+    big = conv("big", [], 1, 1, 64, 1, 64, 1, 0)
+    put("trace_map", "valid_kernel_64.json", js(manifest_of([big], 1)))
+    huge = conv("huge", [], 1, 1, 8, 1, 3, 1, 1)
+    huge["stride"] = 2**63 - 1
+    put("trace_map", "stride_2_63.json", js(manifest_of([huge], 1)))
+    many = conv("many", [], 256, 2048, 64, 2048, 3, 1, 1)
+    put("trace_map", "macs_beyond_limit.json", js(manifest_of([many], 256)))
+
+
 def stock(path):
     with open(os.path.join(ROOT, "configs", path)) as f:
         return json.load(f)
@@ -476,6 +525,7 @@ def main():
         shutil.rmtree(CORPUS)
     seeds_npy()
     seeds_trace()
+    seeds_trace_map()
     seeds_configs()
     seeds_sweep()
     seeds_report()

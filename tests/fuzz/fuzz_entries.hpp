@@ -12,6 +12,7 @@ namespace eg::fuzz {
 bool npy_one(const uint8_t* data, std::size_t size);  // workloads/npy: read_npy
 bool trace_one(const uint8_t* data,
                std::size_t size);  // Trace::open and load (manifest + npy files)
+bool trace_map_one(const uint8_t* data, std::size_t size);     // sw/mapper: a trace's layers mapped
 bool hw_config_one(const uint8_t* data, std::size_t size);     // models/arch: hardware config
 bool dram_config_one(const uint8_t* data, std::size_t size);   // models/dram: DRAM config + timings
 bool energy_one(const uint8_t* data, std::size_t size);        // models/energy: energy table

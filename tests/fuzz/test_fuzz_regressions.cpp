@@ -63,6 +63,10 @@ TEST_CASE("npy seeds and past findings are read or rejected with eg::Error", "[f
 TEST_CASE("trace seeds and past findings are read or rejected with eg::Error", "[fuzz]") {
   require_replayed("trace", eg::fuzz::trace_one);
 }
+TEST_CASE("trace geometry seeds and past findings are mapped or rejected with eg::Error",
+          "[fuzz]") {
+  require_replayed("trace_map", eg::fuzz::trace_map_one);
+}
 TEST_CASE("hardware config seeds and past findings are read or rejected with eg::Error", "[fuzz]") {
   require_replayed("hw_config", eg::fuzz::hw_config_one);
 }
