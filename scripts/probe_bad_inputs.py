@@ -17,6 +17,9 @@ exactly one outcome:
   partial   output or temporary files left behind by a run that failed (or temp files by one that
             succeeded)
   dataloss  a file that existed before the run (a user's file, a sentinel) changed or vanished
+  late      refused, but only after doing the work it should have refused up front (it printed
+            training or simulation progress first): for output folders that cannot be used and
+            settings that cannot be met, which the program can check before it starts
   unclear   rejected, but not cleanly: exit code other than 1, more than one line, no file or flag
             named, "internal error", an errno printed as "Success", a raw JSON library exception
   broken    a valid input (a baseline) was refused or produced wrong output: the harness or the
@@ -68,7 +71,8 @@ HASH_LIMIT = 4 << 20
 # recursive copy, compare or destructor overflows an 8 MiB stack.
 DEEP = 100000
 
-OUTCOMES = ["ok", "crash", "hang", "memory", "accepted", "partial", "dataloss", "unclear", "broken"]
+OUTCOMES = ["ok", "crash", "hang", "memory", "accepted", "partial", "dataloss", "late", "unclear",
+            "broken"]
 
 U64_MAX = 2**64 - 1
 I64_MAX = 2**63 - 1
@@ -145,10 +149,11 @@ class Case:
     may_change: glob patterns (relative to S) of files that existed before and that a successful
            run may replace (its own earlier outputs).
     as_nobody: run as an unprivileged user when the probe runs as root (so that permissions bite).
+    early: a refusal must come before any work: nothing on stdout.
     """
 
     def __init__(self, surface, name, argv, setup=None, expect="fail", names=(), check=None,
-                 may_change=(), as_nobody=False, note=""):
+                 may_change=(), as_nobody=False, early=False):
         self.surface = surface
         self.id = surface + "/" + name
         self.argv = argv
@@ -158,7 +163,7 @@ class Case:
         self.check = check
         self.may_change = list(may_change)
         self.as_nobody = as_nobody
-        self.note = note
+        self.early = early
 
 
 CASES = []
@@ -390,7 +395,7 @@ def check_report(rel="sim", html=False, layer_names=None):
             if html:
                 with open(os.path.join(d, "report.html"), encoding="utf-8", errors="replace") as f:
                     page = f.read()
-                if "<script>alert(1)</script>" in page:
+                if "<img src=x onerror=alert(1)>" in page:
                     return "report.html embeds a layer name's markup unescaped"
         return None
 
@@ -474,7 +479,7 @@ def setup_hw(mutate=None, raw=None):
             return
         j = json.loads(json.dumps(base.hw_json))
         if mutate:
-            j = mutate(j, Sd, base) or j
+            mutate(j, Sd, base)  # edits in place; its return value means nothing
         write(os.path.join(Sd, "hw.json"), dumps(j, indent=1))
 
     return setup
@@ -491,7 +496,7 @@ def setup_trace(mutate=None, raw=None, files=None, extra_setup=None, hw=True):
             write(os.path.join(t, "manifest.json"), raw(base) if callable(raw) else raw)
         elif mutate is not None:
             m = json.loads(json.dumps(base.manifest))
-            m = mutate(m) or m
+            mutate(m)  # edits in place; its return value means nothing
             write(os.path.join(t, "manifest.json"), dumps(m, indent=1))
         if files:
             files(Sd, base)
@@ -510,7 +515,7 @@ def layer(m, name):
     raise KeyError(name)
 
 
-def catalogue():
+def catalogue(build):
     manifest_cases()
     npy_cases()
     geometry_cases()
@@ -525,6 +530,46 @@ def catalogue():
     data_cases()
     checkpoint_cases()
     output_cases()
+    mark_progress()
+    describe_cases(build)
+
+
+# Trace inputs replayed on `egsim describe`, when the build has that command.
+DESCRIBE_REPLAY = [
+    "manifest/baseline-run", "manifest/json-empty", "manifest/json-binary",
+    "manifest/deep-top-level", "manifest/deep-stats-extra", "manifest/deep-stats-extra-objects",
+    "manifest/deep-unknown-key", "manifest/huge-padded-80MiB", "manifest/huge-dev-zero",
+    "manifest/manifest-is-directory", "manifest/missing-layers", "manifest/top-version-2",
+    "manifest/top-batch-u64max", "manifest/shape-in-u64max", "manifest/name-dotdot-slash",
+    "manifest/tensors-dotdot", "manifest/tensors-missing-file", "manifest/stats-tau-1e400",
+    "manifest/inputs-bn-200000-inputs", "npy/x-v2-header-len-4GiB", "npy/x-shape-product-overflow",
+    "npy/x-truncated-4-bytes", "geometry/stride-2^63-1", "geometry/stride-larger-than-input",
+    "geometry/relu-elements-wrap-to-0", "geometry/conv-channels-2^40-map",
+    "geometry/fc-features-2^40-map", "geometry/batch-2^40-map",
+]
+
+
+def describe_cases(build):
+    egsim = os.path.join(build, "bin", "egsim")
+    try:
+        r = subprocess.run([egsim, "describe", "--help"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30,
+                           env=dict(os.environ, SC_COPYRIGHT_MESSAGE="DISABLE"))
+    except (OSError, subprocess.TimeoutExpired):
+        return
+    if r.returncode != 0:
+        return
+    help_text = r.stdout.decode(errors="replace")
+    argv = ["{EGSIM}", "describe"] + (["--trace", "{S}/trace"] if "--trace" in help_text
+                                      else ["{S}/trace"])
+    by_id = {c.id: c for c in CASES}
+    for cid in DESCRIBE_REPLAY:
+        src = by_id.get(cid)
+        if src is None:
+            continue
+        expect = src.expect if src.expect != "succeed" else "succeed"
+        case("describe", cid.replace("/", "-").replace("-map", ""), argv, src.setup, expect=expect,
+             names=src.names)
 
 
 # ---- trace manifests
@@ -649,7 +694,7 @@ def manifest_cases():
     # Names a program may accept, as long as every output still reads back right.
     for label, val in [("comma", "conv,1"), ("newline", "conv\n1"), ("quote", 'conv"1'),
                        ("cr", "conv\r1"), ("semicolon-tab", "conv;\t1"),
-                       ("html", "<script>alert(1)</script>"), ("unicode", "c\u00f6nv\u540d"),
+                       ("html", "<img src=x onerror=alert(1)>"), ("unicode", "c\u00f6nv\u540d"),
                        ("nul", "conv\u00001"), ("long-64KiB", "c" * 65536),
                        ("csv-rows", 'a",1\nfake,conv,forward,1\n"')]:
         names_after = [val if n == "conv1" else n for n in ("conv1", "bn1", "relu1", "fc")]
@@ -890,21 +935,22 @@ def geometry_cases():
     big = 2**32
     geo("relu-elements-wrap-to-0",
         [{"name": "r", "type": "relu", "in": [1, big, big, 1], "out": [1, big, big, 1]}],
-        tensors=False, runs=("run",))
+        tensors=False, runs=("run",), batch=1)
     geo("relu-elements-overflow",
         [{"name": "r", "type": "relu", "in": [1, 2**31, 2**31, 5], "out": [1, 2**31, 2**31, 5]}],
-        tensors=False, runs=("run",))
+        tensors=False, runs=("run",), batch=1)
+    # (egsim run needs a weighted layer's tensors, which could not exist at these sizes: map only.)
     geo("conv-macs-overflow", [conv_spec("c", 1, 2**24, 2**20, 1, 2**24, 1, 1, 0)], tensors=False,
-        batch=1)
+        batch=1, runs=("map",))
     geo("conv-channels-2^40", [conv_spec("c", 1, 2**40, 4, 4, 2**40, 3, 1, 1)], tensors=False,
-        batch=1)
+        batch=1, runs=("map",))
     geo("conv-kernel-2^62", [dict(conv_spec("c", 2, 1, 8, 8, 4, 3, 1, 1), kernel=[2**62, 2**62],
                                   pad=2**62 - 1, out=[2, 4, 9, 9])], tensors=False)
     geo("conv-pad-overflow", [dict(conv_spec("c", 2, 1, 8, 8, 4, 3, 1, 1),
                                    kernel=[2**62 + 1, 2**62 + 1], pad=2**62, out=[2, 4, 8, 8])],
         tensors=False)
     geo("fc-features-2^40", [{"name": "f", "type": "fc", "in": [2, 2**40], "out": [2, 2**40]}],
-        tensors=False)
+        tensors=False, runs=("map",))
     geo("batch-2^40", [dict(conv_spec("c", 2**40, 1, 8, 8, 4, 3, 1, 1))], tensors=False,
         runs=("map",), batch=2**40)
     geo("maxpool-stride-2^63-1",
@@ -1014,13 +1060,17 @@ def hw_cases():
             ("dram-config-empty", ["offchip", "dram_config"], "")]:
         bad(label, setk(path, val))
     # Within the per-field ranges, but together far beyond any real array.
-    bad("array-64x64-clusters-of-64x64-pes",
-        setk(["array"], {"pc_rows": 64, "pc_cols": 64, "pe_rows": 64, "pe_cols": 64}))
-    bad("array-64x64-clusters-of-64x64-pes-map",
-        setk(["array"], {"pc_rows": 64, "pc_cols": 64, "pe_rows": 64, "pe_cols": 64}))
+    def big_array(j, Sd, base):
+        j["array"] = {"pc_rows": 64, "pc_cols": 64, "pe_rows": 64, "pe_cols": 64}
+        j["noc"].update(psum_routers=64, weight_routers=64)  # one per PE column / row
+
+    bad("array-64x64-clusters-of-64x64-pes", big_array)
+    bad("array-64x64-clusters-of-64x64-pes-map", big_array)
     CASES[-1].argv = map_argv()
     bad("glb-bank-bytes-2^62", setk(["glb", "iact_bank_bytes"], 2**62))
-    bad("glb-psum-bank-bytes-2^62", setk(["glb", "psum_bank_bytes"], 2**62))
+    # A huge bank that no arithmetic overflows on may be modelled; the report must stay sane.
+    bad("glb-psum-bank-bytes-2^59", setk(["glb", "psum_bank_bytes"], 2**59), expect="either",
+        check=check_report())
     bad("spads-2^20-each", lambda j, Sd, b: j["pe"].update(
         spad_iact_entries=2**20, spad_weight_entries=2**20, spad_feedback_entries=2**20,
         spad_psum_entries=2**20), expect="either", check=check_report())
@@ -1088,9 +1138,7 @@ def dram_cases():
     for label, key, val in [("banks-string", "banks", "8"), ("banks-zero", "banks", 0),
                             ("banks-3", "banks", 3), ("banks-negative", "banks", -8),
                             ("banks-2^28", "banks", 2**28), ("banks-2^62", "banks", 2**62),
-                            ("rows-2^40", "rows_per_bank", 2**40),
                             ("rows-2^62", "rows_per_bank", 2**62),
-                            ("row-bytes-2^40", "row_bytes", 2**40),
                             ("row-bytes-below-burst", "row_bytes", 32),
                             ("bus-width-12", "bus_width_bits", 12),
                             ("bus-width-2^62", "bus_width_bits", 2**62),
@@ -1118,7 +1166,9 @@ def dram_cases():
                             ("csc-column-zero", "csc_column_length", 0)]:
         bad("compression-" + label, lambda j, k=key, v=val: j["compression"].update({k: v}))
     # Large but harmless, or refused: either is right, as long as the run stays sane.
-    for label, key, val in [("queue-2^40", "request_queue_depth", 2**40),
+    for label, key, val in [("rows-2^40", "rows_per_bank", 2**40),
+                            ("row-bytes-2^40", "row_bytes", 2**40),
+                            ("queue-2^40", "request_queue_depth", 2**40),
                             ("outstanding-2^40", "dma_max_outstanding", 2**40),
                             ("csc-column-2^40", None, 2**40)]:
         if key is None:
@@ -1279,6 +1329,7 @@ def sweep_cases():
 
     bad("hw-invalid-config", lambda j, S2, b: g(j).update(hw_configs=["bad_hw.json"]),
         extra=bad_hw, nm=["bad_hw.json"])
+    CASES[-1].early = True
 
     # Grids far larger than any machine could run.
     bad("grid-10^8-points", lambda j, S2, b: g(j).update(
@@ -1514,7 +1565,8 @@ def train_flag_cases():
             ("data-dir-missing-fashion", {"dataset": "fashion-mnist"},
              ["--data-dir", "{S}/nosuch"], ["nosuch"]),
             ("positional-argument", {}, ["stray"], ["stray"])]:
-        case(T, label, train_argv(over, extra=extra), None, names=nm)
+        case(T, label, train_argv(over, extra=extra), None, names=nm,
+             early=label.startswith("trace-iteration-beyond"))
 
 
 def train_config_cases():
@@ -1987,6 +2039,20 @@ def output_cases():
             ("compare-out", compare_argv(b="{B}/report/report.json", extra=["--out", "{S}/ro/c.json"]),
              ["ro"], None)]:
         case(O, "unwritable-" + label, argv, chain(pre, ro), names=nm, as_nobody=True)
+    # Every refusal of an output folder can be made before the work starts.
+    for c in CASES:
+        if c.surface == O and c.expect == "fail":
+            c.early = True
+    mark_progress()
+
+
+def mark_progress():
+    """Cases that must be refused up front: egtrain prints a line per iteration, so a refusal that
+    comes after training shows on stdout. (egsim run prints nothing before it writes its report, so
+    a late refusal there cannot be seen from outside.)"""
+    for c in CASES:
+        if c.early and c.argv[0] == "{EGTRAIN}" and "--log-every" not in c.argv:
+            c.argv = c.argv + ["--log-every", "1"]
 
 
 # ================================================================================================
@@ -2112,6 +2178,9 @@ def classify(c, res, subst):
             problems.append(why)
     if c.names and not any(name_matches(n, first, subst) for n in c.names):
         problems.append("names none of " + ", ".join(subst(n) for n in c.names))
+    if c.early and res["stdout"].strip():
+        return "late", "; ".join(["refused after it ran: stdout says " +
+                                  res["stdout"].strip().splitlines()[0]] + problems)
     if problems:
         return "unclear", "; ".join(problems)
     return "ok", ""
@@ -2161,8 +2230,8 @@ class Runner:
             if c.setup:
                 c.setup(scratch, self.base)
         except Exception as e:  # the harness itself failed: report, never count as ok
-            res.update(rc=None, stderr="probe setup failed: %r" % e, added=[], changed=[],
-                       removed=[])
+            res.update(rc=None, stderr="probe setup failed: %r" % e, stdout="", added=[],
+                       changed=[], removed=[])
             return c, res, ("broken", "probe setup failed: %r" % (e,))
         before = snapshot(scratch)
         env = dict(self.base.env, TMPDIR=os.path.join(scratch, "tmp"))
@@ -2192,6 +2261,8 @@ class Runner:
         res["xfsz"] = rc == -signal.SIGXFSZ
         with open(log + ".err", "rb") as f:
             res["stderr"] = f.read(1 << 16).decode("utf-8", errors="replace")
+        with open(log + ".out", "rb") as f:
+            res["stdout"] = f.read(1 << 12).decode("utf-8", errors="replace")
         after = snapshot(scratch)
         res["added"] = sorted(p for p in after if p not in before)
         res["removed"] = sorted(p for p in before if p not in after)
@@ -2247,9 +2318,12 @@ def main():
                          "builds) (default %(default)s)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folders")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every case as it ends")
+    ap.add_argument("--all", action="store_true",
+                    help="also list the ok cases with the first line of their stderr (to audit "
+                         "that each was refused for the right reason)")
     args = ap.parse_args()
 
-    catalogue()
+    catalogue(os.path.abspath(args.build_dir))
     ids = [c.id for c in CASES]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
@@ -2340,6 +2414,12 @@ def report(results, base, build, base_damaged, seconds, args):
         len(results), sum(1 for c, _, _ in results if c.expect == "succeed"),
         sum(1 for c, _, _ in results if c.expect == "either"),
         sum(1 for c, _, _ in results if c.expect == "fail"), seconds, args.jobs))
+    if args.all:
+        print("\nall cases:")
+        for c, r, (o, detail) in results:
+            lines = [l for l in r.get("stderr", "").splitlines() if l.strip()]
+            first = (lines[0] if lines else "").replace(r["scratch"], "$S")
+            print("  %-8s %-8s %s: %s" % (o, c.expect, c.id, first[:200]))
     bad = [(c, r, o) for c, r, o in results if o[0] != "ok"]
     if base_damaged:
         print("\nthe shared base inputs were modified by some case: %s" % ", ".join(base_damaged[:5]))
