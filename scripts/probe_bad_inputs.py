@@ -2096,7 +2096,10 @@ CRASH_PATTERNS = re.compile(
     r"malloc\(\): |free\(\): |Assertion .* failed|corrupted size", re.I)
 MEMORY_PATTERNS = re.compile(
     r"bad_alloc|Cannot allocate memory|out of memory|std::length_error|max_size\(\)|"
-    r"cannot create std::vector larger|memory exhausted|ENOMEM", re.I)
+    r"cannot create std::vector larger|memory exhausted|ENOMEM|"
+    # std::length_error texts: a container asked to grow beyond what can ever be allocated.
+    r"vector::_M_default_append|vector::_M_fill_insert|vector::reserve|basic_string::_M_create|"
+    r"basic_string::_M_replace_aux", re.I)
 UNCLEAR_PATTERNS = [
     (re.compile(r"internal error", re.I), "says 'internal error'"),
     (re.compile(r"\bSuccess\b"), "prints errno as 'Success'"),
