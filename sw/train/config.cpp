@@ -2,11 +2,17 @@
 
 #include <boost/program_options.hpp>
 
-#include <fstream>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <limits>
 #include <sstream>
 
-#include "sw/train/feedback.hpp"
+#include "base/checked.hpp"
 #include "base/error.hpp"
+#include "base/json_io.hpp"
+#include "sw/train/feedback.hpp"
+#include "sw/train/limits.hpp"
 
 namespace eg::train {
 namespace {
@@ -14,100 +20,124 @@ namespace {
 namespace po = boost::program_options;
 using nlohmann::json;
 
+// A config file holds ~40 short keys (under 2 KiB); 1 MiB leaves room for long paths, and a wrong
+// file passed as --config (a data set) is refused without being read whole.
+constexpr std::size_t kMaxConfigFileBytes = std::size_t{1} << 20;
+
 enum class Kind { Int, Real, Text, Choice, Flag };
 
+// One key: its kind, help text and, for numbers, inclusive bounds (Real's upper bound may be
+// exclusive). Integers keep int64 bounds, so a bound near 2^63 is exact.
 struct OptionSpec {
   std::string name;
-  Kind kind;
+  Kind kind = Kind::Text;
   std::string help;
-  double min = -1e300, max = 1e300;  // inclusive bounds for Int/Real
+  int64_t int_min = 0, int_max = 0;
+  double min = 0.0, max = 0.0;
   bool max_exclusive = false;
   std::vector<std::string> choices;
-
-  OptionSpec(std::string n, Kind k, std::string h, double lo = -1e300, double hi = 1e300,
-             bool hi_exclusive = false, std::vector<std::string> ch = {})
-      : name(std::move(n)),
-        kind(k),
-        help(std::move(h)),
-        min(lo),
-        max(hi),
-        max_exclusive(hi_exclusive),
-        choices(std::move(ch)) {}
 };
+
+OptionSpec make_spec(std::string name, Kind kind, std::string help) {
+  OptionSpec s;
+  s.name = std::move(name);
+  s.kind = kind;
+  s.help = std::move(help);
+  return s;
+}
+
+OptionSpec int_key(std::string name, std::string help, int64_t lo, int64_t hi) {
+  OptionSpec s = make_spec(std::move(name), Kind::Int, std::move(help));
+  s.int_min = lo;
+  s.int_max = hi;
+  return s;
+}
+
+OptionSpec real_key(std::string name, std::string help, double lo, double hi,
+                    bool hi_exclusive = false) {
+  OptionSpec s = make_spec(std::move(name), Kind::Real, std::move(help));
+  s.min = lo;
+  s.max = hi;
+  s.max_exclusive = hi_exclusive;
+  return s;
+}
+
+OptionSpec choice_key(std::string name, std::string help, std::vector<std::string> choices) {
+  OptionSpec s = make_spec(std::move(name), Kind::Choice, std::move(help));
+  s.choices = std::move(choices);
+  return s;
+}
+
+OptionSpec text_key(std::string name, std::string help) {
+  return make_spec(std::move(name), Kind::Text, std::move(help));
+}
+
+OptionSpec flag_key(std::string name, std::string help) {
+  return make_spec(std::move(name), Kind::Flag, std::move(help));
+}
+
+// Real-valued keys without a natural upper bound (learning rate, decay, ...) accept any finite
+// value; NaN and +-Inf are refused for every real key.
+constexpr double kAnyFinite = std::numeric_limits<double>::max();
+constexpr int64_t kAnyInt64 = std::numeric_limits<int64_t>::max();
 
 const std::vector<OptionSpec>& specs() {
   static const std::vector<OptionSpec> s = {
-      {"network", Kind::Choice, "resnet18 | resnet20", 0, 0, false, {"resnet18", "resnet20"}},
-      {"dataset",
-       Kind::Choice,
-       "fashion-mnist | cifar10 | synthetic",
-       0,
-       0,
-       false,
-       {"fashion-mnist", "cifar10", "synthetic"}},
-      {"data-dir", Kind::Text,
-       "data set directory (fashion-mnist default: "
-       "/usr/share/datasets/fashion-mnist; required for cifar10)"},
-      {"mode", Kind::Choice, "bp | fa | sign | ssfa | efficientgrad | bp-prune", 0, 0, false,
-       mode_names()},
-      {"pruning-rate", Kind::Real, "P in [0, 1): tau = Phi^-1((1+P)/2) * sigma", 0, 1, true},
-      {"sigma-estimator",
-       Kind::Choice,
-       "mean_abs | std | mean_abs_scaled",
-       0,
-       0,
-       false,
-       {"mean_abs", "std", "mean_abs_scaled"}},
-      {"epochs", Kind::Int, "number of epochs", 1},
-      {"iterations", Kind::Int, "stop after this many mini-batches in total (0 = no limit)", 0},
-      {"batch", Kind::Int, "mini-batch size", 1},
-      {"width", Kind::Real, "channel width multiplier", 1e-6},
-      {"lr", Kind::Real, "base learning rate", 0},
-      {"momentum", Kind::Real, "SGD momentum", 0, 1, true},
-      {"weight-decay", Kind::Real, "L2 weight decay on conv/fc weights", 0},
-      {"lr-schedule",
-       Kind::Choice,
-       "constant | step | cosine",
-       0,
-       0,
-       false,
-       {"constant", "step", "cosine"}},
-      {"lr-step-epochs", Kind::Int, "step schedule: epochs between decays", 1},
-      {"lr-gamma", Kind::Real, "step schedule: decay factor", 0},
-      {"seed", Kind::Int, "random seed (weights, B, data order, pruning draws)", 0},
-      {"threads", Kind::Int, "worker threads (results are bit-identical for a given count)", 1,
-       256},
-      {"conv-backend",
-       Kind::Choice,
-       "onednn (direct convolution kernels, fast) | im2col (OpenBLAS GEMM on an im2col, the "
-       "reference the tests compare against)",
-       0,
-       0,
-       false,
-       {"onednn", "im2col"}},
-      {"out", Kind::Text, "output directory: metrics, checkpoint"},
-      {"trace-out", Kind::Text, "trace directory to write"},
-      {"trace-iteration", Kind::Int, "write the trace at this mini-batch (1-based; 0 = none)", 0},
-      {"train-subset", Kind::Int, "use only the first N training samples (0 = all)", 0},
-      {"test-subset", Kind::Int, "use only the first N test samples (0 = all)", 0},
-      {"augment", Kind::Flag, "random crop (crop-pad) and horizontal flip"},
-      {"crop-pad", Kind::Int, "augmentation: zero padding before the random crop", 0},
-      {"bn-momentum", Kind::Real, "BN running-statistics momentum (PyTorch default 0.1)", 0, 1},
-      {"bn-eps", Kind::Real, "BN epsilon (PyTorch default 1e-5)", 1e-12},
-      {"checkpoint-every", Kind::Int, "also checkpoint every N mini-batches (0 = per epoch only)",
-       0},
-      {"resume", Kind::Flag, "continue from the checkpoint in --out"},
-      {"eval-batch", Kind::Int, "batch size for test evaluation", 1},
-      {"log-every", Kind::Int, "progress line every N mini-batches (0 = per epoch only)", 0},
-      {"synthetic-train-size", Kind::Int, "synthetic data: training samples", 1},
-      {"synthetic-test-size", Kind::Int, "synthetic data: test samples", 0},
-      {"synthetic-channels", Kind::Int, "synthetic data: channels", 1},
-      {"synthetic-height", Kind::Int, "synthetic data: height", 1},
-      {"synthetic-width", Kind::Int, "synthetic data: width", 1},
-      {"synthetic-noise", Kind::Real, "synthetic data: noise std around class prototypes", 0},
-      {"histogram-bins", Kind::Int, "bins of the per-layer dy histogram", 1},
-      {"histogram-range-std", Kind::Real, "dy histogram spans +-this many standard deviations",
-       1e-6},
+      choice_key("network", "resnet18 | resnet20", {"resnet18", "resnet20"}),
+      choice_key("dataset", "fashion-mnist | cifar10 | synthetic",
+                 {"fashion-mnist", "cifar10", "synthetic"}),
+      text_key("data-dir",
+               "data set directory (fashion-mnist default: "
+               "/usr/share/datasets/fashion-mnist; required for cifar10)"),
+      choice_key("mode", "bp | fa | sign | ssfa | efficientgrad | bp-prune", mode_names()),
+      real_key("pruning-rate", "P in [0, 1): tau = Phi^-1((1+P)/2) * sigma", 0, 1, true),
+      choice_key("sigma-estimator", "mean_abs | std | mean_abs_scaled",
+                 {"mean_abs", "std", "mean_abs_scaled"}),
+      int_key("epochs", "number of epochs", 1, kMaxEpochs),
+      int_key("iterations", "stop after this many mini-batches in total (0 = no limit)", 0,
+              kMaxIterations),
+      int_key("batch", "mini-batch size", 1, kMaxBatch),
+      real_key("width", "channel width multiplier", 1e-6, kMaxWidth),
+      real_key("lr", "base learning rate", 0, kAnyFinite),
+      real_key("momentum", "SGD momentum", 0, 1, true),
+      real_key("weight-decay", "L2 weight decay on conv/fc weights", 0, kAnyFinite),
+      choice_key("lr-schedule", "constant | step | cosine", {"constant", "step", "cosine"}),
+      int_key("lr-step-epochs", "step schedule: epochs between decays", 1, kMaxEpochs),
+      real_key("lr-gamma", "step schedule: decay factor", 0, kAnyFinite),
+      int_key("seed", "random seed (weights, B, data order, pruning draws)", 0, kAnyInt64),
+      int_key("threads", "worker threads (results are bit-identical for a given count)", 1,
+              kMaxThreads),
+      choice_key("conv-backend",
+                 "onednn (direct convolution kernels, fast) | im2col (OpenBLAS GEMM on an "
+                 "im2col, the reference the tests compare against)",
+                 {"onednn", "im2col"}),
+      text_key("out", "output directory: metrics, checkpoint"),
+      text_key("trace-out", "trace directory to write"),
+      int_key("trace-iteration", "write the trace at this mini-batch (1-based; 0 = none)", 0,
+              kMaxIterations),
+      int_key("train-subset", "use only the first N training samples (0 = all)", 0, kMaxSamples),
+      int_key("test-subset", "use only the first N test samples (0 = all)", 0, kMaxSamples),
+      flag_key("augment", "random crop (crop-pad) and horizontal flip"),
+      int_key("crop-pad", "augmentation: zero padding before the random crop", 0, kMaxImageSide),
+      real_key("bn-momentum", "BN running-statistics momentum (PyTorch default 0.1)", 0, 1),
+      // An epsilon above 1 would swamp any activation variance (and overflows float32 when huge).
+      real_key("bn-eps", "BN epsilon (PyTorch default 1e-5)", 1e-12, 1),
+      int_key("checkpoint-every", "also checkpoint every N mini-batches (0 = per epoch only)", 0,
+              kMaxIterations),
+      flag_key("resume", "continue from the checkpoint in --out"),
+      int_key("eval-batch", "batch size for test evaluation", 1, kMaxBatch),
+      int_key("log-every", "progress line every N mini-batches (0 = per epoch only)", 0,
+              kMaxIterations),
+      int_key("synthetic-train-size", "synthetic data: training samples", 1, kMaxSamples),
+      int_key("synthetic-test-size", "synthetic data: test samples", 0, kMaxSamples),
+      int_key("synthetic-channels", "synthetic data: channels", 1, kMaxImageChannels),
+      int_key("synthetic-height", "synthetic data: height", 1, kMaxImageSide),
+      int_key("synthetic-width", "synthetic data: width", 1, kMaxImageSide),
+      real_key("synthetic-noise", "synthetic data: noise std around class prototypes", 0,
+               kMaxSyntheticNoise),
+      int_key("histogram-bins", "bins of the per-layer dy histogram", 1, kMaxHistogramBins),
+      real_key("histogram-range-std", "dy histogram spans +-this many standard deviations", 1e-6,
+               kMaxHistogramRangeStd),
   };
   return s;
 }
@@ -122,18 +152,40 @@ json defaults_json() {
   return to_json(TrainConfig{});
 }
 
-[[noreturn]] void fail(const std::string& source, const std::string& key, const std::string& what) {
-  throw Error(source + ": key '" + key + "': " + what);
+// Messages echo values the user gave; a line break in one would break the one-line rule.
+std::string one_line(std::string text) {
+  for (char& ch : text)
+    if (ch == '\n' || ch == '\r') ch = ' ';
+  return text;
 }
 
-void check_range(const OptionSpec& s, double v, const std::string& source) {
+[[noreturn]] void fail(const std::string& source, const std::string& key, const std::string& what) {
+  throw Error(one_line(source + ": key '" + key + "': " + what));
+}
+
+std::string number_text(double v) {
+  std::ostringstream os;
+  os << std::setprecision(15) << v;
+  return os.str();
+}
+
+void check_int_range(const OptionSpec& s, int64_t v, const std::string& source) {
+  if (v < s.int_min || v > s.int_max) {
+    std::string bounds = "must be >= " + std::to_string(s.int_min);
+    if (s.int_max != kAnyInt64) bounds += " and <= " + std::to_string(s.int_max);
+    fail(source, s.name, "value " + std::to_string(v) + " out of range (" + bounds + ")");
+  }
+}
+
+void check_real_range(const OptionSpec& s, double v, const std::string& source) {
+  if (!std::isfinite(v))
+    fail(source, s.name, "value " + number_text(v) + " is not a finite number");
   const bool over = s.max_exclusive ? v >= s.max : v > s.max;
   if (v < s.min || over) {
-    std::ostringstream os;
-    os << "value " << v << " out of range (must be >= " << s.min;
-    if (s.max < 1e299) os << " and " << (s.max_exclusive ? "< " : "<= ") << s.max;
-    os << ")";
-    fail(source, s.name, os.str());
+    std::string bounds = "must be >= " + number_text(s.min);
+    if (s.max != kAnyFinite)
+      bounds += std::string(s.max_exclusive ? " and < " : " and <= ") + number_text(s.max);
+    fail(source, s.name, "value " + number_text(v) + " out of range (" + bounds + ")");
   }
 }
 
@@ -148,12 +200,16 @@ json validate(const OptionSpec& s, const json& v, const std::string& source) {
   switch (s.kind) {
     case Kind::Int: {
       if (!v.is_number_integer()) fail(source, s.name, "must be an integer");
-      check_range(s, v.get<double>(), source);
-      return v;
+      // nlohmann keeps integers above 2^63-1 as unsigned; read as int64 they would wrap.
+      if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(kAnyInt64))
+        fail(source, s.name,
+             "value " + std::to_string(v.get<uint64_t>()) + " does not fit a 64-bit integer");
+      check_int_range(s, v.get<int64_t>(), source);
+      return json(v.get<int64_t>());
     }
     case Kind::Real: {
       if (!v.is_number()) fail(source, s.name, "must be a number");
-      check_range(s, v.get<double>(), source);
+      check_real_range(s, v.get<double>(), source);
       return v.get<double>();
     }
     case Kind::Text:
@@ -200,19 +256,20 @@ json from_text(const OptionSpec& s, const std::string& text, const std::string& 
               : s.kind == Kind::Real ? std::string("number")
                                      : std::string("true/false")));
   } catch (const std::out_of_range&) {
-    fail(source, s.name, "'" + text + "' is out of range");
+    fail(source, s.name,
+         "'" + text + "' does not fit a 64-bit " +
+             std::string(s.kind == Kind::Int ? "integer" : "floating-point number"));
   }
 }
 
 void merge_file(json& merged, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open config file");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw Error(path + ": invalid JSON (byte " + std::to_string(e.byte) + ")");
-  }
+  // Opening a FIFO would block before the reader could tell it is not a file.
+  std::error_code ec;
+  const auto type = std::filesystem::status(path, ec).type();
+  if (type != std::filesystem::file_type::not_found &&
+      type != std::filesystem::file_type::regular && type != std::filesystem::file_type::none)
+    throw Error(path + ": not a regular file");
+  const json j = load_json_file(path, kMaxConfigFileBytes);
   if (!j.is_object()) throw Error(path + ": must be a JSON object of key: value");
   for (auto it = j.begin(); it != j.end(); ++it) {
     const OptionSpec* s = find_spec(it.key());
@@ -277,6 +334,26 @@ void check_combination(const TrainConfig& c, const std::string& source) {
   if (c.resume && c.out.empty()) fail(source, "out", "is required with resume");
   if (c.checkpoint_every > 0 && c.out.empty())
     fail(source, "out", "is required with checkpoint-every");
+  // A trace iteration the run never reaches would end with no trace and no message. The data set
+  // size (and so the epochs' length) is checked once it is loaded; --iterations is known now.
+  if (c.trace_iteration > 0 && c.iterations > 0 && c.trace_iteration > c.iterations)
+    fail(source, "trace-iteration",
+         std::to_string(c.trace_iteration) + " is beyond the run's last iteration (iterations = " +
+             std::to_string(c.iterations) + ")");
+  if (c.dataset == "synthetic") {
+    const std::string what = source + ": synthetic data set";
+    const int64_t pixels = checked_mul(
+        checked_add(c.synthetic_train_size, c.synthetic_test_size, what),
+        checked_product(
+            std::vector<int64_t>{c.synthetic_channels, c.synthetic_height, c.synthetic_width},
+            what),
+        what);
+    if (pixels > kMaxDatasetPixels)
+      fail(source, "synthetic-train-size",
+           "the synthetic images (train + test samples x channels x height x width = " +
+               std::to_string(pixels) + " floats) exceed the " +
+               std::to_string(kMaxDatasetBytes >> 30) + " GiB data set limit");
+  }
 }
 
 }  // namespace
@@ -328,6 +405,7 @@ TrainConfig load_config_file(const std::string& path) {
   json merged = defaults_json();
   merge_file(merged, path);
   TrainConfig c = from_json(merged);
+  c.source = path;
   check_combination(c, path);
   return c;
 }
@@ -369,7 +447,8 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
       merged[s.name] =
           from_text(s, vm[s.name].as<std::string>(), "command line (--" + s.name + ")");
   out.config = from_json(merged);
-  check_combination(out.config, vm.count("config") ? source + " + command line" : source);
+  out.config.source = vm.count("config") ? source + " + command line" : source;
+  check_combination(out.config, out.config.source);
   out.as_json = merged;
   return out;
 }

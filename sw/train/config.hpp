@@ -50,6 +50,9 @@ struct TrainConfig {
   double synthetic_noise = 1.0;
   int64_t histogram_bins = 41;
   double histogram_range_std = 4.0;
+  // Where the values came from ("command line", the config file, "<file> + command line"): the
+  // prefix of errors found after parsing (run size, trace-iteration vs the data set). Not a key.
+  std::string source = "config";
 };
 
 struct ParsedCommandLine {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "base/checked.hpp"
 #include "sw/train/batchnorm.hpp"
 #include "sw/train/conv2d.hpp"
 #include "sw/train/elementwise.hpp"
@@ -43,23 +44,66 @@ int64_t scaled(int64_t c, double width) {
   return std::max<int64_t>(1, std::llround(static_cast<double>(c) * width));
 }
 
-}  // namespace
-
-Network build_resnet(const ResNetSpec& spec) {
+// Channels, blocks and first-block stride of each stage.
+struct Stages {
   std::vector<int64_t> widths, blocks, strides;
+};
+
+Stages stages_of(const ResNetSpec& spec) {
+  Stages s;
   if (spec.arch == "resnet18") {
-    widths = {64, 128, 256, 512};
-    blocks = {2, 2, 2, 2};
-    strides = {1, 2, 2, 2};
+    s.widths = {64, 128, 256, 512};
+    s.blocks = {2, 2, 2, 2};
+    s.strides = {1, 2, 2, 2};
   } else if (spec.arch == "resnet20") {
-    widths = {16, 32, 64};
-    blocks = {3, 3, 3};
-    strides = {1, 2, 2};
+    s.widths = {16, 32, 64};
+    s.blocks = {3, 3, 3};
+    s.strides = {1, 2, 2};
   } else {
     throw std::invalid_argument("unknown network '" + spec.arch +
                                 "' (expected resnet18, resnet20)");
   }
   if (!(spec.width > 0.0)) throw std::invalid_argument("width multiplier must be positive");
+  return s;
+}
+
+}  // namespace
+
+ResNetSize resnet_size(const ResNetSpec& spec) {
+  const Stages st = stages_of(spec);
+  const std::string what = "network size (" + spec.arch + ")";
+  ResNetSize r;
+  int64_t h = spec.height, w = spec.width_px;
+  // A conv (k x k, no bias) followed by its BN (scale and shift), with output oh x ow.
+  const auto conv_bn = [&](int64_t cin, int64_t cout, int64_t k, int64_t oh, int64_t ow) {
+    r.parameters = checked_add(r.parameters,
+                               checked_product(std::vector<int64_t>{cin, cout, k, k}, what), what);
+    r.parameters = checked_add(r.parameters, checked_mul(cout, int64_t{2}, what), what);
+    r.conv_outputs_per_sample = checked_add(
+        r.conv_outputs_per_sample, checked_product(std::vector<int64_t>{cout, oh, ow}, what), what);
+  };
+  int64_t cin = scaled(st.widths[0], spec.width);
+  conv_bn(spec.channels, cin, 3, h, w);
+  for (size_t s = 0; s < st.widths.size(); ++s) {
+    const int64_t cout = scaled(st.widths[s], spec.width);
+    for (int64_t i = 0; i < st.blocks[s]; ++i) {
+      const int64_t stride = i == 0 ? st.strides[s] : 1;
+      const int64_t oh = (h + 2 - 3) / stride + 1, ow = (w + 2 - 3) / stride + 1;
+      conv_bn(cin, cout, 3, oh, ow);
+      conv_bn(cout, cout, 3, oh, ow);
+      if (stride != 1 || cin != cout) conv_bn(cin, cout, 1, oh, ow);
+      h = oh;
+      w = ow;
+      cin = cout;
+    }
+  }
+  r.parameters = checked_add(r.parameters, checked_mul(cin, spec.classes, what), what);
+  return r;
+}
+
+Network build_resnet(const ResNetSpec& spec) {
+  const Stages st = stages_of(spec);
+  const std::vector<int64_t>&widths = st.widths, &blocks = st.blocks, &strides = st.strides;
   Builder b{spec, Network{}, 0, spec.height, spec.width_px};
   int64_t cin = scaled(widths[0], spec.width);
   int x = b.conv_bn("conv1", "bn1", 0, spec.channels, cin, 3, 1, 1);

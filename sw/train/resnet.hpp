@@ -21,4 +21,13 @@ struct ResNetSpec {
 
 Network build_resnet(const ResNetSpec& spec);  // throws std::invalid_argument on a bad arch
 
+// What build_resnet would allocate, computed without building it: parameters (conv and fc
+// weights, BN scale and shift) and the output elements of every convolution for one sample (the
+// measure egtrain's memory estimate scales). Checked arithmetic: throws eg::Error on overflow.
+struct ResNetSize {
+  int64_t parameters = 0;
+  int64_t conv_outputs_per_sample = 0;
+};
+ResNetSize resnet_size(const ResNetSpec& spec);
+
 }  // namespace eg::train

@@ -8,17 +8,20 @@
 #include <iomanip>
 #include <sstream>
 
+#include "base/checked.hpp"
+#include "base/error.hpp"
 #include "sw/train/atomic_file.hpp"
 #include "sw/train/checkpoint.hpp"
+#include "sw/train/checkpoint_header.hpp"
 #include "sw/train/conv2d.hpp"
 #include "sw/train/data_source.hpp"
+#include "sw/train/limits.hpp"
 #include "sw/train/parallel.hpp"
 #include "sw/train/random.hpp"
 #include "sw/train/resnet.hpp"
 #include "sw/train/sgd.hpp"
 #include "sw/train/trace_export.hpp"
 #include "sw/train/train_step.hpp"
-#include "base/error.hpp"
 #include "workloads/trace.hpp"
 
 namespace eg::train {
@@ -147,10 +150,24 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   set_thread_count(static_cast<int>(c.threads));
   conv_backend() = c.conv_backend == "im2col" ? ConvBackend::Im2col : ConvBackend::Onednn;
   WeightedLayer::histogram_spec() = {static_cast<int>(c.histogram_bins), c.histogram_range_std};
+  // The run's memory is estimated before anything large is allocated: synthetic data before it
+  // is generated, data files once read (their loaders bound them by kMaxDatasetBytes).
+  const bool synthetic = c.dataset == "synthetic";
+  if (synthetic)
+    check_run_memory(
+        c, c.synthetic_channels, c.synthetic_height, c.synthetic_width,
+        checked_product(std::vector<int64_t>{c.synthetic_train_size + c.synthetic_test_size,
+                                             c.synthetic_channels, c.synthetic_height,
+                                             c.synthetic_width, int64_t(sizeof(float))},
+                        c.source + ": synthetic data set"));
   DataSplit data = load_data(c);
+  if (!synthetic)
+    check_run_memory(
+        c, data.train.channels, data.train.height, data.train.width,
+        int64_t(data.train.images.size() + data.test.images.size()) * int64_t(sizeof(float)));
   const int64_t batches_per_epoch = data.train.count() / c.batch;
   if (batches_per_epoch == 0)
-    throw Error("config: key 'batch': " + std::to_string(c.batch) +
+    throw Error(c.source + ": key 'batch': " + std::to_string(c.batch) +
                 " is larger than the training set (" + std::to_string(data.train.count()) +
                 " samples)");
   ResNetSpec spec;
@@ -179,22 +196,48 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   sgd.gamma = c.lr_gamma;
   Augment augment{c.augment, c.crop_pad, true};
 
-  const int64_t planned = c.epochs * batches_per_epoch;
+  const int64_t planned = checked_mul(c.epochs, batches_per_epoch, c.source + ": epochs");
   const int64_t limit = c.iterations > 0 ? std::min(c.iterations, planned) : planned;
+  // A trace iteration the run never reaches would end with no trace and no message.
+  if (c.trace_iteration > limit)
+    throw Error(c.source + ": key 'trace-iteration': " + std::to_string(c.trace_iteration) +
+                " is beyond the run's last iteration " + std::to_string(limit) + " (" +
+                std::to_string(c.epochs) + " epochs x " + std::to_string(batches_per_epoch) +
+                " mini-batches" +
+                (c.iterations > 0 && c.iterations < planned
+                     ? ", limited by iterations = " + std::to_string(c.iterations)
+                     : std::string()) +
+                ")");
   const json config_echo = result_config(c);
   const fs::path out = c.out;
   const fs::path ckpt = out / "checkpoint.bin";
 
   Progress p;
-  if (c.resume && fs::exists(ckpt)) {
+  std::error_code exists_error;
+  const bool has_checkpoint = c.resume && fs::exists(ckpt, exists_error);
+  if (c.resume && exists_error)
+    throw Error(ckpt.string() + ": cannot look for a checkpoint (" + exists_error.message() + ")");
+  if (has_checkpoint) {
     const json header = load_checkpoint(ckpt, net);
-    const json& saved = header.at("config");
-    for (auto it = config_echo.begin(); it != config_echo.end(); ++it)
-      if (!saved.contains(it.key()) || saved[it.key()] != it.value())
-        throw Error(ckpt.string() + ": key '" + it.key() + "' is " +
-                    (saved.contains(it.key()) ? saved[it.key()].dump() : "absent") +
-                    " in the checkpoint but " + it.value().dump() + " in this run");
+    CheckpointExpectation expected;
+    expected.config = config_echo;
+    expected.epochs = c.epochs;
+    expected.batches_per_epoch = batches_per_epoch;
+    expected.batch = c.batch;
+    for (const Node& node : net.nodes())
+      if (dynamic_cast<const WeightedLayer*>(node.layer.get()))
+        expected.layers.push_back(node.name);
+    expected.histogram_bins = c.histogram_bins;
+    check_checkpoint_header(header, ckpt.string(), expected);
     p = Progress::from_json(header.at("progress"));
+    if (p.iteration > limit)
+      throw Error(ckpt.string() + ": /progress/iteration: " + std::to_string(p.iteration) +
+                  " is beyond this run's last iteration " + std::to_string(limit) +
+                  " (raise iterations to continue it)");
+    if (c.trace_iteration > 0 && p.iteration >= c.trace_iteration)
+      throw Error(c.source + ": key 'trace-iteration': the checkpoint " + ckpt.string() +
+                  " is already at iteration " + std::to_string(p.iteration) + ", so iteration " +
+                  std::to_string(c.trace_iteration) + " would never be traced");
     log << "resuming from " << ckpt.string() << " at iteration " << p.iteration << "\n";
   } else if (c.resume) {
     log << "no checkpoint at " << ckpt.string() << "; starting from scratch\n";

@@ -154,3 +154,10 @@ TEST_CASE("An unwritable output folder is refused before any work, with the reas
   REQUIRE_THROWS_WITH(eg::OwnedDir::claim(dir / "ro", "egsim run", {}),
                       (dir / "ro").string() + ": not writable (Permission denied)");
 }
+
+TEST_CASE("Reading a FIFO is refused at once instead of waiting for a writer") {
+  TempDir dir;
+  REQUIRE(::mkfifo((dir / "pipe").c_str(), 0644) == 0);
+  REQUIRE_THROWS_WITH(eg::read_file(dir / "pipe", 100),
+                      (dir / "pipe").string() + ": not a regular file");
+}
