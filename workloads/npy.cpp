@@ -1,12 +1,12 @@
 #include "workloads/npy.hpp"
 
-#include <unistd.h>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "base/error.hpp"
+#include "base/files.hpp"
 
 namespace eg {
 namespace fs = std::filesystem;
@@ -131,33 +131,18 @@ void write_npy(const fs::path& path, const Shape& shape, const float* data) {
   const size_t unpadded = kMagicSize + 2 + 2 + dict.size() + 1;
   dict.append((64 - unpadded % 64) % 64, ' ');
   dict.push_back('\n');
-  const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(path.string() + ": cannot open for writing");
-    out.write(kMagic, kMagicSize);
-    const char version[2] = {1, 0};
-    out.write(version, 2);
-    const unsigned char len[2] = {static_cast<unsigned char>(dict.size() & 0xff),
-                                  static_cast<unsigned char>(dict.size() >> 8)};
-    out.write(reinterpret_cast<const char*>(len), 2);
-    out.write(dict.data(), static_cast<std::streamsize>(dict.size()));
-    static_assert(sizeof(float) == 4, "float32 expected");
-    out.write(reinterpret_cast<const char*>(data),
-              static_cast<std::streamsize>(element_count(shape) * sizeof(float)));
-    out.flush();
-    if (!out) {
-      out.close();
-      fs::remove(tmp);
-      throw Error(path.string() + ": write failed");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp);
-    throw Error(path.string() + ": cannot rename into place: " + ec.message());
-  }
+  static_assert(sizeof(float) == 4, "float32 expected");
+  const std::size_t payload = static_cast<std::size_t>(element_count(shape)) * sizeof(float);
+  std::string bytes;
+  bytes.reserve(kMagicSize + 4 + dict.size() + payload);
+  bytes.append(kMagic, kMagicSize);
+  bytes.push_back(1);  // format version 1.0
+  bytes.push_back(0);
+  bytes.push_back(static_cast<char>(dict.size() & 0xff));
+  bytes.push_back(static_cast<char>(dict.size() >> 8));
+  bytes += dict;
+  bytes.append(reinterpret_cast<const char*>(data), payload);
+  write_file_atomic(path, bytes);
 }
 
 Shape read_npy_shape(const fs::path& path) {

@@ -1,10 +1,16 @@
 #include "workloads/trace.hpp"
 
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <set>
 
 #include "base/error.hpp"
+#include "base/files.hpp"
+#include "base/json_io.hpp"
 
 namespace eg::trace {
 namespace fs = std::filesystem;
@@ -128,19 +134,95 @@ void validate_geometry(const Layer& l, const Fields& f) {
   }
 }
 
-}  // namespace
+// The marker only a TraceWriter creates: the manifest's format and version, and every file the
+// writer put in the directory. Its presence (with nothing else in the directory but what it lists)
+// is the proof that replacing the directory deletes nothing a user made.
+constexpr const char* kMarkerFile = ".egtrace";
+// A ResNet-110 trace has ~800 tensor files with names under 64 bytes (~50 KiB of marker); 1 MiB
+// bounds what a forged marker can make us read.
+constexpr std::size_t kMaxMarkerBytes = std::size_t{1} << 20;
+
+struct Inspection {
+  std::string refusal;               // why the directory may not be replaced; empty if it may
+  std::vector<std::string> entries;  // its entries (all the writer's when refusal is empty)
+};
 
 // A trace may replace only what a trace writer could have made: nothing, an empty directory, or an
-// earlier trace. Anything else the user had at that path is left alone.
-void check_trace_destination(const fs::path& dir) {
+// earlier trace holding exactly its marker, manifest.json and the files the marker lists (regular
+// files, no symbolic links). Anything else at that path is the user's and is left alone.
+Inspection inspect_destination(const fs::path& dir) {
+  Inspection out;
   std::error_code ec;
-  if (!fs::exists(dir, ec)) return;
-  if (!fs::is_directory(dir, ec))
-    throw Error(dir.string() +
-                ": exists and is not a directory; refusing to replace it with a trace");
-  if (fs::is_empty(dir, ec) || fs::exists(dir / "manifest.json", ec)) return;
-  throw Error(dir.string() +
-              ": exists and is not a trace (no manifest.json); refusing to replace it");
+  const fs::file_type type = fs::symlink_status(dir, ec).type();
+  if (type == fs::file_type::not_found) return out;
+  if (type == fs::file_type::symlink) {
+    out.refusal = "is a symbolic link; refusing to replace it with a trace";
+    return out;
+  }
+  if (type != fs::file_type::directory) {
+    out.refusal = "exists and is not a directory; refusing to replace it with a trace";
+    return out;
+  }
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    out.entries.push_back(it->path().filename().string());
+  if (ec) {
+    out.refusal = "cannot be listed (" + ec.message() + "); refusing to replace it";
+    return out;
+  }
+  if (out.entries.empty()) return out;
+  std::sort(out.entries.begin(), out.entries.end());  // the first foreign entry, deterministically
+  const fs::path marker = dir / kMarkerFile;
+  if (fs::symlink_status(marker, ec).type() != fs::file_type::regular) {
+    out.refusal = std::string("exists and is not a trace (no ") + kMarkerFile +
+                  " marker of the trace writer; found '" + out.entries.front() +
+                  "'); refusing to replace it";
+    return out;
+  }
+  std::set<std::string> ours{kMarkerFile, "manifest.json"};
+  try {
+    const json j = load_json_file(marker, kMaxMarkerBytes);
+    if (!j.is_object() || j.value("format", json()) != kFormatName || !j.contains("files") ||
+        !j["files"].is_array())
+      throw Error(marker.string() + ": not a trace writer's marker");
+    for (const json& f : j["files"]) {
+      if (!f.is_string() || !is_plain_file_name(f.get<std::string>()))
+        throw Error(marker.string() + ": /files: must hold plain file names");
+      ours.insert(f.get<std::string>());
+    }
+  } catch (const Error& e) {
+    out.refusal =
+        std::string("has an unusable trace marker (") + e.what() + "); refusing to replace it";
+    return out;
+  }
+  for (const std::string& entry : out.entries)
+    if (!ours.count(entry) ||
+        fs::symlink_status(dir / entry, ec).type() != fs::file_type::regular) {
+      out.refusal = "holds '" + entry +
+                    "', which the trace writer did not create; refusing to replace it (move it "
+                    "out or choose another trace folder)";
+      return out;
+    }
+  return out;
+}
+
+json marker_json(const std::vector<std::string>& files) {
+  return json{{"format", kFormatName}, {"version", kFormatVersion}, {"files", files}};
+}
+
+}  // namespace
+
+void check_trace_destination(const fs::path& dir) {
+  const std::string refusal = inspect_destination(dir).refusal;
+  if (!refusal.empty()) throw Error(dir.string() + ": " + refusal);
+  // The trace is built beside its destination: the nearest existing folder there must be writable.
+  fs::path parent = dir.lexically_normal();
+  if (parent.filename().empty()) parent = parent.parent_path();  // "trace/" names "trace"
+  parent = parent.parent_path();
+  std::error_code ec;
+  while (!parent.empty() && fs::symlink_status(parent, ec).type() == fs::file_type::not_found &&
+         parent != parent.parent_path())
+    parent = parent.parent_path();
+  check_writable_directory(parent.empty() ? fs::path(".") : parent);
 }
 
 std::string to_string(LayerType type) {
@@ -369,21 +451,21 @@ NdArray Trace::load(const Layer& layer, const std::string& role) const {
 
 TraceWriter::TraceWriter(fs::path dir) : dir_(std::move(dir)) {
   if (dir_.filename().empty()) dir_ = dir_.parent_path();
+  if (dir_.empty() || dir_.filename() == "." || dir_.filename() == "..")
+    throw Error("'" + dir_.string() + "': a trace needs a folder name of its own");
   check_trace_destination(dir_);
   const fs::path parent = dir_.parent_path().empty() ? fs::path(".") : dir_.parent_path();
+  parents_ = NewDirs(parent);
+  tmp_ = make_unique_temp_dir(parent, dir_.filename().string() + ".partial");
+  // mkdtemp makes it private (0700); the trace it becomes is readable like any other folder.
   std::error_code ec;
-  fs::create_directories(parent, ec);
-  if (ec) throw Error(parent.string() + ": cannot create directory: " + ec.message());
-  tmp_ = parent / ("." + dir_.filename().string() + ".partial-" + std::to_string(::getpid()));
-  fs::remove_all(tmp_, ec);
-  fs::create_directories(tmp_, ec);
-  if (ec) throw Error(tmp_.string() + ": cannot create directory: " + ec.message());
+  fs::permissions(tmp_, fs::perms(0755), ec);
 }
 
 TraceWriter::~TraceWriter() {
-  if (!committed_) {
+  if (!committed_ && !tmp_.empty()) {
     std::error_code ec;
-    fs::remove_all(tmp_, ec);
+    fs::remove_all(tmp_, ec);  // made by mkdtemp for this writer: provably ours
   }
 }
 
@@ -398,33 +480,63 @@ void TraceWriter::commit(const Manifest& manifest) {
   const json j = to_json(manifest);
   (void)manifest_from_json(j,
                            (dir_ / "manifest.json").string());  // never write an invalid manifest
+  std::set<std::string> listed;
+  std::error_code ec;
   for (const Layer& l : manifest.layers)
-    for (const auto& [role, file] : l.tensors)
-      if (!fs::exists(tmp_ / file))
+    for (const auto& [role, file] : l.tensors) {
+      if (fs::symlink_status(tmp_ / file, ec).type() != fs::file_type::regular)
         throw Error((dir_ / file).string() + ": layer '" + l.name + "' tensor '" + role +
                     "' was never written");
-  {
-    std::ofstream out(tmp_ / "manifest.json", std::ios::trunc);
-    out << j.dump(1) << "\n";
-    if (!out) throw Error((tmp_ / "manifest.json").string() + ": write failed");
-  }
+      listed.insert(file);
+    }
+  // Tensors written for layers the manifest left out would be files no manifest lists.
+  std::vector<fs::path> unlisted;
+  for (fs::directory_iterator it(tmp_, ec), end; !ec && it != end; it.increment(ec))
+    if (!listed.count(it->path().filename().string())) unlisted.push_back(it->path());
+  for (const fs::path& p : unlisted) fs::remove_all(p, ec);
+  write_file_atomic(tmp_ / "manifest.json", j.dump(1) + "\n");
+  write_file_atomic(
+      tmp_ / kMarkerFile,
+      marker_json(std::vector<std::string>(listed.begin(), listed.end())).dump(1) + "\n");
+
   check_trace_destination(dir_);  // again: the path may have changed since construction
-  std::error_code ec;
-  fs::path old;
-  if (fs::exists(dir_)) {
-    old = dir_.parent_path() /
-          ("." + dir_.filename().string() + ".old-" + std::to_string(::getpid()));
-    fs::remove_all(old, ec);
-    fs::rename(dir_, old, ec);
-    if (ec) throw Error(dir_.string() + ": cannot replace existing trace: " + ec.message());
+  const fs::path parent = tmp_.parent_path();
+  fs::path holder, previous;
+  if (fs::symlink_status(dir_, ec).type() != fs::file_type::not_found) {
+    holder = make_unique_temp_dir(parent, dir_.filename().string() + ".old");
+    previous = holder / "trace";
+    if (::rename(dir_.c_str(), previous.c_str()) != 0) {
+      const int err = errno;
+      ::rmdir(holder.c_str());
+      throw Error(dir_.string() + ": cannot move the earlier trace aside (" + errno_text(err) +
+                  ")");
+    }
+    // Checked once more where it now lies, so a file added since the check above is never
+    // deleted: the earlier trace goes back and the write is refused.
+    const Inspection old = inspect_destination(previous);
+    if (!old.refusal.empty()) {
+      ::rename(previous.c_str(), dir_.c_str());
+      ::rmdir(holder.c_str());
+      throw Error(dir_.string() + ": " + old.refusal);
+    }
   }
-  fs::rename(tmp_, dir_, ec);
-  if (ec) {
-    if (!old.empty()) fs::rename(old, dir_);
-    throw Error(dir_.string() + ": cannot move trace into place: " + ec.message());
+  if (::rename(tmp_.c_str(), dir_.c_str()) != 0) {
+    const int err = errno;
+    if (!previous.empty()) {
+      ::rename(previous.c_str(), dir_.c_str());
+      ::rmdir(holder.c_str());
+    }
+    throw Error(dir_.string() + ": cannot move the trace into place (" + errno_text(err) + ")");
   }
   committed_ = true;
-  if (!old.empty()) fs::remove_all(old, ec);
+  parents_.keep();
+  if (!previous.empty()) {
+    // Exactly the files the earlier writer listed, one by one; then the emptied folders.
+    for (const std::string& entry : inspect_destination(previous).entries)
+      ::unlink((previous / entry).c_str());
+    ::rmdir(previous.c_str());
+    ::rmdir(holder.c_str());
+  }
 }
 
 }  // namespace eg::trace

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/new_dirs.hpp"
 #include "workloads/npy.hpp"
 
 namespace eg::trace {
@@ -88,14 +89,18 @@ class Trace {
   Manifest manifest_;
 };
 
-// Writes a trace into a temporary sibling directory and renames it into place on commit(), so a
-// failed run leaves no partial trace and never replaces an existing one with a broken one. The
-// target may be absent, an empty directory or an earlier trace; anything else is refused
-// (eg::Error naming the path) at construction and again at commit, and left untouched.
-// Throws eg::Error unless `dir` is absent, an empty directory or an earlier trace: what a
-// TraceWriter may replace. Tools call it up front so a bad destination fails before any work.
+// Throws eg::Error naming `dir` unless a TraceWriter may replace it: it is absent, an empty
+// directory, or a trace a TraceWriter made, holding only the writer's marker file (.egtrace: the
+// format, version and file list), manifest.json and the tensor files the marker lists. Anything
+// else (a user's folder, even one with a manifest.json; a trace with a user's `sim/` folder added)
+// is refused, naming the first foreign entry; so is a destination whose folder cannot be written.
+// Tools call it up front so a bad destination fails before any work.
 void check_trace_destination(const std::filesystem::path& dir);
 
+// Writes a trace into a fresh temporary sibling directory (mkdtemp) and renames it into place on
+// commit(), so a failed run leaves no partial trace and never replaces an existing one with a
+// broken one. The target is checked by check_trace_destination at construction and again at
+// commit; an earlier trace it replaces is deleted file by file (only what its marker lists).
 class TraceWriter {
  public:
   explicit TraceWriter(std::filesystem::path dir);
@@ -113,6 +118,7 @@ class TraceWriter {
  private:
   std::filesystem::path dir_;
   std::filesystem::path tmp_;
+  NewDirs parents_;  // parent folders this writer created, removed again if it never commits
   bool committed_ = false;
 };
 

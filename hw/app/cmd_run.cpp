@@ -5,13 +5,15 @@
 
 #include <boost/program_options.hpp>
 
+#include "base/error.hpp"
+#include "base/new_dirs.hpp"
+#include "base/owned_dir.hpp"
 #include "hw/app/parse_options.hpp"
 #include "hw/app/subcommand.hpp"
 #include "hw/array/accelerator.hpp"
 #include "hw/array/report_writer.hpp"
 #include "hw/render/run_report.hpp"
 #include "models/arch/arch_config.hpp"
-#include "base/error.hpp"
 
 namespace po = boost::program_options;
 
@@ -33,8 +35,9 @@ int run(int argc, char** argv) {
   opts.add_options()("help,h", "this help")("config", po::value(&config)->required(),
                                             "hardware config JSON (configs/hw/*.json)")(
       "trace", po::value(&trace_dir)->required(), "trace directory (manifest.json + .npy)")(
-      "out", po::value(&out_dir)->required(), "directory for report.json and report.csv")(
-      "no-check", "skip comparing computed y/dx/dw with the trace")(
+      "out", po::value(&out_dir)->required(),
+      "directory for report.json and report.csv (created if absent; only files egsim run wrote "
+      "there are ever replaced)")("no-check", "skip comparing computed y/dx/dw with the trace")(
       "layers", po::value(&layers), "comma-separated layer names to simulate (default: all)")(
       "html", "also write report.html (tables, charts and the config, one self-contained page)");
   po::variables_map vm;
@@ -42,6 +45,14 @@ int run(int argc, char** argv) {
 
   const arch::ArchConfig cfg = arch::load_arch_config(config);
   const trace::Trace trace = trace::Trace::open(trace_dir);
+  // The output folder is claimed before the simulation: a folder that cannot be written, or that
+  // holds a report this command did not write, fails now, and a failed run removes the folders it
+  // created.
+  const bool html = vm.count("html") > 0;
+  std::vector<std::string> outputs{"report.json", "report.csv"};
+  if (html) outputs.push_back("report.html");
+  NewDirs created(out_dir);
+  OwnedDir out = OwnedDir::claim(out_dir, "egsim run", outputs);
   hw::array::RunOptions options;
   options.check = !vm.count("no-check");
   options.layers = split_commas(layers);
@@ -50,9 +61,12 @@ int run(int argc, char** argv) {
   const double host_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const nlohmann::json report = hw::array::report_json(result, cfg, trace);
-  hw::array::write_reports(out_dir, report);
-  if (vm.count("html"))
-    render::write_run_html(report, std::filesystem::path(out_dir) / "report.html");
+  auto files = hw::array::report_files(report);
+  if (html)
+    files.emplace_back("report.html", render::run_html(report, out.path(), nullptr,
+                                                       {"report.json", "report.csv"}));
+  out.write_all(files);  // all or nothing: no *.tmp file or half a report is left on failure
+  created.keep();
 
   const nlohmann::json& tot = report["totals"];
   std::cout << "egsim run: " << trace.manifest().network << " (" << trace.manifest().mode << ") on "
@@ -64,7 +78,7 @@ int run(int argc, char** argv) {
             << " s = " << (host_s > 0 ? static_cast<double>(result.ticked_cycles) / host_s : 0.0)
             << " cycles/s (" << tot["cycles"].get<uint64_t>() << " simulated in total)\n";
   std::cout << "wrote " << (std::filesystem::path(out_dir) / "report.json").string() << " and "
-            << "report.csv" << (vm.count("html") ? " and report.html" : "") << "\n";
+            << "report.csv" << (html ? " and report.html" : "") << "\n";
   return 0;
 }
 

@@ -1,12 +1,11 @@
 #include "hw/array/report_writer.hpp"
 
-#include <unistd.h>
-#include <fstream>
 #include <sstream>
 
+#include "base/csv.hpp"
+#include "base/error.hpp"
 #include "models/dram/dram_stats_json.hpp"
 #include "models/energy/energy_breakdown.hpp"
-#include "base/error.hpp"
 
 namespace eg::hw::array {
 
@@ -146,9 +145,10 @@ std::string report_csv(const json& report) {
   out << "\n";
   auto row = [&](const std::string& layer, const std::string& type, const std::string& phase,
                  const json& f) {
-    out << layer << "," << type << "," << phase << "," << f["cycles"] << "," << f["seconds"] << ","
-        << f["macs_issued"] << "," << f["macs_skipped"] << "," << f["utilization"] << ","
-        << f["gops"] << "," << f["effective_gops"] << "," << f["power_mw"];
+    out << csv_field(layer) << "," << csv_field(type) << "," << csv_field(phase) << ","
+        << f["cycles"] << "," << f["seconds"] << "," << f["macs_issued"] << "," << f["macs_skipped"]
+        << "," << f["utilization"] << "," << f["gops"] << "," << f["effective_gops"] << ","
+        << f["power_mw"];
     for (const char* c : {"total", "mac", "spad", "noc", "glb", "dram", "ppu"})
       out << "," << f["energy_pj"][c];
     for (const char* c :
@@ -168,22 +168,8 @@ std::string report_csv(const json& report) {
   return out.str();
 }
 
-void write_reports(const fs::path& out_dir, const json& report) {
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec) throw Error(out_dir.string() + ": cannot create output directory (" + ec.message() + ")");
-  const std::string tag = ".tmp-" + std::to_string(::getpid());
-  const std::vector<std::pair<std::string, std::string>> files{
-      {"report.json", report.dump(1) + "\n"}, {"report.csv", report_csv(report)}};
-  for (const auto& [name, text] : files) {
-    std::ofstream f(out_dir / (name + tag), std::ios::trunc);
-    f << text;
-    if (!f.flush()) {
-      for (const auto& other : files) fs::remove(out_dir / (other.first + tag), ec);
-      throw Error((out_dir / name).string() + ": cannot write");
-    }
-  }
-  for (const auto& [name, text] : files) fs::rename(out_dir / (name + tag), out_dir / name);
+std::vector<std::pair<std::string, std::string>> report_files(const json& report) {
+  return {{"report.json", report.dump(1) + "\n"}, {"report.csv", report_csv(report)}};
 }
 
 }  // namespace eg::hw::array

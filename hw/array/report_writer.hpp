@@ -25,10 +25,11 @@ nlohmann::json figures_json(const PhaseFigures& f, const arch::ArchConfig& confi
 nlohmann::json report_json(const RunResult& run, const arch::ArchConfig& config,
                            const trace::Trace& trace,
                            const std::vector<FiguresExtension>& extensions = {});
+// One row per layer x phase and the totals; every text field is quoted per RFC 4180, so a crafted
+// layer name cannot add rows or columns.
 std::string report_csv(const nlohmann::json& report);
 
-// Writes report.json and report.csv into `out_dir` (created if needed) atomically: both go to
-// temporary files first and are renamed into place only once both are complete.
-void write_reports(const std::filesystem::path& out_dir, const nlohmann::json& report);
+// The files of a report, by name: report.json and report.csv, for one all-or-nothing write.
+std::vector<std::pair<std::string, std::string>> report_files(const nlohmann::json& report);
 
 }  // namespace eg::hw::array

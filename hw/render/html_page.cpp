@@ -1,10 +1,6 @@
 #include "hw/render/html_page.hpp"
 
-#include <unistd.h>
-#include <fstream>
-
 #include "hw/render/svg_text.hpp"
-#include "base/error.hpp"
 
 namespace eg::render {
 
@@ -53,9 +49,14 @@ void HtmlPage::preformatted(const std::string& summary, const std::string& text)
            "</pre></details>\n";
 }
 
+void HtmlPage::written_with(const fs::path& file) {
+  written_with_.insert((file.is_absolute() ? file : dir_ / file).lexically_normal());
+}
+
 std::string HtmlPage::link(const fs::path& target, const std::string& label) const {
   const fs::path absolute = target.is_absolute() ? target : dir_ / target;
-  if (!fs::exists(absolute)) return xml_escape(label);
+  if (!fs::exists(absolute) && !written_with_.count(absolute.lexically_normal()))
+    return xml_escape(label);
   const std::string href = fs::relative(absolute, dir_).generic_string();
   return "<a href=\"" + xml_escape(href) + "\">" + xml_escape(label) + "</a>";
 }
@@ -73,18 +74,6 @@ std::string HtmlPage::render() const {
          "pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}\n"
          "</style>\n</head>\n<body>\n<h1>" +
          xml_escape(title_) + "</h1>\n" + body_ + "</body>\n</html>\n";
-}
-
-void write_page(const fs::path& file, const std::string& html) {
-  if (file.has_parent_path()) fs::create_directories(file.parent_path());
-  const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(tmp.string() + ": cannot create");
-    out << html;
-    if (!out) throw Error(tmp.string() + ": write failed");
-  }
-  fs::rename(tmp, file);
 }
 
 }  // namespace eg::render

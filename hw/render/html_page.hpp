@@ -1,7 +1,9 @@
 #pragma once
 // A self-contained HTML page: inline CSS, inline SVG, no scripts, no external resources, so it
-// opens from disk anywhere. Links it makes point only at files that exist (checked when added).
+// opens from disk anywhere. Links it makes point only at files that exist (checked when added) or
+// that are written together with the page.
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,7 +21,11 @@ class HtmlPage {
   void table(const std::vector<std::string>& header,
              const std::vector<std::vector<std::string>>& rows);           // cells escaped
   void preformatted(const std::string& summary, const std::string& text);  // collapsible block
-  // An <a href> to `target` if it exists (relative to the page), else the plain label.
+  // `file` (relative to the page) will be written in the same all-or-nothing write as the page,
+  // so links to it are made although it does not exist yet.
+  void written_with(const std::filesystem::path& file);
+  // An <a href> to `target` if it exists or is written with the page (relative to the page), else
+  // the plain label.
   std::string link(const std::filesystem::path& target, const std::string& label) const;
   std::string render() const;
 
@@ -27,9 +33,7 @@ class HtmlPage {
   std::string title_;
   std::filesystem::path dir_;
   std::string body_;
+  std::set<std::filesystem::path> written_with_;
 };
-
-// Writes to a temporary sibling and renames into place.
-void write_page(const std::filesystem::path& file, const std::string& html);
 
 }  // namespace eg::render

@@ -1,5 +1,6 @@
 #include "hw/render/run_report.hpp"
 
+#include "base/files.hpp"
 #include "hw/render/html_page.hpp"
 #include "hw/render/report_charts.hpp"
 #include "hw/render/svg_text.hpp"
@@ -44,9 +45,11 @@ std::string describe_trace(const json& report) {
 
 }  // namespace
 
-void write_run_html(const json& report, const fs::path& out_html, const json* baseline) {
-  const fs::path dir = fs::absolute(out_html).parent_path();
+std::string run_html(const json& report, const fs::path& out_dir, const json* baseline,
+                     const std::vector<std::string>& written_with) {
+  const fs::path dir = fs::absolute(out_dir);
   HtmlPage page("egsim report: " + describe_trace(report), dir);
+  for (const std::string& file : written_with) page.written_with(file);
   page.paragraph("Trace: " + describe_trace(report) + ". Clock " + cell(report, "/clock_mhz") +
                  " MHz. Report schema " + report.value("schema", std::string("?")) + " version " +
                  (report.contains("version") ? report["version"].dump() : "?") + ".");
@@ -126,7 +129,11 @@ void write_run_html(const json& report, const fs::path& out_html, const json* ba
   page.heading("Configuration used");
   page.preformatted("hardware config", report.value("config", json::object()).dump(2));
   page.preformatted("trace", report.value("trace", json::object()).dump(2));
-  write_page(out_html, page.render());
+  return page.render();
+}
+
+void write_run_html(const json& report, const fs::path& out_html, const json* baseline) {
+  write_file_atomic(out_html, run_html(report, fs::absolute(out_html).parent_path(), baseline));
 }
 
 }  // namespace eg::render

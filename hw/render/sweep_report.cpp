@@ -1,9 +1,11 @@
 #include "hw/render/sweep_report.hpp"
 
-#include <fstream>
 #include <map>
 #include <set>
 
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "base/json_io.hpp"
 #include "hw/render/charts.hpp"
 #include "hw/render/html_page.hpp"
 #include "hw/render/report_charts.hpp"
@@ -164,13 +166,18 @@ std::vector<std::string> write_sweep_report(const json& summary, const json& swe
     const fs::path report_file = dir / text_of(row.value("report", json("")));
     std::string point_cell = xml_escape(text_of(row["id"]));
     if (!text_of(row.value("report", json(""))).empty() && fs::is_regular_file(report_file)) {
+      const fs::path html = report_file.parent_path() / "report.html";
+      std::string point_page;
       try {
-        const json report = json::parse(std::ifstream(report_file));
-        const fs::path html = report_file.parent_path() / "report.html";
-        write_run_html(report, html);
-        point_cell = page.link(html, text_of(row["id"]));
+        point_page = run_html(load_json_file(report_file), html.parent_path());
+      } catch (const Error&) {
+        point_cell += " (report unreadable)";
       } catch (const json::exception&) {
         point_cell += " (report unreadable)";
+      }
+      if (!point_page.empty()) {
+        write_file_atomic(html, point_page);
+        point_cell = page.link(html, text_of(row["id"]));
       }
     }
     table.push_back({point_cell, cell(row, "label"), cell(row, "mode"), cell(row, "network"),
@@ -188,7 +195,8 @@ std::vector<std::string> write_sweep_report(const json& summary, const json& swe
   std::vector<std::string> written;
   auto emit = [&](const std::string& file, const std::string& svg, const std::string& caption) {
     const fs::path path = dir / "plots" / file;
-    write_page(path, svg);
+    fs::create_directories(path.parent_path());
+    write_file_atomic(path, svg);
     written.push_back("plots/" + file);
     page.figure(svg, xml_escape(caption) + " (" + page.link(path, "plots/" + file) + ")");
   };
@@ -230,7 +238,7 @@ std::vector<std::string> write_sweep_report(const json& summary, const json& swe
   const json hw_configs = sweep.value("hw_configs", json::object());
   for (const auto& item : hw_configs.items())
     page.preformatted("hardware config " + item.key(), item.value().dump(2));
-  write_page(dir / "report.html", page.render());
+  write_file_atomic(dir / "report.html", page.render());
   return written;
 }
 

@@ -2,7 +2,8 @@
 
 #include <sys/stat.h>
 
-#include "hw/sweep/json_file.hpp"
+#include "base/files.hpp"
+#include "hw/sweep/point_runner.hpp"
 
 namespace eg::sweep {
 
@@ -41,7 +42,7 @@ std::string command_line(const std::vector<std::string>& argv) {
 std::vector<int> unfinished(const Sweep& sweep, const SweepLayout& layout) {
   std::vector<int> indices;
   for (const auto& p : sweep.points)
-    if (!fs::exists(layout.result_file(p))) indices.push_back(p.index);
+    if (!point_done(layout, p)) indices.push_back(p.index);
   return indices;
 }
 
@@ -54,8 +55,9 @@ fs::path emit_slurm(const Sweep& sweep, const SweepLayout& layout,
   std::string points;
   for (const auto& p : sweep.points)
     points += std::to_string(p.index) + "\t" + p.id + "\t" +
-              (fs::exists(layout.result_file(p)) ? "done" : "todo") + "\n";
-  write_text_atomic(dir / "points.tsv", points);
+              (point_done(layout, p) ? "done" : "todo") + "\n";
+  fs::create_directories(dir / "logs");
+  write_file_atomic(dir / "points.tsv", points);
 
   std::string script = "#!/bin/bash\n";
   script += "# Sweep '" + sweep.name + "': one array task per unfinished point (" +
@@ -76,9 +78,8 @@ fs::path emit_slurm(const Sweep& sweep, const SweepLayout& layout,
   script += "set -euo pipefail\n";
   script += "export SC_COPYRIGHT_MESSAGE=DISABLE\n";
   script += "exec " + command_line(point_command) + " --point \"$SLURM_ARRAY_TASK_ID\"\n";
-  fs::create_directories(dir / "logs");
   const fs::path file = dir / "sweep.sbatch";
-  write_text_atomic(file, script);
+  write_file_atomic(file, script);
   ::chmod(file.c_str(), 0755);
   return file;
 }
@@ -89,7 +90,8 @@ fs::path emit_parallel(const Sweep& sweep, const SweepLayout& layout,
   for (int index : unfinished(sweep, layout))
     jobs += command_line(point_command) + " --point " + std::to_string(index) + "\n";
   const fs::path file = layout.out / "parallel" / "jobs.txt";
-  write_text_atomic(file, jobs);
+  fs::create_directories(file.parent_path());
+  write_file_atomic(file, jobs);
   return file;
 }
 

@@ -8,9 +8,10 @@
 #include <fstream>
 #include <map>
 
+#include "base/error.hpp"
+#include "hw/sweep/point_runner.hpp"
 #include "hw/sweep/progress.hpp"
 #include "hw/sweep/subprocess.hpp"
-#include "base/error.hpp"
 
 namespace eg::sweep {
 
@@ -41,7 +42,7 @@ LocalRunResult run_local(const Sweep& sweep, const SweepLayout& layout,
   const auto start = Clock::now();
   std::deque<const Point*> pending;
   for (const auto& p : sweep.points) {
-    if (fs::exists(layout.result_file(p)))
+    if (point_done(layout, p))
       ++result.skipped;
     else
       pending.push_back(&p);
@@ -75,7 +76,7 @@ LocalRunResult run_local(const Sweep& sweep, const SweepLayout& layout,
     const double seconds = std::chrono::duration<double>(Clock::now() - it->second.start).count();
     running.erase(it);
     const ExitStatus exit = decode_wait_status(status);
-    if (exit.ok() && fs::exists(layout.result_file(p))) {
+    if (exit.ok() && point_done(layout, p)) {
       ++result.finished;
       point_seconds[p.id] = seconds;
       progress.finished(p.id, seconds);

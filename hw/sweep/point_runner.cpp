@@ -2,10 +2,14 @@
 
 #include <fstream>
 
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "base/json_io.hpp"
+#include "base/owned_dir.hpp"
 #include "hw/sweep/json_file.hpp"
 #include "hw/sweep/point_figures.hpp"
 #include "hw/sweep/subprocess.hpp"
-#include "base/error.hpp"
+#include "workloads/trace.hpp"
 
 namespace eg::sweep {
 
@@ -23,15 +27,42 @@ std::string last_line_of(const fs::path& log) {
   return last.empty() ? "" : ": " + last;
 }
 
+// Makes `dir` an empty folder marked as the sweep's. An existing one is removed first, but only if
+// the sweep provably made it (marked as the sweep's, or empty); anything else is refused by name.
+void fresh_folder(const fs::path& dir) {
+  std::error_code ec;
+  const fs::file_type type = fs::symlink_status(dir, ec).type();
+  if (type == fs::file_type::symlink)
+    throw Error(dir.string() +
+                ": is a symbolic link, not a folder the sweep made; remove it first");
+  if (type != fs::file_type::not_found) {
+    (void)OwnedDir::claim_whole(dir, kSweepOwner);  // throws unless the sweep made it
+    fs::remove_all(dir);
+  }
+  (void)OwnedDir::claim_whole(dir, kSweepOwner);
+}
+
+// A cached training run is reused only if it finished (complete.json for this key) and its trace
+// opens: manifest valid, every tensor present with the right header and size.
+bool usable_trace(const fs::path& entry, const std::string& trace_key) {
+  try {
+    const json done = load_json_file(entry / "complete.json");
+    if (!done.is_object() || done.value("trace_key", json()) != trace_key) return false;
+    (void)trace::Trace::open(entry / "trace");
+    return true;
+  } catch (const std::exception&) {  // eg::Error, or a file system or JSON error on the way
+    return false;
+  }
+}
+
 // Trains once per trace key. The lock makes concurrent points that share a trace (same training,
 // different hardware config) wait for one training run instead of racing on the same directory.
 fs::path ensure_trace(const Sweep& sweep, const Point& point, const SweepLayout& layout,
                       const Tools& tools) {
   const fs::path entry = layout.trace_entry(point);
   FileLock lock(layout.trace_cache / (point.trace_key + ".lock"));
-  if (fs::exists(entry / "complete.json")) return entry;
-  fs::remove_all(entry);  // an interrupted training run: start it again from nothing
-  fs::create_directories(entry);
+  if (usable_trace(entry, point.trace_key)) return entry;
+  fresh_folder(entry);  // interrupted or broken: train again from nothing
   std::vector<std::string> argv{tools.egtrain.string()};
   const std::vector<std::string> args = sweep.trainer_args(point);
   argv.insert(argv.end(), args.begin(), args.end());
@@ -42,11 +73,13 @@ fs::path ensure_trace(const Sweep& sweep, const Point& point, const SweepLayout&
   if (!status.ok())
     throw Error("point " + point.id + ": egtrain failed (" + status.describe() + ")" +
                 last_line_of(log) + " (log " + log.string() + ")");
-  if (!fs::exists(entry / "trace" / "manifest.json"))
-    throw Error("point " + point.id + ": egtrain wrote no trace manifest in " +
-                (entry / "trace").string());
-  write_json_atomic(entry / "complete.json",
-                    json{{"trace_key", point.trace_key}, {"egtrain_args", args}});
+  try {
+    (void)trace::Trace::open(entry / "trace");
+  } catch (const Error& e) {
+    throw Error("point " + point.id + ": egtrain wrote no usable trace: " + e.what());
+  }
+  write_file_atomic(entry / "complete.json",
+                    json_text(json{{"trace_key", point.trace_key}, {"egtrain_args", args}}));
   return entry;
 }
 
@@ -69,12 +102,35 @@ json sweep_description(const Sweep& sweep) {
               {"hw_configs", hw_configs}, {"points", points}};
 }
 
+std::optional<json> finished_row(const fs::path& result_file, const std::string& id, int index) {
+  std::error_code ec;
+  if (fs::symlink_status(result_file, ec).type() == fs::file_type::not_found) return std::nullopt;
+  try {
+    const json doc = load_json_file(result_file);
+    if (!doc.is_object() || doc.value("schema", json()) != "egsweep-point" ||
+        doc.value("version", json()) != 1 || !doc.contains("row") || !doc["row"].is_object())
+      return std::nullopt;
+    const json& row = doc["row"];
+    if (row.value("id", json()) != id || row.value("index", json()) != index) return std::nullopt;
+    return row;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+bool point_done(const SweepLayout& layout, const Point& point) {
+  return finished_row(layout.result_file(point), point.id, point.index).has_value();
+}
+
 PointOutcome run_point(const Sweep& sweep, const Point& point, const SweepLayout& layout,
                        const Tools& tools) {
-  if (fs::exists(layout.result_file(point))) return PointOutcome::AlreadyDone;
+  const FileLock busy(layout.point_lock(point),
+                      "point " + std::to_string(point.index) + " (" + point.id +
+                          ") is being run by another process (it holds " +
+                          layout.point_lock(point).string() + "); wait for it to finish");
+  if (point_done(layout, point)) return PointOutcome::AlreadyDone;
   const fs::path dir = layout.point_dir(point);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  fresh_folder(dir);  // partial files of an interrupted run, or a corrupt result.json
 
   const fs::path entry = ensure_trace(sweep, point, layout, tools);
 
@@ -103,8 +159,8 @@ PointOutcome run_point(const Sweep& sweep, const Point& point, const SweepLayout
   for (const auto& item : figures.items()) row[item.key()] = item.value();
   // Relative to the sweep directory, so results stay valid when the directory moves.
   row["report"] = fs::relative(report_file, layout.out).generic_string();
-  write_json_atomic(layout.result_file(point),
-                    json{{"schema", "egsweep-point"}, {"version", 1}, {"row", row}});
+  write_file_atomic(layout.result_file(point),
+                    json_text(json{{"schema", "egsweep-point"}, {"version", 1}, {"row", row}}));
   return PointOutcome::Finished;
 }
 

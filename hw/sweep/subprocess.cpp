@@ -66,15 +66,35 @@ ExitStatus run_logged(const std::vector<std::string>& argv, const fs::path& log)
   return wait_child(spawn_logged(argv, log));
 }
 
-FileLock::FileLock(const fs::path& file) {
+namespace {
+
+int open_lock_file(const fs::path& file) {
   if (file.has_parent_path()) fs::create_directories(file.parent_path());
-  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw Error(file.string() + ": cannot open lock file: " + std::strerror(errno));
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(file.string() + ": cannot open lock file: " + std::strerror(errno));
+  return fd;
+}
+
+}  // namespace
+
+FileLock::FileLock(const fs::path& file) : fd_(open_lock_file(file)) {
   while (::flock(fd_, LOCK_EX) != 0) {
     if (errno != EINTR) {
+      const int err = errno;
       ::close(fd_);
-      throw Error(file.string() + ": cannot lock: " + std::strerror(errno));
+      throw Error(file.string() + ": cannot lock: " + std::strerror(err));
     }
+  }
+}
+
+FileLock::FileLock(const fs::path& file, const std::string& held_message)
+    : fd_(open_lock_file(file)) {
+  while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    if (err == EINTR) continue;
+    ::close(fd_);
+    if (err == EWOULDBLOCK) throw Error(held_message);
+    throw Error(file.string() + ": cannot lock: " + std::strerror(err));
   }
 }
 

@@ -26,11 +26,16 @@ ExitStatus wait_child(pid_t pid);
 // spawn_logged + wait_child.
 ExitStatus run_logged(const std::vector<std::string>& argv, const std::filesystem::path& log);
 
-// An exclusive advisory lock (flock) on a file, held for the object's lifetime; blocks until free.
-// Serialises separate processes (local jobs or cluster tasks) that need the same trace.
+// An exclusive advisory lock (flock) on a file, held for the object's lifetime and released by the
+// kernel when the process dies, so a killed sweep never leaves a stale lock. Serialises separate
+// processes (local jobs or cluster tasks) that need the same trace, and keeps two sweeps off one
+// output folder.
 class FileLock {
  public:
+  // Blocks until the lock is free.
   explicit FileLock(const std::filesystem::path& file);
+  // Does not wait: throws eg::Error(`held_message`) when another process holds the lock.
+  FileLock(const std::filesystem::path& file, const std::string& held_message);
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;

@@ -2,10 +2,13 @@
 
 #include <map>
 
+#include "base/csv.hpp"
+#include "base/error.hpp"
+#include "base/files.hpp"
 #include "hw/render/sweep_report.hpp"
 #include "hw/sweep/json_file.hpp"
 #include "hw/sweep/point_figures.hpp"
-#include "base/error.hpp"
+#include "hw/sweep/point_runner.hpp"
 
 namespace eg::sweep {
 
@@ -38,20 +41,19 @@ json build_summary(const fs::path& out) {
   std::map<std::string, int> missing_figures;
   for (const auto& p : sweep["points"]) {
     const std::string id = p.at("id").get<std::string>();
-    const fs::path result = out / "points" / id / "result.json";
-    if (!fs::exists(result)) {
+    const int index = p.at("index").get<int>();
+    // A missing or corrupt result.json is a point still to do (the next run redoes it).
+    std::optional<json> found = finished_row(out / "points" / id / "result.json", id, index);
+    if (!found) {
       missing_points.push_back(id);
       continue;
     }
-    const json doc = read_json_file(result);
-    if (!doc.contains("row") || !doc["row"].is_object())
-      throw Error(result.string() + ": /row: missing or not an object");
-    json row = doc["row"];
+    json row = std::move(*found);
     for (const auto& column : summary_columns())
       if (!row.contains(column)) row[column] = nullptr;
     for (const auto& m : row.value("missing", json::array()))
       ++missing_figures[m.get<std::string>()];
-    rows[p.at("index").get<int>()] = row;
+    rows[index] = row;
   }
   json row_list = json::array();
   for (auto& [index, row] : rows) row_list.push_back(std::move(row));
@@ -71,12 +73,7 @@ namespace {
 
 std::string csv_cell(const json& value) {
   if (value.is_null()) return "";
-  if (!value.is_string()) return value.dump();
-  const std::string text = value.get<std::string>();
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += (c == '"') ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
+  return csv_field(value.is_string() ? value.get<std::string>() : value.dump());
 }
 
 }  // namespace
@@ -96,8 +93,8 @@ std::string summary_csv(const json& summary) {
 
 void write_summary(const fs::path& out) {
   const json summary = build_summary(out);
-  write_json_atomic(out / "summary.json", summary);
-  write_text_atomic(out / "summary.csv", summary_csv(summary));
+  write_files_atomic(
+      {{out / "summary.json", json_text(summary)}, {out / "summary.csv", summary_csv(summary)}});
   render::write_sweep_report(summary, read_json_file(out / "sweep.json"), out);
 }
 

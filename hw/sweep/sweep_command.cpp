@@ -7,12 +7,15 @@
 
 #include <boost/program_options.hpp>
 
+#include "base/error.hpp"
+#include "base/files.hpp"
+#include "base/owned_dir.hpp"
 #include "hw/sweep/cluster_emit.hpp"
 #include "hw/sweep/json_file.hpp"
 #include "hw/sweep/local_scheduler.hpp"
 #include "hw/sweep/point_runner.hpp"
+#include "hw/sweep/subprocess.hpp"
 #include "hw/sweep/summary.hpp"
-#include "base/error.hpp"
 
 namespace eg::sweep {
 
@@ -48,6 +51,16 @@ fs::path resolve_tool(const std::string& flag_value, const char* env, const std:
   return path;
 }
 
+// The one process that runs, emits or merges a sweep holds this until it exits (the kernel drops
+// it if the process dies), so a second one on the same folder fails at once instead of wiping the
+// first one's points.
+FileLock lock_sweep(const SweepLayout& layout) {
+  return FileLock(
+      layout.lock_file(),
+      layout.out.string() + ": another egsim sweep is running on this folder (it holds " +
+          layout.lock_file().string() + "); wait for it to finish or choose another --out");
+}
+
 int run(int argc, char** argv) {
   std::string config, out, emit, merge, egtrain, egsim, trace_cache;
   int jobs = 1, point = -1;
@@ -77,8 +90,15 @@ int run(int argc, char** argv) {
   if (!merge.empty()) {
     if (vm.count("config") || vm.count("point") || vm.count("emit"))
       throw Error("--merge: takes only the sweep directory (no --config, --point or --emit)");
-    write_summary(merge);
-    const auto summary = read_json_file(fs::path(merge) / "summary.json");
+    SweepLayout layout;
+    layout.out = fs::absolute(merge).lexically_normal();
+    if (!fs::exists(layout.sweep_file()))
+      throw Error(layout.sweep_file().string() + ": missing (not a sweep output directory?)");
+    // A folder the sweep did not make is refused, even if it holds a sweep.json.
+    (void)OwnedDir::claim_whole(layout.out, kSweepOwner);
+    const FileLock lock = lock_sweep(layout);
+    write_summary(layout.out);
+    const auto summary = read_json_file(layout.out / "summary.json");
     std::cout << "sweep: merged " << summary["points_done"] << " of " << summary["points_total"]
               << " points into " << (fs::path(merge) / "summary.csv").string() << " and "
               << (fs::path(merge) / "report.html").string() << "\n";
@@ -99,6 +119,10 @@ int run(int argc, char** argv) {
   Tools tools;
   tools.egtrain = resolve_tool(egtrain, "EGSIM_EGTRAIN", "egtrain", self);
   tools.egsim = resolve_tool(egsim, "EGSIM_EGSIM", "egsim", self);
+  // Before any work: the output folder and the trace cache must be new, empty or a sweep's own
+  // (so a user's report.html in some other folder is never overwritten) and writable.
+  (void)OwnedDir::claim_whole(layout.out, kSweepOwner);
+  (void)OwnedDir::claim_whole(layout.trace_cache, kSweepOwner);
 
   if (point >= 0 || vm.count("point")) {
     if (point < 0 || point >= static_cast<int>(sweep.points.size()))
@@ -106,7 +130,7 @@ int run(int argc, char** argv) {
                   std::to_string(sweep.points.size() - 1) + ")");
     // Cluster tasks may start without a local run having written it; identical content, atomic.
     if (!fs::exists(layout.sweep_file()))
-      write_json_atomic(layout.sweep_file(), sweep_description(sweep));
+      write_file_atomic(layout.sweep_file(), json_text(sweep_description(sweep)));
     const Point& p = sweep.points[point];
     const PointOutcome outcome = run_point(sweep, p, layout, tools);
     std::cout << "sweep: point " << point << " " << p.id
@@ -114,7 +138,8 @@ int run(int argc, char** argv) {
     return 0;
   }
 
-  write_json_atomic(layout.sweep_file(), sweep_description(sweep));
+  const FileLock lock = lock_sweep(layout);
+  write_file_atomic(layout.sweep_file(), json_text(sweep_description(sweep)));
   const std::vector<std::string> point_command{self.string(),   "sweep",
                                                "--config",      sweep.source.string(),
                                                "--out",         layout.out.string(),
@@ -144,7 +169,7 @@ int run(int argc, char** argv) {
   std::cout << "sweep: " << sweep.name << ", " << sweep.points.size() << " points, " << jobs
             << " at a time, into " << layout.out.string() << "\n";
   const LocalRunResult result = run_local(sweep, layout, local);
-  write_json_atomic(layout.out / "timing.json", result.timing);
+  write_file_atomic(layout.out / "timing.json", json_text(result.timing));
   write_summary(layout.out);
   std::cout << "sweep: " << result.finished << " run, " << result.skipped
             << " skipped (done before), " << result.failed << " failed; wall time "

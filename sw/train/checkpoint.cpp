@@ -9,7 +9,6 @@
 #include "base/error.hpp"
 #include "base/files.hpp"
 #include "base/json_io.hpp"
-#include "sw/train/atomic_file.hpp"
 #include "sw/train/limits.hpp"
 
 namespace eg::train {
@@ -47,8 +46,7 @@ std::vector<std::string> state_names(Network& net) {
 
 }  // namespace
 
-void save_checkpoint(const std::filesystem::path& path, const nlohmann::json& header,
-                     Network& net) {
+std::string checkpoint_bytes(const nlohmann::json& header, Network& net) {
   const std::string text = header.dump();
   std::string bytes(kMagic, sizeof kMagic);
   const uint64_t len = text.size();
@@ -56,7 +54,7 @@ void save_checkpoint(const std::filesystem::path& path, const nlohmann::json& he
   bytes += text;
   for (Tensor* t : state_tensors(net))
     bytes.append(reinterpret_cast<const char*>(t->ptr()), t->data.size() * sizeof(float));
-  write_file_atomically(path, bytes);
+  return bytes;
 }
 
 nlohmann::json load_checkpoint(const std::filesystem::path& path, Network& net) {

@@ -3,6 +3,7 @@
 // parameters, momentum buffers and BN running statistics, in the network's fixed order. All random
 // draws are counter-based (random.hpp), so the loop position is the whole generator state.
 #include <filesystem>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -10,7 +11,8 @@
 
 namespace eg::train {
 
-void save_checkpoint(const std::filesystem::path& path, const nlohmann::json& header, Network& net);
+// The bytes of checkpoint.bin; the trainer writes them into its output folder atomically.
+std::string checkpoint_bytes(const nlohmann::json& header, Network& net);
 // Restores the tensors into `net` and returns the header. Throws eg::Error naming the file on a
 // bad magic, truncated file or a network whose tensor sizes differ.
 nlohmann::json load_checkpoint(const std::filesystem::path& path, Network& net);

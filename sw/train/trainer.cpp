@@ -2,15 +2,19 @@
 
 #include "sw/train/conv2d.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 #include "base/checked.hpp"
+#include "base/csv.hpp"
 #include "base/error.hpp"
-#include "sw/train/atomic_file.hpp"
+#include "base/new_dirs.hpp"
+#include "base/owned_dir.hpp"
 #include "sw/train/checkpoint.hpp"
 #include "sw/train/checkpoint_header.hpp"
 #include "sw/train/conv2d.hpp"
@@ -115,8 +119,27 @@ std::string fmt(double v) {
   return os.str();
 }
 
-void write_metrics(const fs::path& out, const json& metrics) {
-  write_file_atomically(out / "metrics.json", metrics.dump(1) + "\n");
+// What egtrain writes into --out; only these, and only over earlier copies egtrain wrote.
+const std::vector<std::string>& output_files() {
+  static const std::vector<std::string> files{"metrics.json", "metrics.csv", "layer_stats.csv",
+                                              "checkpoint.bin"};
+  return files;
+}
+
+// True when `inner` is `outer` or lies inside it (symbolic links resolved where they exist).
+bool is_within(const fs::path& inner, const fs::path& outer) {
+  const auto resolved = [](const fs::path& p) {
+    std::error_code ec;
+    fs::path r = fs::weakly_canonical(fs::absolute(p), ec);
+    return (ec ? fs::absolute(p).lexically_normal() : r).lexically_normal();
+  };
+  const fs::path a = resolved(inner), b = resolved(outer);
+  const auto [ib, ia] = std::mismatch(b.begin(), b.end(), a.begin(), a.end());
+  return ib == b.end() || (std::next(ib) == b.end() && ib->empty());
+}
+
+// The three metrics files as one all-or-nothing write.
+void write_metrics(OwnedDir& out, const json& metrics) {
   std::ostringstream csv, layers;
   csv << "epoch,iterations,partial,lr,train_loss,train_acc,test_loss,test_acc\n";
   layers << "epoch,layer,dy_nonzero_fraction,dy_nonzero_fraction_before_pruning,tau,"
@@ -127,12 +150,13 @@ void write_metrics(const fs::path& out, const json& metrics) {
         << fmt(row["train_loss"]) << "," << fmt(row["train_acc"]) << "," << fmt(row["test_loss"])
         << "," << fmt(row["test_acc"]) << "\n";
     for (const json& l : row["layers"])
-      layers << row["epoch"].get<int64_t>() << "," << l["name"].get<std::string>() << ","
+      layers << row["epoch"].get<int64_t>() << "," << csv_field(l["name"].get<std::string>()) << ","
              << fmt(l["dy_nonzero_fraction"]) << "," << fmt(l["dy_nonzero_fraction_before_pruning"])
              << "," << fmt(l["tau"]) << "," << fmt(l["angle_to_bp_deg"]) << "\n";
   }
-  write_file_atomically(out / "metrics.csv", csv.str());
-  write_file_atomically(out / "layer_stats.csv", layers.str());
+  out.write_all({{"metrics.json", metrics.dump(1) + "\n"},
+                 {"metrics.csv", csv.str()},
+                 {"layer_stats.csv", layers.str()}});
 }
 
 }  // namespace
@@ -147,6 +171,21 @@ bool is_run_only_key(const std::string& key) {
 }
 
 json run_training(const TrainConfig& c, std::ostream& log) {
+  // Outputs are checked before any data is read or any step taken: a --trace-out that is not a
+  // trace, or an --out that cannot be written or holds a file egtrain did not write, fails now.
+  if (!c.trace_out.empty()) {
+    trace::check_trace_destination(c.trace_out);
+    if (!c.out.empty() && is_within(c.out, c.trace_out))
+      throw Error(c.source + ": key 'out': '" + c.out + "' lies inside --trace-out '" +
+                  c.trace_out + "', which holds only the trace; choose folders side by side");
+  }
+  NewDirs created;  // removed again (while empty) if the run fails
+  std::optional<OwnedDir> out_dir;
+  if (!c.out.empty()) {
+    created = NewDirs(c.out);
+    out_dir = OwnedDir::claim(c.out, "egtrain", output_files());
+  }
+
   set_thread_count(static_cast<int>(c.threads));
   conv_backend() = c.conv_backend == "im2col" ? ConvBackend::Im2col : ConvBackend::Onednn;
   WeightedLayer::histogram_spec() = {static_cast<int>(c.histogram_bins), c.histogram_range_std};
@@ -248,8 +287,10 @@ json run_training(const TrainConfig& c, std::ostream& log) {
         {"format", "egtrain-metrics"}, {"version", 1}, {"config", config_echo}, {"epochs", rows}};
   };
   auto save = [&] {
-    if (!c.out.empty())
-      save_checkpoint(ckpt, json{{"config", config_echo}, {"progress", p.to_json()}}, net);
+    if (out_dir)
+      out_dir->write(
+          "checkpoint.bin",
+          checkpoint_bytes(json{{"config", config_echo}, {"progress", p.to_json()}}, net));
   };
   auto epoch_row = [&](bool partial) {
     const Evaluation ev = evaluate(net, data.test, c.eval_batch);
@@ -263,9 +304,6 @@ json run_training(const TrainConfig& c, std::ostream& log) {
                 {"test_acc", ev.accuracy},
                 {"layers", p.last_layer_stats}};
   };
-
-  // Refuse a bad --trace-out now, not after training up to the trace iteration.
-  if (!c.trace_out.empty()) trace::check_trace_destination(c.trace_out);
 
   Tensor x;
   std::vector<int> y;
@@ -336,14 +374,14 @@ json run_training(const TrainConfig& c, std::ostream& log) {
       p.loss_sum = 0.0;
       p.correct = p.seen = 0;
       last_metrics = metrics_json(p.history);
-      if (!c.out.empty()) write_metrics(out, last_metrics);
+      if (out_dir) write_metrics(*out_dir, last_metrics);
       save();
     } else {
       // Stopped inside an epoch by --iterations: report it as a partial row, keep the position.
       json rows = p.history;
       rows.push_back(epoch_row(true));
       last_metrics = metrics_json(rows);
-      if (!c.out.empty()) write_metrics(out, last_metrics);
+      if (out_dir) write_metrics(*out_dir, last_metrics);
       save();
       break;
     }
@@ -363,6 +401,7 @@ json run_training(const TrainConfig& c, std::ostream& log) {
     }
     log << "\n" << std::flush;
   }
+  created.keep();
   return last_metrics;
 }
 
