@@ -2035,6 +2035,53 @@ def output_cases():
     case(O, "compare-out-under-file", compare_argv(b="{B}/report/report.json",
                                                   extra=["--out", "{S}/f/c.json"]),
          user_folder("", {"f": "a file\n"}), names=["f"])
+    # The README's layout: the trace inside the training output folder.
+    case(O, "train-out-with-trace-inside", train_argv(extra=trace_flags("{S}/out/trace")), None,
+         expect="succeed", check=all_checks(check_metrics(), check_files("out/trace/manifest.json")))
+    case(O, "train-out-inside-trace-out", train_argv({"out": "{S}/t/out"}, extra=trace_flags("{S}/t")),
+         None, names=["t", "--out", "--trace-out"])
+    # Ownership markers are read from folders a user controls: a broken one proves nothing.
+    user_run_dir = {"report.json": '{"mine": 1}\n', "notes.txt": "mine\n"}
+    for label, marker in [("garbage", "not json"), ("array", "[]"),
+                          ("deep", deep_array().text), ("files-array", '{"files": ["report.json"]}'),
+                          ("owner-number", '{"files": {"report.json": 5}}'),
+                          ("over-1MiB", '{"files": {}, "pad": "%s"}' % ("x" * (2 << 20)))]:
+        case(O, "run-out-marker-" + label, run_argv(),
+             chain(setup_trace(), user_folder("sim", dict(user_run_dir, **{".egsim-owned": marker}))),
+             names=["sim", ".egsim-owned"])
+    case(O, "run-out-marker-is-directory", run_argv(),
+         chain(setup_trace(), user_folder("sim", user_run_dir),
+               user_folder("sim/.egsim-owned", {"x": "x"})), names=["sim", ".egsim-owned"])
+    case(O, "train-out-marker-garbage", train_argv(),
+         user_folder("out", {".egsim-owned": "{", "metrics.json": '{"mine": true}\n'}),
+         names=["out", ".egsim-owned"])
+    user_trace = {"manifest.json": manifest_json, "notes.txt": "mine\n"}
+    for label, marker in [("garbage", "not json"), ("deep", deep_object().text),
+                          ("files-dotdot", '{"format": "egtrace", "version": 1, "files": ["../notes.txt"]}'),
+                          ("files-number", '{"format": "egtrace", "version": 1, "files": [1]}'),
+                          ("format-other", '{"format": "other", "version": 1, "files": []}'),
+                          ("over-1MiB", '{"format": "egtrace", "version": 1, "files": [], "pad": "%s"}'
+                           % ("x" * (2 << 20)))]:
+        case(O, "trace-out-marker-" + label, train_argv({"out": None}, extra=trace_flags("{S}/u")),
+             user_folder("u", dict(user_trace, **{".egtrace": marker})), names=["u", ".egtrace"])
+    # A marker that lists the user's file as the trace's: the folder still holds only what the
+    # marker names, so replacing it is what the marker asks for. Not a case: a forged marker is the
+    # user's own statement.
+
+    # Symbolic links to a user's folder.
+    def link(name, target):
+        def s(Sd, base):
+            os.symlink(os.path.join(Sd, target), os.path.join(Sd, name))
+
+        return s
+
+    case(O, "trace-out-symlink-to-user-folder", train_argv({"out": None}, extra=trace_flags("{S}/t")),
+         chain(user_folder("mine", {"notes.txt": "mine\n", "manifest.json": manifest_json}),
+               link("t", "mine")), names=["t"])
+    case(O, "run-out-symlink-to-user-folder", run_argv(out="{S}/sim"),
+         chain(setup_trace(), user_folder("mine", {"report.json": '{"mine": 1}\n'}),
+               link("sim", "mine")), names=["sim", "mine", "report.json"])
+
     # Targets the user cannot write (run as an unprivileged user when the probe runs as root).
     def ro(Sd, base):
         os.makedirs(os.path.join(Sd, "ro"))
