@@ -79,11 +79,29 @@ OwnedDir OwnedDir::claim_whole(const fs::path& dir, const std::string& owner) {
                   "; choose another output folder");
     return out;
   }
-  for (const auto& entry : fs::directory_iterator(dir))
+  // A marker temporary left by a claim that was killed before its rename is the only thing a
+  // folder may hold and still count as empty: nobody else writes that name.
+  const std::string stale_marker = std::string(kOwnerMarker) + ".tmp-";
+  std::vector<fs::path> stale;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(stale_marker, 0) == 0 && entry.is_regular_file()) {
+      stale.push_back(entry.path());
+      continue;
+    }
     throw Error(dir.string() + ": not empty and not an output folder of " + owner + " (found '" +
-                entry.path().filename().string() + "'); choose a new or empty folder");
+                name + "'); choose a new or empty folder");
+  }
+  for (const fs::path& p : stale) fs::remove(p);
   out.record({kWholeKey});
   return out;
+}
+
+void OwnedDir::remove_own(const std::string& name) {
+  check_relative_name(dir_, name);
+  std::error_code ec;
+  if (owns(name) && fs::is_regular_file(fs::symlink_status(dir_ / name, ec)))
+    fs::remove(dir_ / name, ec);
 }
 
 bool OwnedDir::owns(const std::string& name) const {

@@ -33,6 +33,10 @@ class OwnedDir {
   void write(const std::string& name, const std::string& bytes);
   void write_all(const std::vector<std::pair<std::string, std::string>>& files);
 
+  // Removes `name` if it exists and this owner wrote it (an output the current run no longer makes,
+  // so it cannot be mistaken for one of this run's); anything else is left alone.
+  void remove_own(const std::string& name);
+
   // True when `name` may be overwritten or removed by this owner.
   bool owns(const std::string& name) const;
 

@@ -66,6 +66,7 @@ int run(int argc, char** argv) {
     files.emplace_back("report.html", render::run_html(report, out.path(), nullptr,
                                                        {"report.json", "report.csv"}));
   out.write_all(files);  // all or nothing: no *.tmp file or half a report is left on failure
+  if (!html) out.remove_own("report.html");  // an earlier run's page would describe another report
   created.keep();
 
   const nlohmann::json& tot = report["totals"];

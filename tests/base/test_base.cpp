@@ -161,3 +161,23 @@ TEST_CASE("Reading a FIFO is refused at once instead of waiting for a writer") {
   REQUIRE_THROWS_WITH(eg::read_file(dir / "pipe", 100),
                       (dir / "pipe").string() + ": not a regular file");
 }
+
+TEST_CASE("A claim killed before its marker was renamed does not lock the folder out") {
+  TempDir dir;
+  fs::create_directories(dir / "sweep");
+  put(dir / "sweep" / ".egsim-owned.tmp-Ab12Cd", "{\"files\":");
+  REQUIRE_NOTHROW(eg::OwnedDir::claim_whole(dir / "sweep", "egsim sweep"));
+  REQUIRE_FALSE(fs::exists(dir / "sweep" / ".egsim-owned.tmp-Ab12Cd"));
+  REQUIRE(fs::exists(dir / "sweep" / ".egsim-owned"));
+}
+
+TEST_CASE("An output the run no longer makes is removed only if the tool wrote it") {
+  TempDir dir;
+  auto out = eg::OwnedDir::claim(dir.path(), "egsim run", {"report.html"});
+  out.write("report.html", "old page");
+  put(dir / "notes.html", "the user's");
+  out.remove_own("report.html");
+  out.remove_own("notes.html");
+  REQUIRE_FALSE(fs::exists(dir / "report.html"));
+  REQUIRE(slurp(dir / "notes.html") == "the user's");
+}
