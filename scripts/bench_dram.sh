@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # LPDDR4 model benchmark: row empty/hit/conflict latencies, streaming read bandwidth against the
-# configured peak, and model speed (bursts and simulated MB per host second).
+# configured peak and the refresh ceiling, a read and a write stream at once (bus turnaround), and
+# model speed (bursts and simulated MB per host second).
 # Usage: scripts/bench_dram.sh [CONFIG.json] [STREAM_MIB]   (EGSIM_BUILD_DIR defaults to build)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -4,8 +4,8 @@
 #include <limits>
 #include <string>
 
-#include "hw/dram/data_class_extension.hpp"
 #include "base/error.hpp"
+#include "hw/dram/data_class_extension.hpp"
 
 namespace eg::hw {
 
@@ -19,10 +19,12 @@ Lpddr4Channel::Lpddr4Channel(sc_core::sc_module_name name, const eg::dram::DramC
       timing_(eg::dram::timing_in_cycles(config)),
       mapping_(config),
       period_(sc_time(static_cast<double>(timing_.clock_period_ps), sc_core::SC_PS)),
-      banks_(config.banks) {
+      banks_(config.banks),
+      activations_(timing_.tRRD, timing_.tFAW) {
   if (period_.value() == 0 || period_ != sc_time::from_value(period_.value()))
     throw Error("DRAM config: the SystemC time resolution is too coarse for tCK = " +
                 std::to_string(timing_.clock_period_ps) + " ps");
+  next_refresh_cycle_ = timing_.tREFI;
   socket.register_nb_transport_fw(this, &Lpddr4Channel::nb_transport_fw);
   SC_THREAD(scheduler_thread);
   SC_THREAD(response_thread);
@@ -113,6 +115,36 @@ size_t Lpddr4Channel::pick_fr_fcfs(uint64_t now) const {
   return oldest;
 }
 
+void Lpddr4Channel::refresh(uint64_t due) {
+  const eg::dram::DramTiming& t = timing_;
+  bool any_open = false;
+  uint64_t precharge_all = due;  // once every open bank allows a PRE (tRAS, tRTP, tWR)
+  uint64_t idle = due;           // once every closed bank has finished precharging
+  for (const Bank& b : banks_) {
+    if (b.open) {
+      any_open = true;
+      precharge_all = std::max(precharge_all, b.precharge_ready);
+    } else {
+      idle = std::max(idle, b.activate_ready);
+    }
+  }
+  const uint64_t refresh_start = std::max(idle, any_open ? precharge_all + t.tRPab : due);
+  for (Bank& b : banks_) {
+    b.open = false;
+    b.activate_ready = refresh_start + t.tRFCab;
+  }
+  ++stats_.refreshes;
+}
+
+void Lpddr4Channel::refresh_due(uint64_t now) {
+  // Refresh k is due at k x tREFI whatever delayed the previous one, so the average interval is
+  // exactly tREFI. None is postponed or pulled in to suit the traffic.
+  while (next_refresh_cycle_ <= now) {
+    refresh(next_refresh_cycle_);
+    next_refresh_cycle_ += timing_.tREFI;
+  }
+}
+
 uint64_t Lpddr4Channel::serve(const Request& r, uint64_t now) {
   const eg::dram::DramTiming& t = timing_;
   Bank& b = banks_[r.location.bank];
@@ -129,6 +161,8 @@ uint64_t Lpddr4Channel::serve(const Request& r, uint64_t now) {
     } else {
       activate = std::max(r.arrival_cycle, b.activate_ready);
     }
+    activate = activations_.earliest(activate);
+    activations_.place(activate);
     ++delta.activates;
     b.open = true;
     b.row = r.location.row;
@@ -136,11 +170,19 @@ uint64_t Lpddr4Channel::serve(const Request& r, uint64_t now) {
     b.precharge_ready = activate + t.tRAS;
   }
   const uint64_t latency = r.write ? t.tWL : t.tCL;
-  uint64_t column = std::max({now, b.column_ready, next_column_cycle_});
+  uint64_t column = std::max({now, b.column_ready, next_column_cycle_,
+                              r.write ? write_column_ready_ : read_column_ready_});
   if (column + latency < bus_free_cycle_) column = bus_free_cycle_ - latency;
   const uint64_t data_end = column + latency + t.burst_cycles;
   bus_free_cycle_ = data_end;
   next_column_cycle_ = column + t.tCCD;
+  if (r.write) {
+    read_column_ready_ = std::max(read_column_ready_, data_end + t.tWTR);
+  } else {
+    const uint64_t write_data = data_end + t.tRTW;  // earliest first write beat
+    write_column_ready_ =
+        std::max(write_column_ready_, write_data > t.tWL ? write_data - t.tWL : 0);
+  }
   b.precharge_ready = std::max(b.precharge_ready, r.write ? data_end + t.tWR : column + t.tRTP);
   if (config_.page_policy == eg::dram::PagePolicy::Closed) {  // auto-precharge
     b.open = false;
@@ -169,6 +211,12 @@ void Lpddr4Channel::scheduler_thread() {
       continue;
     }
     const uint64_t now = now_cycle();
+    refresh_due(now);
+    // A new ACT is never placed before the earliest arrival still queued (nor, for requests yet to
+    // come, before now).
+    uint64_t lowest = now;
+    for (const Request& r : queue_) lowest = std::min(lowest, r.arrival_cycle);
+    activations_.forget_before(lowest);
     const size_t pick = pick_fr_fcfs(now);
     if (pick >= queue_.size()) {  // every queued request arrives later (annotated delay)
       uint64_t first = queue_.front().arrival_cycle;

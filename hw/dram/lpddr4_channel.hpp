@@ -3,10 +3,13 @@
 // BEGIN_RESP/END_RESP). One transaction = one burst (at most burst_bytes, not crossing a burst
 // boundary). Requests wait in a queue of request_queue_depth entries (END_REQ is withheld while it
 // is full) and are served FR-FCFS: row hits first, then the oldest. Each bank keeps its open row; a
-// miss precharges (tRP, after tRAS/tRTP/tWR) and activates (tRCD) before its column command; column
-// commands are tCCD apart and each burst holds the data bus BL/2 clocks. BEGIN_RESP is sent when
-// the last beat of the burst has moved. Timing only: data bytes are not stored. Refresh is not
-// modelled (see configs/dram/README.md for what is and is not).
+// miss precharges (tRP, after tRAS/tRTP/tWR) and activates (tRCD) before its column command; ACTs
+// to different banks are tRRD apart, at most four in any tFAW window; column commands are tCCD
+// apart and each burst holds the data bus BL/2 clocks; a READ waits tWTR after the last write data,
+// a WRITE's data waits tRTW after the last read data. Every tREFI the channel closes all banks
+// (precharge-all once tRAS/tRTP/tWR allow, tRPab) and refreshes them (no ACT for tRFCab).
+// BEGIN_RESP is sent when the last beat of the burst has moved. Timing only: data bytes are not
+// stored. See configs/dram/README.md for what is and is not modelled.
 #include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
@@ -16,6 +19,7 @@
 #include <map>
 #include <vector>
 
+#include "models/dram/activation_window.hpp"
 #include "models/dram/address_mapping.hpp"
 #include "models/dram/dram_config.hpp"
 #include "models/dram/dram_stats.hpp"
@@ -61,6 +65,8 @@ class Lpddr4Channel : public sc_core::sc_module {
   void response_thread();
   size_t pick_fr_fcfs(uint64_t now) const;
   uint64_t serve(const Request& request, uint64_t now);  // returns the cycle its data has moved
+  void refresh_due(uint64_t now);  // performs every refresh due at or before `now`
+  void refresh(uint64_t due);      // one all-bank refresh, nominally at cycle `due`
   uint64_t now_cycle() const;
   sc_core::sc_time at_cycle(uint64_t cycle) const;
 
@@ -75,8 +81,12 @@ class Lpddr4Channel : public sc_core::sc_module {
   sc_core::sc_time waiting_delay_;
   uint64_t next_sequence_ = 0;
   std::vector<Bank> banks_;
-  uint64_t next_column_cycle_ = 0;  // tCCD
-  uint64_t bus_free_cycle_ = 0;     // data bus
+  uint64_t next_column_cycle_ = 0;          // tCCD
+  uint64_t bus_free_cycle_ = 0;             // data bus
+  uint64_t read_column_ready_ = 0;          // earliest READ: last write data + tWTR
+  uint64_t write_column_ready_ = 0;         // earliest WRITE: last read data + tRTW - WL
+  eg::dram::ActivationWindow activations_;  // tRRD, tFAW
+  uint64_t next_refresh_cycle_ = 0;         // nominal time of the next all-bank refresh: k x tREFI
 
   std::multimap<uint64_t, tlm::tlm_generic_payload*> responses_;  // by completion cycle
   bool response_in_progress_ = false;

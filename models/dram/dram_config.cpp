@@ -32,6 +32,15 @@ DramTimingsNs parse_timings(JsonFields f) {
   t.tWR = f.positive_number("tWR");
   t.tRTP = f.positive_number("tRTP");
   t.tCCD = f.positive_number("tCCD");
+  t.tRPab = f.positive_number("tRPab");
+  t.tRRD = f.positive_number("tRRD");
+  t.tFAW = f.positive_number("tFAW");
+  t.tWTR = f.positive_number("tWTR");
+  t.tRTW = f.positive_number("tRTW");
+  t.tRFCab = f.positive_number("tRFCab");
+  t.tREFI = f.positive_number("tREFI");
+  // A refresh must finish before the next is due, or the channel would only refresh.
+  if (t.tREFI <= t.tRPab + t.tRFCab) f.fail("tREFI", "must be greater than tRPab + tRFCab");
   f.finish();
   return t;
 }

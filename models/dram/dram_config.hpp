@@ -19,14 +19,21 @@ enum class PagePolicy { Open, Closed };
 enum class AddressField { Row, Bank, Column };
 
 struct DramTimingsNs {
-  double tRCD = 0;  // ACT -> READ/WRITE
-  double tRP = 0;   // PRE -> ACT (per bank)
-  double tRAS = 0;  // ACT -> PRE
-  double tCL = 0;   // READ command -> first data (read latency, RL)
-  double tWL = 0;   // WRITE command -> first data (write latency, WL)
-  double tWR = 0;   // end of write data -> PRE (write recovery)
-  double tRTP = 0;  // READ -> PRE
-  double tCCD = 0;  // column command -> column command
+  double tRCD = 0;    // ACT -> READ/WRITE
+  double tRP = 0;     // PRE -> ACT (per bank)
+  double tRAS = 0;    // ACT -> PRE
+  double tCL = 0;     // READ command -> first data (read latency, RL)
+  double tWL = 0;     // WRITE command -> first data (write latency, WL)
+  double tWR = 0;     // end of write data -> PRE (write recovery)
+  double tRTP = 0;    // READ -> PRE
+  double tCCD = 0;    // column command -> column command
+  double tRPab = 0;   // precharge-all -> REFRESH (all banks)
+  double tRRD = 0;    // ACT -> ACT, different banks
+  double tFAW = 0;    // window holding at most four ACTs
+  double tWTR = 0;    // end of write data -> READ command (write-to-read turnaround)
+  double tRTW = 0;    // end of read data -> first write data (read-to-write bus turnaround)
+  double tRFCab = 0;  // all-bank REFRESH -> next ACT (refresh cycle time)
+  double tREFI = 0;   // average interval between all-bank refreshes
 };
 
 struct DramConfig {

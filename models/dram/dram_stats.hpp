@@ -48,15 +48,22 @@ struct DramCounts {
 struct DramStats {
   DramCounts total;
   std::array<DramCounts, kDataClasses> by_class{};
+  // All-bank refreshes (each preceded by a precharge-all, which `precharges` does not count). They
+  // serve no data class. Counted when the channel performs them, which it does at its next
+  // scheduling decision after each tREFI; a refresh due while the channel is idle is counted when
+  // the next request arrives.
+  uint64_t refreshes = 0;
 
   DramStats& operator+=(const DramStats& o) {
     total += o.total;
+    refreshes += o.refreshes;
     for (int i = 0; i < kDataClasses; ++i) by_class[i] += o.by_class[i];
     return *this;
   }
   DramStats operator-(const DramStats& o) const {
     DramStats d;
     d.total = total - o.total;
+    d.refreshes = refreshes - o.refreshes;
     for (int i = 0; i < kDataClasses; ++i) d.by_class[i] = by_class[i] - o.by_class[i];
     return d;
   }

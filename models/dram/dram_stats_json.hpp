@@ -11,7 +11,7 @@ inline constexpr const char* kDataClassNames[kDataClasses] = {
     "activations", "weights", "feedback", "gradients", "weight_gradients", "momentum"};
 
 // {"read_bytes", "write_bytes", "bursts", "activates", "precharges", "row_hits", "row_misses",
-//  "busy_cycles", "by_class": {class: {"read_bytes", "write_bytes"}}}
+//  "busy_cycles", "refreshes", "by_class": {class: {"read_bytes", "write_bytes"}}}
 nlohmann::json dram_figures_json(const DramStats& stats);
 
 }  // namespace eg::dram

@@ -6,11 +6,11 @@
 #include <fstream>
 #include <vector>
 
+#include "base/error.hpp"
 #include "dram_testbench.hpp"
 #include "hw/dram/data_class_extension.hpp"
 #include "models/dram/dram_stats_json.hpp"
 #include "models/json_fields.hpp"
-#include "base/error.hpp"
 
 using eg::hw::DataClass;
 using eg::hw::MemoryRequest;
@@ -62,7 +62,7 @@ TEST_CASE("row empty, row hit and row conflict take exactly the configured laten
   CHECK(b.dram.stats().total.precharges == 1);
 }
 
-TEST_CASE("streaming reads saturate at the configured peak bandwidth and not above") {
+TEST_CASE("streaming reads come within refresh of the peak bandwidth and never above") {
   eg::testing::fresh_systemc_context();
   const auto config = default_config();
   const uint64_t bytes = 1 << 20;
@@ -83,7 +83,8 @@ TEST_CASE("streaming reads saturate at the configured peak bandwidth and not abo
   CHECK(peak == Approx(12.8e9));
   const double achieved = bytes / seconds;
   CHECK(achieved <= peak * (1 + 1e-12));
-  CHECK(achieved >= 0.99 * peak);
+  // Refresh idles the bus about 515 of every 6246 clocks (derived in test_lpddr4_timing.cpp).
+  CHECK(achieved >= 0.91 * peak);
   CHECK((bytes / 8) / single_seconds < 0.3 * peak);
 }
 

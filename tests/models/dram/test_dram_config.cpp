@@ -1,11 +1,11 @@
 // DRAM config parsing (strict, errors name file and field), timings in cycles, address mapping.
 #include <catch2/catch.hpp>
 
+#include "base/error.hpp"
 #include "models/dram/address_mapping.hpp"
 #include "models/dram/dram_config.hpp"
 #include "models/dram/dram_timing.hpp"
 #include "models/json_fields.hpp"
-#include "base/error.hpp"
 
 using Catch::Matchers::Contains;
 
@@ -45,6 +45,13 @@ TEST_CASE("the default LPDDR4-3200 config loads with the JEDEC figures in clock 
   CHECK(t.tRTP == 12);
   CHECK(t.tCCD == 8);
   CHECK(t.burst_cycles == 8);
+  CHECK(t.tRPab == 34);  // 21 ns / 0.625 = 33.6, rounded up
+  CHECK(t.tRRD == 16);
+  CHECK(t.tFAW == 64);
+  CHECK(t.tWTR == 16);
+  CHECK(t.tRTW == 8);
+  CHECK(t.tRFCab == 448);
+  CHECK(t.tREFI == 6246);  // 3904 ns / 0.625 = 6246.4: a maximum interval, so rounded down
 }
 
 TEST_CASE("bad DRAM configs are rejected naming the file and field") {
@@ -58,8 +65,13 @@ TEST_CASE("bad DRAM configs are rejected naming the file and field") {
     CHECK_THAT(error_of(j), Contains("bad.json: /bus_width_bits: must be >= 1"));
   }
   SECTION("an unknown key") {
-    j["timing_ns"]["tFAW"] = 40;
-    CHECK_THAT(error_of(j), Contains("bad.json: /timing_ns/tFAW: unknown key"));
+    j["timing_ns"]["tRFCpb"] = 140;
+    CHECK_THAT(error_of(j), Contains("bad.json: /timing_ns/tRFCpb: unknown key"));
+  }
+  SECTION("a refresh interval that leaves no time between refreshes") {
+    j["timing_ns"]["tREFI"] = 300;
+    CHECK_THAT(error_of(j),
+               Contains("bad.json: /timing_ns/tREFI: must be greater than tRPab + tRFCab"));
   }
   SECTION("a missing key") {
     j.erase("banks");
