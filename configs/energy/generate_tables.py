@@ -26,11 +26,15 @@ for name, entries, bits in [("iact", 16, 8), ("weight", 96, 8), ("feedback", 96,
 noc = round(2 * mac16 / 16, 5)
 for name in ["iact", "weight", "psum"]:
     t["noc_%s_pj_per_bit_hop" % name] = (noc, "Eyeriss normalised NoC transfer = 2 x a 16-bit MAC (%.1f pJ, %s) per 16-bit word and hop" % (mac16, H))
+# GLB entries carry "bank_bytes", the capacity they are priced for; the simulator rescales them by
+# sqrt(configured bank bytes / bank_bytes) to the hw config's banks when it loads the table.
+rescaled = "; rescaled by sqrt(configured / bank_bytes) to the hw config's bank size at load time"
 for name, kib in [("iact", 1.5), ("psum", 1.875), ("grad", 8.0)]:
     v = round(sram(kib), 5)
-    s = H + ": 64-bit SRAM read 10 pJ at 8 KB, scaled by sqrt(capacity/8 KB) to a %g KiB bank (DESIGN.md section 3%s), per bit" % (kib, "" if name != "grad" else "; gradient bank size assumed 8 KiB - rescale if the config differs")
-    t["glb_%s_read_pj_per_bit" % name] = (v, s)
-    t["glb_%s_write_pj_per_bit" % name] = (v, s + "; write costed as a read (Horowitz gives reads)")
+    s = H + ": 64-bit SRAM read 10 pJ at 8 KB, scaled by sqrt(capacity/8 KB) to a %g KiB bank (DESIGN.md section 3%s), per bit%s" % (kib, "" if name != "grad" else "; the gradient bank is priced at Horowitz's 8 KB point", rescaled)
+    bank = int(kib * 1024)
+    t["glb_%s_read_pj_per_bit" % name] = (v, s, bank)
+    t["glb_%s_write_pj_per_bit" % name] = (v, s + "; write costed as a read (Horowitz gives reads)", bank)
 t["ppu_op_pj"] = (0.9, H + ": one post-processing element op (BN scale/shift, ReLU, add, pool, SGD step) costed as a 16-bit multiply-add (16x16 mult 0.8 + 32-bit add 0.1 pJ)")
 idd = "DRAMSys JEDEC_8Gb_LPDDR4-3200_16bit memspec (JESD209-4 IDD values)"
 t["dram_read_pj_per_bit"] = (8.0, "Accelergy/Timeloop LPDDR4 figure, 8 pJ/bit (array + I/O per bit read; consistent with VDD2 x (IDD4R - IDD3N) x burst time / bits ~ 5 pJ/bit core plus I/O from %s)" % idd)
@@ -40,7 +44,9 @@ t["dram_background_mw"] = (74.1, "active standby of a x32 channel (two x16 dies)
 
 def write(path, name, desc, tab):
     d = E(); d["name"] = name; d["description"] = desc
-    d["entries"] = E((k, E([("value", v), ("source", s)])) for k, (v, s) in tab.items())
+    def entry(v, s, *bank):
+        return E([("value", v), ("source", s)] + [("bank_bytes", b) for b in bank])
+    d["entries"] = E((k, entry(*x)) for k, x in tab.items())
     with open(path, "w") as f:
         json.dump(d, f, indent=2); f.write("\n")
 
@@ -54,10 +60,10 @@ alt["dram_activate_pj"] = (0.0, "0: Horowitz's per-access DRAM figure already in
 write(base + "horowitz45_horowitz_dram.json", "horowitz45_horowitz_dram", "As horowitz45, but DRAM at Horowitz's ISSCC'14 per-access figure (20.3 pJ/bit, activation included) instead of LPDDR4's 8 pJ/bit.", alt)
 f14 = (14.0 / 45.0) * (0.8 / 0.9) ** 2
 s14 = E()
-for k, (v, s) in t.items():
+for k, (v, s, *bank) in t.items():
     if k.startswith("dram_"):
         s14[k] = (v, s + " (off-chip DRAM does not scale with the accelerator's logic node: unchanged)")
     else:
-        s14[k] = (round(v * f14, 6), "horowitz45 value x %.4f: first-order C V^2 scaling from 45 nm/0.9 V to 14 nm/0.8 V (C ~ feature size 14/45, V^2 ratio (0.8/0.9)^2); Stillmaker & Baas (Integration 2017) show such classical factors can be off by 2x or more below 22 nm, so treat as an estimate. Base: %s" % (f14, s))
+        s14[k] = (round(v * f14, 6), "horowitz45 value x %.4f: first-order C V^2 scaling from 45 nm/0.9 V to 14 nm/0.8 V (C ~ feature size 14/45, V^2 ratio (0.8/0.9)^2); Stillmaker & Baas (Integration 2017) show such classical factors can be off by 2x or more below 22 nm, so treat as an estimate. Base: %s" % (f14, s), *bank)
 write(base + "scaled14.json", "scaled14", "horowitz45 scaled to 14 nm FinFET at 0.8 V by C V^2 (factor %.4f on every on-chip entry); DRAM entries unchanged." % f14, s14)
 

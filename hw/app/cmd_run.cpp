@@ -75,6 +75,11 @@ int run(int argc, char** argv) {
             << " MACs issued, " << tot["macs_skipped"] << " skipped, "
             << "utilization " << tot["utilization"].get<double>()
             << (options.check ? ", functional check passed" : ", functional check skipped") << "\n";
+  if (options.check && result.check.tensors > 0)
+    std::cout << "functional check: " << result.check.tensors
+              << " tensors, worst max|sim - trace| / max|trace| = "
+              << result.check.worst_relative_error << " (layer '" << result.check.worst_layer
+              << "' " << result.check.worst_tensor << "), check.rtol " << cfg.check.rtol << "\n";
   std::cout << "simulation speed: " << result.ticked_cycles << " cycles ticked in " << host_s
             << " s = " << (host_s > 0 ? static_cast<double>(result.ticked_cycles) / host_s : 0.0)
             << " cycles/s (" << tot["cycles"].get<uint64_t>() << " simulated in total)\n";

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <sstream>
 
+#include "base/error.hpp"
 #include "hw/array/functional_check.hpp"
 #include "hw/array/layer_operands.hpp"
 #include "models/dram/compressed_size.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
-#include "base/error.hpp"
 
 namespace eg::hw::array {
 
@@ -232,14 +232,27 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
   if (!trace.has(layer, role)) return;
   const NdArray want = trace.load(layer, role);
   const std::vector<float> got = to_trace_layout(phase, view, result);
+  if (got.size() != want.data.size())
+    throw Error("layer '" + layer.name + "' " + mapper::to_string(phase) + ": computed " + role +
+                " has " + std::to_string(got.size()) + " elements, the trace's (" +
+                (trace.dir() / layer.tensors.at(role)).string() + ") " +
+                std::to_string(want.data.size()));
   const CheckOutcome c = compare_tensors(got, want.data, config_.check);
   if (!c.ok) {
     std::ostringstream msg;
     msg << "layer '" << layer.name << "' " << mapper::to_string(phase) << ": computed " << role
         << " differs from the trace (" << (trace.dir() / layer.tensors.at(role)).string()
         << "); worst element " << role << index_string(c.worst_index, want.shape) << " = " << c.got
-        << ", trace " << c.want << ", |diff| " << c.diff << " > tolerance " << c.tolerance;
+        << ", trace " << c.want << ", |diff| " << c.diff << " > tolerance " << c.tolerance
+        << " (check.rtol " << config_.check.rtol << " x max|" << role << "| " << c.scale
+        << " + check.atol " << config_.check.atol << ")";
     throw Error(msg.str());
+  }
+  ++check_summary_.tensors;
+  if (check_summary_.tensors == 1 || c.relative_error > check_summary_.worst_relative_error) {
+    check_summary_.worst_relative_error = c.relative_error;
+    check_summary_.worst_layer = layer.name;
+    check_summary_.worst_tensor = role;
   }
 }
 
@@ -313,6 +326,7 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
       throw Error("--layers: no layer '" + name + "' in " +
                   (trace.dir() / "manifest.json").string());
   RunResult result;
+  check_summary_ = CheckSummary{};
   std::vector<const Layer*> layers;
   for (const Layer& l : m.layers)
     if (options.layers.empty() ||
@@ -378,6 +392,7 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
     }
   }
   result.ticked_cycles = engine_.ticked_cycles();
+  result.check = check_summary_;
   return result;
 }
 

@@ -37,8 +37,16 @@ struct LayerFigures {
   std::map<std::string, PhaseFigures> phases;  // only phases the layer has
 };
 
+// How close the run came to failing the functional check (what check.rtol was chosen from).
+struct CheckSummary {
+  int64_t tensors = 0;                    // y, dx and dw tensors compared with the trace
+  double worst_relative_error = 0;        // largest max|got - want| / max|want| among them
+  std::string worst_layer, worst_tensor;  // where it occurred
+};
+
 struct RunResult {
   std::vector<LayerFigures> layers;  // forward order
+  CheckSummary check;                // empty when the check was off
   uint64_t ticked_cycles = 0;        // simulated cycle by cycle (the rest jumped over memory waits)
 };
 
@@ -85,6 +93,7 @@ class Controller {
   uint64_t next_address_ = 0;
   std::map<std::string, std::vector<std::string>> consumers_;  // among the simulated layers
   std::map<std::string, int> gradient_writers_;  // consumers that have written each gradient
+  CheckSummary check_summary_;
 };
 
 }  // namespace eg::hw::array

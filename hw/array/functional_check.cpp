@@ -1,7 +1,7 @@
 #include "hw/array/functional_check.hpp"
 
-#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace eg::hw::array {
 
@@ -10,26 +10,33 @@ CheckOutcome compare_tensors(const std::vector<float>& got, const std::vector<fl
   CheckOutcome out;
   if (got.size() != want.size()) {
     out.ok = false;
+    out.diff = out.relative_error = std::numeric_limits<double>::infinity();
     return out;
   }
-  double max_abs = 1.0;
-  for (float w : want) max_abs = std::max(max_abs, static_cast<double>(std::fabs(w)));
-  const double atol = check.atol * max_abs;
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  double scale = 0.0;
+  for (float w : want) {
+    const double a = std::fabs(static_cast<double>(w));
+    // A non-finite trace value makes the scale infinite; the element itself fails below.
+    if (!(a <= scale)) scale = std::isfinite(a) ? a : kInf;
+  }
+  out.scale = scale;
+  out.tolerance = check.rtol * scale + check.atol;
   double worst = -1.0;
   for (size_t i = 0; i < got.size(); ++i) {
-    const double diff = std::fabs(static_cast<double>(got[i]) - want[i]);
-    const double tol = atol + check.rtol * std::fabs(static_cast<double>(want[i]));
-    const double ratio = tol > 0 ? diff / tol : (diff > 0 ? INFINITY : 0.0);
-    if (ratio > worst) {
-      worst = ratio;
+    const double g = got[i], w = want[i];
+    const double diff = std::isfinite(g) && std::isfinite(w) ? std::fabs(g - w) : kInf;
+    if (diff > worst) {
+      worst = diff;
       out.worst_index = static_cast<int64_t>(i);
       out.got = got[i];
       out.want = want[i];
       out.diff = diff;
-      out.tolerance = tol;
     }
   }
-  out.ok = worst <= 1.0;
+  if (worst < 0) return out;  // empty tensors agree
+  out.relative_error = out.diff == 0 ? 0.0 : scale > 0 ? out.diff / scale : kInf;
+  out.ok = std::isfinite(out.diff) && out.diff <= out.tolerance;
   return out;
 }
 

@@ -60,15 +60,13 @@ float filter_entry(const PeContext& ctx, const PeTask& t, int64_t l, int64_t k, 
 }
 
 // Output position `o` of a task with a plan: only the non-zero filter entries, in MAC order.
+// `acc`: t.lanes zeroed psum accumulators (see compute_position).
 int64_t compute_planned(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
-                        ActionCounts& actions, const FilterSkipPlan& plan) {
+                        ActionCounts& actions, const FilterSkipPlan& plan, float* __restrict acc) {
   const CanonicalProblem& p = *ctx.problem;
   const int64_t in_r = p.rows.in_len, in_c = p.cols.in_len;
   const bool row_in = p.rows.in_range(t.in_row);
-  constexpr int kMaxLanes = 256;
-  float acc[kMaxLanes];
-  const int64_t lanes = std::min<int64_t>(t.lanes, kMaxLanes);
-  std::fill(acc, acc + lanes, 0.0f);
+  const int64_t lanes = t.lanes;
   const float* plane = row_in ? ctx.input + (t.a * p.k * in_r + t.in_row) * in_c : nullptr;
   const int64_t channel_stride = in_r * in_c;
   for (const FilterSkipPlan::Entry& e : plan.nonzero) {
@@ -90,9 +88,7 @@ void build_filter_skip_plan(const PeContext& ctx, const PeTask& t, FilterSkipPla
   plan.nonzero.clear();
   plan.cycles = plan.issued = plan.skipped = plan.zero_entries = plan.iact_reads = 0;
   const CanonicalProblem& p = *ctx.problem;
-  constexpr int kMaxLanes = 256;
-  if (!t.active || p.delta != DeltaOperand::Filter || !p.issue_padding || t.lanes > kMaxLanes)
-    return;
+  if (!t.active || p.delta != DeltaOperand::Filter || !p.issue_padding) return;
   plan.valid = true;
   // The same walk as compute_position's filter-operand branch, which with padding issued visits
   // every (channel, tap) whatever the position.
@@ -128,9 +124,10 @@ void build_filter_skip_plan(const PeContext& ctx, const PeTask& t, FilterSkipPla
 
 namespace {
 // One position, MAC by MAC, for a problem whose skipped operand is `kDelta`.
+// `acc`: t.lanes zeroed psum accumulators (see compute_position).
 template <DeltaOperand kDelta>
 int64_t walk_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
-                      ActionCounts& actions) {
+                      ActionCounts& actions, float* __restrict acc) {
   const CanonicalProblem& p = *ctx.problem;
   const int64_t in_r = p.rows.in_len, in_c = p.cols.in_len;
   const int64_t taps_r = p.rows.taps, taps_c = p.cols.taps;
@@ -139,10 +136,7 @@ int64_t walk_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCount
   const bool lane_major = ctx.filter_lane_major != nullptr;
   const int64_t lane_step = lane_major ? 1 : p.k * taps_r * taps_c;
   const int64_t tap_step = lane_major ? p.b : 1;
-  constexpr int kMaxLanes = 256;
-  float acc[kMaxLanes];
-  const int64_t lanes = std::min<int64_t>(t.lanes, kMaxLanes);
-  std::fill(acc, acc + lanes, 0.0f);
+  const int64_t lanes = t.lanes;
   const int64_t lane_cycles = (lanes + ctx.simd_lanes - 1) / ctx.simd_lanes;
 
   // Taps [lo, hi) read inside the row (the input column grows with the tap: tap_step >= 1); the
@@ -225,20 +219,37 @@ int64_t walk_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCount
   count_position(ctx, issued, skipped, zero_entries, iact_reads, macs, actions);
   return std::max<int64_t>(1, cycles);
 }
+
+int64_t compute_into(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
+                     ActionCounts& actions, const FilterSkipPlan* plan, float* acc) {
+  if (plan && plan->valid) return compute_planned(ctx, t, o, macs, actions, *plan, acc);
+  switch (ctx.problem->delta) {
+    case DeltaOperand::Input:
+      return walk_position<DeltaOperand::Input>(ctx, t, o, macs, actions, acc);
+    case DeltaOperand::Filter:
+      return walk_position<DeltaOperand::Filter>(ctx, t, o, macs, actions, acc);
+    case DeltaOperand::None:
+      break;
+  }
+  return walk_position<DeltaOperand::None>(ctx, t, o, macs, actions, acc);
+}
 }  // namespace
 
 int64_t compute_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
                          ActionCounts& actions, const FilterSkipPlan* plan) {
-  if (plan && plan->valid) return compute_planned(ctx, t, o, macs, actions, *plan);
-  switch (ctx.problem->delta) {
-    case DeltaOperand::Input:
-      return walk_position<DeltaOperand::Input>(ctx, t, o, macs, actions);
-    case DeltaOperand::Filter:
-      return walk_position<DeltaOperand::Filter>(ctx, t, o, macs, actions);
-    case DeltaOperand::None:
-      break;
+  // One psum accumulator per lane. A task's lanes are bounded only by the config (the mapper fits
+  // them to the psum and filter spads), so any count must work: the usual counts (the shipped
+  // configs allow at most 32) stay on the stack, larger ones go to the heap. kStackLanes is a
+  // host-speed choice, not a hardware limit.
+  constexpr int64_t kStackLanes = 256;
+  const int64_t lanes = std::max<int64_t>(t.lanes, 0);
+  if (lanes <= kStackLanes) {
+    float acc[kStackLanes];
+    std::fill(acc, acc + lanes, 0.0f);
+    return compute_into(ctx, t, o, macs, actions, plan, acc);
   }
-  return walk_position<DeltaOperand::None>(ctx, t, o, macs, actions);
+  std::vector<float> acc(static_cast<size_t>(lanes), 0.0f);
+  return compute_into(ctx, t, o, macs, actions, plan, acc.data());
 }
 
 void Pe::start(const PeContext& ctx, std::vector<PeTask> segments, int64_t psum_slots,

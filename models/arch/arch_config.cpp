@@ -1,7 +1,7 @@
 #include "models/arch/arch_config.hpp"
 
-#include "models/json_fields.hpp"
 #include "base/error.hpp"
+#include "models/json_fields.hpp"
 
 namespace eg::arch {
 
@@ -198,7 +198,10 @@ void load_referenced_files(ArchConfig& c, const std::string& file,
   }
   const std::filesystem::path energy_path = resolve(c.energy_table, base_dir);
   try {
-    c.energy = energy::load_energy_table(energy_path.string());
+    // GLB entries are priced for the bank sizes the table states; rescale them to this config's.
+    c.energy = energy::scale_glb_to_banks(
+        energy::load_energy_table(energy_path.string()),
+        {c.glb.iact_bank_bytes, c.glb.psum_bank_bytes, c.glb.grad_bank_bytes});
   } catch (const Error& e) {
     throw Error(file + ": /energy_table: " + e.what());
   }

@@ -1,9 +1,10 @@
 #include "models/energy/energy_table.hpp"
 
+#include <cmath>
 #include <limits>
-
 #include <set>
 
+#include "base/error.hpp"
 #include "models/json_fields.hpp"
 
 namespace eg::energy {
@@ -56,17 +57,17 @@ const std::vector<EntryInfo>& energy_entries() {
       {"noc_psum_pj_per_bit_hop", Component::Noc, &T::noc_psum_pj_per_bit_hop,
        &A::noc_psum_bit_hops},
       {"glb_iact_read_pj_per_bit", Component::Glb, &T::glb_iact_read_pj_per_bit,
-       &A::glb_iact_read_bits},
+       &A::glb_iact_read_bits, &T::glb_iact_bank_bytes},
       {"glb_iact_write_pj_per_bit", Component::Glb, &T::glb_iact_write_pj_per_bit,
-       &A::glb_iact_write_bits},
+       &A::glb_iact_write_bits, &T::glb_iact_bank_bytes},
       {"glb_psum_read_pj_per_bit", Component::Glb, &T::glb_psum_read_pj_per_bit,
-       &A::glb_psum_read_bits},
+       &A::glb_psum_read_bits, &T::glb_psum_bank_bytes},
       {"glb_psum_write_pj_per_bit", Component::Glb, &T::glb_psum_write_pj_per_bit,
-       &A::glb_psum_write_bits},
+       &A::glb_psum_write_bits, &T::glb_psum_bank_bytes},
       {"glb_grad_read_pj_per_bit", Component::Glb, &T::glb_grad_read_pj_per_bit,
-       &A::glb_grad_read_bits},
+       &A::glb_grad_read_bits, &T::glb_grad_bank_bytes},
       {"glb_grad_write_pj_per_bit", Component::Glb, &T::glb_grad_write_pj_per_bit,
-       &A::glb_grad_write_bits},
+       &A::glb_grad_write_bits, &T::glb_grad_bank_bytes},
       {"ppu_op_pj", Component::Ppu, &T::ppu_op_pj, &A::ppu_ops},
       {"dram_read_pj_per_bit", Component::Dram, &T::dram_read_pj_per_bit, nullptr},
       {"dram_write_pj_per_bit", Component::Dram, &T::dram_write_pj_per_bit, nullptr},
@@ -86,10 +87,35 @@ EnergyTable parse_energy_table(const nlohmann::json& j, const std::string& file)
     JsonFields entry = entries.object(e.key);
     table.*(e.value) = entry.number("value", 0.0, std::numeric_limits<double>::max());
     if (entry.string("source").empty()) entry.fail("source", "must say where the value comes from");
+    if (e.bank_bytes) {
+      // The read and the write entry of a bank price the same SRAM: one capacity.
+      const int64_t bytes = entry.integer("bank_bytes", 1);
+      if (table.*(e.bank_bytes) != 0 && table.*(e.bank_bytes) != bytes)
+        entry.fail("bank_bytes", "must equal the bank_bytes of the other entry of the same bank (" +
+                                     std::to_string(table.*(e.bank_bytes)) + ")");
+      table.*(e.bank_bytes) = bytes;
+    }
     entry.finish();
   }
   entries.finish();
   root.finish();
+  return table;
+}
+
+EnergyTable scale_glb_to_banks(EnergyTable table, const GlbBankBytes& banks) {
+  for (const auto& e : energy_entries()) {
+    if (!e.bank_bytes) continue;
+    const int64_t configured = e.bank_bytes == &EnergyTable::glb_iact_bank_bytes   ? banks.iact
+                               : e.bank_bytes == &EnergyTable::glb_psum_bank_bytes ? banks.psum
+                                                                                   : banks.grad;
+    const int64_t stated = table.*(e.bank_bytes);
+    if (configured < 1 || stated < 1)
+      throw Error(table.name + ": " + e.key + ": GLB bank capacities must be >= 1 byte");
+    table.*(e.value) *= std::sqrt(static_cast<double>(configured) / static_cast<double>(stated));
+  }
+  table.glb_iact_bank_bytes = banks.iact;
+  table.glb_psum_bank_bytes = banks.psum;
+  table.glb_grad_bank_bytes = banks.grad;
   return table;
 }
 

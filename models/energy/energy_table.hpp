@@ -27,22 +27,38 @@ struct EnergyTable {
   double glb_iact_read_pj_per_bit = 0, glb_iact_write_pj_per_bit = 0;
   double glb_psum_read_pj_per_bit = 0, glb_psum_write_pj_per_bit = 0;
   double glb_grad_read_pj_per_bit = 0, glb_grad_write_pj_per_bit = 0;
+  // Bank capacity (bytes) the glb_<bank>_* entries above are priced for: each GLB entry states it
+  // as "bank_bytes", and scale_glb_to_banks() rescales the entries to the configured banks.
+  int64_t glb_iact_bank_bytes = 0, glb_psum_bank_bytes = 0, glb_grad_bank_bytes = 0;
   double ppu_op_pj = 0;
   double dram_read_pj_per_bit = 0, dram_write_pj_per_bit = 0, dram_activate_pj = 0;
   double dram_background_mw = 0;
 };
 
 // One table entry: its JSON key, the component it is charged to, the member holding its value and,
-// for on-chip actions, the ActionCounts member it prices (nullptr for the DRAM entries).
+// for on-chip actions, the ActionCounts member it prices (nullptr for the DRAM entries). GLB
+// entries also name the member holding the bank capacity they are priced for (nullptr otherwise).
 struct EntryInfo {
   const char* key;
   Component component;
   double EnergyTable::*value;
   uint64_t ActionCounts::*count;
+  int64_t EnergyTable::*bank_bytes = nullptr;
 };
 const std::vector<EntryInfo>& energy_entries();
 
 EnergyTable parse_energy_table(const nlohmann::json& json, const std::string& file);
 EnergyTable load_energy_table(const std::string& path);
+
+// The configured GLB bank capacities, in bytes.
+struct GlbBankBytes {
+  int64_t iact = 0, psum = 0, grad = 0;
+};
+// `table` with every GLB entry rescaled from the bank capacity it states to the configured one:
+// energy per access x sqrt(configured / stated). Square-root scaling is the rule the shipped
+// tables' GLB entries were derived with (Horowitz ISSCC 2014: a 64-bit SRAM read costs 10 pJ at
+// 8 KB and 20 pJ at 32 KB; configs/energy/generate_tables.py), so a table priced for one bank size
+// stays right when a config changes it. Capacities must be >= 1.
+EnergyTable scale_glb_to_banks(EnergyTable table, const GlbBankBytes& banks);
 
 }  // namespace eg::energy

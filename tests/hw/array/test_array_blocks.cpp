@@ -85,6 +85,25 @@ TEST_CASE("PE computes a 1-D row convolution exactly in positions x taps x ceil(
   CHECK(strided.out == strided.reference());
 }
 
+TEST_CASE("PE computes every lane of a task with more lanes than its stack accumulators hold",
+          "[array][pe]") {
+  // 300 lanes (above the 256 kept on the stack) in each operand-skipping mode, with padding issued
+  // (so the weight-gradient mode takes the precomputed skip plan) and without.
+  std::vector<float> input{0.5f, -1, 2, 0, 3, -2, 1, 0.75f};
+  for (auto delta :
+       {mapper::DeltaOperand::None, mapper::DeltaOperand::Input, mapper::DeltaOperand::Filter})
+    for (bool issue_padding : {true, false}) {
+      INFO("delta " << static_cast<int>(delta) << ", issue_padding " << issue_padding);
+      RowConv rc(input, 300, 3, 1, 1, issue_padding, delta);
+      rc.run();
+      const std::vector<float> want = rc.reference();
+      CHECK(rc.out == want);
+      // The last lanes are really there (not left at zero by truncation).
+      CHECK(rc.out.back() != 0.0f);
+      CHECK(rc.out.back() == want.back());
+    }
+}
+
 TEST_CASE("PE skips zero error-gradient inputs at the configured cost per run", "[array][pe]") {
   // Windows of 2 over [1,0,0,2,0,3]: (1,0) (0,0) (0,2) (2,0) (0,3): 4 non-zero slots and 5 zero
   // runs (one per position) -> 4 + 5 x cost cycles, + 1 fill/drain.

@@ -101,3 +101,43 @@ TEST_CASE("array computes forward, backward and weight gradient of small convs e
     CHECK(memory.bytes > 0);
   }
 }
+
+TEST_CASE("a config whose spads allow more than 256 lanes per PE computes every filter",
+          "[array][engine]") {
+  // Large psum and filter spads and GLB banks: the mapper gives a PE task far more lanes (filters
+  // sharing an iact) than the shipped configs do; every output must still be computed.
+  arch::ArchConfig cfg =
+      arch::load_arch_config(std::string(EGSIM_SOURCE_DIR) + "/configs/hw/efficientgrad.json");
+  cfg.pe.spad_psum_entries = 4096;
+  cfg.pe.spad_weight_entries = cfg.pe.spad_feedback_entries = 8192;
+  cfg.glb.psum_bank_bytes = cfg.glb.grad_bank_bytes = 1 << 20;
+  const testing::ConvShape g{1, 2, 5, 5, 300, 3, 3, 1, 1};
+  mapper::ConvView v{false, g.n, g.c, g.m, g.h, g.w, g.e(), g.f(), g.r, g.s, g.stride, g.pad};
+  std::mt19937 rng(7);
+  const auto x = random(size_t(g.n * g.c * g.h * g.w), rng);
+  const auto w = random(size_t(g.m * g.c * g.r * g.s), rng);
+  const auto dy = random(size_t(g.n * g.m * g.e() * g.f()), rng, 0.5);
+  const LayerOperands ops = make_layer_operands(v, x, w, w, dy);
+  FakeClock clock;
+  FakeMemory memory(clock);
+  ArrayEngine engine(cfg, memory, clock);
+  const mapper::RowStationaryMapper mapper(cfg);
+  std::vector<float> result(result_size(mapper::Phase::Forward, v), 0.0f);
+  PhaseFigures fig;
+  int64_t widest = 0;
+  for (const auto& p : mapper::canonical_problems(v, mapper::Phase::Forward, cfg.features)) {
+    const mapper::Schedule s = mapper.map(p, "test");
+    widest = std::max(widest, s.tiling.lanes);
+    CanonicalData d = build_canonical_data(p, ops);
+    PeContext ctx;
+    ctx.problem = &s.problem;
+    ctx.input = d.input.data();
+    ctx.filter = d.filter.data();
+    ctx.output = d.output.data();
+    ctx.pipeline_extra_cycles = cfg.pe.mac_pipeline_depth - 1;
+    engine.execute(s, ctx, {}, fig);
+    scatter_output(p, d, v, result);
+  }
+  REQUIRE(widest > 256);
+  require_close(result, testing::conv_forward(g, x, w));
+}
