@@ -1,9 +1,9 @@
 #include "models/json_fields.hpp"
 
 #include <cmath>
-#include <fstream>
 
 #include "base/error.hpp"
+#include "base/quote.hpp"
 
 namespace eg {
 
@@ -13,8 +13,21 @@ JsonFields::JsonFields(const nlohmann::json& object, std::string file, std::stri
     throw Error(file_ + ": " + (pointer_.empty() ? "/" : pointer_) + ": must be an object");
 }
 
+std::string JsonFields::pointer(const std::string& key) const {
+  return pointer_ + "/" + pointer_token(key);
+}
+
 void JsonFields::fail(const std::string& key, const std::string& problem) const {
   throw Error(file_ + ": " + pointer(key) + ": " + problem);
+}
+
+void JsonFields::fail_element(const std::string& key, size_t index,
+                              const std::string& problem) const {
+  throw Error(file_ + ": " + pointer(key) + "/" + std::to_string(index) + ": " + problem);
+}
+
+void JsonFields::fail_object(const std::string& problem) const {
+  throw Error(file_ + ": " + (pointer_.empty() ? "/" : pointer_) + ": " + problem);
 }
 
 bool JsonFields::has(const std::string& key) const {
@@ -31,6 +44,9 @@ const nlohmann::json& JsonFields::get(const std::string& key) {
 int64_t JsonFields::integer(const std::string& key, int64_t min, int64_t max) {
   const nlohmann::json& v = get(key);
   if (!v.is_number_integer()) fail(key, "must be an integer");
+  // An unsigned value above INT64_MAX would wrap to a negative number.
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(max))
+    fail(key, "must be <= " + std::to_string(max));
   const int64_t x = v.get<int64_t>();
   if (x < min) fail(key, "must be >= " + std::to_string(min));
   if (x > max) fail(key, "must be <= " + std::to_string(max));
@@ -55,6 +71,13 @@ double JsonFields::positive_number(const std::string& key) {
   return x;
 }
 
+double JsonFields::positive_number(const std::string& key, double max) {
+  const double x = positive_number(key);
+  if (x > max)
+    fail(key, "must be <= " + nlohmann::json(max).dump() + " (got " + get(key).dump() + ")");
+  return x;
+}
+
 bool JsonFields::boolean(const std::string& key) {
   const nlohmann::json& v = get(key);
   if (!v.is_boolean()) fail(key, "must be true or false");
@@ -74,7 +97,7 @@ std::string JsonFields::choice(const std::string& key, const std::vector<std::st
     if (v == a) return v;
     list += (list.empty() ? "" : ", ") + ("\"" + a + "\"");
   }
-  fail(key, "is \"" + v + "\", expected one of " + list);
+  fail(key, "is " + quoted(v) + ", expected one of " + list);
 }
 
 JsonFields JsonFields::object(const std::string& key) {

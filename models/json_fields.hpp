@@ -21,7 +21,8 @@ class JsonFields {
 
   int64_t integer(const std::string& key, int64_t min, int64_t max = INT64_MAX);
   double number(const std::string& key, double min, double max);
-  double positive_number(const std::string& key);  // finite and > 0 (a timing, a rate)
+  double positive_number(const std::string& key);              // finite and > 0 (a timing, a rate)
+  double positive_number(const std::string& key, double max);  // also <= max
   bool boolean(const std::string& key);
   std::string string(const std::string& key);
   std::string choice(const std::string& key, const std::vector<std::string>& allowed);
@@ -34,8 +35,14 @@ class JsonFields {
   void finish() const;
 
   const std::string& file() const { return file_; }
-  std::string pointer(const std::string& key) const { return pointer_ + "/" + key; }
+  // JSON pointer of `key` in this object (the key escaped per RFC 6901, control characters shown).
+  std::string pointer(const std::string& key) const;
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+  // A problem of an element inside the value of `key` ("<file>: /key/<index>: <problem>").
+  [[noreturn]] void fail_element(const std::string& key, size_t index,
+                                 const std::string& problem) const;
+  // A problem of the object as a whole (a relation between its fields).
+  [[noreturn]] void fail_object(const std::string& problem) const;
 
  private:
   const nlohmann::json& get(const std::string& key);

@@ -4,13 +4,18 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <set>
+#include <unordered_map>
 
+#include "base/checked.hpp"
 #include "base/error.hpp"
 #include "base/files.hpp"
 #include "base/json_io.hpp"
+#include "base/quote.hpp"
 
 namespace eg::trace {
 namespace fs = std::filesystem;
@@ -29,20 +34,22 @@ const std::vector<std::pair<LayerType, const char*>>& type_names() {
 const std::set<std::string> kModes{"bp", "fa", "sign", "ssfa", "efficientgrad", "bp-prune"};
 const std::set<std::string> kSigmaEstimators{"mean_abs", "std", "mean_abs_scaled"};
 
-// Strict JSON field access: every error names the source file and the field's path.
+// Strict JSON field access: every error names the source file, the field's JSON pointer and, inside
+// a layer, the layer's name ("manifest.json: /layers/1/colour: unknown key (layer 'bn1')").
 class Fields {
  public:
-  Fields(const json& object, std::string source, std::string where)
-      : object_(object), source_(std::move(source)), where_(std::move(where)) {
-    if (!object_.is_object()) fail(where_, "must be an object");
+  Fields(const json& object, std::string source, std::string pointer, std::string label = "")
+      : object_(object),
+        source_(std::move(source)),
+        pointer_(std::move(pointer)),
+        label_(std::move(label)) {
+    if (!object_.is_object()) fail(pointer_.empty() ? "/" : pointer_, "must be an object");
   }
 
   [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
-    throw Error(source_ + ": " + field + ": " + problem);
+    throw Error(source_ + ": " + field + ": " + problem + label_);
   }
-  std::string path(const std::string& key) const {
-    return where_.empty() ? key : where_ + "." + key;
-  }
+  std::string path(const std::string& key) const { return pointer_ + "/" + pointer_token(key); }
 
   void allow_only(const std::set<std::string>& keys) const {
     for (auto it = object_.begin(); it != object_.end(); ++it)
@@ -61,42 +68,113 @@ class Fields {
   double number(const std::string& key) const {
     const json& v = raw(key);
     if (!v.is_number()) fail(path(key), "must be a number");
-    return v.get<double>();
+    const double x = v.get<double>();
+    if (!std::isfinite(x)) fail(path(key), "must be finite");
+    return x;
   }
-  int64_t integer(const std::string& key, int64_t min_value) const {
+  int64_t integer(const std::string& key, int64_t min_value,
+                  int64_t max_value = std::numeric_limits<int64_t>::max()) const {
     const json& v = raw(key);
     if (!v.is_number_integer()) fail(path(key), "must be an integer");
+    if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(max_value))
+      fail(path(key), "must be <= " + std::to_string(max_value) + ", got " + v.dump());
     const int64_t x = v.get<int64_t>();
     if (x < min_value)
       fail(path(key), "must be >= " + std::to_string(min_value) + ", got " + std::to_string(x));
+    if (x > max_value)
+      fail(path(key), "must be <= " + std::to_string(max_value) + ", got " + std::to_string(x));
     return x;
   }
+  uint64_t unsigned_integer(const std::string& key) const {
+    const json& v = raw(key);
+    if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<int64_t>() < 0))
+      fail(path(key), "must be a non-negative integer");
+    return v.get<uint64_t>();
+  }
+  // A tensor shape: 1 to 4 positive extents whose product is at most kMaxTensorElements.
   Shape shape(const std::string& key) const {
     const json& v = raw(key);
-    if (!v.is_array()) fail(path(key), "must be an array of positive integers");
+    const std::string problem = "must be an array of 1 to 4 positive integers";
+    if (!v.is_array() || v.empty() || v.size() > 4) fail(path(key), problem);
     Shape s;
     for (const json& d : v) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 1)
-        fail(path(key), "must be an array of positive integers");
+      if (!d.is_number_integer() || (!d.is_number_unsigned() && d.get<int64_t>() < 1) ||
+          d.get<uint64_t>() < 1)
+        fail(path(key), problem);
+      if (d.get<uint64_t>() > static_cast<uint64_t>(kMaxTensorElements))
+        fail(path(key), "extent " + d.dump() + " exceeds the limit of " +
+                            std::to_string(kMaxTensorElements) + " elements per tensor");
       s.push_back(d.get<int64_t>());
     }
+    check_elements(s, key, "");
     return s;
+  }
+  // Throws unless `s` (named by `key`, with `what` describing it) has at most kMaxTensorElements.
+  void check_elements(const Shape& s, const std::string& key, const std::string& what) const {
+    int64_t n = 1;
+    for (int64_t e : s)
+      if (__builtin_mul_overflow(n, e, &n) || n > kMaxTensorElements)
+        fail(path(key), what + shape_string(s) + " has more than " +
+                            std::to_string(kMaxTensorElements) +
+                            " elements (the per-tensor limit)");
   }
   const std::string& source() const { return source_; }
 
  private:
   const json& object_;
   std::string source_;
-  std::string where_;
+  std::string pointer_;
+  std::string label_;
 };
 
+// Longest file name Linux file systems accept (NAME_MAX).
+constexpr std::size_t kMaxFileNameBytes = 255;
+
+// A file name inside the trace directory: not empty, no '/', no control characters (a NUL would
+// cut the name short), not "." or "..", at most kMaxFileNameBytes.
 bool is_plain_file_name(const std::string& name) {
-  return !name.empty() && name.find('/') == std::string::npos && name != "." && name != "..";
+  if (name.empty() || name.size() > kMaxFileNameBytes || name == "." || name == "..") return false;
+  for (unsigned char c : name)
+    if (c == '/' || c < 0x20 || c == 0x7f) return false;
+  return true;
 }
 
+// A layer name: 1 to kMaxNameBytes bytes, no '/' (the writer derives file names from it) and no
+// NUL. Other characters are allowed: reports quote names (CSV) or escape them (messages, HTML).
+bool is_layer_name(const std::string& name) {
+  return !name.empty() && name.size() <= kMaxNameBytes &&
+         name.find_first_of(std::string("/\0", 2)) == std::string::npos;
+}
+
+// Output extent of a sliding window; the caller has checked kernel <= in + 2 * pad (no overflow:
+// extents are at most kMaxTensorElements and pad < kernel).
 int64_t window_out(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {
-  const int64_t span = in + 2 * pad - kernel;
-  return span < 0 ? 0 : span / stride + 1;
+  return (in + 2 * pad - kernel) / stride + 1;
+}
+
+void validate_window(const Layer& l, const Fields& f) {
+  const bool conv = l.type == LayerType::Conv;
+  if (conv && (l.kernel_r > kMaxConvKernel || l.kernel_s > kMaxConvKernel))
+    f.fail(f.path("kernel"), "conv kernel " + shape_string({l.kernel_r, l.kernel_s}) +
+                                 " exceeds the limit of " + std::to_string(kMaxConvKernel) +
+                                 " per side");
+  if (l.pad >= l.kernel_r || l.pad >= l.kernel_s)
+    f.fail(f.path("pad"), "must be smaller than the kernel");
+  const char* axis_name[2] = {"height", "width"};
+  const int64_t extent[2] = {l.in[2], l.in[3]};
+  const int64_t kernel[2] = {l.kernel_r, l.kernel_s};
+  for (int i = 0; i < 2; ++i) {
+    // kernel_* and pad are at most kMaxTensorElements here (shape() bounds the kernel extents),
+    // so the padded extent cannot overflow.
+    const int64_t padded = extent[i] + 2 * l.pad;
+    if (kernel[i] > padded)
+      f.fail(f.path("kernel"), "kernel " + std::string(axis_name[i]) + " " +
+                                   std::to_string(kernel[i]) + " is larger than the padded input " +
+                                   std::string(axis_name[i]) + " " + std::to_string(padded));
+    if (l.stride > padded)
+      f.fail(f.path("stride"), std::to_string(l.stride) + " is larger than the padded input " +
+                                   std::string(axis_name[i]) + " " + std::to_string(padded));
+  }
 }
 
 void validate_geometry(const Layer& l, const Fields& f) {
@@ -111,8 +189,7 @@ void validate_geometry(const Layer& l, const Fields& f) {
     case LayerType::Conv:
     case LayerType::AvgPool:
     case LayerType::MaxPool: {
-      if (l.pad >= l.kernel_r || l.pad >= l.kernel_s)
-        f.fail(f.path("pad"), "must be smaller than the kernel");
+      validate_window(l, f);
       const int64_t e = window_out(l.in[2], l.kernel_r, l.stride, l.pad);
       const int64_t w = window_out(l.in[3], l.kernel_s, l.stride, l.pad);
       if (l.out[2] != e || l.out[3] != w)
@@ -131,6 +208,17 @@ void validate_geometry(const Layer& l, const Fields& f) {
       break;
     case LayerType::Fc:
       break;
+  }
+  if (l.type == LayerType::Conv || l.type == LayerType::Fc) {
+    f.check_elements(l.expected_shape("w"), l.type == LayerType::Conv ? "kernel" : "out",
+                     "weight shape ");
+    // Each factor is at most kMaxTensorElements (2^28) and y and w are bounded, so
+    // y elements x (C*R*S) < 2^56: no overflow before the comparison.
+    const int64_t macs = element_count(l.out) * (element_count(l.expected_shape("w")) / l.out[1]);
+    if (macs > kMaxLayerMacs)
+      f.fail(f.path("out"), std::to_string(macs) +
+                                " multiply-accumulates per pass exceed the limit of " +
+                                std::to_string(kMaxLayerMacs) + " per layer");
   }
 }
 
@@ -234,8 +322,8 @@ std::string to_string(LayerType type) {
 LayerType layer_type_from_string(const std::string& text, const std::string& context) {
   for (const auto& [t, n] : type_names())
     if (text == n) return t;
-  throw Error(context + ": unknown layer type '" + text +
-              "' (expected conv, fc, bn, relu, add, avgpool or maxpool)");
+  throw Error(context + ": unknown layer type " + single_quoted(text) +
+              " (expected conv, fc, bn, relu, add, avgpool or maxpool)");
 }
 
 Shape Layer::expected_shape(const std::string& role) const {
@@ -246,15 +334,36 @@ Shape Layer::expected_shape(const std::string& role) const {
     if (type == LayerType::Fc) return {out[1], in[1]};
     return {out[1], in[1], kernel_r, kernel_s};
   }
-  throw Error("layer '" + name + "' (" + to_string(type) + "): no tensor role '" + role + "'");
+  throw Error("layer " + single_quoted(name) + " (" + to_string(type) + "): no tensor role '" +
+              role + "'");
 }
 
 int64_t Layer::dense_macs() const {
+  const std::string what = "layer " + single_quoted(name) + ": multiply-accumulates";
   if (type == LayerType::Conv)
-    return out[0] * out[1] * out[2] * out[3] * in[1] * kernel_r * kernel_s;
-  if (type == LayerType::Fc) return out[0] * out[1] * in[1];
+    return checked_product(
+        std::vector<int64_t>{out[0], out[1], out[2], out[3], in[1], kernel_r, kernel_s}, what);
+  if (type == LayerType::Fc)
+    return checked_product(std::vector<int64_t>{out[0], out[1], in[1]}, what);
   return 0;
 }
+
+namespace {
+// Nesting depth of a JSON value (a scalar is 0), without recursion.
+int json_depth(const json& root) {
+  int deepest = 0;
+  std::vector<std::pair<const json*, int>> stack{{&root, 0}};
+  while (!stack.empty()) {
+    const auto [j, depth] = stack.back();
+    stack.pop_back();
+    if (!j->is_structured()) continue;
+    deepest = std::max(deepest, depth + 1);
+    if (deepest > kMaxJsonDepth) return deepest;
+    for (const json& child : *j) stack.emplace_back(&child, depth + 1);
+  }
+  return deepest;
+}
+}  // namespace
 
 const Layer* Manifest::find(const std::string& name) const {
   for (const Layer& l : layers)
@@ -301,37 +410,39 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
   Fields top(j, source, "");
   top.allow_only({"format", "version", "network", "dataset", "mode", "pruning_rate",
                   "sigma_estimator", "seed", "iteration", "batch", "layers"});
-  if (top.string("format") != kFormatName) top.fail("format", "must be \"egtrace\"");
+  if (top.string("format") != kFormatName) top.fail("/format", "must be \"egtrace\"");
   const int64_t version = top.integer("version", 0);
   if (version != kFormatVersion)
-    top.fail("version", "is " + std::to_string(version) + ", this reader supports " +
-                            std::to_string(kFormatVersion));
+    top.fail("/version", "is " + std::to_string(version) + ", this reader supports " +
+                             std::to_string(kFormatVersion));
   Manifest m;
   m.network = top.string("network");
   m.dataset = top.string("dataset");
   m.mode = top.string("mode");
-  if (!kModes.count(m.mode)) top.fail("mode", "unknown mode '" + m.mode + "'");
+  if (!kModes.count(m.mode)) top.fail("/mode", "unknown mode " + single_quoted(m.mode));
   m.pruning_rate = top.number("pruning_rate");
   if (!(m.pruning_rate >= 0.0 && m.pruning_rate < 1.0))
-    top.fail("pruning_rate", "must be in [0, 1)");
+    top.fail("/pruning_rate", "must be in [0, 1)");
   m.sigma_estimator = top.string("sigma_estimator");
   if (!kSigmaEstimators.count(m.sigma_estimator))
-    top.fail("sigma_estimator", "unknown estimator '" + m.sigma_estimator + "'");
-  m.seed = static_cast<uint64_t>(top.integer("seed", 0));
+    top.fail("/sigma_estimator", "unknown estimator " + single_quoted(m.sigma_estimator));
+  m.seed = top.unsigned_integer("seed");
   m.iteration = top.integer("iteration", 1);
-  m.batch = top.integer("batch", 1);
+  m.batch = top.integer("batch", 1, kMaxTensorElements);
   const json& layers = top.raw("layers");
-  if (!layers.is_array() || layers.empty()) top.fail("layers", "must be a non-empty array");
+  if (!layers.is_array() || layers.empty()) top.fail("/layers", "must be a non-empty array");
 
-  std::set<std::string> names;
+  std::unordered_map<std::string, size_t> index;  // name -> position: linear in the layer count
   for (size_t i = 0; i < layers.size(); ++i) {
-    std::string where = "layers[" + std::to_string(i) + "]";
+    const std::string where = "/layers/" + std::to_string(i);
     Fields f(layers[i], source, where);
     Layer l;
     l.name = f.string("name");
-    if (!is_plain_file_name(l.name)) f.fail(f.path("name"), "must be non-empty and contain no '/'");
-    Fields lf(layers[i], source, where + " (" + l.name + ")");
-    if (!names.insert(l.name).second) lf.fail(lf.path("name"), "duplicate layer name");
+    if (!is_layer_name(l.name))
+      f.fail(f.path("name"),
+             "must be 1 to " + std::to_string(kMaxNameBytes) + " bytes without '/' or NUL");
+    Fields lf(layers[i], source, where, " (layer " + single_quoted(l.name) + ")");
+    if (index.count(l.name)) lf.fail(lf.path("name"), "duplicate layer name");
     l.type = layer_type_from_string(lf.string("type"), source + ": " + lf.path("type"));
     const bool windowed =
         l.type == LayerType::Conv || l.type == LayerType::AvgPool || l.type == LayerType::MaxPool;
@@ -348,13 +459,13 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
     }
     l.in = lf.shape("in");
     l.out = lf.shape("out");
-    if (l.in.empty() || l.in[0] != m.batch)
-      lf.fail(lf.path("in"), "batch dimension must equal the manifest batch");
+    if (l.in[0] != m.batch) lf.fail(lf.path("in"), "batch dimension must equal the manifest batch");
     if (windowed) {
       Shape k = lf.shape("kernel");
       if (k.size() != 2) lf.fail(lf.path("kernel"), "must be [R, S]");
       l.kernel_r = k[0];
       l.kernel_s = k[1];
+      // Not bounded here: validate_window compares them with the padded input, naming the layer.
       l.stride = lf.integer("stride", 1);
       l.pad = lf.integer("pad", 0);
     }
@@ -362,26 +473,27 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
     if (l.type == LayerType::Add && l.inputs.size() != 2)
       lf.fail(lf.path("inputs"), "an add layer takes two inputs");
     for (const std::string& producer : l.inputs) {
-      const Layer* p = m.find(producer);
-      if (!p) lf.fail(lf.path("inputs"), "'" + producer + "' is not an earlier layer");
-      if (element_count(p->out) != element_count(l.in))
+      const auto at = index.find(producer);
+      if (at == index.end())
+        lf.fail(lf.path("inputs"), single_quoted(producer) + " is not an earlier layer");
+      const Layer& p = m.layers[at->second];
+      if (element_count(p.out) != element_count(l.in))
         lf.fail(lf.path("in"), "size " + shape_string(l.in) + " does not match producer '" +
-                                   producer + "' output " + shape_string(p->out));
+                                   producer + "' output " + shape_string(p.out));
     }
     const json& tensors = lf.raw("tensors");
     if (!tensors.is_object()) lf.fail(lf.path("tensors"), "must be an object of role -> file name");
     for (auto it = tensors.begin(); it != tensors.end(); ++it) {
-      const std::string field = lf.path("tensors." + it.key());
-      try {
-        (void)l.expected_shape(it.key());
-      } catch (const Error&) {
+      const std::string field = lf.path("tensors") + "/" + pointer_token(it.key());
+      if (std::find(all_roles().begin(), all_roles().end(), it.key()) == all_roles().end() ||
+          ((it.key() == "w" || it.key() == "feedback" || it.key() == "dw") &&
+           l.type != LayerType::Conv && l.type != LayerType::Fc))
         lf.fail(field, "is not a tensor role of a " + to_string(l.type) + " layer");
-      }
       if (!it.value().is_string() || !is_plain_file_name(it.value().get<std::string>()))
         lf.fail(field, "must be a file name inside the trace directory");
       l.tensors[it.key()] = it.value().get<std::string>();
     }
-    Fields sf(lf.raw("stats"), source, lf.path("stats"));
+    Fields sf(lf.raw("stats"), source, lf.path("stats"), " (layer " + single_quoted(l.name) + ")");
     sf.allow_only({"dy_nonzero_fraction", "dy_nonzero_fraction_before_pruning", "tau",
                    "angle_to_bp_deg", "extra"});
     l.stats.dy_nonzero_fraction = sf.number("dy_nonzero_fraction");
@@ -396,9 +508,16 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
     if (!(l.stats.angle_to_bp_deg >= 0.0 && l.stats.angle_to_bp_deg <= 180.0))
       sf.fail(sf.path("angle_to_bp_deg"), "must be in [0, 180]");
     if (sf.has("extra")) {
-      if (!sf.raw("extra").is_object()) sf.fail(sf.path("extra"), "must be an object");
-      l.stats.extra = sf.raw("extra");
+      const json& extra = sf.raw("extra");
+      if (!extra.is_object()) sf.fail(sf.path("extra"), "must be an object");
+      // Copying recurses once per nesting level: refuse what the JSON reader would refuse, even
+      // when the document did not come through it.
+      if (json_depth(extra) > kMaxJsonDepth)
+        sf.fail(sf.path("extra"),
+                "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+      l.stats.extra = extra;
     }
+    index.emplace(l.name, m.layers.size());
     m.layers.push_back(std::move(l));
   }
   return m;
@@ -406,28 +525,24 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
 
 Trace Trace::open(const fs::path& dir) {
   const fs::path manifest_path = dir / "manifest.json";
-  if (!fs::is_directory(dir)) throw Error(dir.string() + ": trace directory does not exist");
-  std::ifstream in(manifest_path);
-  if (!in) throw Error(manifest_path.string() + ": missing or unreadable");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw Error(manifest_path.string() + ": invalid JSON (byte " + std::to_string(e.byte) + ")");
-  }
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw Error(dir.string() + ": trace directory does not exist or is not a directory");
   Trace t;
   t.dir_ = dir;
-  t.manifest_ = manifest_from_json(j, manifest_path.string());
+  t.manifest_ =
+      manifest_from_json(load_json_file(manifest_path, kMaxManifestBytes), manifest_path.string());
   for (const Layer& l : t.manifest_.layers) {
     for (const auto& [role, file] : l.tensors) {
       const fs::path p = dir / file;
-      if (!fs::exists(p))
-        throw Error(p.string() + ": missing (layer '" + l.name + "' tensor '" + role + "')");
+      if (fs::symlink_status(p, ec).type() == fs::file_type::not_found)
+        throw Error(p.string() + ": missing (layer " + single_quoted(l.name) + " tensor '" + role +
+                    "')");
       const Shape shape = read_npy_shape(p);
       const Shape want = l.expected_shape(role);
       if (shape != want)
-        throw Error(p.string() + ": shape " + shape_string(shape) + " does not match layer '" +
-                    l.name + "' tensor '" + role + "' " + shape_string(want));
+        throw Error(p.string() + ": shape " + shape_string(shape) + " does not match layer " +
+                    single_quoted(l.name) + " tensor '" + role + "' " + shape_string(want));
     }
   }
   return t;
@@ -440,12 +555,12 @@ bool Trace::has(const Layer& layer, const std::string& role) const {
 NdArray Trace::load(const Layer& layer, const std::string& role) const {
   auto it = layer.tensors.find(role);
   if (it == layer.tensors.end())
-    throw Error((dir_ / "manifest.json").string() + ": layer '" + layer.name + "' has no tensor '" +
-                role + "'");
+    throw Error((dir_ / "manifest.json").string() + ": layer " + single_quoted(layer.name) +
+                " has no tensor '" + role + "'");
   NdArray a = read_npy(dir_ / it->second);
   if (a.shape != layer.expected_shape(role))
     throw Error((dir_ / it->second).string() + ": shape " + shape_string(a.shape) +
-                " does not match layer '" + layer.name + "' tensor '" + role + "'");
+                " does not match layer " + single_quoted(layer.name) + " tensor '" + role + "'");
   return a;
 }
 

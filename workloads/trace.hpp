@@ -1,6 +1,8 @@
 #pragma once
 // Trace format version 1 (DESIGN.md §4): the only thing the trainer and the simulator share.
 // A trace is a directory with manifest.json and one .npy file per (layer, tensor role).
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -16,6 +18,28 @@ namespace eg::trace {
 
 inline constexpr int kFormatVersion = 1;
 inline constexpr const char* kFormatName = "egtrace";
+
+// Reader limits: a manifest outside them is rejected with an eg::Error naming the field, so a
+// corrupt or hostile trace cannot make the simulator exhaust memory, overflow a size or run for
+// longer than any real layer would.
+//
+// Largest manifest.json read. A ResNet-18 manifest with its dy histograms is ~100 KiB; 64 MiB
+// leaves room for histograms of ~10^5 bins per layer and still parses in about a second.
+inline constexpr std::size_t kMaxManifestBytes = std::size_t{64} << 20;
+// Elements of any one tensor (x, y, w and so dx, dy, dw): 2^28 floats = 1 GiB. The largest
+// activation of ImageNet ResNet-18/50 at batch 256 (conv1's output, 256x64x112x112) has 2.06e8;
+// the simulator holds a few tensors of a layer at once, so a run stays within a few GiB.
+inline constexpr int64_t kMaxTensorElements = int64_t{1} << 28;
+// Dense multiply-accumulates of one conv/FC layer's forward pass: 2^40 = 1.1e12. The largest
+// VGG-16 layer at batch 256 needs 4.7e11; anything beyond would take days to simulate.
+inline constexpr int64_t kMaxLayerMacs = int64_t{1} << 40;
+// Side of a conv kernel. Real kernels are 1 to 11 (patch embeddings 16 or 32, the largest
+// "large-kernel" convs 51); the backward pass splits a stride-s layer into up to
+// min(s, R) x min(s, S) sub-problems, so this also bounds their number (4096).
+inline constexpr int64_t kMaxConvKernel = 64;
+// Layer names: the trace writer names files "<layer>.<role>.npy", which must stay within the
+// 255-byte file-name limit of Linux file systems (the longest role adds 13 bytes).
+inline constexpr std::size_t kMaxNameBytes = 200;
 
 enum class LayerType { Conv, Fc, Bn, Relu, Add, AvgPool, MaxPool };
 std::string to_string(LayerType type);
@@ -71,7 +95,9 @@ struct Manifest {
 
 nlohmann::json to_json(const Manifest& manifest);
 // Validates every field (types, version, shapes consistent with geometry, inputs referring to
-// earlier layers, unique names). `source` names the file in error messages.
+// earlier layers, unique names) and the limits above; windowed layers also need pad < kernel,
+// kernel <= padded input and stride <= padded input on each axis. `source` names the file in error
+// messages: "<source>: /layers/3/stride: ... (layer 'conv2')".
 Manifest manifest_from_json(const nlohmann::json& json, const std::string& source);
 
 // Reads a trace directory. open() validates the manifest and every tensor file's presence, header

@@ -3,12 +3,12 @@
 
 #include <boost/program_options.hpp>
 
+#include "base/error.hpp"
 #include "hw/app/parse_options.hpp"
 #include "hw/app/subcommand.hpp"
 #include "models/arch/arch_config.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
 #include "sw/mapper/schedule_print.hpp"
-#include "base/error.hpp"
 #include "workloads/trace.hpp"
 
 namespace po = boost::program_options;
@@ -28,6 +28,8 @@ int map(int argc, char** argv) {
       "passes", po::value(&passes)->default_value(1), "passes to show PE by PE");
   po::variables_map vm;
   if (!parse_options(argc, argv, opts, vm)) return 0;
+  // Each pass shown prints every PE of every cluster; more than a schedule has prints nothing more.
+  if (passes < 0) throw Error("--passes: must be >= 0 (got " + std::to_string(passes) + ")");
   const arch::ArchConfig cfg = arch::load_arch_config(config);
   const trace::Trace trace = trace::Trace::open(trace_dir);
   const trace::Layer* layer = trace.manifest().find(layer_name);

@@ -2,13 +2,15 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <new>
 
 #include <boost/program_options/errors.hpp>
 #include <systemc>
 
-#include "hw/app/subcommand.hpp"
 #include "base/error.hpp"
+#include "hw/app/subcommand.hpp"
 
 namespace eg::app {
 std::vector<Subcommand>& subcommands() {
@@ -46,7 +48,15 @@ int main(int argc, char** argv) {
       std::cerr << "egsim " << s.name << ": " << e.what() << "\n";
     } catch (const boost::program_options::error& e) {
       std::cerr << "egsim " << s.name << ": " << e.what() << "\n";
+    } catch (const std::filesystem::filesystem_error& e) {
+      // A path the user named could not be used: name it and the system's reason.
+      std::cerr << "egsim " << s.name << ": " << e.path1().string() << ": " << e.code().message()
+                << "\n";
+    } catch (const std::bad_alloc&) {
+      std::cerr << "egsim " << s.name
+                << ": out of memory (the input is too large for this machine)\n";
     } catch (const std::exception& e) {
+      // Bad input is reported as eg::Error above; anything else is a bug in egsim.
       std::cerr << "egsim " << s.name << ": internal error: " << e.what() << "\n";
     }
     return 1;

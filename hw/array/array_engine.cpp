@@ -4,8 +4,8 @@
 #include <array>
 #include <string>
 
-#include "sw/mapper/row_stationary_mapper.hpp"
 #include "base/error.hpp"
+#include "sw/mapper/row_stationary_mapper.hpp"
 
 namespace eg::hw::array {
 
@@ -71,7 +71,8 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
   const uint64_t pass_mark = ++marks.pass_mark;
   uint64_t min_offset = UINT64_MAX;
   const size_t per_fold = static_cast<size_t>(s.pe_rows * s.pe_cols);
-  for (const mapper::PcWork& w : s.passes[pass].pcs) {
+  const mapper::Pass ps = s.pass(static_cast<int64_t>(pass));
+  for (const mapper::PcWork& w : ps.pcs) {
     const uint64_t cluster_mark = ++marks.cluster_mark;
     uint64_t local_rows = 0;
     for (size_t i = 0; i < w.pes.size(); ++i) {
@@ -109,7 +110,7 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
 }
 
 uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx) {
-  const mapper::Pass& ps = s.passes[pass];
+  const mapper::Pass ps = s.pass(static_cast<int64_t>(pass));
   std::vector<ProcessingCluster*> busy;
   for (size_t i = 0; i < clusters_.size(); ++i) {
     clusters_[i].start(ps.pcs[i], s.tiling, ctx);
@@ -161,7 +162,7 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   const uint64_t pes = static_cast<uint64_t>(config_.array.pe_count());
   auto active_pes = [&](size_t pass) {
     uint64_t n = 0;
-    for (const mapper::PcWork& w : s.passes[pass].pcs)
+    for (const mapper::PcWork& w : s.pass(static_cast<int64_t>(pass)).pcs)
       for (const mapper::PeTask& t : w.pes) n += t.active ? 1 : 0;
     return n;
   };
@@ -171,10 +172,11 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   };
   const uint64_t start = clock_.now_cycles();
   uint64_t pending_output_bytes = 0;
-  std::vector<PassTraffic> traffic(s.passes.size());
+  const size_t passes = static_cast<size_t>(s.pass_count);
+  std::vector<PassTraffic> traffic(passes);
   RowMarks marks;
-  for (size_t i = 0; i < s.passes.size(); ++i) traffic[i] = pass_traffic(s, i, ctx, marks);
-  for (size_t i = 0; i < s.passes.size(); ++i) {
+  for (size_t i = 0; i < passes; ++i) traffic[i] = pass_traffic(s, i, ctx, marks);
+  for (size_t i = 0; i < passes; ++i) {
     const PassTraffic& t = traffic[i];
     const uint64_t active = active_pes(i);
     const uint64_t pass_start = clock_.now_cycles();
@@ -186,7 +188,7 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
     // Overlapped with this pass: its later folds' filters and the next pass's inputs in, the
     // previous pass's outputs out. The pass cannot end before they are done (an input stall).
     transfer(false, addr.filter, t.later_filter_bytes, filter_class, fig);
-    if (i + 1 < s.passes.size())
+    if (i + 1 < passes)
       transfer(false, addr.input + traffic[i + 1].first_input_offset, traffic[i + 1].input_bytes,
                in_class, fig);
     transfer(true, addr.output, pending_output_bytes, out_class, fig);

@@ -1,42 +1,40 @@
 #include "hw/compare/run_compare.hpp"
 
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "hw/compare/report_compare.hpp"
 #include "base/error.hpp"
+#include "base/json_io.hpp"
+#include "base/owned_dir.hpp"
+#include "hw/compare/report_compare.hpp"
 
 namespace eg::compare {
 
+namespace fs = std::filesystem;
+
 namespace {
 
-nlohmann::json load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": /: cannot open file");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(path + ": /: not valid JSON (" + e.what() + ")");
-  }
-}
-
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << text;
-    if (!out) throw Error(path + ": cannot write");
-  }
-  std::filesystem::rename(tmp, path);
-}
+constexpr const char* kOwner = "egsim compare";
 
 int usage() {
   std::cerr << "usage: egsim compare A/report.json B/report.json [--out comparison.json]\n";
   return 2;
+}
+
+// Claims the --out file before any work: its folder must exist and be writable, and the file must
+// be absent or one this command wrote earlier (recorded in the folder's ownership marker), so a
+// user's file of the same name is never overwritten.
+OwnedDir claim_output(const fs::path& out) {
+  if (out.filename().empty() || out.filename() == "." || out.filename() == "..")
+    throw Error(out.string() + ": --out must name a file");
+  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw Error(out.string() + ": --out: folder " + dir.string() + " does not exist");
+  return OwnedDir::claim(dir, kOwner, {out.filename().string()});
 }
 
 }  // namespace
@@ -49,6 +47,7 @@ int run_compare(int argc, char** argv) {
     if (arg == "--out") {
       if (++i >= argc) return usage();
       out_path = argv[i];
+      if (out_path.empty()) return usage();
     } else if (arg == "-h" || arg == "--help") {
       usage();
       return 0;
@@ -60,12 +59,15 @@ int run_compare(int argc, char** argv) {
   }
   if (files.size() != 2) return usage();
   try {
+    std::optional<OwnedDir> out;
+    if (!out_path.empty()) out.emplace(claim_output(out_path));
     const nlohmann::json comparison =
-        compare_reports(load(files[0]), files[0], load(files[1]), files[1]);
-    if (!out_path.empty()) write_atomically(out_path, comparison.dump(2) + "\n");
+        compare_reports(load_json_file(files[0]), files[0], load_json_file(files[1]), files[1]);
+    // Written to a temporary file and renamed: a failure leaves no partial or temporary file.
+    if (out) out->write(fs::path(out_path).filename().string(), comparison.dump(2) + "\n");
     std::cout << format_comparison(comparison);
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
+  } catch (const Error& e) {
+    std::cerr << "egsim compare: " << e.what() << "\n";
     return 1;
   }
   return 0;

@@ -1,13 +1,19 @@
 #include "hw/sweep/sweep_config.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <limits>
 #include <map>
 #include <set>
 
-#include "hw/sweep/json_file.hpp"
-#include "hw/sweep/stable_hash.hpp"
 #include "base/error.hpp"
+#include "base/files.hpp"
+#include "base/json_io.hpp"
+#include "base/quote.hpp"
+#include "hw/sweep/stable_hash.hpp"
 
 namespace eg::sweep {
 
@@ -54,6 +60,31 @@ std::string exact_number(double value) {
   return nlohmann::json(value).dump();
 }
 
+// Text that may reach a file name, a job script or a command line: printable, no control
+// characters (a newline would start a new line of a script or of a jobs file).
+bool has_control_characters(const std::string& text) {
+  for (unsigned char c : text)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
+bool only_chars(const std::string& text, const char* allowed_punctuation) {
+  for (char c : text)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && !std::strchr(allowed_punctuation, c))
+      return false;
+  return true;
+}
+
+// The readable part of a point id taken from a file name (ids name folders and appear in job
+// lists): characters outside [A-Za-z0-9._-] become '_', and it is cut to 40 bytes.
+std::string id_safe(const std::string& text) {
+  std::string out;
+  for (char c : text.substr(0, 40))
+    out +=
+        std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ? c : '_';
+  return out.empty() ? "_" : out;
+}
+
 class Parser {
  public:
   explicit Parser(fs::path source) : source_(std::move(source)) {}
@@ -68,23 +99,39 @@ class Parser {
     for (const auto& item : object.items())
       if (!allowed.count(item.key())) {
         std::vector<std::string> names(allowed.begin(), allowed.end());
-        fail(pointer + "/" + item.key(), "unknown key (expected one of " + joined(names) + ")");
+        fail(pointer + "/" + pointer_token(item.key()),
+             "unknown key (expected one of " + joined(names) + ")");
       }
   }
 
+  // A string of at most kMaxStringBytes without control characters.
   std::string string_at(const json& value, const std::string& pointer) const {
     if (!value.is_string()) fail(pointer, "must be a string");
-    return value.get<std::string>();
+    const std::string text = value.get<std::string>();
+    if (text.size() > kMaxStringBytes)
+      fail(pointer, "longer than " + std::to_string(kMaxStringBytes) + " bytes");
+    if (has_control_characters(text)) fail(pointer, "must not contain control characters");
+    return text;
   }
   double number_at(const json& value, const std::string& pointer) const {
     if (!value.is_number()) fail(pointer, "must be a number");
-    return value.get<double>();
+    const double v = value.get<double>();
+    if (!std::isfinite(v)) fail(pointer, "must be finite");
+    return v;
   }
   int64_t integer_at(const json& value, const std::string& pointer, int64_t min) const {
     if (!value.is_number_integer()) fail(pointer, "must be an integer");
+    if (value.is_number_unsigned() &&
+        value.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      fail(pointer, "must be <= " + std::to_string(std::numeric_limits<int64_t>::max()));
     const int64_t v = value.get<int64_t>();
     if (v < min) fail(pointer, "must be >= " + std::to_string(min));
     return v;
+  }
+  uint64_t seed_at(const json& value, const std::string& pointer) const {
+    if (!value.is_number_integer() || (!value.is_number_unsigned() && value.get<int64_t>() < 0))
+      fail(pointer, "must be a non-negative integer");
+    return value.get<uint64_t>();
   }
   const json& nonempty_array(const json& object, const std::string& key,
                              const std::string& pointer) const {
@@ -98,7 +145,8 @@ class Parser {
                         const std::vector<std::string>& allowed) const {
     const std::string text = string_at(value, pointer);
     if (std::find(allowed.begin(), allowed.end(), text) == allowed.end())
-      fail(pointer, "unknown " + what + " '" + text + "' (expected " + joined(allowed) + ")");
+      fail(pointer,
+           "unknown " + what + " " + single_quoted(text) + " (expected " + joined(allowed) + ")");
     return text;
   }
   fs::path resolve(const std::string& path) const {
@@ -145,7 +193,12 @@ std::string trainer_flag(const std::string& key) {
 
 std::string readable_id_prefix(const Point& p) {
   return p.mode + "-p" + format_number(p.pruning_rate) + "-" + p.network + "-" + p.dataset + "-s" +
-         std::to_string(p.seed) + "-" + p.hw_config_path.stem().string();
+         std::to_string(p.seed) + "-" + id_safe(p.hw_config_path.stem().string());
+}
+
+// Hash of a file the sweep names (hardware or training config): a regular file of bounded size.
+std::string file_hash(const fs::path& file) {
+  return stable_hash(read_file(file, kMaxJsonFileBytes));
 }
 
 }  // namespace
@@ -186,20 +239,25 @@ std::vector<std::string> Sweep::trainer_args(const Point& point) const {
 }
 
 Sweep load_sweep(const fs::path& file) {
-  return parse_sweep(read_json_file(file), fs::absolute(file).lexically_normal());
+  return parse_sweep(load_json_file(file), fs::absolute(file).lexically_normal());
 }
 
 Sweep parse_sweep(const json& root, const fs::path& source) {
   Parser p(source);
   Sweep sweep;
   sweep.source = source;
-  sweep.raw = root;
   p.only_keys(root, "", {"name", "description", "training", "grids", "slurm"});
   if (!root.contains("name")) p.fail("/name", "missing");
   sweep.name = p.string_at(root.at("name"), "/name");
   if (sweep.name.empty()) p.fail("/name", "must not be empty");
-  if (root.contains("description"))
-    sweep.description = p.string_at(root.at("description"), "/description");
+  // The name goes into job names and script comments: letters, digits, '.', '_' and '-'.
+  if (sweep.name.size() > kMaxNameBytes || !only_chars(sweep.name, "._-"))
+    p.fail("/name", "must be at most " + std::to_string(kMaxNameBytes) +
+                        " letters, digits, '.', '_' or '-'");
+  if (root.contains("description")) {
+    if (!root.at("description").is_string()) p.fail("/description", "must be a string");
+    sweep.description = root.at("description").get<std::string>();  // free text, HTML-escaped
+  }
 
   // Training budget: typed, normalised; the trace key hashes this object.
   json training_identity = json::object();
@@ -228,11 +286,13 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
           break;
         case Kind::Path: {
           const fs::path resolved = p.resolve(p.string_at(v, ptr));
-          if (!fs::exists(resolved)) p.fail(ptr, "'" + resolved.string() + "' does not exist");
+          std::error_code ec;
+          if (!fs::exists(resolved, ec))
+            p.fail(ptr, single_quoted(resolved.string()) + " does not exist");
           if (item.key() == "config") {
             sweep.training_config = resolved;
             // The file's contents shape the trace, not where it lives.
-            training_identity["config_hash"] = stable_hash(read_text_file(resolved));
+            training_identity["config_hash"] = file_hash(resolved);
             continue;
           }
           sweep.training[item.key()] = resolved.string();
@@ -251,10 +311,18 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
   if (root.contains("slurm")) {
     const json& s = root.at("slurm");
     p.only_keys(s, "/slurm", {"partition", "time", "mem", "cpus_per_task"});
-    if (s.contains("partition"))
-      sweep.slurm.partition = p.string_at(s["partition"], "/slurm/partition");
-    if (s.contains("time")) sweep.slurm.time = p.string_at(s["time"], "/slurm/time");
-    if (s.contains("mem")) sweep.slurm.mem = p.string_at(s["mem"], "/slurm/mem");
+    // These go verbatim into #SBATCH lines: Slurm's own syntax (partition lists, "1-02:00:00",
+    // "4G") needs no more than letters, digits and ".:,+_-".
+    const auto slurm_word = [&](const char* key) {
+      const std::string ptr = std::string("/slurm/") + key;
+      const std::string text = p.string_at(s[key], ptr);
+      if (!only_chars(text, ".:,+_-"))
+        p.fail(ptr, "may contain only letters, digits and . : , + _ -");
+      return text;
+    };
+    if (s.contains("partition")) sweep.slurm.partition = slurm_word("partition");
+    if (s.contains("time")) sweep.slurm.time = slurm_word("time");
+    if (s.contains("mem")) sweep.slurm.mem = slurm_word("mem");
     if (s.contains("cpus_per_task"))
       sweep.slurm.cpus_per_task =
           static_cast<int>(p.integer_at(s["cpus_per_task"], "/slurm/cpus_per_task", 1));
@@ -272,8 +340,14 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
     const json& grid = grids[g];
     p.only_keys(grid, gp,
                 {"label", "networks", "datasets", "modes", "pruning_rates", "hw_configs", "seeds"});
-    const std::string label =
-        grid.contains("label") ? p.string_at(grid["label"], gp + "/label") : "";
+    // Free text shown in reports, which quote (CSV) or escape (HTML) it.
+    std::string label;
+    if (grid.contains("label")) {
+      if (!grid["label"].is_string()) p.fail(gp + "/label", "must be a string");
+      label = grid["label"].get<std::string>();
+      if (label.size() > kMaxStringBytes)
+        p.fail(gp + "/label", "longer than " + std::to_string(kMaxStringBytes) + " bytes");
+    }
     const json& networks = p.nonempty_array(grid, "networks", gp);
     const json& datasets = p.nonempty_array(grid, "datasets", gp);
     const json& modes = p.nonempty_array(grid, "modes", gp);
@@ -303,18 +377,30 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
       rate_v.push_back(r);
     }
     for (size_t i = 0; i < seeds.size(); ++i)
-      seed_v.push_back(
-          static_cast<uint64_t>(p.integer_at(seeds[i], gp + "/seeds/" + std::to_string(i), 0)));
+      seed_v.push_back(p.seed_at(seeds[i], gp + "/seeds/" + std::to_string(i)));
     for (size_t i = 0; i < hws.size(); ++i) {
       const std::string ptr = gp + "/hw_configs/" + std::to_string(i);
       const std::string written = p.string_at(hws[i], ptr);
       const fs::path resolved = p.resolve(written);
-      if (!fs::is_regular_file(resolved))
-        p.fail(ptr, "hardware config '" + resolved.string() + "' does not exist");
-      if (!hw_hashes.count(resolved.string()))
-        hw_hashes[resolved.string()] = stable_hash(read_text_file(resolved));
+      std::error_code ec;
+      if (!fs::is_regular_file(resolved, ec))
+        p.fail(ptr, "hardware config " + single_quoted(resolved.string()) + " does not exist");
+      if (!hw_hashes.count(resolved.string())) hw_hashes[resolved.string()] = file_hash(resolved);
       hw_v.emplace_back(written, resolved);
     }
+    // Bound the expansion before doing it: each point is a training run.
+    uint64_t grid_points = 1;
+    for (size_t n : {network_v.size(), dataset_v.size(), mode_v.size(), seed_v.size(),
+                     rate_v.size(), hw_v.size()})
+      if (__builtin_mul_overflow(grid_points, uint64_t{n}, &grid_points))
+        grid_points = std::numeric_limits<uint64_t>::max();
+    if (grid_points > kMaxSweepPoints - sweep.points.size())
+      p.fail(gp, "the sweep would have more than " + std::to_string(kMaxSweepPoints) +
+                     " points (this grid alone has " +
+                     (grid_points == std::numeric_limits<uint64_t>::max()
+                          ? std::string("more than 2^64")
+                          : std::to_string(grid_points)) +
+                     ")");
     for (const auto& mode : mode_v)
       for (double r : rate_v)
         if (r != 0.0 && !mode_prunes(mode))
@@ -355,6 +441,8 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
                 sweep.points.push_back(std::move(point));
               }
   }
+  // Copied only now that every key and value is known to be valid (a copy recurses per level).
+  sweep.raw = root;
   return sweep;
 }
 

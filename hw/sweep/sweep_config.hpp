@@ -24,6 +24,15 @@
 
 namespace eg::sweep {
 
+// Limits of a sweep config. Each point trains a network (minutes to hours), so 10^4 points is
+// weeks of compute; the bound keeps a typo such as a 1000-element seed list from expanding into
+// millions of points (and a sweep.json of gigabytes).
+inline constexpr std::size_t kMaxSweepPoints = 10000;
+// Any string value (labels, paths, trainer arguments): far longer than any real one.
+inline constexpr std::size_t kMaxStringBytes = 4096;
+// The sweep's name, which goes into job names.
+inline constexpr std::size_t kMaxNameBytes = 64;
+
 struct Point {
   int index = 0;      // position in the expanded grid (--point K)
   std::string label;  // the grid's label (e.g. "reference"); not part of any identity

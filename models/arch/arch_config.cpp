@@ -6,18 +6,22 @@
 namespace eg::arch {
 
 namespace {
-int small(JsonFields& f, const std::string& key, int min, int max = 1 << 20) {
+int small(JsonFields& f, const std::string& key, int min, int max) {
   return static_cast<int>(f.integer(key, min, max));
 }
 }  // namespace
 
 ArrayGeometry parse_array(JsonFields& f) {
   ArrayGeometry a;
-  a.pc_rows = small(f, "pc_rows", 1, 64);
-  a.pc_cols = small(f, "pc_cols", 1, 64);
-  a.pe_rows = small(f, "pe_rows", 1, 64);
-  a.pe_cols = small(f, "pe_cols", 1, 64);
+  a.pc_rows = small(f, "pc_rows", 1, kMaxMeshSide);
+  a.pc_cols = small(f, "pc_cols", 1, kMaxMeshSide);
+  a.pe_rows = small(f, "pe_rows", 1, kMaxMeshSide);
+  a.pe_cols = small(f, "pe_cols", 1, kMaxMeshSide);
   f.finish();
+  const int64_t pes = int64_t{a.pc_rows} * a.pc_cols * a.pe_rows * a.pe_cols;
+  if (pes > kMaxArrayPes)
+    f.fail_object("pc_rows x pc_cols x pe_rows x pe_cols = " + std::to_string(pes) +
+                  " PEs exceeds the limit of " + std::to_string(kMaxArrayPes));
   return a;
 }
 
@@ -25,10 +29,10 @@ PeConfig parse_pe(JsonFields& f) {
   PeConfig p;
   p.macs_per_cycle = small(f, "macs_per_cycle", 1, 64);
   // Smallest mapping: one channel, one tap, one filter -> one entry in each scratchpad.
-  p.spad_iact_entries = small(f, "spad_iact_entries", 1);
-  p.spad_weight_entries = small(f, "spad_weight_entries", 1);
-  p.spad_feedback_entries = small(f, "spad_feedback_entries", 1);
-  p.spad_psum_entries = small(f, "spad_psum_entries", 1);
+  p.spad_iact_entries = small(f, "spad_iact_entries", 1, kMaxSpadEntries);
+  p.spad_weight_entries = small(f, "spad_weight_entries", 1, kMaxSpadEntries);
+  p.spad_feedback_entries = small(f, "spad_feedback_entries", 1, kMaxSpadEntries);
+  p.spad_psum_entries = small(f, "spad_psum_entries", 1, kMaxSpadEntries);
   p.mac_pipeline_depth = small(f, "mac_pipeline_depth", 1, 64);
   p.zero_skip_cost_cycles = small(f, "zero_skip_cost_cycles", 0, 64);
   f.finish();
@@ -51,11 +55,11 @@ Widths parse_widths(JsonFields& f) {
 GlbConfig parse_glb(JsonFields& f) {
   GlbConfig g;
   g.iact_banks = small(f, "iact_banks", 1, 1024);
-  g.iact_bank_bytes = f.integer("iact_bank_bytes", 1);
+  g.iact_bank_bytes = f.integer("iact_bank_bytes", 1, kMaxGlbBankBytes);
   g.psum_banks = small(f, "psum_banks", 1, 1024);
-  g.psum_bank_bytes = f.integer("psum_bank_bytes", 1);
+  g.psum_bank_bytes = f.integer("psum_bank_bytes", 1, kMaxGlbBankBytes);
   g.grad_banks = small(f, "grad_banks", 1, 1024);
-  g.grad_bank_bytes = f.integer("grad_bank_bytes", 1);
+  g.grad_bank_bytes = f.integer("grad_bank_bytes", 1, kMaxGlbBankBytes);
   g.bank_width_bits = small(f, "bank_width_bits", 1, 4096);
   g.ports_per_bank = small(f, "ports_per_bank", 1, 16);
   f.finish();
@@ -156,9 +160,8 @@ void check_consistency(const ArchConfig& c, JsonFields& root) {
 ArchConfig arch_config_from_json(const nlohmann::json& json, const std::string& file) {
   JsonFields root(json, file, "");
   ArchConfig c;
-  c.raw = json;
   c.name = root.string("name");
-  c.clock_mhz = root.number("clock_mhz", 1e-3, 1e6);
+  c.clock_mhz = root.number("clock_mhz", kMinClockMhz, kMaxClockMhz);
   auto section = [&](const char* key, auto parse) {
     JsonFields f = root.object(key);
     return parse(f);
@@ -177,6 +180,8 @@ ArchConfig arch_config_from_json(const nlohmann::json& json, const std::string& 
   if (c.energy_table.empty()) root.fail("energy_table", "must name an energy table file");
   root.finish();
   check_consistency(c, root);
+  // Copied only now that every key and value is known to be valid (a copy recurses per level).
+  c.raw = json;
   return c;
 }
 

@@ -21,6 +21,27 @@ namespace eg::arch {
 
 using eg::JsonFields;
 
+// Upper bounds of a hardware config (configs/hw/README.md, "Limits"). Each is far above any array
+// the model is meant for, and low enough that a config within them cannot exhaust memory or
+// overflow a size: the simulator keeps an object per PE and a task per PE and fold of every pass.
+//
+// PEs in the whole array (pc_rows x pc_cols x pe_rows x pe_cols): EfficientGrad has 72 and
+// Eyeriss v2 192; 16384 is a 128 x 128 systolic array. At that size one pass's task table is
+// ~2 MB per fold; 64 x 64 clusters of 64 x 64 PEs (16.7 M PEs) would need ~10 GB of PE state alone.
+inline constexpr int64_t kMaxArrayPes = 16384;
+// Rows or columns of the cluster mesh or of the PEs in one cluster.
+inline constexpr int kMaxMeshSide = 64;
+// Entries of any one PE scratchpad: Eyeriss v2's largest holds 192 (weights); 65536 keeps every
+// per-PE product (entries x bits, entries x lanes) far from overflowing.
+inline constexpr int kMaxSpadEntries = 1 << 16;
+// Bytes of one GLB bank: Eyeriss v2's are 1.5-1.9 KiB; 1 GiB keeps clusters x banks x bank bytes
+// (at most 2^12 x 2^10 x 2^30) within 64 bits.
+inline constexpr int64_t kMaxGlbBankBytes = int64_t{1} << 30;
+// Array clock: 1 MHz to 10 GHz. The simulated time base is 1 ps, so a 1 MHz run can still count
+// 1.8e13 cycles, and 10 GHz (100 ps) is above any accelerator clock.
+inline constexpr double kMinClockMhz = 1.0;
+inline constexpr double kMaxClockMhz = 1e4;
+
 struct ArrayGeometry {
   int pc_rows = 2, pc_cols = 3;  // processing clusters on the mesh
   int pe_rows = 3, pe_cols = 4;  // PEs per cluster

@@ -13,6 +13,33 @@
 
 namespace eg::dram {
 
+// Upper bounds of a DRAM config (configs/dram/README.md, "Limits"): far above any real channel,
+// and low enough that the channel model's per-bank state and every derived size stay small and
+// within 64 bits (capacity at most 2^8 x 2^24 x 2^16 = 2^48 bytes).
+// Banks per channel: LPDDR4 has 8, DDR5 32, an HBM3 channel up to 64; the model keeps one record
+// per bank (2^28 banks would need ~10 GB).
+inline constexpr uint64_t kMaxBanks = 256;
+// Rows per bank: an 8 Gb LPDDR4 die has 65536, a 32 Gb DDR5 die 131072.
+inline constexpr uint64_t kMaxRowsPerBank = uint64_t{1} << 24;
+// Bytes per row (page): LPDDR4 2 KiB, DDR4/DDR5 x16 2-8 KiB.
+inline constexpr uint64_t kMaxRowBytes = uint64_t{1} << 16;
+// Data rate: GDDR7 reaches 32-48 GT/s. Also keeps the clock period (2e6 / rate ps) >= 20 ps.
+inline constexpr uint64_t kMaxDataRateMtps = 100000;
+// Data bus width: an HBM stack is 1024 bits wide.
+inline constexpr uint64_t kMaxBusWidthBits = 1024;
+// Burst length: LPDDR5 uses BL32.
+inline constexpr uint64_t kMaxBurstLength = 256;
+// Controller request queue and DMA bursts in flight: real controllers queue 16-128 requests; the
+// scheduler scans the queue once per command.
+inline constexpr uint64_t kMaxQueueEntries = 4096;
+// CSC pointer field: a 64-bit pointer is the widest any format uses; the column length is at most
+// a whole tensor.
+inline constexpr uint64_t kMaxCscPointerBits = 64;
+inline constexpr uint64_t kMaxCscColumnLength = uint64_t{1} << 28;
+// Any timing, in ns: JEDEC core timings are tens of ns and even refresh cycle times stay below
+// 1 us; 100 us at the fastest clock allowed is 5e6 cycles, far from any overflow.
+inline constexpr double kMaxTimingNs = 1e5;
+
 enum class PagePolicy { Open, Closed };
 
 // Address fields, most significant first, above the byte-in-burst offset.

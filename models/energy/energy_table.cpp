@@ -85,11 +85,13 @@ EnergyTable parse_energy_table(const nlohmann::json& j, const std::string& file)
   JsonFields entries = root.object("entries");
   for (const auto& e : energy_entries()) {
     JsonFields entry = entries.object(e.key);
-    table.*(e.value) = entry.number("value", 0.0, std::numeric_limits<double>::max());
+    table.*(e.value) = entry.number("value", 0.0, kMaxEnergyValue);
     if (entry.string("source").empty()) entry.fail("source", "must say where the value comes from");
     if (e.bank_bytes) {
       // The read and the write entry of a bank price the same SRAM: one capacity.
-      const int64_t bytes = entry.integer("bank_bytes", 1);
+      // Bounded like the hardware config's GLB banks (1 GiB): the rescaling factor
+      // sqrt(configured / stated) then stays below 2^15.
+      const int64_t bytes = entry.integer("bank_bytes", 1, int64_t{1} << 30);
       if (table.*(e.bank_bytes) != 0 && table.*(e.bank_bytes) != bytes)
         entry.fail("bank_bytes", "must equal the bank_bytes of the other entry of the same bank (" +
                                      std::to_string(table.*(e.bank_bytes)) + ")");

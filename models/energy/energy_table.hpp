@@ -12,6 +12,11 @@
 
 namespace eg::energy {
 
+// Largest value of any entry (pJ per action or bit, or mW): a DRAM activation costs ~2.4 nJ
+// (2385 pJ) and background power tens of mW; 1e6 is a microjoule per action or a kilowatt, far
+// above any real figure, and keeps every count x value product (counts < 2^64) finite.
+inline constexpr double kMaxEnergyValue = 1e6;
+
 enum class Component { Mac, Spad, Noc, Glb, Dram, Ppu };
 inline constexpr int kComponentCount = 6;
 const char* to_string(Component c);

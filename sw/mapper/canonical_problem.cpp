@@ -1,5 +1,8 @@
 #include "sw/mapper/canonical_problem.hpp"
 
+#include <algorithm>
+
+#include "base/checked.hpp"
 #include "base/error.hpp"
 
 namespace eg::mapper {
@@ -55,17 +58,33 @@ ConvView conv_view(const trace::Layer& l) {
   return v;
 }
 
+namespace {
+int64_t floor_div(int64_t a, int64_t b) {  // b > 0
+  return a / b - (a % b < 0 ? 1 : 0);
+}
+}  // namespace
+
 int64_t ConvAxis::valid_pairs() const {
+  // Per tap, the outputs o with 0 <= o * out_step + t * tap_step - pad < in_len form one range:
+  // counted in closed form, so the cost is one step per tap whatever the output length.
   int64_t count = 0;
-  for (int64_t o = 0; o < out_len; ++o)
-    for (int64_t t = 0; t < taps; ++t) count += in_range(input_index(o, t)) ? 1 : 0;
+  for (int64_t t = 0; t < taps; ++t) {
+    const int64_t offset = t * tap_step - pad;  // input index of output 0
+    const int64_t first = std::max<int64_t>(0, floor_div(-offset + out_step - 1, out_step));
+    const int64_t last = std::min(out_len - 1, floor_div(in_len - 1 - offset, out_step));
+    if (last >= first) count += last - first + 1;
+  }
   return count;
 }
 
 int64_t CanonicalProblem::dense_macs() const {
-  const int64_t per_plane = issue_padding ? rows.out_len * rows.taps * cols.out_len * cols.taps
-                                          : rows.valid_pairs() * cols.valid_pairs();
-  return a * b * k * per_plane;
+  const std::string what = label() + ": multiply-accumulates";
+  const int64_t per_plane =
+      issue_padding
+          ? checked_product(std::vector<int64_t>{rows.out_len, rows.taps, cols.out_len, cols.taps},
+                            what)
+          : checked_mul(rows.valid_pairs(), cols.valid_pairs(), what);
+  return checked_product(std::vector<int64_t>{a, b, k, per_plane}, what);
 }
 
 std::string CanonicalProblem::label() const {
@@ -111,8 +130,10 @@ std::vector<CanonicalProblem> canonical_problems(const ConvView& v, Phase phase,
       p.input = Operand::Gradient, p.output = Operand::Gradient;
       p.filter_in_feedback_spad = features.feedback_source == arch::FeedbackSource::PeSpad;
       p.filter = p.filter_in_feedback_spad ? Operand::Feedback : Operand::Weight;
-      for (int64_t pr = 0; pr < v.stride; ++pr)
-        for (int64_t pc = 0; pc < v.stride; ++pc) {
+      // Phases at or beyond the kernel have no taps (no MAC reaches them): the loops stop at
+      // min(stride, kernel), so a stride far larger than the kernel costs nothing.
+      for (int64_t pr = 0; pr < std::min(v.stride, v.r); ++pr)
+        for (int64_t pc = 0; pc < std::min(v.stride, v.s); ++pc) {
           CanonicalProblem q = p;
           q.phase_r = pr, q.phase_c = pc;
           q.rows = backward_axis(v.e, v.r, v.stride, pr);

@@ -3,14 +3,16 @@
 #include <algorithm>
 #include <map>
 
+#include "base/checked.hpp"
 #include "base/error.hpp"
 
 namespace eg::mapper {
 
 namespace {
 int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
+  return a / b + (a % b != 0 ? 1 : 0);  // a >= 0, b > 0; no a + b overflow
 }
+constexpr const char* kWhat = "mapper: tile size";
 }  // namespace
 
 int RowStationaryMapper::operand_bits(Operand o) const {
@@ -36,8 +38,10 @@ void RowStationaryMapper::fit_pe_work(const CanonicalProblem& p, Tiling& t, int6
   // Taps along the row: as many as the iact window and one filter pair allow.
   const int64_t lanes_min = std::min<int64_t>({p.b, pe.macs_per_cycle, lane_cap});
   auto window = [&](int64_t taps) { return (taps - 1) * p.cols.tap_step + 1; };
-  int64_t taps = p.cols.taps;
-  while (taps > 1 && (window(taps) > iact_cap || taps * lanes_min > filter_cap)) --taps;
+  // The most taps whose window fits the iact spad and whose filters (one per lane) fit the filter
+  // spad; at least one. Closed form: a weight gradient's taps are a whole output row.
+  const int64_t taps = std::max<int64_t>(
+      1, std::min({p.cols.taps, (iact_cap - 1) / p.cols.tap_step + 1, filter_cap / lanes_min}));
   t.taps_per_tile = taps;
   t.iact_window = window(taps);
   const int64_t k_per_stack = ceil_div(p.k, t.k_stack);
@@ -65,8 +69,12 @@ int64_t RowStationaryMapper::max_chunk_input_rows(const CanonicalProblem& p,
     }
     int64_t rows = 0;
     for (const auto& [a, span] : planes)
-      rows += std::min(p.rows.in_len, (span.second - span.first) * p.rows.out_step +
-                                          (t.rows_per_set - 1) * p.rows.tap_step + 1);
+      rows = checked_add(
+          rows,
+          std::min(p.rows.in_len,
+                   checked_add(checked_mul(span.second - span.first, p.rows.out_step, kWhat),
+                               checked_mul(t.rows_per_set - 1, p.rows.tap_step, kWhat) + 1, kWhat)),
+          kWhat);
     worst = std::max(worst, rows);
   }
   return worst;
@@ -84,7 +92,7 @@ Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
   Tiling t;
   t.rows_per_set = std::min(p.rows.taps, pe_rows);
   t.k_stack = std::max<int64_t>(1, std::min(pe_rows / t.rows_per_set, p.k));
-  t.cols_per_set = std::min(pe_cols, p.a * p.rows.out_len);
+  t.cols_per_set = std::min(pe_cols, checked_mul(p.a, p.rows.out_len, context + ": output rows"));
 
   // Psum-stationary folding needs the PE's whole psum row (out_len positions x lanes) in the psum
   // spad; with double buffering each filter set gets half the filter spad.
@@ -102,9 +110,11 @@ Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
   if (t.psum_stationary) {
     Tiling s = t;
     fit_pe_work(p, s, filter_cap / buffers, psum_cap / p.cols.out_len);
-    const int64_t folds = ceil_div(p.k, s.channels * s.k_stack) *
-                          ceil_div(p.rows.taps, s.rows_per_set) *
-                          ceil_div(p.cols.taps, s.taps_per_tile);
+    const int64_t folds =
+        checked_product(std::vector<int64_t>{ceil_div(p.k, s.channels * s.k_stack),
+                                             ceil_div(p.rows.taps, s.rows_per_set),
+                                             ceil_div(p.cols.taps, s.taps_per_tile)},
+                        context + ": folds");
     // With a single fold there is nothing to keep stationary or to prefetch.
     if (folds > 1) {
       t = s;
@@ -123,14 +133,21 @@ Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
       (wgrad ? glb.grad_banks * glb.grad_bank_bytes : glb.psum_banks * glb.psum_bank_bytes) / 2;
   const int64_t in_bits = operand_bits(p.input);
   const int64_t chunk_rows = max_chunk_input_rows(p, t);
+  const std::string what = context + ": tile size";
   auto iact_bytes = [&](int64_t channels) {
-    return ceil_div(t.k_stack * channels * chunk_rows * p.cols.in_len * in_bits, 8);
+    return ceil_div(
+        checked_product(
+            std::vector<int64_t>{t.k_stack, channels, chunk_rows, p.cols.in_len, in_bits}, what),
+        8);
   };
   while (t.channels > 1 && iact_bytes(t.channels) > iact_glb) --t.channels;
   t.lanes = std::max<int64_t>(
       1, std::min(t.lanes, (filter_cap / t.filter_buffers) / (t.channels * t.taps_per_tile)));
   auto psum_bytes = [&](int64_t lanes) {
-    return ceil_div(t.cols_per_set * p.cols.out_len * lanes * config_.widths.psum, 8);
+    return ceil_div(
+        checked_product(
+            std::vector<int64_t>{t.cols_per_set, p.cols.out_len, lanes, config_.widths.psum}, what),
+        8);
   };
   while (t.lanes > 1 && psum_bytes(t.lanes) > psum_glb) --t.lanes;
   t.psum_glb_bytes = psum_bytes(t.lanes);
@@ -145,7 +162,7 @@ Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
   t.filter_entries = t.lanes * t.channels * t.taps_per_tile;
   t.iact_entries = t.channels * t.iact_window;
   t.psum_entries = t.lanes * (t.psum_stationary ? p.cols.out_len : 1);
-  t.col_chunks = ceil_div(p.a * p.rows.out_len, t.cols_per_set);
+  t.col_chunks = ceil_div(checked_mul(p.a, p.rows.out_len, what), t.cols_per_set);
   t.b_groups = ceil_div(p.b, t.lanes);
   t.k_groups = ceil_div(p.k, t.channels * t.k_stack);
   t.row_folds = ceil_div(p.rows.taps, t.rows_per_set);
@@ -173,67 +190,85 @@ Schedule RowStationaryMapper::map(const CanonicalProblem& p, const std::string& 
   const int64_t peak = int64_t{config_.array.pe_count()} * config_.pe.macs_per_cycle;
   s.lower_bound_cycles = ceil_div(s.dense_macs, peak);
 
-  const int64_t tiles = t.tiles(), folds = t.folds_per_tile();
+  const std::string what = context + ": schedule size";
+  const int64_t tiles = checked_mul(t.col_chunks, t.b_groups, what);
+  const int64_t folds =
+      checked_product(std::vector<int64_t>{t.k_groups, t.row_folds, t.tap_folds}, what);
   const int64_t rounds = ceil_div(tiles, s.pc_count);
-  const int64_t pes = s.pe_rows * s.pe_cols;
+  const int64_t passes_per_tile = ceil_div(folds, t.folds_per_pass);
+  s.pass_count = checked_mul(rounds, passes_per_tile, what);
+  const int64_t pass_tasks = checked_product(
+      std::vector<int64_t>{s.pc_count, s.pe_rows * s.pe_cols, t.folds_per_pass}, what);
+  if (s.pass_count > kMaxSchedulePasses)
+    throw Error(context + ": the schedule needs " + std::to_string(s.pass_count) +
+                " passes, more than the limit of " + std::to_string(kMaxSchedulePasses) +
+                "; the layer is too large for this array (simulate a smaller batch)");
+  if (pass_tasks > kMaxPassTasks)
+    throw Error(context + ": one pass needs " + std::to_string(pass_tasks) +
+                " PE tasks, more than the limit of " + std::to_string(kMaxPassTasks));
+  return s;
+}
+
+Pass Schedule::pass(int64_t index) const {
+  const Tiling& t = tiling;
+  const CanonicalProblem& p = problem;
+  const int64_t folds = t.folds_per_tile();
+  const int64_t passes_per_tile = t.passes_per_tile();
+  const int64_t round = index / passes_per_tile;
+  const int64_t fold0 = (index % passes_per_tile) * t.folds_per_pass;
+  const int64_t tiles = t.tiles();
+  const int64_t pes = int64_t{pe_rows} * pe_cols;
   const int64_t pairs = p.a * p.rows.out_len;
-  s.passes.reserve(static_cast<size_t>(rounds * t.passes_per_tile()));
-  for (int64_t round = 0; round < rounds; ++round) {
-    for (int64_t fold0 = 0; fold0 < folds; fold0 += t.folds_per_pass) {
-      const int64_t run = std::min(t.folds_per_pass, folds - fold0);
-      Pass pass;
-      pass.pcs.resize(static_cast<size_t>(s.pc_count));
-      for (int64_t pc = 0; pc < s.pc_count; ++pc) {
-        // Column chunks vary fastest, so the clusters of a round mostly share their filters
-        // (multicast once from off-chip memory) — in weight gradient those are the 16-bit δ̂ rows.
-        const int64_t tile = round * s.pc_count + pc;
-        PcWork& w = pass.pcs[static_cast<size_t>(pc)];
-        w.pes.resize(static_cast<size_t>(run * pes));
-        if (tile >= tiles) continue;
-        w.tile = tile;
-        w.fold = fold0;
-        w.folds = run;
-        w.first_fold = fold0 == 0;
-        w.last_fold = fold0 + run == folds;
-        const int64_t col_chunk = tile % t.col_chunks;
-        const int64_t b_group = tile / t.col_chunks;
-        for (int64_t q = 0; q < run; ++q) {
-          const int64_t fold = fold0 + q;
-          const int64_t tap_fold = fold % t.tap_folds;
-          const int64_t row_fold = (fold / t.tap_folds) % t.row_folds;
-          const int64_t k_group = fold / (t.tap_folds * t.row_folds);
-          for (int64_t i = 0; i < s.pe_rows; ++i)
-            for (int64_t j = 0; j < s.pe_cols; ++j) {
-              PeTask task;
-              task.stack_k = i / t.rows_per_set;
-              const int64_t r = row_fold * t.rows_per_set + i % t.rows_per_set;
-              const int64_t pair = col_chunk * t.cols_per_set + j;
-              if (task.stack_k >= t.k_stack || r >= p.rows.taps || j >= t.cols_per_set ||
-                  pair >= pairs)
-                continue;
-              task.a = pair / p.rows.out_len;
-              const int64_t e = pair % p.rows.out_len;
-              task.k0 = (k_group * t.k_stack + task.stack_k) * t.channels;
-              task.b0 = b_group * t.lanes;
-              task.t0 = tap_fold * t.taps_per_tile;
-              if (task.k0 >= p.k) continue;
-              task.filter_row = r;
-              task.out_row = e;
-              task.in_row = p.rows.input_index(e, r);
-              if (!p.issue_padding && !p.rows.in_range(task.in_row)) continue;
-              task.channels = std::min(t.channels, p.k - task.k0);
-              task.lanes = std::min(t.lanes, p.b - task.b0);
-              task.taps = std::min(t.taps_per_tile, p.cols.taps - task.t0);
-              task.active = true;
-              w.active = true;
-              w.pes[static_cast<size_t>(q * pes + i * s.pe_cols + j)] = task;
-            }
+  const int64_t run = std::min(t.folds_per_pass, folds - fold0);
+  Pass pass;
+  pass.pcs.resize(static_cast<size_t>(pc_count));
+  for (int64_t pc = 0; pc < pc_count; ++pc) {
+    // Column chunks vary fastest, so the clusters of a round mostly share their filters
+    // (multicast once from off-chip memory) — in weight gradient those are the 16-bit δ̂ rows.
+    const int64_t tile = round * pc_count + pc;
+    PcWork& w = pass.pcs[static_cast<size_t>(pc)];
+    w.pes.resize(static_cast<size_t>(run * pes));
+    if (tile >= tiles) continue;
+    w.tile = tile;
+    w.fold = fold0;
+    w.folds = run;
+    w.first_fold = fold0 == 0;
+    w.last_fold = fold0 + run == folds;
+    const int64_t col_chunk = tile % t.col_chunks;
+    const int64_t b_group = tile / t.col_chunks;
+    for (int64_t q = 0; q < run; ++q) {
+      const int64_t fold = fold0 + q;
+      const int64_t tap_fold = fold % t.tap_folds;
+      const int64_t row_fold = (fold / t.tap_folds) % t.row_folds;
+      const int64_t k_group = fold / (t.tap_folds * t.row_folds);
+      for (int64_t i = 0; i < pe_rows; ++i)
+        for (int64_t j = 0; j < pe_cols; ++j) {
+          PeTask task;
+          task.stack_k = i / t.rows_per_set;
+          const int64_t r = row_fold * t.rows_per_set + i % t.rows_per_set;
+          const int64_t pair = col_chunk * t.cols_per_set + j;
+          if (task.stack_k >= t.k_stack || r >= p.rows.taps || j >= t.cols_per_set || pair >= pairs)
+            continue;
+          task.a = pair / p.rows.out_len;
+          const int64_t e = pair % p.rows.out_len;
+          task.k0 = (k_group * t.k_stack + task.stack_k) * t.channels;
+          task.b0 = b_group * t.lanes;
+          task.t0 = tap_fold * t.taps_per_tile;
+          if (task.k0 >= p.k) continue;
+          task.filter_row = r;
+          task.out_row = e;
+          task.in_row = p.rows.input_index(e, r);
+          if (!p.issue_padding && !p.rows.in_range(task.in_row)) continue;
+          task.channels = std::min(t.channels, p.k - task.k0);
+          task.lanes = std::min(t.lanes, p.b - task.b0);
+          task.taps = std::min(t.taps_per_tile, p.cols.taps - task.t0);
+          task.active = true;
+          w.active = true;
+          w.pes[static_cast<size_t>(q * pes + i * pe_cols + j)] = task;
         }
-      }
-      s.passes.push_back(std::move(pass));
     }
   }
-  return s;
+  return pass;
 }
 
 int64_t tile_output_entries(const Schedule& s, int64_t tile) {

@@ -5,6 +5,15 @@
 
 namespace eg::mapper {
 
+// Limits of one schedule; beyond them the mapper throws eg::Error instead of exhausting memory.
+// Passes of one canonical problem: the engine keeps ~50 bytes of traffic figures per pass (200 MB
+// at the limit), and a pass costs at least a few cycles of simulation. A batch-16 ResNet-18 layer
+// on the EfficientGrad array needs at most 3.5e4 (batch 128: ~3e5).
+inline constexpr int64_t kMaxSchedulePasses = int64_t{1} << 22;
+// PE tasks of one pass (clusters x PEs x folds in the pass, ~100 bytes each): 2^20 is ~100 MB.
+// The EfficientGrad array has 72 PEs and runs at most a few dozen folds per pass.
+inline constexpr int64_t kMaxPassTasks = int64_t{1} << 20;
+
 // Mapping choices that are design decisions rather than array parameters; set from the hardware
 // config's "mapping" section (models/arch), or explicitly by tests comparing the two dataflows.
 struct MappingOptions {

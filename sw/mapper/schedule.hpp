@@ -71,9 +71,15 @@ struct Schedule {
   CanonicalProblem problem;
   Tiling tiling;
   int pe_rows = 0, pe_cols = 0, pc_count = 0;
-  std::vector<Pass> passes;
+  // Rounds of pc_count output tiles, each round's folds in runs of folds_per_pass: pass i is fold
+  // run i % passes_per_tile() of round i / passes_per_tile().
+  int64_t pass_count = 0;
   int64_t dense_macs = 0;
   int64_t lower_bound_cycles = 0;  // dense MACs / peak MACs per cycle of the whole array
+
+  // Pass `index` (0 <= index < pass_count), built on demand: one pass is a few hundred KB at
+  // most, the task table of a whole large layer would be gigabytes.
+  Pass pass(int64_t index) const;
 };
 
 }  // namespace eg::mapper

@@ -46,11 +46,12 @@ void print_schedule(std::ostream& out, const Schedule& s, int passes_shown) {
       << t.b_groups << "; folds per tile " << t.folds_per_tile() << " = channel groups "
       << t.k_groups << " x row folds " << t.row_folds << " x tap folds " << t.tap_folds << "; "
       << t.folds_per_pass << " fold" << (t.folds_per_pass > 1 ? "s" : "") << " per pass\n";
-  out << "passes " << s.passes.size() << ", dense MACs " << s.dense_macs << ", cycle lower bound "
+  out << "passes " << s.pass_count << ", dense MACs " << s.dense_macs << ", cycle lower bound "
       << s.lower_bound_cycles << " (dense MACs / peak of " << s.pc_count * s.pe_rows * s.pe_cols
       << " PEs)\n";
-  for (int i = 0; i < passes_shown && i < static_cast<int>(s.passes.size()); ++i) {
-    const PcWork& w = s.passes[static_cast<size_t>(i)].pcs[0];
+  for (int64_t i = 0; i < passes_shown && i < s.pass_count; ++i) {
+    const Pass pass = s.pass(i);
+    const PcWork& w = pass.pcs[0];
     out << "pass " << i << ", cluster 0: tile " << w.tile << ", folds " << w.fold << ".."
         << w.fold + w.folds - 1 << " (PE tasks of fold " << w.fold << ")\n";
     for (int r = 0; r < s.pe_rows; ++r) {

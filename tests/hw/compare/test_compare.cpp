@@ -1,16 +1,43 @@
 // egsim compare: ratios of two small hand-written reports, schema checks, the CLI entry point.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
 
+#include "base/error.hpp"
+#include "base/owned_dir.hpp"
 #include "hw/compare/report_compare.hpp"
 #include "hw/compare/run_compare.hpp"
 #include "support/temp_dir.hpp"
-#include "base/error.hpp"
 
 using nlohmann::json;
 
 namespace {
+
+namespace fs = std::filesystem;
+
+// Runs run_compare with `args` (after the subcommand name); returns its exit code and stderr.
+std::pair<int, std::string> compare_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "compare");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  std::ostringstream err, out;
+  auto* old_err = std::cerr.rdbuf(err.rdbuf());
+  auto* old_out = std::cout.rdbuf(out.rdbuf());
+  const int code = eg::compare::run_compare(static_cast<int>(argv.size()), argv.data());
+  std::cerr.rdbuf(old_err);
+  std::cout.rdbuf(old_out);
+  return {code, err.str()};
+}
+
+std::set<std::string> names_in(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
+  return names;
+}
 
 json figures(double cycles, double gops, double power, double energy, double dram_read,
              double dram_write) {
@@ -91,4 +118,62 @@ TEST_CASE("run_compare writes the comparison JSON and fails cleanly on a bad rep
   CHECK(eg::compare::run_compare(5, argv) == 1);
   CHECK_FALSE(std::filesystem::exists(out));
   CHECK(eg::compare::run_compare(2, argv) == 2);
+}
+
+TEST_CASE("compare names the file when a report is nested too deeply and writes nothing") {
+  eg::testing::TempDir dir("egcompare");
+  const std::string a = (dir / "a.json").string(), deep = (dir / "deep.json").string();
+  std::ofstream(a) << report(1.0, false).dump();
+  // A report whose totals hide 100000 nested arrays: parsing it must neither recurse nor crash.
+  std::ofstream(deep) << R"({"schema":"egsim-report","version":1,"totals":{"x":)"
+                      << std::string(100000, '[') << std::string(100000, ']') << "}}";
+  const auto [code, err] = compare_cli({a, deep, "--out", (dir / "cmp.json").string()});
+  CHECK(code == 1);
+  CHECK(err == "egsim compare: " + deep + ": JSON nested deeper than 64 levels\n");
+  CHECK(names_in(dir.path()) == std::set<std::string>{"a.json", "deep.json"});
+}
+
+TEST_CASE("compare --out never overwrites a file it did not write and leaves nothing on failure") {
+  eg::testing::TempDir dir("egcompare");
+  const std::string a = (dir / "a.json").string(), b = (dir / "b.json").string();
+  std::ofstream(a) << report(2.0, true).dump();
+  std::ofstream(b) << report(1.0, true).dump();
+
+  SECTION("a user's file of that name is refused before any work and kept") {
+    std::ofstream(dir / "notes.json") << "mine";
+    const auto [code, err] = compare_cli({a, b, "--out", (dir / "notes.json").string()});
+    CHECK(code == 1);
+    CHECK_THAT(err, Catch::Contains("notes.json: exists and was not written by egsim compare"));
+    CHECK(names_in(dir.path()) == std::set<std::string>{"a.json", "b.json", "notes.json"});
+    std::ifstream in(dir / "notes.json");
+    CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "mine");
+  }
+  SECTION("an input report is never the output") {
+    const auto [code, err] = compare_cli({a, b, "--out", a});
+    CHECK(code == 1);
+    CHECK(json::parse(std::ifstream(a))["schema"] == "egsim-report");
+  }
+  SECTION("a folder that does not exist is an error, not created") {
+    const std::string out = (dir / "missing" / "cmp.json").string();
+    const auto [code, err] = compare_cli({a, b, "--out", out});
+    CHECK(code == 1);
+    CHECK_THAT(err, Catch::Contains("cmp.json: --out: folder"));
+    CHECK_FALSE(fs::exists(dir / "missing"));
+  }
+  SECTION("a bad report leaves neither the output nor a temporary file") {
+    std::ofstream(b, std::ios::trunc) << "{\"schema\": ";
+    const auto [code, err] = compare_cli({a, b, "--out", (dir / "cmp.json").string()});
+    CHECK(code == 1);
+    CHECK_THAT(err, Catch::StartsWith("egsim compare: " + b + ": not valid JSON"));
+    CHECK(names_in(dir.path()) == std::set<std::string>{"a.json", "b.json"});
+  }
+  SECTION("its own earlier output is replaced") {
+    const std::string out = (dir / "cmp.json").string();
+    REQUIRE(compare_cli({a, b, "--out", out}).first == 0);
+    REQUIRE(compare_cli({b, a, "--out", out}).first == 0);
+    CHECK(json::parse(std::ifstream(out))["a"]["file"] == b);
+    // Only the output and the ownership marker were added.
+    CHECK(names_in(dir.path()) ==
+          std::set<std::string>{"a.json", "b.json", "cmp.json", eg::kOwnerMarker});
+  }
 }
