@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package egsim needs to build, test and plot. Idempotent: when every package
 # is already present it installs nothing (and needs no network).
+#   --list   print the package names, one a line, and install nothing (scripts/check_deps.sh reads them)
 set -euo pipefail
 
 packages=(
@@ -17,6 +18,11 @@ packages=(
   clang-format
   time bc                        # /usr/bin/time -v and arithmetic in benchmark scripts
 )
+
+if [ "${1:-}" = "--list" ]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
 
 missing=()
 for p in "${packages[@]}"; do
