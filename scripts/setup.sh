@@ -3,6 +3,8 @@
 # is already present it installs nothing (and needs no network).
 #   scripts/setup.sh          the packages to build, test and plot
 #   scripts/setup.sh --fuzz   those plus the fuzzing toolchain (scripts/fuzz.sh)
+#   scripts/setup.sh --list   print the package names, one a line, and install nothing
+#                             (scripts/check_deps.sh reads them)
 set -euo pipefail
 
 packages=(
@@ -31,7 +33,8 @@ fuzz_packages=(
 case "${1:-}" in
   "") ;;
   --fuzz) packages+=("${fuzz_packages[@]}") ;;
-  *) echo "usage: scripts/setup.sh [--fuzz]" >&2; exit 2 ;;
+  --list) printf '%s\n' "${packages[@]}"; exit 0 ;;
+  *) echo "usage: scripts/setup.sh [--fuzz | --list]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -1,6 +1,7 @@
 #include "hw/array/accelerator.hpp"
 
 #include "base/error.hpp"
+#include "hw/sim_context.hpp"
 
 namespace eg::hw::array {
 
@@ -68,11 +69,11 @@ void Accelerator::main_thread() {
 
 RunResult simulate(const arch::ArchConfig& config, const trace::Trace& trace,
                    const RunOptions& options) {
-  // A fresh kernel context per simulation: SystemC 2.3 cannot elaborate again after sc_stop.
-  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
-  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+  // A fresh kernel context per simulation (SystemC 2.3 cannot elaborate again after a run), deleted
+  // after top.
+  SimContext context;
   Accelerator top("egsim", config, trace, options);
-  sc_core::sc_start();
+  context.start();
   if (top.error) std::rethrow_exception(top.error);
   return std::move(top.result);
 }

@@ -1,20 +1,17 @@
 #pragma once
 // A DMA engine bound to an LPDDR4 channel, and a thread that runs a test body then stops the
-// simulation. Each test elaborates afresh in a new SystemC context.
+// simulation. Each test elaborates afresh in a new SystemC context (an eg::hw::SimContext declared
+// before the modules).
 #include <systemc>
 
 #include <functional>
 
 #include "hw/dram/dma_engine.hpp"
 #include "hw/dram/lpddr4_channel.hpp"
+#include "hw/sim_context.hpp"
 #include "models/dram/dram_config.hpp"
 
 namespace eg::testing {
-
-inline void fresh_systemc_context() {
-  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
-  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
-}
 
 struct DramBench : sc_core::sc_module {
   eg::hw::Lpddr4Channel dram;

@@ -7,7 +7,7 @@
 using eg::hw::DataClass;
 
 TEST_CASE("the DMA engine splits an unaligned transfer at burst boundaries") {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   const auto config =
       eg::dram::load_dram_config(EGSIM_SOURCE_DIR "/configs/dram/lpddr4_3200_x32.json");
   eg::testing::DramBench* bench = nullptr;
@@ -16,7 +16,7 @@ TEST_CASE("the DMA engine splits an unaligned transfer at burst boundaries") {
     bench->dma.transfer({false, 4096, 0, DataClass::Weights});  // nothing to move
   });
   bench = &b;
-  sc_core::sc_start();
+  context.start();
   CHECK(b.dma.transactions_issued() == 2);
   CHECK(b.dram.stats().total.read_bursts == 2);
 }
@@ -47,11 +47,11 @@ struct TwoCallers : sc_core::sc_module {
 }  // namespace
 
 TEST_CASE("two threads share the DMA engine and the channel's bandwidth") {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   const auto config =
       eg::dram::load_dram_config(EGSIM_SOURCE_DIR "/configs/dram/lpddr4_3200_x32.json");
   TwoCallers t(config);
-  sc_core::sc_start();
+  context.start();
   const auto& s = t.dram.stats();
   CHECK(s.by_class[int(DataClass::Activations)].read_bytes == 32 * 1024);
   CHECK(s.by_class[int(DataClass::WeightGradients)].write_bytes == 32 * 1024);

@@ -30,7 +30,7 @@ eg::dram::DramConfig default_config() {
 }  // namespace
 
 TEST_CASE("row empty, row hit and row conflict take exactly the configured latencies") {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   const auto config = default_config();
   uint64_t empty = 0, hit = 0, conflict = 0, write_hit = 0;
   DramBench* bench = nullptr;
@@ -44,7 +44,7 @@ TEST_CASE("row empty, row hit and row conflict take exactly the configured laten
     conflict = timed_cycles(bench->dma, bench->dram, {false, map.encode({6, 3, 0}), burst});
   });
   bench = &b;
-  sc_core::sc_start();
+  context.start();
   const auto& t = b.dram.timing();
   CHECK(t.clock_period_ps == 625);
   CHECK(t.burst_cycles == 8);
@@ -63,7 +63,7 @@ TEST_CASE("row empty, row hit and row conflict take exactly the configured laten
 }
 
 TEST_CASE("streaming reads come within refresh of the peak bandwidth and never above") {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   const auto config = default_config();
   const uint64_t bytes = 1 << 20;
   double seconds = 0, single_seconds = 0;
@@ -78,7 +78,7 @@ TEST_CASE("streaming reads come within refresh of the peak bandwidth and never a
     single_seconds = (sc_core::sc_time_stamp() - start).to_seconds();
   });
   bench = &b;
-  sc_core::sc_start();
+  context.start();
   const double peak = config.peak_bandwidth_bytes_per_s();
   CHECK(peak == Approx(12.8e9));
   const double achieved = bytes / seconds;
@@ -89,7 +89,7 @@ TEST_CASE("streaming reads come within refresh of the peak bandwidth and never a
 }
 
 TEST_CASE("a bank-conflict pattern is slower than a row-hit pattern by tRP + tRCD per access") {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   auto j = default_config_json();
   j["timing_ns"]["tRAS"] = 20.0;  // short enough never to delay a precharge in this pattern
   const auto config = eg::dram::parse_dram_config(j, "test");
@@ -105,7 +105,7 @@ TEST_CASE("a bank-conflict pattern is slower than a row-hit pattern by tRP + tRC
           timed_cycles(bench->dma, bench->dram, {false, map.encode({uint64_t(i % 2), 2, 0}), 64});
   });
   bench = &b;
-  sc_core::sc_start();
+  context.start();
   const auto& t = b.dram.timing();
   // Both patterns start on a closed bank; after that every conflict access adds PRE and ACT.
   CHECK(conflicts - hits == (n - 1) * (t.tRP + t.tRCD));
@@ -113,7 +113,7 @@ TEST_CASE("a bank-conflict pattern is slower than a row-hit pattern by tRP + tRC
 }
 
 TEST_CASE("counters add up, in total and by data class") {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   const auto config = default_config();
   DramBench* bench = nullptr;
   DramBench b(config, [&] {
@@ -123,7 +123,7 @@ TEST_CASE("counters add up, in total and by data class") {
     bench->dma.transfer({false, 3 << 20, 640, DataClass::Feedback});          // 10 bursts
   });
   bench = &b;
-  sc_core::sc_start();
+  context.start();
   const auto& s = b.dram.stats();
   const auto& total = s.total;
   CHECK(total.read_bursts == 157 + 10);
@@ -147,7 +147,7 @@ TEST_CASE("counters add up, in total and by data class") {
 }
 
 TEST_CASE("closed-page policy activates and precharges for every burst") {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   auto j = default_config_json();
   j["page_policy"] = "closed";
   const auto config = eg::dram::parse_dram_config(j, "test");
@@ -159,7 +159,7 @@ TEST_CASE("closed-page policy activates and precharges for every burst") {
     second = timed_cycles(bench->dma, bench->dram, {false, 64, 64});  // same row, now closed
   });
   bench = &b;
-  sc_core::sc_start();
+  context.start();
   const auto& t = b.dram.timing();
   CHECK(second == t.tRCD + t.tCL + t.burst_cycles);
   CHECK(b.dram.stats().total.activates == 2);
@@ -168,19 +168,19 @@ TEST_CASE("closed-page policy activates and precharges for every burst") {
 }
 
 TEST_CASE("a full request queue back-pressures the DMA engine without losing requests") {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   auto j = default_config_json();
   j["request_queue_depth"] = 2;
   const auto config = eg::dram::parse_dram_config(j, "test");
   DramBench* bench = nullptr;
   DramBench b(config, [&] { bench->dma.transfer({false, 0, 64 * 1024}); });
   bench = &b;
-  sc_core::sc_start();
+  context.start();
   CHECK(b.dram.stats().total.read_bursts == 1024);
 }
 
 TEST_CASE("an access beyond the DRAM's capacity makes transfer() throw") {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   const auto config = default_config();
   std::string error;
   DramBench* bench = nullptr;
@@ -192,7 +192,7 @@ TEST_CASE("an access beyond the DRAM's capacity makes transfer() throw") {
     }
   });
   bench = &b;
-  sc_core::sc_start();
+  context.start();
   CHECK(error.find("ADDRESS_ERROR") != std::string::npos);
   CHECK(b.dram.stats().total.read_bursts == 1);  // the in-range burst still moved
 }
@@ -241,14 +241,14 @@ struct RawInitiator : sc_core::sc_module {
 }  // namespace
 
 TEST_CASE("FR-FCFS serves a younger row hit before an older row miss") {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   const auto config = default_config();
   eg::hw::Lpddr4Channel dram("dram", config);
   const auto& map = dram.mapping();
   // 0 opens row 4 of bank 2; 1 (older) needs row 9 of the same bank; 2 (younger) hits row 4.
   RawInitiator init("init", {map.encode({4, 2, 0}), map.encode({9, 2, 0}), map.encode({4, 2, 1})});
   init.socket.bind(dram.socket);
-  sc_core::sc_start();
+  context.start();
   REQUIRE(init.completion_order.size() == 3);
   CHECK(init.completion_order == std::vector<int>{0, 2, 1});
   CHECK(dram.stats().total.row_hits == 1);

@@ -74,7 +74,7 @@ struct ListInitiator : sc_core::sc_module {
 };
 
 std::vector<uint64_t> run_list(const eg::dram::DramConfig& config, std::vector<Access> list) {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   eg::hw::Lpddr4Channel dram("dram", config);
   ListInitiator init("init", std::move(list), dram);
   init.socket.bind(dram.socket);
@@ -85,7 +85,7 @@ std::vector<uint64_t> run_list(const eg::dram::DramConfig& config, std::vector<A
 }  // namespace
 
 TEST_CASE("streaming reads reach the peak bandwidth less what refresh costs") {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   const auto config = default_config();
   const uint64_t bursts = 32768;  // 2 MiB: about 45 refresh intervals
   uint64_t cycles = 0;
@@ -127,7 +127,7 @@ TEST_CASE("streaming reads reach the peak bandwidth less what refresh costs") {
 }
 
 TEST_CASE("a refresh due mid-stream delays the next access by the precharge-all and tRFCab") {
-  eg::testing::fresh_systemc_context();
+  eg::hw::SimContext context;
   const auto config = default_config();
   uint64_t before = 0, across = 0, issued_across = 0, after_idle = 0;
   DramBench* bench = nullptr;
