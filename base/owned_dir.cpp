@@ -79,13 +79,16 @@ OwnedDir OwnedDir::claim_whole(const fs::path& dir, const std::string& owner) {
                   "; choose another output folder");
     return out;
   }
-  // A marker temporary left by a claim that was killed before its rename is the only thing a
-  // folder may hold and still count as empty: nobody else writes that name.
-  const std::string stale_marker = std::string(kOwnerMarker) + ".tmp-";
+  // What a claim killed part-way leaves (the marker's temporary, the writability probe) is the only
+  // thing a folder may hold and still count as empty: nothing else creates those names.
+  const auto ours_left_over = [](const std::string& name) {
+    return name.rfind("." + std::string(kOwnerMarker) + ".tmp-", 0) == 0 ||
+           name.rfind(".egsim-write-probe.", 0) == 0;
+  };
   std::vector<fs::path> stale;
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(stale_marker, 0) == 0 && entry.is_regular_file()) {
+    if (ours_left_over(name) && entry.is_regular_file()) {
       stale.push_back(entry.path());
       continue;
     }

@@ -165,9 +165,11 @@ TEST_CASE("Reading a FIFO is refused at once instead of waiting for a writer") {
 TEST_CASE("A claim killed before its marker was renamed does not lock the folder out") {
   TempDir dir;
   fs::create_directories(dir / "sweep");
-  put(dir / "sweep" / ".egsim-owned.tmp-Ab12Cd", "{\"files\":");
+  put(dir / "sweep" / "..egsim-owned.tmp-Ab12Cd", "{\"files\":");
+  put(dir / "sweep" / ".egsim-write-probe.Xy34Zw", "");
   REQUIRE_NOTHROW(eg::OwnedDir::claim_whole(dir / "sweep", "egsim sweep"));
-  REQUIRE_FALSE(fs::exists(dir / "sweep" / ".egsim-owned.tmp-Ab12Cd"));
+  REQUIRE_FALSE(fs::exists(dir / "sweep" / "..egsim-owned.tmp-Ab12Cd"));
+  REQUIRE_FALSE(fs::exists(dir / "sweep" / ".egsim-write-probe.Xy34Zw"));
   REQUIRE(fs::exists(dir / "sweep" / ".egsim-owned"));
 }
 
