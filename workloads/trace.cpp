@@ -472,6 +472,8 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
     validate_geometry(l, lf);
     if (l.type == LayerType::Add && l.inputs.size() != 2)
       lf.fail(lf.path("inputs"), "an add layer takes two inputs");
+    if (l.type != LayerType::Add && l.inputs.size() > 1)
+      lf.fail(lf.path("inputs"), "a " + to_string(l.type) + " layer takes at most one input");
     for (const std::string& producer : l.inputs) {
       const auto at = index.find(producer);
       if (at == index.end())

@@ -424,7 +424,10 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
   }
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    // An empty positional description makes a stray word an error instead of being dropped.
+    const po::positional_options_description no_positional;
+    po::store(po::command_line_parser(argc, argv).options(desc).positional(no_positional).run(),
+              vm);
   } catch (const po::error& e) {
     throw Error(std::string("command line: ") + e.what());
   }
