@@ -119,15 +119,23 @@ int run(int argc, char** argv) {
   Tools tools;
   tools.egtrain = resolve_tool(egtrain, "EGSIM_EGTRAIN", "egtrain", self);
   tools.egsim = resolve_tool(egsim, "EGSIM_EGSIM", "egsim", self);
+  // Every argument is checked before the first folder is claimed, so a bad one leaves nothing.
+  const bool one_point = point >= 0 || vm.count("point");
+  if (one_point && (point < 0 || point >= static_cast<int>(sweep.points.size())))
+    throw Error("--point: " + std::to_string(point) + " is not a point of " + config + " (0.." +
+                std::to_string(sweep.points.size() - 1) + ")");
+  for (const fs::path& dir : {layout.out, layout.trace_cache}) {
+    std::error_code ec;
+    const fs::file_type type = fs::status(dir, ec).type();
+    if (type != fs::file_type::not_found && type != fs::file_type::directory)
+      throw Error(dir.string() + ": exists and is not a directory");
+  }
   // Before any work: the output folder and the trace cache must be new, empty or a sweep's own
   // (so a user's report.html in some other folder is never overwritten) and writable.
   (void)OwnedDir::claim_whole(layout.out, kSweepOwner);
   (void)OwnedDir::claim_whole(layout.trace_cache, kSweepOwner);
 
-  if (point >= 0 || vm.count("point")) {
-    if (point < 0 || point >= static_cast<int>(sweep.points.size()))
-      throw Error("--point: " + std::to_string(point) + " is not a point of " + config + " (0.." +
-                  std::to_string(sweep.points.size() - 1) + ")");
+  if (one_point) {
     // Cluster tasks may start without a local run having written it; identical content, atomic.
     if (!fs::exists(layout.sweep_file()))
       write_file_atomic(layout.sweep_file(), json_text(sweep_description(sweep)));
