@@ -303,7 +303,7 @@ def figures(cycles, gops, power, energy, dram_read, dram_write):
 
 def report(scale, with_update):
     r = {"schema": "egsim-report", "version": 1, "clock_mhz": 500,
-         "trace": {"network": "tiny", "mode": "bp"}}
+         "trace": {"network": "tiny", "mode": "bp"}, "layers": []}
     r["totals"] = figures(1000 * scale, 10 / scale, 200, 4000, 800, 200)
     r["phases"] = {"forward": figures(400 * scale, 12, 100, 1000, 300, 100)}
     if with_update:

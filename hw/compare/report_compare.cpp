@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/quote.hpp"
 
 namespace eg::compare {
 
@@ -97,6 +98,26 @@ void row(std::ostringstream& out, const std::string& name, const json& entry) {
   out << buf;
 }
 
+// A FIGURES object: nested objects whose leaves are all numbers, with the figures compare
+// headlines present. A string or null where a number belongs is a malformed report, not a "-".
+void check_numbers(const json& j, const std::string& file, const std::string& pointer) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string at = pointer + "/" + pointer_token(it.key());
+    if (it->is_object())
+      check_numbers(*it, file, at);
+    else if (!it->is_number())
+      fail(file, at, "must be a number");
+  }
+}
+
+void check_figures(const json& figures, const std::string& file, const std::string& pointer) {
+  if (!figures.is_object()) fail(file, pointer, "missing or not an object");
+  if (!figures.contains("cycles")) fail(file, pointer + "/cycles", "missing");
+  if (!figures.contains("energy_pj") || !figures["energy_pj"].is_object())
+    fail(file, pointer + "/energy_pj", "missing or not an object");
+  check_numbers(figures, file, pointer);
+}
+
 }  // namespace
 
 void check_report(const json& report, const std::string& file) {
@@ -109,10 +130,27 @@ void check_report(const json& report, const std::string& file) {
     fail(file, "/version",
          "expected 1 (got " + (report.contains("version") ? report["version"].dump() : "nothing") +
              ")");
-  if (!report.contains("totals") || !report["totals"].is_object())
-    fail(file, "/totals", "missing or not an object");
-  if (report.contains("phases") && !report["phases"].is_object())
-    fail(file, "/phases", "not an object");
+  if (!report.contains("clock_mhz") || !report["clock_mhz"].is_number())
+    fail(file, "/clock_mhz", "missing or not a number");
+  if (!report.contains("trace") || !report["trace"].is_object())
+    fail(file, "/trace", "missing or not an object");
+  check_figures(report.contains("totals") ? report["totals"] : json(), file, "/totals");
+  if (!report.contains("phases") || !report["phases"].is_object())
+    fail(file, "/phases", "missing or not an object");
+  for (const auto& [phase, figures] : report["phases"].items())
+    check_figures(figures, file, "/phases/" + pointer_token(phase));
+  if (!report.contains("layers") || !report["layers"].is_array())
+    fail(file, "/layers", "missing or not an array");
+  for (size_t i = 0; i < report["layers"].size(); ++i) {
+    const json& layer = report["layers"][i];
+    const std::string at = "/layers/" + std::to_string(i);
+    if (!layer.is_object() || !layer.contains("name") || !layer["name"].is_string())
+      fail(file, at + "/name", "missing or not a string");
+    if (!layer.contains("phases") || !layer["phases"].is_object())
+      fail(file, at + "/phases", "missing or not an object");
+    for (const auto& [phase, figures] : layer["phases"].items())
+      check_figures(figures, file, at + "/phases/" + pointer_token(phase));
+  }
 }
 
 json compare_reports(const json& a, const std::string& a_file, const json& b,

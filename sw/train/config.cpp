@@ -424,13 +424,19 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
   }
   po::variables_map vm;
   try {
-    // An empty positional description makes a stray word an error instead of being dropped.
-    const po::positional_options_description no_positional;
-    po::store(po::command_line_parser(argc, argv).options(desc).positional(no_positional).run(),
-              vm);
+    // Stray words are collected (not listed in --help) and refused by name below, not dropped.
+    po::options_description with_stray;
+    with_stray.add(desc).add_options()("stray-argument", po::value<std::vector<std::string>>());
+    po::positional_options_description stray;
+    stray.add("stray-argument", -1);
+    po::store(po::command_line_parser(argc, argv).options(with_stray).positional(stray).run(), vm);
   } catch (const po::error& e) {
     throw Error(std::string("command line: ") + e.what());
   }
+  if (vm.count("stray-argument"))
+    throw Error("command line: unexpected argument '" +
+                vm["stray-argument"].as<std::vector<std::string>>().front() +
+                "' (every setting is --name value)");
   ParsedCommandLine out;
   std::ostringstream help;
   help << desc;

@@ -57,7 +57,8 @@ json report(double scale, bool with_update) {
   json r = {{"schema", "egsim-report"},
             {"version", 1},
             {"clock_mhz", 500},
-            {"trace", {{"network", "tiny"}, {"mode", "bp"}}}};
+            {"trace", {{"network", "tiny"}, {"mode", "bp"}}},
+            {"layers", json::array()}};
   r["totals"] = figures(1000 * scale, 10 / scale, 200, 4000, 800, 200);
   r["phases"]["forward"] = figures(400 * scale, 12, 100, 1000, 300, 100);
   if (with_update) r["phases"]["weight_update"] = figures(50, 1, 50, 400, 100, 100);
