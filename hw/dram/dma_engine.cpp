@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
-#include "hw/dram/data_class_extension.hpp"
 #include "base/error.hpp"
+#include "hw/dram/data_class_extension.hpp"
 
 namespace eg::hw {
 

@@ -3,9 +3,9 @@
 #include <exception>
 #include <iostream>
 
+#include "base/error.hpp"
 #include "sw/train/config.hpp"
 #include "sw/train/trainer.hpp"
-#include "base/error.hpp"
 
 int main(int argc, char* argv[]) {
   try {

@@ -8,8 +8,8 @@
 
 #include <systemc>
 
-#include "tests/hw/array/trace_builder.hpp"
 #include "base/error.hpp"
+#include "tests/hw/array/trace_builder.hpp"
 
 int sc_main(int, char*[]) {
   return 0;

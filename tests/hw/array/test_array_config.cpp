@@ -4,8 +4,8 @@
 
 #include <fstream>
 
-#include "models/arch/arch_config.hpp"
 #include "base/error.hpp"
+#include "models/arch/arch_config.hpp"
 
 using namespace eg;
 using nlohmann::json;

@@ -4,12 +4,12 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "base/error.hpp"
 #include "hw/array/accelerator.hpp"
 #include "hw/array/report_writer.hpp"
 #include "models/arch/arch_config.hpp"
 #include "support/temp_dir.hpp"
 #include "tests/hw/array/trace_builder.hpp"
-#include "base/error.hpp"
 #include "workloads/npy.hpp"
 
 using namespace eg;
