@@ -26,6 +26,12 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const arch::ArchConfig& c
                  config.features.feedback_magnitudes == arch::FeedbackMagnitudes::Seed,
                  dram_config_of(config).burst_bytes()),
       controller_(config, interface_, *this, [this] { return dram_stats(); }) {
+  if (TimelineRecorder* timeline = options_.timeline) {
+    timeline->attach(period_);
+    interface_.set_timeline(timeline);
+    if (dram_) dram_->set_timeline(timeline);
+    if (ideal_) ideal_->set_timeline(timeline);
+  }
   SC_THREAD(main_thread);
 }
 

@@ -117,6 +117,7 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
     busy.push_back(&clusters_[i]);
   }
   uint64_t cycles = 0;
+  if (timeline_) finished_at_.assign(clusters_.size(), 0);
   std::vector<ProcessingCluster*> remaining;
   for (ProcessingCluster* c : busy)
     if (!c->done()) remaining.push_back(c);
@@ -138,6 +139,7 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
     ++cycles;
     for (size_t i = 0; i < remaining.size();) {
       if (remaining[i]->done()) {
+        if (timeline_) finished_at_[size_t(remaining[i] - clusters_.data())] = cycles;
         remaining[i] = remaining.back();
         remaining.pop_back();
       } else {
@@ -198,10 +200,13 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
     const uint64_t compute_end = compute_start + cycles;
     if (memory_done > compute_end) memory_wait(memory_done - compute_end, active);
     clock_.wait_until(compute_end);
+    if (timeline_ || progress_)
+      observe_pass(s, i, pass_start, compute_start, compute_end, memory_done);
   }
   const uint64_t drain_start = clock_.now_cycles();
   transfer(true, addr.output, pending_output_bytes, out_class, fig);
   memory_wait(clock_.now_cycles() - drain_start, 0);
+  if (timeline_) observe_drain(drain_start);
   for (ProcessingCluster& c : clusters_) {
     const ClusterStats cs = c.collect();
     fig.pe_cycles += cs.cycles;

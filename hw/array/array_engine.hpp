@@ -10,8 +10,10 @@
 
 #include "hw/array/figures.hpp"
 #include "hw/array/processing_cluster.hpp"
+#include "hw/array/run_progress.hpp"
 #include "hw/array/sim_clock.hpp"
 #include "hw/memory_port.hpp"
+#include "hw/timeline/timeline_recorder.hpp"
 #include "sw/mapper/schedule.hpp"
 
 namespace eg::hw::array {
@@ -38,6 +40,11 @@ class ArrayEngine {
   // results; memory waits between passes are jumped over and not included.
   uint64_t ticked_cycles() const { return ticked_cycles_; }
 
+  // Where to report passes (array_engine_observe.cpp); either may be null.
+  void observe(TimelineRecorder* timeline, RunProgress* progress) {
+    timeline_ = timeline, progress_ = progress;
+  }
+
  private:
   struct PassTraffic {
     // Filters of the pass's first fold (needed before anything computes) and of its later folds
@@ -55,6 +62,12 @@ class ArrayEngine {
   PassTraffic pass_traffic(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
                            RowMarks& marks) const;
   uint64_t run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx);
+  // Pass `pass` waited for memory from `start` to `compute_start`, computed until `compute_end`
+  // and its transfers finished at `memory_done`: the timeline's cluster intervals, the progress.
+  void observe_pass(const mapper::Schedule& s, size_t pass, uint64_t start, uint64_t compute_start,
+                    uint64_t compute_end, uint64_t memory_done);
+  // The last outputs drained from `start` to now while the array idled.
+  void observe_drain(uint64_t start);
 
   const arch::ArchConfig& config_;
   MemoryPort& memory_;
@@ -62,6 +75,10 @@ class ArrayEngine {
   std::vector<ProcessingCluster> clusters_;
   uint64_t cycle_stamp_ = 0;  // monotonically increasing tick counter (GLB port bookkeeping)
   uint64_t ticked_cycles_ = 0;
+  TimelineRecorder* timeline_ = nullptr;
+  RunProgress* progress_ = nullptr;
+  std::vector<uint64_t> finished_at_;   // per cluster: cycles into the pass it finished
+  std::vector<ClusterStats> observed_;  // per cluster: its counters at the last pass observed
 };
 
 DataClass data_class_of(mapper::Operand operand);

@@ -17,6 +17,8 @@
 #include "hw/array/array_engine.hpp"
 #include "hw/array/figures.hpp"
 #include "hw/array/memory_interface.hpp"
+#include "hw/array/run_progress.hpp"
+#include "hw/timeline/timeline_recorder.hpp"
 #include "models/arch/arch_config.hpp"
 #include "workloads/trace.hpp"
 
@@ -26,8 +28,10 @@ inline constexpr const char* kReportPhases[] = {"forward", "backward", "weight_g
                                                 "weight_update"};
 
 struct RunOptions {
-  bool check = true;                // compare y, dx, dw with the trace
-  std::vector<std::string> layers;  // empty: all
+  bool check = true;                     // compare y, dx, dw with the trace
+  std::vector<std::string> layers;       // empty: all
+  TimelineRecorder* timeline = nullptr;  // records the run's timeline (null: none)
+  RunProgress* progress = nullptr;       // told what runs (null: nobody)
 };
 
 struct LayerFigures {
