@@ -45,24 +45,37 @@ size_t TimelineRecorder::track(const std::string& name, int sort_index) {
   return track_index_[name] = tracks_.size() - 1;
 }
 
-void TimelineRecorder::add(Event e, bool mergeable) {
+namespace {
+void add_counts(TimelineRecorder::Counts& into, const TimelineRecorder::Counts& more) {
+  for (const auto& [key, value] : more) {
+    auto it = std::find_if(into.begin(), into.end(), [&](const auto& c) { return c.first == key; });
+    if (it == into.end())
+      into.emplace_back(key, value);
+    else
+      it->second += value;
+  }
+}
+}  // namespace
+
+void TimelineRecorder::add(Event e, Merge merge) {
   e.epoch = epoch_;
   size_t& last = last_event_[e.track];
-  if (mergeable && last > 0) {
+  if (merge != Merge::Never && last > 0) {
     Event& p = events_[last - 1];
-    // Touching or overlapping, same kind, same phase: one event covering both.
-    if (p.epoch == e.epoch && p.name == e.name && e.begin <= p.end && e.end >= p.begin &&
-        p.counts.size() == e.counts.size()) {
-      bool same_keys = true;
-      for (size_t i = 0; i < p.counts.size(); ++i)
-        same_keys &= p.counts[i].first == e.counts[i].first;
-      if (same_keys) {
-        p.begin = std::min(p.begin, e.begin);
-        p.end = std::max(p.end, e.end);
-        for (size_t i = 0; i < p.counts.size(); ++i) p.counts[i].second += e.counts[i].second;
-        ++p.merged;
-        return;
-      }
+    // A gap shorter than kShortClusterIntervalCycles between cluster intervals is bridged too.
+    const uint64_t slack = merge == Merge::SameOrShort ? kShortClusterIntervalCycles - 1 : 0;
+    const bool touch = p.epoch == e.epoch && e.begin <= p.end + slack && e.end >= p.begin;
+    const uint64_t p_len = p.end - p.begin, e_len = e.end - e.begin;
+    const bool short_one =
+        merge == Merge::SameOrShort && std::min(p_len, e_len) < kShortClusterIntervalCycles;
+    if (touch && (p.name == e.name || short_one)) {
+      // One event covering both, named after the longer one; the counts add up.
+      if (e_len > p_len) p.name = e.name;
+      p.begin = std::min(p.begin, e.begin);
+      p.end = std::max(p.end, e.end);
+      add_counts(p.counts, e.counts);
+      p.merged += e.merged;
+      return;
     }
   }
   events_.push_back(std::move(e));
@@ -86,7 +99,7 @@ void TimelineRecorder::phase(size_t index, const std::string& layer, const std::
   e.end = end;
   e.labels = {{"layer", layer}, {"phase", phase}};
   e.counts = counts;
-  add(std::move(e), false);
+  add(std::move(e), Merge::Never);
 }
 
 void TimelineRecorder::cluster(size_t cluster, const char* what, uint64_t begin, uint64_t end,
@@ -97,8 +110,9 @@ void TimelineRecorder::cluster(size_t cluster, const char* what, uint64_t begin,
   e.name = what;
   e.begin = begin;
   e.end = end;
-  e.counts = counts;
-  add(std::move(e), true);
+  e.counts = {{std::string(what) + " cycles", end - begin}};
+  add_counts(e.counts, counts);
+  add(std::move(e), Merge::SameOrShort);
 }
 
 void TimelineRecorder::dma(DataClass data_class, bool write, uint64_t begin, uint64_t end,
@@ -112,7 +126,7 @@ void TimelineRecorder::dma(DataClass data_class, bool write, uint64_t begin, uin
   e.begin = begin;
   e.end = end;
   e.counts = {{"dram_bytes", dram_bytes}, {"requested_bytes", requested_bytes}, {"transfers", 1}};
-  add(std::move(e), true);
+  add(std::move(e), Merge::Same);
 }
 
 void TimelineRecorder::dram_bus(bool write, const sc_core::sc_time& begin,

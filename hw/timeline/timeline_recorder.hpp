@@ -14,7 +14,11 @@
 //  - the counter "DRAM bandwidth": GB/s read and written on the DRAM data bus, per window of
 //    `window_cycles` accelerator cycles.
 // Consecutive events of one kind that touch (or overlap) on a track within one layer x phase are
-// merged into one, their counts summed, so the event count stays bounded by the number of gaps.
+// merged into one, their counts summed; on a cluster track an interval or a gap shorter than
+// kShortClusterIntervalCycles also merges into the interval it touches (the merged event is named
+// after the longer and counts the cycles of each kind, "compute cycles", "wait DRAM cycles"). So a
+// layer whose passes each end with a short DRAM wait is one compute span per cluster, not two per
+// pass.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -31,6 +35,11 @@ namespace eg::hw {
 // iteration of ResNet-18 at batch 8 (about 150 M cycles) near 15000 samples, while a single layer
 // chosen with --layers (a few M cycles) still shows a few hundred.
 inline constexpr uint64_t kDefaultTimelineWindowCycles = 10000;
+
+// Cluster intervals shorter than this fold into their neighbour (see above). A pass lasts hundreds
+// to thousands of cycles; a wait of a few dozen cycles at its end is a few percent of it, invisible
+// at the zoom that shows the layer, and would otherwise double the event count of every phase.
+inline constexpr uint64_t kShortClusterIntervalCycles = 64;
 
 class TimelineRecorder {
  public:
@@ -85,7 +94,8 @@ class TimelineRecorder {
     Counts counts;
   };
   size_t track(const std::string& name, int sort_index);
-  void add(Event event, bool mergeable);
+  enum class Merge { Never, Same, SameOrShort };
+  void add(Event event, Merge merge);
 
   double clock_mhz_;
   uint64_t window_cycles_;
