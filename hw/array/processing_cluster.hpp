@@ -1,8 +1,8 @@
 #pragma once
-// A processing cluster (DESIGN.md §3): pe_rows x pe_cols PEs in row-stationary order, its weight
-// routers (one per PE row, filter rows shared along the row), iact routers (input rows multicast
-// to every PE that needs them, i.e. along the anti-diagonals), psum columns with their psum
-// routers, and its GLB banks. Plain C++, ticked once per cycle by the array's SystemC thread.
+// A processing cluster (docs/DESIGN.md §2, §5.5): pe_rows x pe_cols PEs in row-stationary order,
+// its weight routers (one per PE row, filter rows shared along the row), iact routers (input rows
+// multicast to every PE that needs them, i.e. along the anti-diagonals), psum columns with their
+// psum routers, and its GLB banks. Plain C++, ticked once per cycle by the array's SystemC thread.
 #include <memory>
 #include <vector>
 
