@@ -54,6 +54,8 @@ class ArrayEngine {
   };
   PassTraffic pass_traffic(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
                            RowMarks& marks) const;
+  // PEs that wait while the array waits for pass `ps`'s memory: those with work in any fold.
+  uint64_t waiting_pes(const mapper::Pass& ps) const;
   uint64_t run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx);
 
   const arch::ArchConfig& config_;
