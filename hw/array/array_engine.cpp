@@ -40,6 +40,17 @@ ArrayEngine::ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, Sim
   for (int i = 0; i < config.array.pc_count(); ++i) clusters_.emplace_back(config);
 }
 
+void ArrayEngine::set_step_every_cycle(bool on) {
+  step_every_cycle_ = on;
+  for (ProcessingCluster& c : clusters_) c.set_step_every_cycle(on);
+}
+
+uint64_t ArrayEngine::simulated_cluster_cycles() const {
+  uint64_t n = 0;
+  for (const ProcessingCluster& c : clusters_) n += c.simulated_cycles();
+  return n;
+}
+
 void ArrayEngine::transfer(bool write, uint64_t address, uint64_t bytes, DataClass data_class,
                            PhaseFigures& figures) {
   if (bytes == 0) return;
@@ -123,7 +134,8 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
     if (!c->done()) remaining.push_back(c);
   // Finished clusters keep ticking (their PEs count idle cycles) until the pass barrier.
   while (!remaining.empty()) {
-    // Cycles in which every cluster is quiet (see ProcessingCluster::tick) are jumped over.
+    // Cycles in which every cluster is quiet (see ProcessingCluster::tick) are jumped over,
+    // unless every cycle is to be stepped (then the clusters simulate them one by one).
     uint64_t wake = UINT64_MAX;
     for (const ProcessingCluster* c : busy) wake = std::min(wake, c->wake());
     if (wake > cycle_stamp_) {
@@ -131,8 +143,10 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
         throw Error("array: pass " + std::to_string(pass) + " (" +
                     mapper::to_string(s.problem.phase) +
                     ") cannot progress: every cluster waits forever");
-      cycles += wake - cycle_stamp_;
-      cycle_stamp_ = wake;
+      if (!step_every_cycle_) {
+        cycles += wake - cycle_stamp_;
+        cycle_stamp_ = wake;
+      }
     }
     const uint64_t stamp = cycle_stamp_++;
     for (ProcessingCluster* c : busy) c->tick(stamp);

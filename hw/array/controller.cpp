@@ -331,6 +331,7 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
                   (trace.dir() / "manifest.json").string());
   RunResult result;
   check_summary_ = CheckSummary{};
+  engine_.set_step_every_cycle(options.step_every_cycle);
   std::vector<const Layer*> layers;
   for (const Layer& l : m.layers)
     if (options.layers.empty() ||
