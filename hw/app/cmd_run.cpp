@@ -1,4 +1,5 @@
 // egsim run --config C --trace DIR --out DIR [--no-check] [--layers a,b] [--html]
+//           [--step-every-cycle]
 #include <chrono>
 #include <iostream>
 #include <sstream>
@@ -39,7 +40,11 @@ int run(int argc, char** argv) {
       "directory for report.json and report.csv (created if absent; only files egsim run wrote "
       "there are ever replaced)")("no-check", "skip comparing computed y/dx/dw with the trace")(
       "layers", po::value(&layers), "comma-separated layer names to simulate (default: all)")(
-      "html", "also write report.html (tables, charts and the config, one self-contained page)");
+      "html", "also write report.html (tables, charts and the config, one self-contained page)")(
+      "step-every-cycle",
+      "simulate every array cycle one by one instead of jumping over cycles in which no block "
+      "of the array changes state (slower; the report is the same: a check that the "
+      "fast-forward is exact)");
   po::variables_map vm;
   if (!parse_options(argc, argv, opts, vm)) return 0;
 
@@ -56,6 +61,7 @@ int run(int argc, char** argv) {
   hw::array::RunOptions options;
   options.check = !vm.count("no-check");
   options.layers = split_commas(layers);
+  options.step_every_cycle = vm.count("step-every-cycle") > 0;
   const auto t0 = std::chrono::steady_clock::now();
   const hw::array::RunResult result = hw::array::simulate(cfg, trace, options);
   const double host_s =

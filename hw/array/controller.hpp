@@ -28,6 +28,9 @@ inline constexpr const char* kReportPhases[] = {"forward", "backward", "weight_g
 struct RunOptions {
   bool check = true;                // compare y, dx, dw with the trace
   std::vector<std::string> layers;  // empty: all
+  // Simulate every array cycle one by one, with no fast-forward over quiet cycles (a check of the
+  // fast-forward's exactness: the figures are the same, the run slower).
+  bool step_every_cycle = false;
 };
 
 struct LayerFigures {
