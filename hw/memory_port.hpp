@@ -8,7 +8,7 @@
 
 namespace eg::hw {
 
-// What a transfer carries, so DRAM traffic can be reported by class (DESIGN.md §6).
+// What a transfer carries, so DRAM traffic can be reported by class (docs/DESIGN.md §7).
 enum class DataClass { Activations, Weights, Feedback, Gradients, WeightGradients, Momentum };
 inline constexpr int kDataClassCount = 6;
 inline const char* to_string(DataClass c) {

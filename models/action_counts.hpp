@@ -1,6 +1,6 @@
 #pragma once
 // Countable hardware actions of a layer/phase: the array counts them, the energy model prices them
-// (energy = counts x per-action energy, DESIGN.md §5). Plain data; adds up.
+// (energy = counts x per-action energy, docs/DESIGN.md §6). Plain data; adds up.
 #include <cstdint>
 
 namespace eg {

@@ -1,5 +1,5 @@
 #pragma once
-// Trace format version 1 (DESIGN.md §4): the only thing the trainer and the simulator share.
+// Trace format version 1 (docs/DESIGN.md §3): the only thing the trainer and the simulator share.
 // A trace is a directory with manifest.json and one .npy file per (layer, tensor role).
 #include <cstddef>
 #include <cstdint>

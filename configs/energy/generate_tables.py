@@ -31,7 +31,7 @@ for name in ["iact", "weight", "psum"]:
 rescaled = "; rescaled by sqrt(configured / bank_bytes) to the hw config's bank size at load time"
 for name, kib in [("iact", 1.5), ("psum", 1.875), ("grad", 8.0)]:
     v = round(sram(kib), 5)
-    s = H + ": 64-bit SRAM read 10 pJ at 8 KB, scaled by sqrt(capacity/8 KB) to a %g KiB bank (DESIGN.md section 3%s), per bit%s" % (kib, "" if name != "grad" else "; the gradient bank is priced at Horowitz's 8 KB point", rescaled)
+    s = H + ": 64-bit SRAM read 10 pJ at 8 KB, scaled by sqrt(capacity/8 KB) to a %g KiB bank (docs/DESIGN.md section 2%s), per bit%s" % (kib, "" if name != "grad" else "; the gradient bank is priced at Horowitz's 8 KB point", rescaled)
     bank = int(kib * 1024)
     t["glb_%s_read_pj_per_bit" % name] = (v, s, bank)
     t["glb_%s_write_pj_per_bit" % name] = (v, s + "; write costed as a read (Horowitz gives reads)", bank)
@@ -52,7 +52,7 @@ def write(path, name, desc, tab):
 
 import os
 base = os.path.dirname(os.path.abspath(__file__)) + "/"
-write(base + "horowitz45.json", "horowitz45", "45 nm per-action energies (DESIGN.md section 5 defaults): Horowitz ISSCC'14 for arithmetic and SRAM, Eyeriss normalised costs for register files and NoC, LPDDR4 at Accelergy's 8 pJ/bit. Units: pJ per action, per bit or per bit-hop as the key says; background power in mW.", t)
+write(base + "horowitz45.json", "horowitz45", "45 nm per-action energies (docs/DESIGN.md section 6 defaults): Horowitz ISSCC'14 for arithmetic and SRAM, Eyeriss normalised costs for register files and NoC, LPDDR4 at Accelergy's 8 pJ/bit. Units: pJ per action, per bit or per bit-hop as the key says; background power in mW.", t)
 alt = E(t)
 alt["dram_read_pj_per_bit"] = (20.3, H + ": DRAM 1.3-2.6 nJ per 64-bit access = 20.3-40.6 pJ/bit; lower end taken")
 alt["dram_write_pj_per_bit"] = (20.3, H + ": DRAM 1.3-2.6 nJ per 64-bit access = 20.3-40.6 pJ/bit; lower end taken")

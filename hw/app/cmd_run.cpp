@@ -1,4 +1,5 @@
 // egsim run --config C --trace DIR --out DIR [--no-check] [--layers a,b] [--html]
+//           [--step-every-cycle]
 //           [--timeline FILE [--timeline-window-cycles N]] [--progress | --no-progress]
 #include <unistd.h>
 
@@ -90,7 +91,11 @@ int run(int argc, char** argv) {
           .c_str())("progress",
                     "show progress on stderr even when it is not a terminal (layer k/n, phase, "
                     "simulated cycles, host Mcycles/s, ETA from the dense MACs done)")(
-      "no-progress", "never show progress (by default it shows when stderr is a terminal)");
+      "no-progress", "never show progress (by default it shows when stderr is a terminal)")(
+      "step-every-cycle",
+      "simulate every array cycle one by one instead of jumping over cycles in which no block "
+      "of the array changes state (slower; the report is the same: a check that the "
+      "fast-forward is exact)");
   po::variables_map vm;
   if (!parse_options(argc, argv, opts, vm)) return 0;
   if (vm.count("progress") && vm.count("no-progress"))
@@ -125,6 +130,7 @@ int run(int argc, char** argv) {
   hw::array::RunOptions options;
   options.check = !vm.count("no-check");
   options.layers = split_commas(layers);
+  options.step_every_cycle = vm.count("step-every-cycle") > 0;
   options.timeline = timeline.get();
   options.progress = progress.get();
   const auto t0 = std::chrono::steady_clock::now();

@@ -4,6 +4,7 @@
 #include <array>
 #include <string>
 
+#include "base/checked.hpp"
 #include "base/error.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
 
@@ -37,6 +38,17 @@ ArrayEngine::ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, Sim
     : config_(config), memory_(memory), clock_(clock) {
   clusters_.reserve(static_cast<size_t>(config.array.pc_count()));
   for (int i = 0; i < config.array.pc_count(); ++i) clusters_.emplace_back(config);
+}
+
+void ArrayEngine::set_step_every_cycle(bool on) {
+  step_every_cycle_ = on;
+  for (ProcessingCluster& c : clusters_) c.set_step_every_cycle(on);
+}
+
+uint64_t ArrayEngine::simulated_cluster_cycles() const {
+  uint64_t n = 0;
+  for (const ProcessingCluster& c : clusters_) n += c.simulated_cycles();
+  return n;
 }
 
 void ArrayEngine::transfer(bool write, uint64_t address, uint64_t bytes, DataClass data_class,
@@ -123,7 +135,8 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
     if (!c->done()) remaining.push_back(c);
   // Finished clusters keep ticking (their PEs count idle cycles) until the pass barrier.
   while (!remaining.empty()) {
-    // Cycles in which every cluster is quiet (see ProcessingCluster::tick) are jumped over.
+    // Cycles in which every cluster is quiet (see ProcessingCluster::tick) are jumped over,
+    // unless every cycle is to be stepped (then the clusters simulate them one by one).
     uint64_t wake = UINT64_MAX;
     for (const ProcessingCluster* c : busy) wake = std::min(wake, c->wake());
     if (wake > cycle_stamp_) {
@@ -131,8 +144,10 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
         throw Error("array: pass " + std::to_string(pass) + " (" +
                     mapper::to_string(s.problem.phase) +
                     ") cannot progress: every cluster waits forever");
-      cycles += wake - cycle_stamp_;
-      cycle_stamp_ = wake;
+      if (!step_every_cycle_) {
+        cycles += wake - cycle_stamp_;
+        cycle_stamp_ = wake;
+      }
     }
     const uint64_t stamp = cycle_stamp_++;
     for (ProcessingCluster* c : busy) c->tick(stamp);
@@ -152,6 +167,30 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
   return cycles;
 }
 
+uint64_t ArrayEngine::waiting_pes(const mapper::Pass& ps) const {
+  // A cluster's task list holds one task per PE and fold (segment-major, as
+  // ProcessingCluster::start reads it): task j runs on PE j % (PEs per cluster), which runs its
+  // folds one after another. A PE waits for memory when any of its folds has work, so it counts
+  // once however many folds it has; a cluster without work idles whole (ProcessingCluster).
+  const size_t per_pc = static_cast<size_t>(config_.array.pes_per_pc());
+  uint64_t n = 0;
+  std::vector<char> has_work(per_pc);
+  for (const mapper::PcWork& w : ps.pcs) {
+    const size_t folds = static_cast<size_t>(std::max<int64_t>(1, w.folds));
+    if (!w.active || w.pes.size() < folds * per_pc) continue;
+    std::fill(has_work.begin(), has_work.end(), 0);
+    for (size_t q = 0; q < folds; ++q)
+      for (size_t j = 0; j < per_pc; ++j) has_work[j] |= w.pes[q * per_pc + j].active ? 1 : 0;
+    for (char h : has_work) n += static_cast<uint64_t>(h);
+  }
+  const uint64_t pes = static_cast<uint64_t>(config_.array.pe_count());
+  if (n > pes || ps.pcs.size() > clusters_.size())
+    throw Error("array: a pass gives work to " + std::to_string(n) + " PEs in " +
+                std::to_string(ps.pcs.size()) + " clusters, the config has " + std::to_string(pes) +
+                " PEs in " + std::to_string(clusters_.size()));
+  return n;
+}
+
 void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx,
                           const OperandAddresses& addr, PhaseFigures& fig) {
   const mapper::CanonicalProblem& p = *caller_ctx.problem;
@@ -162,15 +201,14 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
                   out_class = data_class_of(p.output);
   for (ProcessingCluster& c : clusters_) c.reset_stats();
   const uint64_t pes = static_cast<uint64_t>(config_.array.pe_count());
-  auto active_pes = [&](size_t pass) {
-    uint64_t n = 0;
-    for (const mapper::PcWork& w : s.pass(static_cast<int64_t>(pass)).pcs)
-      for (const mapper::PeTask& t : w.pes) n += t.active ? 1 : 0;
-    return n;
-  };
+  const std::string phase = mapper::to_string(s.problem.phase);
+  // While the array waits for memory, the PEs with work in the pass stall on input and the
+  // others idle: `active` <= pes (waiting_pes), so neither product can go negative.
   auto memory_wait = [&](uint64_t cycles, uint64_t active) {
-    fig.pe_cycles.wait_input += cycles * active;
-    fig.pe_cycles.idle += cycles * (pes - active);
+    PeCycleClasses wait;
+    wait.wait_input = checked_mul(cycles, active, "array: " + phase + " input-stall PE-cycles");
+    wait.idle = checked_mul(cycles, pes - active, "array: " + phase + " idle PE-cycles");
+    fig.pe_cycles += wait;
   };
   const uint64_t start = clock_.now_cycles();
   uint64_t pending_output_bytes = 0;
@@ -180,7 +218,7 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   for (size_t i = 0; i < passes; ++i) traffic[i] = pass_traffic(s, i, ctx, marks);
   for (size_t i = 0; i < passes; ++i) {
     const PassTraffic& t = traffic[i];
-    const uint64_t active = active_pes(i);
+    const uint64_t active = waiting_pes(s.pass(static_cast<int64_t>(i)));
     const uint64_t pass_start = clock_.now_cycles();
     transfer(false, addr.filter, t.first_filter_bytes, filter_class, fig);
     if (i == 0) transfer(false, addr.input + t.first_input_offset, t.input_bytes, in_class, fig);

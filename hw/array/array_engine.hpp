@@ -40,6 +40,13 @@ class ArrayEngine {
   // results; memory waits between passes are jumped over and not included.
   uint64_t ticked_cycles() const { return ticked_cycles_; }
 
+  // With `on`, no fast-forward: run_pass does not jump over cycles in which every cluster is
+  // quiet, and each cluster simulates every cycle instead of accounting quiet ones in bulk
+  // (egsim run --step-every-cycle). The figures must not change; only host speed does.
+  void set_step_every_cycle(bool on);
+  // Cluster-cycles simulated one by one, summed over the clusters: cycles x clusters with
+  // step_every_cycle, fewer with the fast-forward.
+  uint64_t simulated_cluster_cycles() const;
   // Where to report passes (array_engine_observe.cpp); either may be null.
   void observe(TimelineRecorder* timeline, RunProgress* progress) {
     timeline_ = timeline, progress_ = progress;
@@ -61,6 +68,8 @@ class ArrayEngine {
   };
   PassTraffic pass_traffic(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
                            RowMarks& marks) const;
+  // PEs that wait while the array waits for pass `ps`'s memory: those with work in any fold.
+  uint64_t waiting_pes(const mapper::Pass& ps) const;
   uint64_t run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx);
   // Pass `pass` waited for memory from `start` to `compute_start`, computed until `compute_end`
   // and its transfers finished at `memory_done`: the timeline's cluster intervals, the progress.
@@ -75,6 +84,7 @@ class ArrayEngine {
   std::vector<ProcessingCluster> clusters_;
   uint64_t cycle_stamp_ = 0;  // monotonically increasing tick counter (GLB port bookkeeping)
   uint64_t ticked_cycles_ = 0;
+  bool step_every_cycle_ = false;
   TimelineRecorder* timeline_ = nullptr;
   RunProgress* progress_ = nullptr;
   std::vector<uint64_t> finished_at_;   // per cluster: cycles into the pass it finished

@@ -13,8 +13,9 @@ void ArrayEngine::observe_pass(const mapper::Schedule& s, size_t pass, uint64_t 
   if (pass == 0) observed_.assign(clusters_.size(), ClusterStats{});  // execute() reset them
   const mapper::Pass ps = s.pass(static_cast<int64_t>(pass));
   for (size_t c = 0; c < clusters_.size(); ++c) {
-    uint64_t active = 0;
-    for (const mapper::PeTask& t : ps.pcs[c].pes) active += t.active ? 1 : 0;
+    mapper::Pass one;  // this cluster's PEs with work, counted as the stall accounting does
+    one.pcs.push_back(ps.pcs[c]);
+    const uint64_t active = waiting_pes(one);
     // The cluster's PEs with work stall while the pass's first operands arrive and, after the
     // array has finished, while the transfers overlapped with it complete.
     if (active > 0) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "base/checked.hpp"
 #include "base/error.hpp"
 #include "hw/array/functional_check.hpp"
 #include "hw/array/layer_operands.hpp"
@@ -159,7 +160,10 @@ void Controller::charge_dram(const dram::DramStats& before, PhaseFigures& fig) {
 
 void Controller::idle_cycles(uint64_t from, PhaseFigures& fig) {
   const uint64_t cycles = clock_.now_cycles() - from;
-  fig.pe_cycles.idle += cycles * static_cast<uint64_t>(config_.array.pe_count());
+  PeCycleClasses idle;
+  idle.idle =
+      checked_mul(cycles, static_cast<uint64_t>(config_.array.pe_count()), "idle PE-cycles");
+  fig.pe_cycles += idle;
 }
 
 void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, int phase_index,
@@ -327,6 +331,7 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
                   (trace.dir() / "manifest.json").string());
   RunResult result;
   check_summary_ = CheckSummary{};
+  engine_.set_step_every_cycle(options.step_every_cycle);
   std::vector<const Layer*> layers;
   for (const Layer& l : m.layers)
     if (options.layers.empty() ||
@@ -417,6 +422,13 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
       charged(i, "weight_update", [&] { run_weight_update(l, lf.phases["weight_update"]); });
     }
   }
+  // Every figure of the report rests on this: per layer and phase, each PE's each cycle is counted
+  // in exactly one class.
+  const uint64_t pes = static_cast<uint64_t>(config_.array.pe_count());
+  for (const LayerFigures& lf : result.layers)
+    for (const auto& [phase, fig] : lf.phases)
+      check_pe_cycles_add_up(fig.pe_cycles, fig.cycles, pes,
+                             "array: layer '" + lf.name + "' " + phase);
   if (options.progress) options.progress->finished();
   result.ticked_cycles = engine_.ticked_cycles();
   result.check = check_summary_;

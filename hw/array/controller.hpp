@@ -1,12 +1,12 @@
 #pragma once
-// Runs a training trace on the array (DESIGN.md §5): forward over the layers in order, then for
-// each layer in reverse its backward, weight-gradient and weight-update phases. Conv and FC layers
-// go through the mapper and the PE array (values checked against the trace); BN, ReLU, add and
-// pooling run on the post-processing unit.
+// Runs a training trace on the array (docs/DESIGN.md §5.7): forward over the layers in order, then
+// for each layer in reverse its backward, weight-gradient and weight-update phases. Conv and FC
+// layers go through the mapper and the PE array (values checked against the trace); BN, ReLU, add
+// and pooling run on the post-processing unit.
 //
-// Data movement between layers is decided here (DESIGN.md §5, issue 4): every tensor has one DRAM
-// address range (a layer's input is its producer's output; a layer's output gradient is what its
-// consumers' backward passes write), and before each layer the controller tells the
+// Data movement between layers is decided here (docs/DESIGN.md §5.8, issue 4): every tensor has one
+// DRAM address range (a layer's input is its producer's output; a layer's output gradient is what
+// its consumers' backward passes write), and before each layer the controller tells the
 // MemoryInterface which of them stay in the GLB, which move compressed and which accumulate.
 #include <functional>
 #include <map>
@@ -28,8 +28,11 @@ inline constexpr const char* kReportPhases[] = {"forward", "backward", "weight_g
                                                 "weight_update"};
 
 struct RunOptions {
-  bool check = true;                     // compare y, dx, dw with the trace
-  std::vector<std::string> layers;       // empty: all
+  bool check = true;                // compare y, dx, dw with the trace
+  std::vector<std::string> layers;  // empty: all
+  // Simulate every array cycle one by one, with no fast-forward over quiet cycles (a check of the
+  // fast-forward's exactness: the figures are the same, the run slower).
+  bool step_every_cycle = false;
   TimelineRecorder* timeline = nullptr;  // records the run's timeline (null: none)
   RunProgress* progress = nullptr;       // told what runs (null: nobody)
 };

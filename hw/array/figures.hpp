@@ -1,5 +1,5 @@
 #pragma once
-// What the array measured for one layer x phase (DESIGN.md §6 FIGURES before pricing): cycles,
+// What the array measured for one layer x phase (docs/DESIGN.md §7 FIGURES before pricing): cycles,
 // MACs, PE-cycle classes, action counts, the off-chip bytes the array asked for by class, and what
 // the DRAM actually did (after GLB reuse, compression and feedback regeneration). Adds up.
 #include <array>

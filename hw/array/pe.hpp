@@ -1,7 +1,7 @@
 #pragma once
-// One processing element (Eyeriss-style, DESIGN.md §5): a row task keeps `lanes` filter rows of
-// `channels` channels (taps t0..t0+taps) in its filter scratchpad and slides one input row through
-// its iact scratchpad, producing one psum per lane and output position. A SIMD MAC serves
+// One processing element (Eyeriss-style, docs/DESIGN.md §5.2): a row task keeps `lanes` filter rows
+// of `channels` channels (taps t0..t0+taps) in its filter scratchpad and slides one input row
+// through its iact scratchpad, producing one psum per lane and output position. A SIMD MAC serves
 // `simd_lanes` filters per iact per cycle. A position starts only when its input window has
 // arrived and a psum slot is free; a zero error-gradient operand is skipped when enabled, costing
 // `zero_skip_cost_cycles` per run of consecutive skips. Values are computed for real.

@@ -133,9 +133,10 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
 }
 
 void ProcessingCluster::tick(uint64_t cycle) {
-  if (cycle < wake_) return;
+  if (cycle < wake_ && !step_every_cycle_) return;
   settle(cycle);
   simulate_cycle(cycle);
+  ++simulated_cycles_;
   done_ = compute_done();
   settled_ = cycle + 1;
   wake_ = settled_ + static_cast<uint64_t>(quiet_ticks(cycle));

@@ -1,8 +1,8 @@
 #pragma once
-// A processing cluster (DESIGN.md §3): pe_rows x pe_cols PEs in row-stationary order, its weight
-// routers (one per PE row, filter rows shared along the row), iact routers (input rows multicast
-// to every PE that needs them, i.e. along the anti-diagonals), psum columns with their psum
-// routers, and its GLB banks. Plain C++, ticked once per cycle by the array's SystemC thread.
+// A processing cluster (docs/DESIGN.md §2, §5.5): pe_rows x pe_cols PEs in row-stationary order,
+// its weight routers (one per PE row, filter rows shared along the row), iact routers (input rows
+// multicast to every PE that needs them, i.e. along the anti-diagonals), psum columns with their
+// psum routers, and its GLB banks. Plain C++, ticked once per cycle by the array's SystemC thread.
 #include <memory>
 #include <vector>
 
@@ -38,8 +38,14 @@ class ProcessingCluster {
   // simulate them one by one: tick() returns at once before wake(), and the skipped cycles are
   // accounted exactly when the cluster next works or at settle().
   void tick(uint64_t cycle);
-  // First cycle at which tick() does work again.
+  // First cycle at which the cluster's state can change other than by counting (tick() does
+  // work again then, or every cycle with step_every_cycle).
   uint64_t wake() const { return wake_; }
+  // With `on`, tick() simulates every cycle and nothing is accounted in bulk (no fast-forward):
+  // the reference the quiet-cycle skipping must match exactly.
+  void set_step_every_cycle(bool on) { step_every_cycle_ = on; }
+  // Cycles tick() has simulated one by one (not those accounted in bulk), since construction.
+  uint64_t simulated_cycles() const { return simulated_cycles_; }
   // Accounts the skipped cycles before `end` (one past the pass's last cycle); call at pass end.
   void settle(uint64_t end);
   bool done() const { return done_; }
@@ -65,6 +71,8 @@ class ProcessingCluster {
   int64_t iact_capacity_ = 0;
   bool active_ = false;
   bool done_ = true;
+  bool step_every_cycle_ = false;
+  uint64_t simulated_cycles_ = 0;
   static constexpr uint64_t kNoCycle = UINT64_MAX;
   uint64_t settled_ = kNoCycle;  // cycles before this one are accounted
   uint64_t wake_ = 0;

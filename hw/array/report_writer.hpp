@@ -1,5 +1,5 @@
 #pragma once
-// report.json (schema "egsim-report" version 1, DESIGN.md §6) and report.csv with the same
+// report.json (schema "egsim-report" version 1, docs/DESIGN.md §7) and report.csv with the same
 // layer x phase rows. Every FIGURES object carries energy by component (the config's energy table
 // pricing the action counts and DRAM counters), average power, throughput and DRAM counters;
 // FiguresExtensions may add more keys.

@@ -1,6 +1,6 @@
 #pragma once
-// `egsim compare A B`: two report.json files (schema "egsim-report" v1, DESIGN.md §6) side by side.
-// Every numeric figure of "totals" and of each phase (nested keys joined with '.', e.g.
+// `egsim compare A B`: two report.json files (schema "egsim-report" v1, docs/DESIGN.md §7) side by
+// side. Every numeric figure of "totals" and of each phase (nested keys joined with '.', e.g.
 // "energy_pj.dram") becomes {"a", "b", "b_over_a", "a_over_b"}; a ratio whose denominator is 0, or
 // a figure one report lacks, is null. "headline" names the ratios architects quote: throughput
 // (gops), average power (power_mw), energy (energy_pj.total), DRAM traffic (read + write bytes) and

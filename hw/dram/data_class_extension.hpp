@@ -1,6 +1,6 @@
 #pragma once
 // Tags a TLM transaction with the data class it carries, so the DRAM model can count traffic by
-// class (DESIGN.md §6 "by_class"). Untagged transactions count as activations.
+// class (docs/DESIGN.md §7 "by_class"). Untagged transactions count as activations.
 #include <tlm>
 
 #include "hw/memory_port.hpp"

@@ -1,6 +1,7 @@
 #pragma once
-// Charts drawn from egsim report.json documents (DESIGN §6). Each returns nullopt when the report
-// lacks the figures it needs (e.g. energy before the memory model lands), so callers can say so.
+// Charts drawn from egsim report.json documents (docs/DESIGN.md §7). Each returns nullopt when
+// the report lacks the figures it needs (e.g. energy before the memory model lands), so callers
+// can say so.
 #include <optional>
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
 #pragma once
-// What a sweep records per point, picked out of the simulator's report.json (DESIGN §6) and the
-// trainer's metrics. A figure the report does not have (e.g. energy before the memory model lands)
-// becomes null and is listed under "missing", never an error.
+// What a sweep records per point, picked out of the simulator's report.json (docs/DESIGN.md §7) and
+// the trainer's metrics. A figure the report does not have (e.g. energy before the memory model
+// lands) becomes null and is listed under "missing", never an error.
 #include <filesystem>
 #include <optional>
 #include <string>

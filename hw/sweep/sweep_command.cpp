@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include <boost/program_options.hpp>
 
@@ -16,6 +17,7 @@
 #include "hw/sweep/point_runner.hpp"
 #include "hw/sweep/subprocess.hpp"
 #include "hw/sweep/summary.hpp"
+#include "models/arch/arch_config.hpp"
 
 namespace eg::sweep {
 
@@ -45,9 +47,10 @@ fs::path resolve_tool(const std::string& flag_value, const char* env, const std:
     where = "default " + name + " next to " + self.string();
   }
   path = fs::absolute(path).lexically_normal();
-  if (::access(path.c_str(), X_OK) != 0)
-    throw Error(path.string() + ": " + name + " program (" + where +
-                ") does not exist or is not executable");
+  // A folder passes access(X_OK) too; only a regular file can be run.
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec) || ::access(path.c_str(), X_OK) != 0)
+    throw Error(path.string() + ": " + name + " program (" + where + ") is not an executable file");
   return path;
 }
 
@@ -124,6 +127,11 @@ int run(int argc, char** argv) {
   if (one_point && (point < 0 || point >= static_cast<int>(sweep.points.size())))
     throw Error("--point: " + std::to_string(point) + " is not a point of " + config + " (0.." +
                 std::to_string(sweep.points.size() - 1) + ")");
+  // A point whose hardware config is broken would fail only after its trace was trained; every
+  // config is loaded (with the DRAM and energy files it names) here instead.
+  std::set<fs::path> hw_configs;
+  for (const Point& p : sweep.points) hw_configs.insert(p.hw_config_path);
+  for (const fs::path& hw : hw_configs) (void)arch::load_arch_config(hw);
   for (const fs::path& dir : {layout.out, layout.trace_cache}) {
     std::error_code ec;
     const fs::file_type type = fs::status(dir, ec).type();

@@ -36,8 +36,8 @@ const std::vector<std::string>& known_datasets() {
 
 namespace {
 
-// Modes whose backward pass uses the pruning rate (DESIGN §2); for the others a non-zero rate would
-// silently train the same thing under a different name.
+// Modes whose backward pass uses the pruning rate (docs/DESIGN.md §1.3); for the others a non-zero
+// rate would silently train the same thing under a different name.
 bool mode_prunes(const std::string& mode) {
   return mode == "efficientgrad" || mode == "bp-prune";
 }
@@ -164,7 +164,7 @@ struct TrainingKey {
   int64_t min;  // for integers
 };
 
-// The trainer's budget flags a sweep may set (DESIGN: egtrain flags); each key becomes
+// The trainer's budget flags a sweep may set (`egtrain --help`, README.md); each key becomes
 // --key-with-dashes. Anything else goes through "extra_args" verbatim.
 const std::map<std::string, TrainingKey>& training_keys() {
   static const std::map<std::string, TrainingKey> keys{{"config", {Kind::Path, 0}},

@@ -1,5 +1,5 @@
 #pragma once
-// The accelerator's hardware parameters (DESIGN.md §3), one struct per config section. Every
+// The accelerator's hardware parameters (docs/DESIGN.md §2), one struct per config section. Every
 // assumption the paper does not fix is a field here; configs/hw/README.md gives each default's
 // source. Parsed strictly from JSON (unknown key, wrong type, impossible value -> eg::Error naming
 // the JSON pointer) and handed to module constructors.
@@ -104,7 +104,7 @@ struct Features {
   bool interlayer_glb_reuse = true;
 };
 
-// How the mapper may schedule folds (DESIGN §5.1); each switch is an ablation, not a fixed choice.
+// Mapper fold scheduling (docs/DESIGN.md §4); each switch is an ablation, not a fixed choice.
 struct MappingConfig {
   // Run the folds of a tile back to back in one pass with psums kept in the PE when its psum row
   // fits the psum spad (Eyeriss keeps psums in the spad while channels stream).

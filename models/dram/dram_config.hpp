@@ -1,8 +1,8 @@
 #pragma once
-// Parameters of one DRAM channel (DESIGN.md §3): geometry, timings in ns, page policy, address
-// mapping, controller queue, and the δ̂ compression formats the DMA engine uses. Values come from a
-// JSON file (configs/dram/*.json) whose sources are documented there; nothing here is a default the
-// user cannot see.
+// Parameters of one DRAM channel (docs/DESIGN.md §5.9): geometry, timings in ns, page policy,
+// address mapping, controller queue, and the δ̂ compression formats the DMA engine uses. Values come
+// from a JSON file (configs/dram/*.json) whose sources are documented there; nothing here is a
+// default the user cannot see.
 #include <nlohmann/json.hpp>
 
 #include <array>

@@ -1,5 +1,5 @@
 #pragma once
-// The report's "dram" figures (DESIGN.md §6) from the channel's counters.
+// The report's "dram" figures (docs/DESIGN.md §7) from the channel's counters.
 #include <nlohmann/json.hpp>
 
 #include "models/dram/dram_stats.hpp"

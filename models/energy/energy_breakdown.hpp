@@ -1,6 +1,6 @@
 #pragma once
-// Energy = action counts x per-action energy (DESIGN.md §5), split by component as the report's
-// "energy_pj" object (DESIGN.md §6).
+// Energy = action counts x per-action energy (docs/DESIGN.md §6), split by component as the
+// report's "energy_pj" object (docs/DESIGN.md §7).
 #include "models/action_counts.hpp"
 #include "models/dram/dram_stats.hpp"
 #include "models/energy/energy_table.hpp"

@@ -1,6 +1,6 @@
 #pragma once
-// Per-action energies (DESIGN.md §5): one entry per countable action of eg::ActionCounts plus the
-// DRAM's per-bit, per-activate and background figures. Loaded from configs/energy/*.json, where
+// Per-action energies (docs/DESIGN.md §6): one entry per countable action of eg::ActionCounts plus
+// the DRAM's per-bit, per-activate and background figures. Loaded from configs/energy/*.json, where
 // every entry is {"value": number >= 0, "source": "where the number comes from"}.
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
 #pragma once
 // Every phase of a conv/FC layer reduces to canonical row-stationary convolutions
-// (DESIGN.md §5.1):  O[a][b] = sum_k conv2d(I[a][k], W[b][k]),  where along each axis
+// (docs/DESIGN.md §4):  O[a][b] = sum_k conv2d(I[a][k], W[b][k]),  where along each axis
 //   out[o] += sum_t filter[t] * in[o*out_step + t*tap_step - pad]   (in outside [0,in_len) is
 //   zero).
 // forward:          a=n, b=m, k=c;  I = x, W = w, O = y.

@@ -1,5 +1,5 @@
 #pragma once
-// The compute phases of a conv/FC layer on the array (DESIGN.md §5.1).
+// The compute phases of a conv/FC layer on the array (docs/DESIGN.md §4).
 #include <string>
 
 namespace eg::mapper {

@@ -1,5 +1,5 @@
 #pragma once
-// Row-stationary mapping (Eyeriss, DESIGN.md §5.1) of a canonical problem onto the clusters.
+// Row-stationary mapping (Eyeriss, docs/DESIGN.md §4) of a canonical problem onto the clusters.
 #include "models/arch/arch_config.hpp"
 #include "sw/mapper/schedule.hpp"
 

@@ -1,5 +1,5 @@
 #pragma once
-// A canonical problem mapped onto the array (DESIGN.md §5.1): plain data the controller executes
+// A canonical problem mapped onto the array (docs/DESIGN.md §4): plain data the controller executes
 // and `egsim map` prints. Each pass gives every cluster at most one output tile and a run of its
 // folds; inside a cluster PE (i, j) runs one row task per fold (a "segment"): filter row
 // `filter_row` of `channels` channels and `lanes` filters, input row `in_row` of input plane `a`,

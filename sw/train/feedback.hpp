@@ -1,6 +1,6 @@
 #pragma once
-// The six feedback modes of DESIGN §2: which matrix the error-propagation phase multiplies with,
-// and whether the output gradient is stochastically pruned first.
+// The six feedback modes of docs/DESIGN.md §1.3: which matrix the error-propagation phase
+// multiplies with, and whether the output gradient is stochastically pruned first.
 #include <string>
 #include <vector>
 

@@ -82,7 +82,7 @@ double nonzero_fraction(const float* d, int64_t n) {
 
 namespace {
 
-// δ̂ for one element with draw u (DESIGN §2); branch-free so that the loops vectorise.
+// δ̂ for one element with draw u (docs/DESIGN.md §1.3); branch-free so that the loops vectorise.
 inline float prune_value(float v, float u, float tau) {
   const float a = std::fabs(v);
   const float kept = (a >= u * tau && a > 0.0f) ? std::copysign(tau, v) : 0.0f;

@@ -1,5 +1,5 @@
 #pragma once
-// EfficientGrad's stochastic pruning of an error gradient (DESIGN §2):
+// EfficientGrad's stochastic pruning of an error gradient (docs/DESIGN.md §1.3):
 //   τ = Φ⁻¹((1+P)/2) · σ̂;  δ̂ = δ if |δ| > τ;  τ·sign(δ) if τ ≥ |δ| ≥ r·τ (r ~ U[0,1));  0
 //   otherwise.
 // E[δ̂] = δ element-wise. The draws r come from a counter-based stream keyed per layer and

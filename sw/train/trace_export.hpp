@@ -1,7 +1,8 @@
 #pragma once
-// Writes one training iteration of a network as a trace (DESIGN §4) with eg::trace::TraceWriter:
-// every node in forward order; conv/fc with all seven tensors and their stats, other layers with
-// their shapes. Call after the backward pass of the iteration and before the SGD step.
+// Writes one training iteration of a network as a trace (docs/DESIGN.md §3) with
+// eg::trace::TraceWriter: every node in forward order; conv/fc with all seven tensors and their
+// stats, other layers with their shapes. Call after the backward pass of the iteration and before
+// the SGD step.
 #include <filesystem>
 
 #include "sw/train/network.hpp"

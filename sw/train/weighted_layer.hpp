@@ -29,7 +29,8 @@ struct HistogramSpec {
 class WeightedLayer : public Layer {
  public:
   // fan_in = C·R·S. W: Kaiming-normal N(0, 2/fan_in) for conv (He et al. 2015, as torchvision's
-  // ResNet), U(±1/√fan_in) for fc (PyTorch's Linear default); B: U(±√(6/fan_in)) (DESIGN §2).
+  // ResNet), U(±1/√fan_in) for fc (PyTorch's Linear default).
+  // B: U(±√(6/fan_in)) (docs/DESIGN.md §1.3).
   WeightedLayer(uint64_t seed, uint64_t layer_id, std::vector<int64_t> w_shape, int64_t fan_in,
                 bool kaiming_normal);
 

@@ -180,7 +180,7 @@ TEST_CASE("A timeline has a track per cluster named accelerator.pcN holding ever
   std::set<std::string> names;
   for (const auto& [tid, name] : t.tracks) names.insert(name);
   for (int pc = 0; pc < 6; ++pc) CHECK(names.count("accelerator.pc" + std::to_string(pc)) == 1);
-  uint64_t busy = 0, macs = 0;
+  uint64_t busy = 0, macs = 0, input_stalls = 0;
   std::set<std::string> kinds;
   for (const json& e : t.of("cluster")) {
     CHECK_THAT(t.tracks.at(e["tid"].get<int>()), Catch::StartsWith("accelerator.pc"));
@@ -188,9 +188,13 @@ TEST_CASE("A timeline has a track per cluster named accelerator.pcN holding ever
     kinds.insert(e["name"].get<std::string>());
     busy += e["args"].value("busy_pe_cycles", uint64_t(0));
     macs += e["args"].value("macs_issued", uint64_t(0));
+    // Input stalls: waits inside a pass, and waits of the PEs with work for DRAM.
+    input_stalls += e["args"].value("wait_input_pe_cycles", uint64_t(0)) +
+                    e["args"].value("stalled_pe_cycles", uint64_t(0));
   }
   CHECK(busy == report["totals"]["busy_pe_cycles"].get<uint64_t>());
   CHECK(macs == report["totals"]["macs_issued"].get<uint64_t>());
+  CHECK(input_stalls == report["totals"]["stalls"]["input"].get<uint64_t>());
   CHECK(kinds.count("compute") == 1);
   CHECK(kinds.count("wait DRAM") == 1);
 }

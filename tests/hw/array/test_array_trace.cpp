@@ -9,6 +9,7 @@
 #include "hw/array/report_writer.hpp"
 #include "models/arch/arch_config.hpp"
 #include "support/temp_dir.hpp"
+#include "tests/hw/array/pe_cycle_checks.hpp"
 #include "tests/hw/array/trace_builder.hpp"
 #include "workloads/npy.hpp"
 
@@ -40,7 +41,7 @@ void check_invariants(const arch::ArchConfig& cfg, const trace::Trace& t, const 
     INFO("layer " << lf.name);
     for (const auto& [phase, f] : lf.phases) {
       INFO("phase " << phase);
-      CHECK(f.pe_cycles.total() == f.cycles * pes);
+      testing::check_pe_cycle_sum(f.pe_cycles, f.cycles, pes);
       CHECK(f.cycles > 0);
     }
     if (l.type != trace::LayerType::Conv && l.type != trace::LayerType::Fc) {
