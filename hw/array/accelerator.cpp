@@ -1,6 +1,9 @@
 #include "hw/array/accelerator.hpp"
 
+#include <sstream>
+
 #include "base/error.hpp"
+#include "hw/described.hpp"
 #include "hw/sim_context.hpp"
 
 namespace eg::hw::array {
@@ -16,7 +19,7 @@ const dram::DramConfig& dram_config_of(const arch::ArchConfig& config) {
 }  // namespace
 
 Accelerator::Accelerator(sc_core::sc_module_name name, const arch::ArchConfig& config,
-                         const trace::Trace& trace, RunOptions options)
+                         const trace::Trace* trace, RunOptions options)
     : sc_module(name),
       config_(config),
       trace_(trace),
@@ -63,9 +66,20 @@ void Accelerator::wait_until(uint64_t cycle) {
   if (cycle > now) wait(period_ * static_cast<double>(cycle - now));
 }
 
+Parameters Accelerator::parameters() const {
+  std::ostringstream clock;
+  clock << config_.clock_mhz;
+  return {{"config", config_.name},
+          {"clock_mhz", clock.str()},
+          {"pc_rows", std::to_string(config_.array.pc_rows)},
+          {"pc_cols", std::to_string(config_.array.pc_cols)},
+          {"offchip", arch::to_string(config_.offchip.model)}};
+}
+
 void Accelerator::main_thread() {
+  if (!trace_) return;
   try {
-    result = controller_.run(trace_, options_);
+    result = controller_.run(*trace_, options_);
   } catch (...) {
     error = std::current_exception();
   }
@@ -78,10 +92,18 @@ RunResult simulate(const arch::ArchConfig& config, const trace::Trace& trace,
   // A fresh kernel context per simulation (SystemC 2.3 cannot elaborate again after a run), deleted
   // after top.
   SimContext context;
-  Accelerator top("egsim", config, trace, options);
+  Accelerator top("accelerator", config, &trace, options);
   context.start();
   if (top.error) std::rethrow_exception(top.error);
   return std::move(top.result);
+}
+
+std::string describe(const arch::ArchConfig& config) {
+  SimContext context;
+  Accelerator top("accelerator", config, nullptr, RunOptions{});
+  // Elaboration binds every port and socket (an unbound one is an error here, as in a run).
+  context.start();
+  return describe_hierarchy();
 }
 
 }  // namespace eg::hw::array

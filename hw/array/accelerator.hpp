@@ -6,6 +6,7 @@
 // controller and either sits the MemoryInterface that applies the schedule's traffic decisions.
 #include <exception>
 #include <memory>
+#include <string>
 
 #include <systemc>
 
@@ -17,11 +18,14 @@
 
 namespace eg::hw::array {
 
-class Accelerator : public sc_core::sc_module, public SimClock {
+class Accelerator : public sc_core::sc_module, public SimClock, public Described {
  public:
   SC_HAS_PROCESS(Accelerator);
+  // With no trace the accelerator is only elaborated (egsim describe): its thread does nothing.
   Accelerator(sc_core::sc_module_name name, const arch::ArchConfig& config,
-              const trace::Trace& trace, RunOptions options);
+              const trace::Trace* trace, RunOptions options);
+  const char* kind() const override { return "Accelerator"; }
+  Parameters parameters() const override;
 
   uint64_t now_cycles() const override;
   void wait_until(uint64_t cycle) override;
@@ -35,7 +39,7 @@ class Accelerator : public sc_core::sc_module, public SimClock {
   dram::DramStats dram_stats() const;
 
   const arch::ArchConfig& config_;
-  const trace::Trace& trace_;
+  const trace::Trace* trace_;
   RunOptions options_;
   sc_core::sc_time period_;
   // offchip.model "ideal"
@@ -53,5 +57,8 @@ class Accelerator : public sc_core::sc_module, public SimClock {
 // referenced files were not loaded).
 RunResult simulate(const arch::ArchConfig& config, const trace::Trace& trace,
                    const RunOptions& options);
+
+// The hierarchy `config` elaborates, one module a line with its parameters (egsim describe).
+std::string describe(const arch::ArchConfig& config);
 
 }  // namespace eg::hw::array

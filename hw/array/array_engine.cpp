@@ -36,18 +36,24 @@ uint64_t bytes_of(uint64_t entries, int bits) {
 
 ArrayEngine::ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock)
     : config_(config), memory_(memory), clock_(clock) {
-  clusters_.reserve(static_cast<size_t>(config.array.pc_count()));
-  for (int i = 0; i < config.array.pc_count(); ++i) clusters_.emplace_back(config);
+  // Built during the enclosing module's elaboration, so their names sit under it
+  // (accelerator.glb.pc3, accelerator.pc3.pe7).
+  glb_ = std::make_unique<GlbCluster>("glb", config.glb, config.array.pc_count());
+  for (int i = 0; i < config.array.pc_count(); ++i) {
+    clusters_.push_back(
+        std::make_unique<ProcessingCluster>(("pc" + std::to_string(i)).c_str(), config));
+    clusters_.back()->glb.bind(glb_->partition(i).target);
+  }
 }
 
 void ArrayEngine::set_step_every_cycle(bool on) {
   step_every_cycle_ = on;
-  for (ProcessingCluster& c : clusters_) c.set_step_every_cycle(on);
+  for (auto& c : clusters_) c->set_step_every_cycle(on);
 }
 
 uint64_t ArrayEngine::simulated_cluster_cycles() const {
   uint64_t n = 0;
-  for (const ProcessingCluster& c : clusters_) n += c.simulated_cycles();
+  for (const auto& c : clusters_) n += c->simulated_cycles();
   return n;
 }
 
@@ -125,8 +131,8 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
   const mapper::Pass ps = s.pass(static_cast<int64_t>(pass));
   std::vector<ProcessingCluster*> busy;
   for (size_t i = 0; i < clusters_.size(); ++i) {
-    clusters_[i].start(ps.pcs[i], s.tiling, ctx);
-    busy.push_back(&clusters_[i]);
+    clusters_[i]->start(ps.pcs[i], s.tiling, ctx);
+    busy.push_back(clusters_[i].get());
   }
   uint64_t cycles = 0;
   if (timeline_) finished_at_.assign(clusters_.size(), 0);
@@ -140,10 +146,14 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
     uint64_t wake = UINT64_MAX;
     for (const ProcessingCluster* c : busy) wake = std::min(wake, c->wake());
     if (wake > cycle_stamp_) {
-      if (wake - cycle_stamp_ >= static_cast<uint64_t>(Pe::kQuietForever))
+      if (wake - cycle_stamp_ >= static_cast<uint64_t>(Pe::kQuietForever)) {
+        std::string stuck;
+        for (const ProcessingCluster* c : remaining)
+          stuck += (stuck.empty() ? "" : ", ") + std::string(c->name());
         throw Error("array: pass " + std::to_string(pass) + " (" +
                     mapper::to_string(s.problem.phase) +
-                    ") cannot progress: every cluster waits forever");
+                    ") cannot progress: every cluster waits forever (unfinished: " + stuck + ")");
+      }
       if (!step_every_cycle_) {
         cycles += wake - cycle_stamp_;
         cycle_stamp_ = wake;
@@ -154,7 +164,9 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
     ++cycles;
     for (size_t i = 0; i < remaining.size();) {
       if (remaining[i]->done()) {
-        if (timeline_) finished_at_[size_t(remaining[i] - clusters_.data())] = cycles;
+        if (timeline_)
+          for (size_t c = 0; c < clusters_.size(); ++c)
+            if (clusters_[c].get() == remaining[i]) finished_at_[c] = cycles;
         remaining[i] = remaining.back();
         remaining.pop_back();
       } else {
@@ -199,7 +211,7 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   ctx.filter_lane_major = lane_major.data();
   const DataClass in_class = data_class_of(p.input), filter_class = data_class_of(p.filter),
                   out_class = data_class_of(p.output);
-  for (ProcessingCluster& c : clusters_) c.reset_stats();
+  for (auto& c : clusters_) c->reset_stats();
   const uint64_t pes = static_cast<uint64_t>(config_.array.pe_count());
   const std::string phase = mapper::to_string(s.problem.phase);
   // While the array waits for memory, the PEs with work in the pass stall on input and the
@@ -245,8 +257,8 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   transfer(true, addr.output, pending_output_bytes, out_class, fig);
   memory_wait(clock_.now_cycles() - drain_start, 0);
   if (timeline_) observe_drain(drain_start);
-  for (ProcessingCluster& c : clusters_) {
-    const ClusterStats cs = c.collect();
+  for (auto& c : clusters_) {
+    const ClusterStats cs = c->collect();
     fig.pe_cycles += cs.cycles;
     fig.macs += cs.macs;
     fig.actions += cs.actions;

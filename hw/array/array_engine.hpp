@@ -6,9 +6,11 @@
 // tiles for). Cycles where the array waits for memory are input stalls for the PEs that have work
 // and idle for the others.
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "hw/array/figures.hpp"
+#include "hw/array/glb_cluster.hpp"
 #include "hw/array/processing_cluster.hpp"
 #include "hw/array/run_progress.hpp"
 #include "hw/array/sim_clock.hpp"
@@ -25,6 +27,8 @@ struct OperandAddresses {
 
 class ArrayEngine {
  public:
+  // Builds the GLB cluster and the processing clusters as sc_modules under the module being
+  // elaborated; the clusters' GLB ports are bound when the kernel elaborates (before execute()).
   ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock);
 
   // Executes `schedule` (values into ctx.output) and adds what it measured to `figures`.
@@ -81,7 +85,8 @@ class ArrayEngine {
   const arch::ArchConfig& config_;
   MemoryPort& memory_;
   SimClock& clock_;
-  std::vector<ProcessingCluster> clusters_;
+  std::unique_ptr<GlbCluster> glb_;
+  std::vector<std::unique_ptr<ProcessingCluster>> clusters_;
   uint64_t cycle_stamp_ = 0;  // monotonically increasing tick counter (GLB port bookkeeping)
   uint64_t ticked_cycles_ = 0;
   bool step_every_cycle_ = false;

@@ -19,16 +19,17 @@ void ArrayEngine::observe_pass(const mapper::Schedule& s, size_t pass, uint64_t 
     // The cluster's PEs with work stall while the pass's first operands arrive and, after the
     // array has finished, while the transfers overlapped with it complete.
     if (active > 0) {
-      timeline_->cluster(c, "wait DRAM", start, compute_start,
+      timeline_->cluster(c, clusters_[c]->name(), "wait DRAM", start, compute_start,
                          {{"stalled_pe_cycles", (compute_start - start) * active}});
       if (memory_done > compute_end)
-        timeline_->cluster(c, "wait DRAM", compute_end, memory_done,
+        timeline_->cluster(c, clusters_[c]->name(), "wait DRAM", compute_end, memory_done,
                            {{"stalled_pe_cycles", (memory_done - compute_end) * active}});
     }
     // Its compute interval ends when it finished; its PE-cycle classes run to the pass barrier.
-    const ClusterStats now = clusters_[c].collect();
+    const ClusterStats now = clusters_[c]->collect();
     const ClusterStats& was = observed_[c];
-    timeline_->cluster(c, "compute", compute_start, compute_start + finished_at_[c],
+    timeline_->cluster(c, clusters_[c]->name(), "compute", compute_start,
+                       compute_start + finished_at_[c],
                        {{"passes", 1},
                         {"busy_pe_cycles", now.cycles.busy - was.cycles.busy},
                         {"wait_input_pe_cycles", now.cycles.wait_input - was.cycles.wait_input},
@@ -43,7 +44,7 @@ void ArrayEngine::observe_pass(const mapper::Schedule& s, size_t pass, uint64_t 
 void ArrayEngine::observe_drain(uint64_t start) {
   const uint64_t end = clock_.now_cycles();
   for (size_t c = 0; c < clusters_.size(); ++c)
-    timeline_->cluster(c, "drain outputs", start, end, {});
+    timeline_->cluster(c, clusters_[c]->name(), "drain outputs", start, end, {});
 }
 
 }  // namespace eg::hw::array

@@ -23,9 +23,6 @@ bool on_array(const Layer& l) {
 uint64_t bytes_of(int64_t entries, int bits) {
   return (static_cast<uint64_t>(entries) * static_cast<uint64_t>(bits) + 7) / 8;
 }
-uint64_t ceil_div(uint64_t a, uint64_t b) {
-  return (a + b - 1) / b;
-}
 
 std::string index_string(int64_t flat, const Shape& shape) {
   std::vector<int64_t> idx(shape.size());
@@ -45,7 +42,8 @@ Controller::Controller(const arch::ArchConfig& config, MemoryInterface& memory, 
       memory_(memory),
       clock_(clock),
       dram_stats_(std::move(dram_stats)),
-      engine_(config, memory, clock) {}
+      engine_(config, memory, clock),
+      ppu_("ppu", config.ppu, config.array.pc_count()) {}
 
 uint64_t Controller::address_of(const std::string& tensor, uint64_t bytes) {
   auto it = tensors_.find(tensor);
@@ -272,9 +270,7 @@ void Controller::run_ppu(const Layer& layer, bool backward, PhaseFigures& fig) {
       engine_.transfer(false, address_of(activation_of(layer, size_t(i)), bytes_of(in, act)),
                        bytes_of(in, act), DataClass::Activations, fig);
     ops = static_cast<uint64_t>(std::max(in * inputs, out));
-    clock_.wait_until(clock_.now_cycles() +
-                      ceil_div(ops, static_cast<uint64_t>(config_.ppu.elements_per_cycle *
-                                                          config_.array.pc_count())));
+    clock_.wait_until(clock_.now_cycles() + ppu_.cycles_for(ops));
     engine_.transfer(true, address_of("act:" + layer.name, bytes_of(out, act)), bytes_of(out, act),
                      DataClass::Activations, fig);
   } else {
@@ -287,9 +283,7 @@ void Controller::run_ppu(const Layer& layer, bool backward, PhaseFigures& fig) {
       engine_.transfer(false, address_of(activation_of(layer, 0), bytes_of(in, act)),
                        bytes_of(in, act), DataClass::Activations, fig);
     ops = static_cast<uint64_t>(std::max(in, out));
-    clock_.wait_until(clock_.now_cycles() +
-                      ceil_div(ops, static_cast<uint64_t>(config_.ppu.elements_per_cycle *
-                                                          config_.array.pc_count())));
+    clock_.wait_until(clock_.now_cycles() + ppu_.cycles_for(ops));
     for (int i = 0; i < inputs; ++i)
       engine_.transfer(true, address_of(gradient_of(layer, size_t(i)), bytes_of(in, grad)),
                        bytes_of(in, grad), DataClass::Gradients, fig);
@@ -310,11 +304,8 @@ void Controller::run_weight_update(const Layer& layer, PhaseFigures& fig) {
   engine_.transfer(false, address_of(own(layer, "dw"), gb), gb, DataClass::WeightGradients, fig);
   engine_.transfer(false, address_of(own(layer, "master_w"), wb), wb, DataClass::Weights, fig);
   engine_.transfer(false, address_of(own(layer, "momentum"), mb), mb, DataClass::Momentum, fig);
-  const uint64_t ops =
-      static_cast<uint64_t>(n) * static_cast<uint64_t>(config_.ppu.sgd_ops_per_weight);
-  clock_.wait_until(clock_.now_cycles() +
-                    ceil_div(ops, static_cast<uint64_t>(config_.ppu.elements_per_cycle *
-                                                        config_.array.pc_count())));
+  const uint64_t ops = ppu_.update_ops(static_cast<uint64_t>(n));
+  clock_.wait_until(clock_.now_cycles() + ppu_.cycles_for(ops));
   engine_.transfer(true, address_of(own(layer, "master_w"), wb), wb, DataClass::Weights, fig);
   engine_.transfer(true, address_of(own(layer, "momentum"), mb), mb, DataClass::Momentum, fig);
   engine_.transfer(true, address_of(own(layer, "w"), qb), qb, DataClass::Weights, fig);

@@ -17,6 +17,7 @@
 #include "hw/array/array_engine.hpp"
 #include "hw/array/figures.hpp"
 #include "hw/array/memory_interface.hpp"
+#include "hw/array/ppu.hpp"
 #include "hw/array/run_progress.hpp"
 #include "hw/timeline/timeline_recorder.hpp"
 #include "models/arch/arch_config.hpp"
@@ -92,6 +93,7 @@ class Controller {
   SimClock& clock_;
   DramStatsSource dram_stats_;
   ArrayEngine engine_;
+  Ppu ppu_;
   struct Tensor {
     uint64_t base = 0, bytes = 0;
     TensorPolicy policy;

@@ -1,4 +1,8 @@
 #pragma once
+#include <sstream>
+#include <string>
+
+#include "hw/described.hpp"
 // Off-chip memory for the array until the LPDDR4 model replaces it: a TLM-2.0 target with a fixed
 // latency and a fixed bandwidth (transfers queue behind each other), and the MemoryPort the
 // controller calls, a TLM initiator that blocks the calling SC_THREAD until the data has moved.
@@ -16,8 +20,15 @@
 
 namespace eg::hw::array {
 
-class IdealMemory : public sc_core::sc_module {
+class IdealMemory : public sc_core::sc_module, public Described {
  public:
+  const char* kind() const override { return "IdealMemory"; }
+  Parameters parameters() const override {
+    std::ostringstream bw;
+    bw << config_.bytes_per_cycle;
+    return {{"latency_cycles", std::to_string(config_.latency_cycles)},
+            {"bytes_per_cycle", bw.str()}};
+  }
   tlm_utils::simple_target_socket<IdealMemory> socket;
   IdealMemory(sc_core::sc_module_name name, const arch::OffchipConfig& config,
               sc_core::sc_time clock_period);

@@ -10,6 +10,18 @@ using mapper::CanonicalProblem;
 using mapper::DeltaOperand;
 using mapper::PeTask;
 
+Parameters Pe::parameters() const {
+  if (!config_) return {};
+  const arch::PeConfig& c = *config_;
+  return {{"macs_per_cycle", std::to_string(c.macs_per_cycle)},
+          {"spad_iact_entries", std::to_string(c.spad_iact_entries)},
+          {"spad_weight_entries", std::to_string(c.spad_weight_entries)},
+          {"spad_feedback_entries", std::to_string(c.spad_feedback_entries)},
+          {"spad_psum_entries", std::to_string(c.spad_psum_entries)},
+          {"mac_pipeline_depth", std::to_string(c.mac_pipeline_depth)},
+          {"zero_skip_cost_cycles", std::to_string(c.zero_skip_cost_cycles)}};
+}
+
 IactStream iact_stream(const CanonicalProblem& p, const PeTask& t) {
   IactStream s;
   const int64_t window = (t.taps - 1) * p.cols.tap_step + 1;

@@ -8,8 +8,12 @@
 #include <cstdint>
 #include <vector>
 
+#include <systemc>
+
 #include "hw/array/pe_stats.hpp"
+#include "hw/described.hpp"
 #include "models/action_counts.hpp"
+#include "models/arch/arch_config.hpp"
 #include "sw/mapper/schedule.hpp"
 
 namespace eg::hw::array {
@@ -69,8 +73,18 @@ int64_t compute_position(const PeContext& ctx, const mapper::PeTask& task, int64
 // `hold_psums`, psums stay in the psum spad across segments (the mapper checked they fit) and only
 // the last active segment's positions count as produced; otherwise a position's psums leave
 // through the column and the PE may run `psum_slots` positions ahead of the drain.
-class Pe {
+//
+// An sc_module without a process of its own: its cluster steps it as plain C++ (one SystemC
+// process per array, docs/DESIGN.md), but it has a hierarchical name (accelerator.pc3.pe7) and
+// shows in the elaborated hierarchy (egsim describe).
+class Pe : public sc_core::sc_module, public Described {
  public:
+  // `config` (null in test benches that set every cost through PeContext) is shown by describe.
+  explicit Pe(sc_core::sc_module_name name = sc_core::sc_gen_unique_name("pe"),
+              const arch::PeConfig* config = nullptr)
+      : sc_module(name), config_(config) {}
+  const char* kind() const override { return "Pe"; }
+  Parameters parameters() const override;
   // Single row task (or idle when !task.active).
   void start(const PeContext& ctx, const mapper::PeTask& task, int64_t psum_slots) {
     start(ctx, std::vector<mapper::PeTask>{task}, psum_slots, false);
@@ -157,6 +171,7 @@ class Pe {
   void finish_position();
   void enter_segment(int64_t q);  // moves to the first active segment >= q (or done)
 
+  const arch::PeConfig* config_;
   const PeContext* ctx_ = nullptr;
   std::vector<mapper::PeTask> segments_;
   mapper::PeTask first_active_;

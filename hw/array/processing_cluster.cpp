@@ -6,33 +6,43 @@
 
 namespace eg::hw::array {
 
-ProcessingCluster::ProcessingCluster(const arch::ArchConfig& c)
-    : config_(c),
-      rows_(c.array.pe_rows),
-      cols_(c.array.pe_cols),
-      pes_(static_cast<size_t>(rows_ * cols_)),
-      iact_banks_(c.glb.iact_banks, c.glb.ports_per_bank),
-      psum_banks_(c.glb.psum_banks, c.glb.ports_per_bank),
-      grad_banks_(c.glb.grad_banks, c.glb.ports_per_bank) {}
+ProcessingCluster::ProcessingCluster(sc_core::sc_module_name name, const arch::ArchConfig& c)
+    : sc_module(name), glb("glb"), config_(c), rows_(c.array.pe_rows), cols_(c.array.pe_cols) {
+  for (int i = 0; i < rows_ * cols_; ++i)
+    pes_.push_back(std::make_unique<Pe>(("pe" + std::to_string(i)).c_str(), &c.pe));
+}
+
+Parameters ProcessingCluster::parameters() const {
+  return {{"pe_rows", std::to_string(rows_)},
+          {"pe_cols", std::to_string(cols_)},
+          {"iact_link_bits", std::to_string(config_.noc.iact_link_bits)},
+          {"weight_link_bits", std::to_string(config_.noc.weight_link_bits)},
+          {"hop_cycles", std::to_string(config_.noc.hop_cycles)}};
+}
 
 void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& tiling,
                               const PeContext& ctx) {
+  if (!iact_banks_) {
+    iact_banks_ = &glb->iact_banks();
+    psum_banks_ = &glb->psum_banks();
+    grad_banks_ = &glb->grad_banks();
+  }
   carried_ = collect();
-  for (Pe& pe : pes_) pe.cycles_ = {}, pe.macs_ = {}, pe.actions_ = {};
+  for (auto& pe : pes_) pe->cycles_ = {}, pe->macs_ = {}, pe->actions_ = {};
   weight_routers_.clear();
   iact_routers_.clear();
   columns_.assign(static_cast<size_t>(cols_), PsumColumn{});
   groups_.clear();
   pe_group_.assign(pes_.size(), -1);
-  iact_banks_.accesses = iact_banks_.conflicts = 0;
-  psum_banks_.accesses = psum_banks_.conflicts = 0;
-  grad_banks_.accesses = grad_banks_.conflicts = 0;
+  iact_banks_->accesses = iact_banks_->conflicts = 0;
+  psum_banks_->accesses = psum_banks_->conflicts = 0;
+  grad_banks_->accesses = grad_banks_->conflicts = 0;
   active_ = work.active;
   settled_ = kNoCycle;
   wake_ = 0;
   const mapper::CanonicalProblem& p = *ctx.problem;
   wgrad_ = p.phase == mapper::Phase::WeightGradient;
-  psum_target_ = wgrad_ ? &grad_banks_ : &psum_banks_;
+  psum_target_ = wgrad_ ? grad_banks_ : psum_banks_;
   iact_bits_ = ctx.iact_bits;
   filter_bits_ = ctx.filter_bits;
   filter_in_feedback_ = ctx.filter_in_feedback_spad;
@@ -47,7 +57,7 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
         segments.push_back(work.pes[static_cast<size_t>(q) * pe_count + i]);
     else
       segments.push_back(mapper::PeTask{});
-    pes_[i].start(ctx, std::move(segments), psum_slots, tiling.psum_stationary);
+    pes_[i]->start(ctx, std::move(segments), psum_slots, tiling.psum_stationary);
   }
   done_ = !active_;
   if (!active_) return;
@@ -59,7 +69,7 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
     std::vector<Pe*> row;
     std::vector<int64_t> entries(static_cast<size_t>(folds), 0);
     for (int c = 0; c < cols_; ++c) {
-      Pe& pe = pes_[static_cast<size_t>(r * cols_ + c)];
+      Pe& pe = *pes_[static_cast<size_t>(r * cols_ + c)];
       if (!pe.active()) continue;
       row.push_back(&pe);
       // The row shares its filter rows: each set is sent once and multicast along the row.
@@ -78,10 +88,10 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
   using RowKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
   std::map<std::vector<RowKey>, std::vector<int>> by_rows;
   for (size_t i = 0; i < pe_count; ++i) {
-    if (!pes_[i].active()) continue;
+    if (!pes_[i]->active()) continue;
     std::vector<RowKey> key;
     int64_t q = 0;
-    for (const mapper::PeTask& t : pes_[i].segments()) {
+    for (const mapper::PeTask& t : pes_[i]->segments()) {
       if (t.active) key.emplace_back(q, t.a, t.k0, t.channels, t.in_row, t.t0);
       ++q;
     }
@@ -91,8 +101,8 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
     iact_routers_.emplace_back(std::max(1, noc.iact_link_bits / ctx.iact_bits), noc.hop_cycles);
   for (auto& [key, members] : by_rows) {
     std::vector<const Pe*> ptrs;
-    for (int i : members) ptrs.push_back(&pes_[static_cast<size_t>(i)]);
-    const Pe& first = pes_[static_cast<size_t>(members.front())];
+    for (int i : members) ptrs.push_back(pes_[static_cast<size_t>(i)].get());
+    const Pe& first = *pes_[static_cast<size_t>(members.front())];
     std::vector<int64_t> ends;
     std::vector<int> banks;
     int64_t end = 0;
@@ -116,7 +126,7 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
     std::vector<const Pe*> members;
     int64_t lanes = 0;
     for (int r = 0; r < rows_; ++r) {
-      const Pe& pe = pes_[static_cast<size_t>(r * cols_ + c)];
+      const Pe& pe = *pes_[static_cast<size_t>(r * cols_ + c)];
       if (pe.active()) members.push_back(&pe), lanes = pe.task().lanes;
     }
     columns_[static_cast<size_t>(c)].start(std::move(members), p.cols.out_len, lanes,
@@ -150,17 +160,17 @@ void ProcessingCluster::settle(uint64_t end) {
 
 void ProcessingCluster::simulate_cycle(uint64_t cycle) {
   if (!active_) {
-    for (Pe& pe : pes_) ++pe.cycles_.idle;
+    for (auto& pe : pes_) ++pe->cycles_.idle;
     return;
   }
   for (WeightRouter& w : weight_routers_) w.tick(cycle);
   for (auto& g : groups_) g->advance(cycle);
-  for (IactRouter& r : iact_routers_) r.tick(cycle, iact_banks_, iact_capacity_);
+  for (IactRouter& r : iact_routers_) r.tick(cycle, *iact_banks_, iact_capacity_);
   const size_t pe_count = pes_.size();
-  Pe* pes = pes_.data();
+  const std::unique_ptr<Pe>* pes = pes_.data();
   const PeFeed* feed = pe_feed_.data();
   for (size_t i = 0; i < pe_count; ++i)
-    pes[i].tick(feed[i].group ? feed[i].group->arrived() : 0, feed[i].column->sent());
+    pes[i]->tick(feed[i].group ? feed[i].group->arrived() : 0, feed[i].column->sent());
   for (PsumColumn& c : columns_) c.tick(cycle, *psum_target_);
 }
 
@@ -176,7 +186,7 @@ int64_t ProcessingCluster::quiet_ticks(uint64_t now) const {
   for (const auto& g : groups_)
     if ((ticks = std::min(ticks, g->ticks_before_arrival(now))) == 0) return 0;
   for (size_t i = 0; i < pes_.size(); ++i)
-    if ((ticks = std::min(ticks, pes_[i].quiet_ticks(arrived(i), drained(i)))) == 0) return 0;
+    if ((ticks = std::min(ticks, pes_[i]->quiet_ticks(arrived(i), drained(i)))) == 0) return 0;
   for (const PsumColumn& c : columns_)
     if ((ticks = std::min(ticks, c.quiet_ticks())) == 0) return 0;
   for (const WeightRouter& w : weight_routers_)
@@ -196,18 +206,18 @@ int64_t ProcessingCluster::quiet_ticks(uint64_t now) const {
 void ProcessingCluster::skip_quiet(int64_t ticks) {
   const uint64_t n = static_cast<uint64_t>(ticks);
   if (!active_) {
-    for (Pe& pe : pes_) pe.cycles_.idle += n;
+    for (auto& pe : pes_) pe->cycles_.idle += n;
     return;
   }
   for (WeightRouter& w : weight_routers_) w.skip_quiet(ticks);
-  for (size_t i = 0; i < pes_.size(); ++i) pes_[i].skip_quiet(ticks, arrived(i));
+  for (size_t i = 0; i < pes_.size(); ++i) pes_[i]->skip_quiet(ticks, arrived(i));
   for (PsumColumn& c : columns_) c.skip_quiet(ticks, *psum_target_);
 }
 
 bool ProcessingCluster::compute_done() const {
   if (!active_) return true;
-  for (const Pe& pe : pes_)
-    if (!pe.finished()) return false;
+  for (const auto& pe : pes_)
+    if (!pe->finished()) return false;
   for (const PsumColumn& c : columns_)
     if (!c.drained()) return false;
   return true;
@@ -215,10 +225,10 @@ bool ProcessingCluster::compute_done() const {
 
 ClusterStats ProcessingCluster::collect() const {
   ClusterStats s = carried_;
-  for (const Pe& pe : pes_) {
-    s.cycles += pe.cycles_;
-    s.macs += pe.macs_;
-    s.actions += pe.actions_;
+  for (const auto& pe : pes_) {
+    s.cycles += pe->cycles_;
+    s.macs += pe->macs_;
+    s.actions += pe->actions_;
   }
   const arch::Widths& w = config_.widths;
   ActionCounts& a = s.actions;
@@ -243,7 +253,8 @@ ClusterStats ProcessingCluster::collect() const {
       a.glb_psum_read_bits += c.psums_accumulated * bits;
     }
   }
-  s.glb_conflicts += iact_banks_.conflicts + psum_banks_.conflicts + grad_banks_.conflicts;
+  if (iact_banks_)
+    s.glb_conflicts += iact_banks_->conflicts + psum_banks_->conflicts + grad_banks_->conflicts;
   return s;
 }
 
@@ -251,11 +262,11 @@ void ProcessingCluster::reset_stats() {
   carried_ = {};
   settled_ = kNoCycle;
   wake_ = 0;
-  for (Pe& pe : pes_) pe.cycles_ = {}, pe.macs_ = {}, pe.actions_ = {};
+  for (auto& pe : pes_) pe->cycles_ = {}, pe->macs_ = {}, pe->actions_ = {};
   weight_routers_.clear();
   iact_routers_.clear();
   columns_.clear();
-  iact_banks_.conflicts = psum_banks_.conflicts = grad_banks_.conflicts = 0;
+  if (iact_banks_) iact_banks_->conflicts = psum_banks_->conflicts = grad_banks_->conflicts = 0;
 }
 
 }  // namespace eg::hw::array

@@ -2,15 +2,20 @@
 // A processing cluster (docs/DESIGN.md §2, §5.5): pe_rows x pe_cols PEs in row-stationary order,
 // its weight routers (one per PE row, filter rows shared along the row), iact routers (input rows
 // multicast to every PE that needs them, i.e. along the anti-diagonals), psum columns with their
-// psum routers, and its GLB banks. Plain C++, ticked once per cycle by the array's SystemC thread.
+// psum routers; its GLB banks are its partition of the GLB cluster, reached through the `glb`
+// port. An sc_module without a process: the array's SystemC thread ticks it once per cycle as
+// plain C++.
 #include <memory>
 #include <vector>
 
-#include "hw/array/glb_banks.hpp"
+#include <systemc>
+
+#include "hw/array/glb_cluster.hpp"
 #include "hw/array/iact_router.hpp"
 #include "hw/array/pe.hpp"
 #include "hw/array/psum_column.hpp"
 #include "hw/array/weight_router.hpp"
+#include "hw/described.hpp"
 #include "models/arch/arch_config.hpp"
 
 namespace eg::hw::array {
@@ -26,9 +31,14 @@ struct ClusterStats {
   }
 };
 
-class ProcessingCluster {
+class ProcessingCluster : public sc_core::sc_module, public Described {
  public:
-  explicit ProcessingCluster(const arch::ArchConfig& config);
+  ProcessingCluster(sc_core::sc_module_name name, const arch::ArchConfig& config);
+  const char* kind() const override { return "ProcessingCluster"; }
+  Parameters parameters() const override;
+
+  // This cluster's GLB partition (bound at elaboration; read at each pass's start).
+  sc_core::sc_port<GlbPartitionIf> glb;
 
   // Sets up one pass: `work` (may be inactive: the cluster idles), sharing `ctx`.
   void start(const mapper::PcWork& work, const mapper::Tiling& tiling, const PeContext& ctx);
@@ -52,19 +62,24 @@ class ProcessingCluster {
   // Folds PE, router and bank counters into a snapshot (call after a pass).
   ClusterStats collect() const;
   void reset_stats();
-  const std::vector<Pe>& pes() const { return pes_; }
+  const Pe& pe(size_t i) const { return *pes_[i]; }
+  size_t pe_count() const { return pes_.size(); }
 
  private:
   const arch::ArchConfig& config_;
   int rows_, cols_;
-  std::vector<Pe> pes_;
+  std::vector<std::unique_ptr<Pe>> pes_;
   std::vector<WeightRouter> weight_routers_;
   std::vector<IactRouter> iact_routers_;
   std::vector<PsumColumn> columns_;
   std::vector<std::unique_ptr<MulticastGroup>> groups_;
   std::vector<int> pe_group_;  // group index per PE (-1: idle)
-  GlbBanks iact_banks_, psum_banks_, grad_banks_;
+  // The partition's banks, resolved from `glb` at the first pass.
+  GlbBanks* iact_banks_ = nullptr;
+  GlbBanks* psum_banks_ = nullptr;
+  GlbBanks* grad_banks_ = nullptr;
   GlbBanks* psum_target_ = nullptr;
+
   bool wgrad_ = false;
   int iact_bits_ = 8, filter_bits_ = 8;
   bool filter_in_feedback_ = false;

@@ -10,9 +10,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "hw/described.hpp"
 #include "hw/memory_port.hpp"
 
 namespace eg::hw {
@@ -22,8 +24,13 @@ struct DmaConfig {
   uint64_t max_outstanding = 1;
 };
 
-class DmaEngine : public sc_core::sc_module, public MemoryPort {
+class DmaEngine : public sc_core::sc_module, public MemoryPort, public Described {
  public:
+  const char* kind() const override { return "DmaEngine"; }
+  Parameters parameters() const override {
+    return {{"burst_bytes", std::to_string(config_.burst_bytes)},
+            {"max_outstanding", std::to_string(config_.max_outstanding)}};
+  }
   tlm_utils::simple_initiator_socket<DmaEngine> socket;
 
   DmaEngine(sc_core::sc_module_name name, const DmaConfig& config);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <sstream>
 #include <string>
 
 #include "base/error.hpp"
@@ -9,6 +10,27 @@
 #include "hw/timeline/timeline_recorder.hpp"
 
 namespace eg::hw {
+
+Parameters Lpddr4Channel::parameters() const {
+  const eg::dram::DramConfig& c = config_;
+  auto num = [](double v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+  };
+  return {{"standard", c.standard},
+          {"data_rate_mtps", std::to_string(c.data_rate_mtps)},
+          {"bus_width_bits", std::to_string(c.bus_width_bits)},
+          {"burst_length", std::to_string(c.burst_length)},
+          {"banks", std::to_string(c.banks)},
+          {"row_bytes", std::to_string(c.row_bytes)},
+          {"request_queue_depth", std::to_string(c.request_queue_depth)},
+          {"tRCD_ns", num(c.timing_ns.tRCD)},
+          {"tRP_ns", num(c.timing_ns.tRP)},
+          {"tCL_ns", num(c.timing_ns.tCL)},
+          {"tREFI_ns", num(c.timing_ns.tREFI)},
+          {"tRFCab_ns", num(c.timing_ns.tRFCab)}};
+}
 
 using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;

@@ -19,6 +19,8 @@
 #include <map>
 #include <vector>
 
+#include "hw/described.hpp"
+
 #include "models/dram/activation_window.hpp"
 #include "models/dram/address_mapping.hpp"
 #include "models/dram/dram_config.hpp"
@@ -31,8 +33,10 @@ class TimelineRecorder;
 
 namespace eg::hw {
 
-class Lpddr4Channel : public sc_core::sc_module {
+class Lpddr4Channel : public sc_core::sc_module, public Described {
  public:
+  const char* kind() const override { return "Lpddr4Channel"; }
+  Parameters parameters() const override;
   tlm_utils::simple_target_socket<Lpddr4Channel> socket;
 
   SC_HAS_PROCESS(Lpddr4Channel);

@@ -33,10 +33,6 @@ uint64_t TimelineRecorder::now() const {
   return p ? sc_core::sc_time_stamp().value() / p : 0;
 }
 
-std::string TimelineRecorder::cluster_track(size_t cluster) {
-  return "accelerator.pc" + std::to_string(cluster);
-}
-
 size_t TimelineRecorder::track(const std::string& name, int sort_index) {
   const auto it = track_index_.find(name);
   if (it != track_index_.end()) return it->second;
@@ -102,11 +98,11 @@ void TimelineRecorder::phase(size_t index, const std::string& layer, const std::
   add(std::move(e), Merge::Never);
 }
 
-void TimelineRecorder::cluster(size_t cluster, const char* what, uint64_t begin, uint64_t end,
-                               const Counts& counts) {
+void TimelineRecorder::cluster(size_t cluster, const std::string& name, const char* what,
+                               uint64_t begin, uint64_t end, const Counts& counts) {
   if (end <= begin) return;
   Event e;
-  e.track = track(cluster_track(cluster), kClusterSort + static_cast<int>(cluster));
+  e.track = track(name, kClusterSort + static_cast<int>(cluster));
   e.name = what;
   e.begin = begin;
   e.end = end;

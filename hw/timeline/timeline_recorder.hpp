@@ -7,8 +7,8 @@
 // Modules hold a `TimelineRecorder*` that is null when no timeline was asked for, so the recording
 // costs one pointer test when it is off. What is recorded:
 //  - the "accelerator" track: one span per layer (its consecutive phases) with its phases nested;
-//  - one track per processing cluster ("accelerator.pc0", ...): per pass its compute interval and
-//    the intervals in which its PEs wait for DRAM;
+//  - one track per processing cluster, named as its module ("accelerator.pc0", ...): per pass its
+//    compute interval and the intervals in which its PEs wait for DRAM;
 //  - one track per data class and direction ("accelerator.dma.weights.read", ...): the transfers
 //    that reach DRAM, with the bytes moved (whole bursts) and the bytes asked for;
 //  - the counter "DRAM bandwidth": GB/s read and written on the DRAM data bus, per window of
@@ -62,9 +62,10 @@ class TimelineRecorder {
   void phase(size_t index, const std::string& layer, const std::string& phase, uint64_t begin,
              uint64_t end, const Counts& counts);
 
-  // Cluster `cluster` did `what` ("compute", "wait DRAM", ...) from `begin` to `end`.
-  void cluster(size_t cluster, const char* what, uint64_t begin, uint64_t end,
-               const Counts& counts);
+  // Cluster `cluster` (its hierarchical name `name`, "accelerator.pc3") did `what` ("compute",
+  // "wait DRAM", ...) from `begin` to `end`.
+  void cluster(size_t cluster, const std::string& name, const char* what, uint64_t begin,
+               uint64_t end, const Counts& counts);
 
   // A transfer that reached DRAM: `dram_bytes` on the pins (whole bursts) for `requested_bytes`.
   void dma(DataClass data_class, bool write, uint64_t begin, uint64_t end, uint64_t dram_bytes,
@@ -80,8 +81,6 @@ class TimelineRecorder {
 
   uint64_t window_cycles() const { return window_cycles_; }
   size_t event_count() const { return events_.size(); }
-
-  static std::string cluster_track(size_t cluster);  // "accelerator.pc<cluster>"
 
  private:
   struct Event {

@@ -56,10 +56,13 @@ TEST_CASE("The recorder folds a cluster's short waits and gaps into its compute 
           "[timeline]") {
   TimelineRecorder t(200.0, 1000);
   t.begin_phase();
-  t.cluster(2, "wait DRAM", 0, 500, {{"stalled_pe_cycles", 6000}});  // long: its own span
-  t.cluster(2, "compute", 500, 1500, {{"busy_pe_cycles", 100}});
-  t.cluster(2, "wait DRAM", 1500, 1510, {{"stalled_pe_cycles", 120}});  // short: folded
-  t.cluster(2, "compute", 1520, 2500, {{"busy_pe_cycles", 50}});        // short gap: bridged
+  t.cluster(2, "accelerator.pc2", "wait DRAM", 0, 500,
+            {{"stalled_pe_cycles", 6000}});  // long: its own span
+  t.cluster(2, "accelerator.pc2", "compute", 500, 1500, {{"busy_pe_cycles", 100}});
+  t.cluster(2, "accelerator.pc2", "wait DRAM", 1500, 1510,
+            {{"stalled_pe_cycles", 120}});  // short: folded
+  t.cluster(2, "accelerator.pc2", "compute", 1520, 2500,
+            {{"busy_pe_cycles", 50}});  // short gap: bridged
   const json doc = json::parse(t.json({}));
   const std::vector<json> c = spans(doc, "cluster");
   REQUIRE(c.size() == 2);

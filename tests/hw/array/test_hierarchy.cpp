@@ -1,0 +1,69 @@
+// The accelerator elaborates as the block diagram: named sc_modules for the clusters and their PEs,
+// the GLB cluster with one partition per cluster, the PPU, the DMA engine and the DRAM channel;
+// each cluster's GLB port reaches its own partition; `describe` prints what a config builds.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "hw/array/accelerator.hpp"
+#include "hw/array/processing_cluster.hpp"
+#include "hw/sim_context.hpp"
+#include "models/arch/arch_config.hpp"
+
+using namespace eg;
+using namespace eg::hw::array;
+
+namespace {
+arch::ArchConfig shipped(const char* name) {
+  return arch::load_arch_config(std::string(EGSIM_SOURCE_DIR) + "/configs/hw/" + name + ".json");
+}
+}  // namespace
+
+TEST_CASE("the shipped config elaborates 6 clusters of 12 PEs, the GLB cluster, PPU, DMA and DRAM",
+          "[hierarchy]") {
+  const arch::ArchConfig cfg = shipped("efficientgrad");
+  hw::SimContext context;
+  Accelerator top("accelerator", cfg, nullptr, RunOptions{});
+  context.start();
+  for (int pc = 0; pc < 6; ++pc) {
+    const std::string name = "accelerator.pc" + std::to_string(pc);
+    INFO(name);
+    auto* cluster = dynamic_cast<ProcessingCluster*>(sc_core::sc_find_object(name.c_str()));
+    REQUIRE(cluster);
+    CHECK(cluster->pe_count() == 12);
+    for (int pe = 0; pe < 12; ++pe)
+      CHECK(std::string(cluster->pe(static_cast<size_t>(pe)).name()) ==
+            name + ".pe" + std::to_string(pe));
+    // The port is bound to this cluster's own partition, not a shared one.
+    auto* partition = dynamic_cast<GlbPartition*>(
+        sc_core::sc_find_object(("accelerator.glb.pc" + std::to_string(pc)).c_str()));
+    REQUIRE(partition);
+    CHECK(&cluster->glb->iact_banks() == &partition->iact_banks());
+    CHECK(&cluster->glb->grad_banks() == &partition->grad_banks());
+  }
+  CHECK_FALSE(sc_core::sc_find_object("accelerator.pc6"));
+  CHECK(std::string(sc_core::sc_find_object("accelerator.pc3.pe7")->kind()) == "Pe");
+  for (const char* block : {"accelerator.ppu", "accelerator.dma", "accelerator.dram"})
+    CHECK(sc_core::sc_find_object(block));
+}
+
+TEST_CASE("describe prints the hierarchy a config builds, alike siblings as one range",
+          "[hierarchy]") {
+  const std::string text = describe(shipped("efficientgrad"));
+  CHECK_THAT(text, Catch::Contains("accelerator  (Accelerator)  config=efficientgrad"));
+  CHECK_THAT(text, Catch::Contains("accelerator.pc0 .. pc5  (6 x ProcessingCluster)  pe_rows=3"));
+  CHECK_THAT(text, Catch::Contains("accelerator.pc0.pe0 .. pe11  (12 x Pe)  macs_per_cycle=2"));
+  CHECK_THAT(text, Catch::Contains("accelerator.glb.pc0 .. pc5  (6 x GlbPartition)"));
+  CHECK_THAT(text, Catch::Contains("accelerator.dram  (Lpddr4Channel)  standard=LPDDR4-3200"));
+
+  // Another geometry and off-chip model elaborate what they say.
+  arch::ArchConfig small = shipped("eyeriss_v2_bp");
+  small.array = {1, 2, 2, 2};
+  small.offchip.model = arch::OffchipModel::Ideal;
+  const std::string other = describe(small);
+  CHECK_THAT(other, Catch::Contains("accelerator.pc0 .. pc1  (2 x ProcessingCluster)  pe_rows=2"));
+  CHECK_THAT(other, Catch::Contains("accelerator.pc0.pe0 .. pe3  (4 x Pe)"));
+  CHECK_THAT(other, Catch::Contains("(IdealMemory)"));
+  CHECK_THAT(other, !Catch::Contains("Lpddr4Channel"));
+  CHECK_THAT(other, !Catch::Contains("accelerator.pc2"));
+}
