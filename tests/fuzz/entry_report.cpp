@@ -5,7 +5,7 @@
 
 #include "base/error.hpp"
 #include "base/json_io.hpp"
-#include "hw/compare/report_compare.hpp"
+#include "tools/compare/report_compare.hpp"
 #include "tests/fuzz/fuzz_entries.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 

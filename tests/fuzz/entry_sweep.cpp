@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "base/error.hpp"
-#include "hw/sweep/sweep_config.hpp"
+#include "tools/sweep/sweep_config.hpp"
 #include "tests/fuzz/fuzz_entries.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 

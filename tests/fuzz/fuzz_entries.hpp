@@ -16,8 +16,8 @@ bool trace_map_one(const uint8_t* data, std::size_t size);     // sw/mapper: a t
 bool hw_config_one(const uint8_t* data, std::size_t size);     // models/arch: hardware config
 bool dram_config_one(const uint8_t* data, std::size_t size);   // models/dram: DRAM config + timings
 bool energy_one(const uint8_t* data, std::size_t size);        // models/energy: energy table
-bool sweep_one(const uint8_t* data, std::size_t size);         // hw/sweep: sweep config
-bool report_one(const uint8_t* data, std::size_t size);        // hw/compare: two report.json
+bool sweep_one(const uint8_t* data, std::size_t size);         // tools/sweep: sweep config
+bool report_one(const uint8_t* data, std::size_t size);        // tools/compare: two report.json
 bool idx_one(const uint8_t* data, std::size_t size);           // sw/train: Fashion-MNIST IDX files
 bool cifar_one(const uint8_t* data, std::size_t size);         // sw/train: CIFAR-10 batches
 bool train_config_one(const uint8_t* data, std::size_t size);  // sw/train/config: egtrain --config
