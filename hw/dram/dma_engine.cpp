@@ -22,13 +22,18 @@ DmaEngine::~DmaEngine() = default;
 
 tlm::tlm_generic_payload* DmaEngine::allocate() {
   if (free_payloads_.empty()) {
-    payloads_.push_back(std::make_unique<tlm::tlm_generic_payload>());
+    payloads_.push_back(std::make_unique<tlm::tlm_generic_payload>(this));
     payloads_.back()->set_extension(new DataClassExtension);  // freed by the payload
     free_payloads_.push_back(payloads_.back().get());
   }
   tlm::tlm_generic_payload* trans = free_payloads_.back();
   free_payloads_.pop_back();
+  trans->acquire();  // released once the transaction has completed
   return trans;
+}
+
+void DmaEngine::free(tlm::tlm_generic_payload* trans) {
+  free_payloads_.push_back(trans);
 }
 
 void DmaEngine::end_request(tlm::tlm_generic_payload& trans) {
@@ -38,11 +43,11 @@ void DmaEngine::end_request(tlm::tlm_generic_payload& trans) {
   }
 }
 
-void DmaEngine::complete(tlm::tlm_generic_payload& trans, const sc_time& delay) {
+bool DmaEngine::complete(tlm::tlm_generic_payload& trans, const sc_time& delay) {
   auto it = owner_.find(&trans);
   if (it == owner_.end()) {
     SC_REPORT_ERROR(name(), "response for a transaction this DMA engine did not issue");
-    return;
+    return false;
   }
   Job* job = it->second;
   owner_.erase(it);
@@ -55,7 +60,7 @@ void DmaEngine::complete(tlm::tlm_generic_payload& trans, const sc_time& delay) 
   }
   --job->outstanding;
   job->progress.notify(delay);
-  free_payloads_.push_back(&trans);
+  return true;
 }
 
 tlm::tlm_sync_enum DmaEngine::nb_transport_bw(tlm::tlm_generic_payload& trans,
@@ -66,7 +71,7 @@ tlm::tlm_sync_enum DmaEngine::nb_transport_bw(tlm::tlm_generic_payload& trans,
   }
   if (phase == tlm::BEGIN_RESP) {
     end_request(trans);  // BEGIN_RESP implies END_REQ
-    complete(trans, delay);
+    if (complete(trans, delay)) trans.release();
     phase = tlm::END_RESP;
     return tlm::TLM_COMPLETED;
   }
@@ -105,11 +110,13 @@ void DmaEngine::transfer(const MemoryRequest& request) {
       request_in_progress_ = trans;
     } else if (status == tlm::TLM_COMPLETED) {
       complete(*trans, delay);
+      trans->release();
     } else if (phase == tlm::BEGIN_RESP) {  // TLM_UPDATED with an early response
       complete(*trans, delay);
       tlm::tlm_phase end_phase = tlm::END_RESP;
       sc_time end_delay = SC_ZERO_TIME;
       socket->nb_transport_fw(*trans, end_phase, end_delay);
+      trans->release();
     }  // TLM_UPDATED with END_REQ: accepted, response follows on the backward path
     address = burst_end;
   }

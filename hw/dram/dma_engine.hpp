@@ -4,6 +4,9 @@
 // max_outstanding of them in flight (AT base protocol, one BEGIN_REQ at a time until END_REQ), and
 // returns when every burst has completed. Several SC_THREADs may call transfer() at once; they
 // share the socket. A transaction the target rejects makes transfer() throw eg::Error.
+// The engine is the memory manager of its payloads (IEEE 1666-2011 §14.5: a transaction passed
+// through nb_transport must have one): it acquires a payload before BEGIN_REQ and releases it once
+// the transaction has completed; free() returns the payload to the engine's pool.
 #include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
@@ -24,7 +27,10 @@ struct DmaConfig {
   uint64_t max_outstanding = 1;
 };
 
-class DmaEngine : public sc_core::sc_module, public MemoryPort, public Described {
+class DmaEngine : public sc_core::sc_module,
+                  public MemoryPort,
+                  public Described,
+                  public tlm::tlm_mm_interface {
  public:
   const char* kind() const override { return "DmaEngine"; }
   Parameters parameters() const override {
@@ -39,6 +45,9 @@ class DmaEngine : public sc_core::sc_module, public MemoryPort, public Described
   void transfer(const MemoryRequest& request) override;
   uint64_t transactions_issued() const { return transactions_issued_; }
 
+  // tlm::tlm_mm_interface: called by tlm_generic_payload::release() when the last reference goes.
+  void free(tlm::tlm_generic_payload* trans) override;
+
  private:
   struct Job {
     uint64_t outstanding = 0;
@@ -48,7 +57,8 @@ class DmaEngine : public sc_core::sc_module, public MemoryPort, public Described
 
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
-  void complete(tlm::tlm_generic_payload& trans, const sc_core::sc_time& delay);
+  // Books a completed transaction to its transfer; false if this engine did not issue it.
+  bool complete(tlm::tlm_generic_payload& trans, const sc_core::sc_time& delay);
   void end_request(tlm::tlm_generic_payload& trans);
   tlm::tlm_generic_payload* allocate();
 
