@@ -112,7 +112,7 @@ tlm::tlm_sync_enum Lpddr4Channel::nb_transport_fw(tlm::tlm_generic_payload& tran
       return tlm::TLM_UPDATED;
     }
     waiting_for_end_req_ = &trans;  // back-pressure: END_REQ when a queue slot frees
-    waiting_delay_ = delay;
+    waiting_arrival_ = sc_core::sc_time_stamp() + delay;
     return tlm::TLM_ACCEPTED;
   }
   if (phase == tlm::END_RESP) {
@@ -257,10 +257,15 @@ void Lpddr4Channel::scheduler_thread() {
     if (waiting_for_end_req_ != nullptr) {
       tlm::tlm_generic_payload* trans = waiting_for_end_req_;
       waiting_for_end_req_ = nullptr;
-      accept(*trans, SC_ZERO_TIME);
+      // Not before the request itself: a BEGIN_REQ annotated with a delay arrives at its
+      // annotated time even when a slot frees earlier (time order of the base protocol).
+      const sc_time now_time = sc_core::sc_time_stamp();
+      const sc_time delay =
+          waiting_arrival_ > now_time ? waiting_arrival_ - now_time : SC_ZERO_TIME;
+      accept(*trans, delay);
       tlm::tlm_phase phase = tlm::END_REQ;
-      sc_time delay = SC_ZERO_TIME;
-      socket->nb_transport_bw(*trans, phase, delay);
+      sc_time end_req_delay = delay;
+      socket->nb_transport_bw(*trans, phase, end_req_delay);
     }
     // Decide again when the next column command could issue, so later row hits can still overtake.
     const sc_time next = at_cycle(next_column_cycle_);

@@ -88,7 +88,7 @@ class Lpddr4Channel : public sc_core::sc_module, public Described {
 
   std::deque<Request> queue_;
   tlm::tlm_generic_payload* waiting_for_end_req_ = nullptr;  // arrived while the queue was full
-  sc_core::sc_time waiting_delay_;
+  sc_core::sc_time waiting_arrival_;  // its BEGIN_REQ's time: sc_time_stamp() + annotated delay
   uint64_t next_sequence_ = 0;
   std::vector<Bank> banks_;
   uint64_t next_column_cycle_ = 0;          // tCCD
