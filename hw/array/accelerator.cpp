@@ -5,6 +5,7 @@
 #include "base/error.hpp"
 #include "hw/described.hpp"
 #include "hw/sim_context.hpp"
+#include "hw/stats_group.hpp"
 
 namespace eg::hw::array {
 
@@ -95,6 +96,7 @@ RunResult simulate(const arch::ArchConfig& config, const trace::Trace& trace,
   Accelerator top("accelerator", config, &trace, options);
   context.start();
   if (top.error) std::rethrow_exception(top.error);
+  top.result.blocks = collect_statistics();
   return std::move(top.result);
 }
 

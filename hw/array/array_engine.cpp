@@ -259,6 +259,7 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   if (timeline_) observe_drain(drain_start);
   for (auto& c : clusters_) {
     const ClusterStats cs = c->collect();
+    c->add_to_run(cs);
     fig.pe_cycles += cs.cycles;
     fig.macs += cs.macs;
     fig.actions += cs.actions;

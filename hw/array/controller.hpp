@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "hw/array/array_engine.hpp"
 #include "hw/array/figures.hpp"
 #include "hw/array/memory_interface.hpp"
@@ -56,6 +58,7 @@ struct RunResult {
   std::vector<LayerFigures> layers;  // forward order
   CheckSummary check;                // empty when the check was off
   uint64_t ticked_cycles = 0;        // simulated cycle by cycle (the rest jumped over memory waits)
+  nlohmann::json blocks;             // statistics groups by hierarchical name (hw/stats_group.hpp)
 };
 
 using DramStatsSource = std::function<dram::DramStats()>;

@@ -36,6 +36,18 @@ Parameters ProcessingCluster::parameters() const {
           {"mesh_delay_cycles", std::to_string(mesh_delay_)}};
 }
 
+nlohmann::json ProcessingCluster::statistics() const {
+  return {{"pe_cycles",
+           {{"busy", run_.cycles.busy},
+            {"input", run_.cycles.wait_input},
+            {"output", run_.cycles.wait_output},
+            {"idle", run_.cycles.idle}}},
+          {"macs_issued", run_.macs.issued},
+          {"macs_skipped", run_.macs.skipped},
+          {"glb_bank_conflicts", run_.glb_conflicts},
+          {"simulated_cycles", simulated_cycles_}};
+}
+
 void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& tiling,
                               const PeContext& ctx) {
   if (!iact_banks_) {

@@ -16,6 +16,7 @@
 
 #include "hw/described.hpp"
 #include "hw/memory_port.hpp"
+#include "hw/stats_group.hpp"
 
 namespace eg::hw {
 
@@ -24,7 +25,10 @@ struct DmaConfig {
   uint64_t max_outstanding = 1;
 };
 
-class DmaEngine : public sc_core::sc_module, public MemoryPort, public Described {
+class DmaEngine : public sc_core::sc_module,
+                  public MemoryPort,
+                  public Described,
+                  public StatsGroup {
  public:
   const char* kind() const override { return "DmaEngine"; }
   Parameters parameters() const override {
@@ -38,6 +42,7 @@ class DmaEngine : public sc_core::sc_module, public MemoryPort, public Described
 
   void transfer(const MemoryRequest& request) override;
   uint64_t transactions_issued() const { return transactions_issued_; }
+  nlohmann::json statistics() const override { return {{"transactions", transactions_issued_}}; }
 
  private:
   struct Job {
