@@ -322,10 +322,10 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
     queue_->pass_ended(static_cast<int64_t>(i), cycle_);
   }
   // The last output tiles drain with every PE idle.
-  if (transfers > 0) {
-    const uint64_t drained = queue_->completion(transfers - 1);
-    if (drained > cycle_) memory_wait(drained - cycle_, 0, false), cycle_ = drained;
-  }
+  // (Transfers in flight together may complete out of order: wait for every one.)
+  uint64_t drained = cycle_;
+  for (size_t k = 0; k < transfers; ++k) drained = std::max(drained, queue_->completion(k));
+  if (drained > cycle_) memory_wait(drained - cycle_, 0, false), cycle_ = drained;
   clock_.wait_until(cycle_);
   for (auto& c : clusters_) {
     const ClusterStats cs = c->collect();

@@ -8,6 +8,9 @@ using sc_core::sc_time_stamp;
 DmaScheduler::DmaScheduler(sc_core::sc_module_name name, MemoryPort& port, sc_time clock_period)
     : sc_module(name), port_(port), period_(clock_period) {
   SC_THREAD(run);
+  SC_THREAD(worker0);
+  SC_THREAD(worker1);
+  static_assert(kTransfersInFlight == 2, "one SC_THREAD per worker above");
 }
 
 void DmaScheduler::begin(std::vector<QueuedTransfer> transfers) {
@@ -27,23 +30,41 @@ void DmaScheduler::pass_ended(int64_t pass, uint64_t cycle) {
 void DmaScheduler::run() {
   for (;;) {
     while (next_ >= transfers_.size()) wait(work_);
-    const QueuedTransfer t = transfers_[next_];
+    const QueuedTransfer& t = transfers_[next_];
     if (t.after_pass >= 0) {
       while (pass_end_.size() <= static_cast<size_t>(t.after_pass)) wait(work_);
       const sc_time when = at(pass_end_[static_cast<size_t>(t.after_pass)]);
       if (when > sc_time_stamp()) wait(when - sc_time_stamp());
     }
-    try {
-      port_.transfer(t.request);
-    } catch (...) {
-      error_ = std::current_exception();
+    Worker* idle = nullptr;
+    for (;;) {
+      for (Worker& w : workers_)
+        if (w.task == SIZE_MAX) idle = &w;
+      if (idle) break;
+      wait(completed_);
+    }
+    if (error_) {
       next_ = transfers_.size();
-      completed_.notify(sc_core::SC_ZERO_TIME);
       continue;
     }
-    // Usable from the first array cycle that starts at or after the last byte.
-    const uint64_t ps = sc_time_stamp().value(), period = period_.value();
-    done_[next_++] = (ps + period - 1) / period;
+    idle->task = next_++;
+    idle->start.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+void DmaScheduler::worker(size_t w) {
+  Worker& me = workers_[w];
+  for (;;) {
+    while (me.task == SIZE_MAX) wait(me.start);
+    try {
+      port_.transfer(transfers_[me.task].request);
+      // Usable from the first array cycle that starts at or after the last byte.
+      const uint64_t ps = sc_time_stamp().value(), period = period_.value();
+      done_[me.task] = (ps + period - 1) / period;
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    me.task = SIZE_MAX;
     completed_.notify(sc_core::SC_ZERO_TIME);
   }
 }

@@ -128,73 +128,79 @@ uint64_t total(const std::array<uint64_t, hw::kDataClassCount>& bytes) {
 
 }  // namespace
 
-TEST_CASE("A DRAM-bound layer runs in its bytes over the bandwidth plus one latency per transfer",
+TEST_CASE("A DRAM-bound layer runs in its bytes over the bandwidth plus one latency",
           "[array][memory]") {
   // 16 -> 16 channels, 3x3, 16x16: 6 passes of up to 4 folds, 36 transfers (per pass its input
-  // rows and 4 filter sets, and its output tile). At 1/4 byte per cycle and 200 cycles of latency
-  // the DMA is busy from the first cycle to the last: every transfer is issued when the one before
-  // it completes (each gate, a pass's end, has passed by then: the array computes a pass in far
-  // less time than the DMA needs for the next one's data). So the layer takes exactly
-  // sum over transfers (bytes x 4 + 200) = 4 x bytes + 200 x transfers.
+  // rows and 4 filter sets, and its output tile). At 1/4 byte per cycle a transfer of b bytes
+  // occupies the memory 4b cycles and completes 20 cycles later. The DMA keeps two transfers in
+  // flight: the next is issued when the one before the previous completes, before the memory has
+  // finished the previous one (every transfer is at least 5 bytes, 20 cycles). Its gates (the end
+  // of a pass) pass long before: the array computes a pass in less time than the DMA needs for the
+  // next one's data. So the memory is busy from the first cycle to the last, and the layer takes
+  // 4 x bytes + 20 cycles, exactly.
   const testing::ConvShape g{1, 16, 16, 16, 16, 3, 3, 1, 1};
-  const Run r = forward(g, 200, 0.25);
+  const Run r = forward(g, 20, 0.25);
   REQUIRE(r.passes == 6);
-  const uint64_t bytes = total(r.fig.offchip.read_bytes) + total(r.fig.offchip.write_bytes);
   REQUIRE(r.fig.offchip.transfers == 36);
-  CHECK(r.fig.cycles == 4 * bytes + 200 * 36);
+  const uint64_t bytes = total(r.fig.offchip.read_bytes) + total(r.fig.offchip.write_bytes);
+  CHECK(r.fig.cycles == 4 * bytes + 20);
   // The compute alone, with a memory 10^6 times faster, is a small fraction of that.
   CHECK(forward(g, 0, 1e6).fig.cycles * 10 < r.fig.cycles);
 }
 
 TEST_CASE("A compute-bound layer takes its compute cycles plus the first fill and the last drain",
           "[array][memory]") {
-  // Same layer, 10^6 bytes per cycle: a transfer takes 1 cycle plus the latency. Only three are
-  // exposed: the first pass's input rows and its first filter set before anything computes, and
-  // the last pass's output tile after everything has. Every other transfer completes while a pass
-  // computes (each pass computes for hundreds of cycles). Going from 20 to 50 cycles of latency
-  // thus adds 3 x 30 cycles; the first fill's 2 x 30 are input stalls of the PEs with work in the
-  // first pass and idle for the others, the drain's 30 are idle for all 72 PEs.
+  // Same layer, 10^6 bytes per cycle: a transfer occupies the memory 1 cycle and completes L
+  // later. Only the first fill and the last drain are exposed: the first pass's input rows arrive
+  // at 1 + L (the pass starts) and its first filter set, issued with them, at 2 + L; the last
+  // pass's output tile drains in 1 + L after everything has computed. Every other transfer
+  // completes while a pass computes (each pass computes for hundreds of cycles). Going from
+  // L = 20 to L = 50 thus adds 2 x 30 cycles: the first 30 are input stalls of the PEs with work in
+  // the first pass and idle for the others, the drain's 30 are idle for all 72 PEs.
   const testing::ConvShape g{1, 16, 16, 16, 16, 3, 3, 1, 1};
   const Run fast = forward(g, 20, 1e6), slow = forward(g, 50, 1e6);
-  CHECK(slow.fig.cycles == fast.fig.cycles + 3 * 30);
+  CHECK(slow.fig.cycles == fast.fig.cycles + 2 * 30);
   const uint64_t active = slow.first_pass_pes;
   REQUIRE(active > 0);
   CHECK(slow.fig.pe_cycles.busy == fast.fig.pe_cycles.busy);
   CHECK(slow.fig.pe_cycles.wait_output == fast.fig.pe_cycles.wait_output);
-  CHECK(slow.fig.pe_cycles.wait_input == fast.fig.pe_cycles.wait_input + 2 * 30 * active);
-  CHECK(slow.fig.pe_cycles.idle == fast.fig.pe_cycles.idle + 2 * 30 * (72 - active) + 30 * 72);
+  CHECK(slow.fig.pe_cycles.wait_input == fast.fig.pe_cycles.wait_input + 30 * active);
+  CHECK(slow.fig.pe_cycles.idle == fast.fig.pe_cycles.idle + 30 * (72 - active) + 30 * 72);
 }
 
 TEST_CASE(
     "Late data stalls the PEs with work as input stall and the pass ends when it arrives "
     "plus the remaining compute",
     "[array][memory]") {
-  // 4 -> 4 channels, 3x3, 16x16: one pass of one fold, three transfers (input rows I, filters F,
-  // output O; sizes from the run). At 1 byte per cycle and latency L: the input rows arrive at
-  // I + L and the pass starts; the filters arrive at I + L + F + L, and until then every PE with
-  // work waits (input stall, counted by the PEs themselves while their weight router waits for
-  // the set), the others idle; then the pass computes a fixed C cycles (its input rows are
-  // already in the PE spads: they stream in while the filters are late); then O + L to drain,
-  // every PE idle. From L = 100 to L = 400 the cycles grow by 3 x 300, the input stalls by
-  // 2 x 300 per PE with work, idle by 2 x 300 per PE without work and 300 per PE for the drain;
-  // busy cycles do not change.
+  // 4 -> 4 channels, 3x3, 16x16: one pass of one fold, three transfers: input rows (I bytes),
+  // filters (F), output (O). With k cycles per byte and latency L, the input rows and the filters
+  // are issued together at cycle 0. The rows arrive at kI + L and the pass starts; the filters
+  // arrive kF later, at k(I + F) + L. Until then every PE with work waits (an input stall the PEs
+  // count themselves while their weight router waits for the set) and the others idle. Then the
+  // pass computes a fixed C cycles (its input rows are already in the PE spads: they streamed in
+  // while the filters were late), and the output drains in kO + L, every PE idle.
+  // So cycles = k(I + F + O) + 2L + C, and from k = 1 to k = 2 the cycles grow by I + F + O, the
+  // input stalls by (I + F) per PE with work, idle by (I + F) per PE without work and O per PE for
+  // the drain; busy cycles do not change.
   const testing::ConvShape g{1, 4, 16, 16, 4, 3, 3, 1, 1};
-  const Run a = forward(g, 100, 1.0), b = forward(g, 400, 1.0);
+  const Run a = forward(g, 100, 1.0), b = forward(g, 100, 0.5);
   REQUIRE(a.passes == 1);
   REQUIRE(a.max_folds == 1);
   REQUIRE(a.fig.offchip.transfers == 3);
+  const uint64_t in = a.fig.offchip.read_bytes[size_t(hw::DataClass::Activations)],
+                 filters = a.fig.offchip.read_bytes[size_t(hw::DataClass::Weights)],
+                 out = a.fig.offchip.write_bytes[size_t(hw::DataClass::Activations)];
+  REQUIRE(in + filters + out == total(a.fig.offchip.read_bytes) + total(a.fig.offchip.write_bytes));
   const uint64_t active = a.first_pass_pes;
   REQUIRE(active > 0);
   REQUIRE(active < 72);
-  CHECK(b.fig.cycles == a.fig.cycles + 3 * 300);
+  CHECK(b.fig.cycles == a.fig.cycles + in + filters + out);
   CHECK(b.fig.pe_cycles.busy == a.fig.pe_cycles.busy);
   CHECK(b.fig.pe_cycles.wait_output == a.fig.pe_cycles.wait_output);
-  CHECK(b.fig.pe_cycles.wait_input == a.fig.pe_cycles.wait_input + 2 * 300 * active);
-  CHECK(b.fig.pe_cycles.idle == a.fig.pe_cycles.idle + 2 * 300 * (72 - active) + 300 * 72);
-  // The pass's own length: the filters' arrival plus C. C is what is left of the cycles once the
-  // three transfers are taken off, and it is the same at both latencies.
-  const uint64_t bytes = total(a.fig.offchip.read_bytes) + total(a.fig.offchip.write_bytes);
-  const uint64_t compute = a.fig.cycles - (bytes + 3 * 100);
-  CHECK(b.fig.cycles - (bytes + 3 * 400) == compute);
+  CHECK(b.fig.pe_cycles.wait_input == a.fig.pe_cycles.wait_input + (in + filters) * active);
+  CHECK(b.fig.pe_cycles.idle == a.fig.pe_cycles.idle + (in + filters) * (72 - active) + out * 72);
+  // C, what is left once the transfers are taken off, is the same at both bandwidths.
+  const uint64_t compute = a.fig.cycles - (in + filters + out + 2 * 100);
+  CHECK(b.fig.cycles - (2 * (in + filters + out) + 2 * 100) == compute);
   CHECK(compute > 0);
 }
