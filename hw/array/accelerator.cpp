@@ -31,6 +31,12 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const arch::ArchConfig& c
       dmaq_(std::make_unique<DmaScheduler>("dmaq", interface_, period_)),
       controller_(
           config, interface_, *this, [this] { return dram_stats(); }, dmaq_.get()) {
+  if (TimelineRecorder* timeline = options_.timeline) {
+    timeline->attach(period_);
+    interface_.set_timeline(timeline);
+    if (dram_) dram_->set_timeline(timeline);
+    if (ideal_) ideal_->set_timeline(timeline);
+  }
   SC_THREAD(main_thread);
 }
 

@@ -160,6 +160,7 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
   };
   size_t released = 0;  // folds whose filter transfer has completed and been released
   uint64_t cycles = 0;
+  if (timeline_) finished_at_.assign(clusters_.size(), 0);
   std::vector<ProcessingCluster*> remaining;
   for (ProcessingCluster* c : busy)
     if (!c->done()) remaining.push_back(c);
@@ -209,6 +210,9 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
     ++cycles;
     for (size_t i = 0; i < remaining.size();) {
       if (remaining[i]->done()) {
+        if (timeline_)
+          for (size_t c = 0; c < clusters_.size(); ++c)
+            if (clusters_[c].get() == remaining[i]) finished_at_[c] = cycles;
         remaining[i] = remaining.back();
         remaining.pop_back();
       } else {
@@ -311,22 +315,28 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
     const uint64_t active = waiting_pes(s.pass(static_cast<int64_t>(i)));
     // A pass starts when its input rows are in the GLB and the output buffer it writes has
     // drained; each wait is a stall of its PEs at that moment.
+    const uint64_t pass_start = cycle_;
     const uint64_t in_done = queue_->completion(input_id[i]);
     if (in_done > cycle_) memory_wait(in_done - cycle_, active, false), cycle_ = in_done;
+    const uint64_t input_ready = cycle_;
     if (i >= out_buffers) {
       const uint64_t out_done = queue_->completion(output_id[i - out_buffers]);
       if (out_done > cycle_) memory_wait(out_done - cycle_, active, true), cycle_ = out_done;
     }
+    const uint64_t compute_start = cycle_;
     fig.actions.glb_iact_write_bits += traffic[i].glb_iact_write_bits;
     cycle_ += run_pass(s, i, ctx, filter_ids[i]);
     queue_->pass_ended(static_cast<int64_t>(i), cycle_);
+    if (timeline_ || progress_) observe_pass(s, i, pass_start, input_ready, compute_start, cycle_);
   }
   // The last output tiles drain with every PE idle.
   // (Transfers in flight together may complete out of order: wait for every one.)
+  const uint64_t drain_start = cycle_;
   uint64_t drained = cycle_;
   for (size_t k = 0; k < transfers; ++k) drained = std::max(drained, queue_->completion(k));
   if (drained > cycle_) memory_wait(drained - cycle_, 0, false), cycle_ = drained;
   clock_.wait_until(cycle_);
+  if (timeline_) observe_drain(drain_start);
   for (auto& c : clusters_) {
     const ClusterStats cs = c->collect();
     fig.pe_cycles += cs.cycles;

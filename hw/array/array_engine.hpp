@@ -13,9 +13,11 @@
 #include "hw/array/figures.hpp"
 #include "hw/array/glb_cluster.hpp"
 #include "hw/array/processing_cluster.hpp"
+#include "hw/array/run_progress.hpp"
 #include "hw/array/sim_clock.hpp"
 #include "hw/array/transfer_queue.hpp"
 #include "hw/memory_port.hpp"
+#include "hw/timeline/timeline_recorder.hpp"
 #include "sw/mapper/schedule.hpp"
 
 namespace eg::hw::array {
@@ -56,6 +58,10 @@ class ArrayEngine {
   // Cluster-cycles simulated one by one, summed over the clusters: cycles x clusters with
   // step_every_cycle, fewer with the fast-forward.
   uint64_t simulated_cluster_cycles() const;
+  // Where to report passes (array_engine_observe.cpp); either may be null.
+  void observe(TimelineRecorder* timeline, RunProgress* progress) {
+    timeline_ = timeline, progress_ = progress;
+  }
 
  private:
   struct PassTraffic {
@@ -79,6 +85,13 @@ class ArrayEngine {
   // Ticks pass `pass` from cycle_ on; fold q's filter sets wait for transfer filter_ids[q].
   uint64_t run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
                     const std::vector<size_t>& filter_ids);
+  // Pass `pass` waited for its input rows from `start` to `input_ready`, for the output buffer it
+  // writes to drain until `compute_start`, and computed until `compute_end` (filter sets arriving
+  // late are input stalls inside it): the timeline's cluster intervals, the progress.
+  void observe_pass(const mapper::Schedule& s, size_t pass, uint64_t start, uint64_t input_ready,
+                    uint64_t compute_start, uint64_t compute_end);
+  // The last outputs drained from `start` to now while the array idled.
+  void observe_drain(uint64_t start);
 
   const arch::ArchConfig& config_;
   MemoryPort& memory_;
@@ -93,6 +106,10 @@ class ArrayEngine {
   uint64_t cycle_stamp_ = 0;  // monotonically increasing tick counter (GLB port bookkeeping)
   uint64_t ticked_cycles_ = 0;
   bool step_every_cycle_ = false;
+  TimelineRecorder* timeline_ = nullptr;
+  RunProgress* progress_ = nullptr;
+  std::vector<uint64_t> finished_at_;   // per cluster: cycles into the pass it finished
+  std::vector<ClusterStats> observed_;  // per cluster: its counters at the last pass observed
 };
 
 DataClass data_class_of(mapper::Operand operand);

@@ -340,12 +340,39 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
     return true;
   };
   plan_traffic(trace, layers);
+  engine_.observe(options.timeline, options.progress);
+  // Progress is measured in dense MACs of the array phases still to run (the phases below).
+  const auto runs_backward = [&](const Layer& l) {
+    return has(l, {"dy"}) && (has(l, {"feedback"}) || has(l, {"w"}));
+  };
+  const auto runs_weight_gradient = [&](const Layer& l) { return has(l, {"dy", "x"}); };
+  uint64_t work_total = 0, work_done = 0;
+  for (const Layer* l : layers)
+    if (on_array(*l))
+      work_total += static_cast<uint64_t>(l->dense_macs()) *
+                    (1u + runs_backward(*l) + runs_weight_gradient(*l));
   // Each phase is charged the DRAM activity between its start and end (transfers block until
   // their last burst has moved, so nothing spills into the next phase).
-  auto charged = [&](PhaseFigures& fig, const std::function<void()>& body) {
+  auto charged = [&](size_t i, const char* phase, const std::function<void()>& body) {
+    PhaseFigures& fig = result.layers[i].phases[phase];
+    const Layer& l = *layers[i];
+    const uint64_t work =
+        on_array(l) && std::string(phase) != "weight_update" ? uint64_t(l.dense_macs()) : 0;
+    const uint64_t begin = clock_.now_cycles();
+    if (options.progress)
+      options.progress->phase_started(i, layers.size(), l.name, phase, begin, work_done, work_total,
+                                      work);
+    if (options.timeline) options.timeline->begin_phase();
     const dram::DramStats before = dram_stats_();
     body();
     charge_dram(before, fig);
+    work_done += work;
+    if (options.timeline)
+      options.timeline->phase(i, l.name, phase, begin, clock_.now_cycles(),
+                              {{"macs_issued", fig.macs.issued},
+                               {"macs_skipped", fig.macs.skipped},
+                               {"dram_read_bytes", fig.dram.total.read_bytes},
+                               {"dram_write_bytes", fig.dram.total.write_bytes}});
   };
   for (size_t i = 0; i < layers.size(); ++i) {
     const Layer& l = *layers[i];
@@ -354,9 +381,9 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
       if (!has(l, {"x", "w"}))
         throw Error((trace.dir() / "manifest.json").string() + ": layer '" + l.name +
                     "': tensors x and w are needed to simulate the forward phase");
-      charged(fig, [&] { run_array_phase(trace, l, 0, options.check, fig); });
+      charged(i, "forward", [&] { run_array_phase(trace, l, 0, options.check, fig); });
     } else {
-      charged(fig, [&] { run_ppu(l, false, fig); });
+      charged(i, "forward", [&] { run_ppu(l, false, fig); });
     }
   }
   // Activations kept in the GLB only served the next layer's forward pass; what backward reads
@@ -370,21 +397,20 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
     const Layer& l = *layers[i];
     LayerFigures& lf = result.layers[i];
     if (!on_array(l)) {
-      charged(lf.phases["backward"], [&] { run_ppu(l, true, lf.phases["backward"]); });
+      charged(i, "backward", [&] { run_ppu(l, true, lf.phases["backward"]); });
       note_gradient_written(l);
       continue;
     }
     if (!has(l, {"dy"})) continue;  // no gradient recorded: the layer was not trained
-    if (has(l, {"feedback"}) || has(l, {"w"})) {
-      charged(lf.phases["backward"],
+    if (runs_backward(l)) {
+      charged(i, "backward",
               [&] { run_array_phase(trace, l, 1, options.check, lf.phases["backward"]); });
       note_gradient_written(l);
     }
-    if (has(l, {"x"})) {
-      charged(lf.phases["weight_gradient"],
+    if (runs_weight_gradient(l)) {
+      charged(i, "weight_gradient",
               [&] { run_array_phase(trace, l, 2, options.check, lf.phases["weight_gradient"]); });
-      charged(lf.phases["weight_update"],
-              [&] { run_weight_update(l, lf.phases["weight_update"]); });
+      charged(i, "weight_update", [&] { run_weight_update(l, lf.phases["weight_update"]); });
     }
   }
   // Every figure of the report rests on this: per layer and phase, each PE's each cycle is counted
@@ -394,6 +420,7 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
     for (const auto& [phase, fig] : lf.phases)
       check_pe_cycles_add_up(fig.pe_cycles, fig.cycles, pes,
                              "array: layer '" + lf.name + "' " + phase);
+  if (options.progress) options.progress->finished();
   result.ticked_cycles = engine_.ticked_cycles();
   result.check = check_summary_;
   return result;

@@ -18,6 +18,8 @@
 #include "hw/array/figures.hpp"
 #include "hw/array/memory_interface.hpp"
 #include "hw/array/ppu.hpp"
+#include "hw/array/run_progress.hpp"
+#include "hw/timeline/timeline_recorder.hpp"
 #include "models/arch/arch_config.hpp"
 #include "workloads/trace.hpp"
 
@@ -32,6 +34,8 @@ struct RunOptions {
   // Simulate every array cycle one by one, with no fast-forward over quiet cycles (a check of the
   // fast-forward's exactness: the figures are the same, the run slower).
   bool step_every_cycle = false;
+  TimelineRecorder* timeline = nullptr;  // records the run's timeline (null: none)
+  RunProgress* progress = nullptr;       // told what runs (null: nobody)
 };
 
 struct LayerFigures {

@@ -16,6 +16,8 @@ void IdealMemory::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_tim
   const double cycles =
       std::ceil(static_cast<double>(payload.get_data_length()) / config_.bytes_per_cycle);
   busy_until_ = start + period_ * cycles;
+  if (timeline_)
+    timeline_->dram_bus(payload.is_write(), start, busy_until_, payload.get_data_length());
   const sc_core::sc_time done = busy_until_ + period_ * static_cast<double>(config_.latency_cycles);
   delay = done - sc_core::sc_time_stamp();
   payload.set_response_status(tlm::TLM_OK_RESPONSE);

@@ -15,6 +15,7 @@
 #include <tlm>
 
 #include "hw/memory_port.hpp"
+#include "hw/timeline/timeline_recorder.hpp"
 #include "models/arch/arch_config.hpp"
 
 namespace eg::hw::array {
@@ -31,12 +32,15 @@ class IdealMemory : public sc_core::sc_module, public Described {
   tlm_utils::simple_target_socket<IdealMemory> socket;
   IdealMemory(sc_core::sc_module_name name, const arch::OffchipConfig& config,
               sc_core::sc_time clock_period);
+  // Reports each transfer's time on the memory bus to the run's timeline (null: none).
+  void set_timeline(TimelineRecorder* timeline) { timeline_ = timeline; }
 
  private:
   void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
   const arch::OffchipConfig config_;
   sc_core::sc_time period_;
   sc_core::sc_time busy_until_ = sc_core::SC_ZERO_TIME;
+  TimelineRecorder* timeline_ = nullptr;
 };
 
 class TlmMemoryPort : public sc_core::sc_module, public MemoryPort {

@@ -29,7 +29,10 @@ void MemoryInterface::forward(const MemoryRequest& r) {
   (r.write ? c.write_bytes : c.read_bytes) = bursts * burst_bytes_;
   forwarded_.total += c;
   forwarded_.by_class[static_cast<size_t>(r.data_class)] += c;
+  const uint64_t begin = timeline_ ? timeline_->now() : 0;
   downstream_.transfer(r);
+  if (timeline_)
+    timeline_->dma(r.data_class, r.write, begin, timeline_->now(), bursts * burst_bytes_, r.bytes);
 }
 
 void MemoryInterface::transfer(const MemoryRequest& request) {

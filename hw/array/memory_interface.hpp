@@ -11,6 +11,7 @@
 #include <map>
 
 #include "hw/memory_port.hpp"
+#include "hw/timeline/timeline_recorder.hpp"
 #include "models/dram/dram_stats.hpp"
 
 namespace eg::hw::array {
@@ -32,6 +33,8 @@ class MemoryInterface : public MemoryPort {
 
   // What went downstream, in whole bursts by address alignment; no row-buffer state.
   const dram::DramStats& forwarded() const { return forwarded_; }
+  // Reports every transfer that goes downstream to the run's timeline (null: none).
+  void set_timeline(TimelineRecorder* timeline) { timeline_ = timeline; }
 
  private:
   struct Range {
@@ -46,6 +49,7 @@ class MemoryInterface : public MemoryPort {
   uint64_t burst_bytes_;
   std::map<uint64_t, Range> ranges_;  // by base address
   dram::DramStats forwarded_;
+  TimelineRecorder* timeline_ = nullptr;
 };
 
 }  // namespace eg::hw::array

@@ -7,6 +7,7 @@
 
 #include "base/error.hpp"
 #include "hw/dram/data_class_extension.hpp"
+#include "hw/timeline/timeline_recorder.hpp"
 
 namespace eg::hw {
 
@@ -223,6 +224,8 @@ uint64_t Lpddr4Channel::serve(const Request& r, uint64_t now) {
   delta.busy_cycles = t.burst_cycles;
   stats_.total += delta;
   stats_.by_class[r.data_class] += delta;
+  if (timeline_)
+    timeline_->dram_bus(r.write, at_cycle(data_end - t.burst_cycles), at_cycle(data_end), bytes);
   return data_end;
 }
 

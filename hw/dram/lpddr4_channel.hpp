@@ -28,6 +28,10 @@
 #include "models/dram/dram_timing.hpp"
 
 namespace eg::hw {
+class TimelineRecorder;
+}
+
+namespace eg::hw {
 
 class Lpddr4Channel : public sc_core::sc_module, public Described {
  public:
@@ -43,6 +47,8 @@ class Lpddr4Channel : public sc_core::sc_module, public Described {
   const eg::dram::DramConfig& config() const { return config_; }
   const eg::dram::AddressMapping& mapping() const { return mapping_; }
   sc_core::sc_time clock_period() const { return period_; }
+  // Reports each burst's data-bus interval to the run's timeline (null: none).
+  void set_timeline(TimelineRecorder* timeline) { timeline_ = timeline; }
 
  private:
   struct Request {
@@ -95,6 +101,7 @@ class Lpddr4Channel : public sc_core::sc_module, public Described {
   std::multimap<uint64_t, tlm::tlm_generic_payload*> responses_;  // by completion cycle
   bool response_in_progress_ = false;
   sc_core::sc_event request_event_, response_event_, end_resp_event_;
+  TimelineRecorder* timeline_ = nullptr;
 };
 
 }  // namespace eg::hw
