@@ -303,6 +303,8 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
     const int64_t gate = i >= in_buffers ? static_cast<int64_t>(i - in_buffers) : -1;
     input_id[i] = add(false, addr.input + traffic[i].first_input_offset, traffic[i].input_bytes,
                       in_class, gate);
+    // One transfer per fold, each from the filter tensor's (aligned) start, as every filter
+    // transfer was: each is rounded to whole DRAM bursts on its own.
     for (uint64_t bytes : traffic[i].filter_bytes)
       filter_ids[i].push_back(add(false, addr.filter, bytes, filter_class, gate));
     if (gate >= 0) add_output(static_cast<size_t>(gate));

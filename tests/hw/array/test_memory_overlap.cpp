@@ -68,9 +68,11 @@ struct Run {
 
 // The forward phase of conv `g` (random operands), on the efficientgrad array with an ideal memory
 // of `latency` cycles and `bytes_per_cycle`.
-Run forward(const testing::ConvShape& g, uint64_t latency, double bytes_per_cycle) {
+Run forward(const testing::ConvShape& g, uint64_t latency, double bytes_per_cycle,
+            int iact_buffers = 2) {
   arch::ArchConfig cfg =
       arch::load_arch_config(std::string(EGSIM_SOURCE_DIR) + "/configs/hw/efficientgrad.json");
+  cfg.glb.iact_buffers = iact_buffers;
   cfg.offchip.model = arch::OffchipModel::Ideal;
   cfg.offchip.latency_cycles = static_cast<int64_t>(latency);
   cfg.offchip.bytes_per_cycle = bytes_per_cycle;
@@ -203,4 +205,20 @@ TEST_CASE(
   const uint64_t compute = a.fig.cycles - (in + filters + out + 2 * 100);
   CHECK(b.fig.cycles - (2 * (in + filters + out) + 2 * 100) == compute);
   CHECK(compute > 0);
+}
+
+TEST_CASE("With one input buffer the DMA cannot prefetch and every pass waits for its input rows",
+          "[array][memory]") {
+  // glb.iact_buffers 1: pass i's input rows and filters go into the buffer pass i - 1 frees, so
+  // they are issued when pass i - 1 ends, complete 1 + L later (10^6 bytes per cycle), and pass i
+  // waits for them: the fill is exposed before every pass, not just the first. (Its first filter
+  // set, issued with them, arrives 1 cycle after them whatever L is; output tiles still drain
+  // behind the next pass.) From L = 20 to L = 50 the cycles grow by 30 per pass plus 30 for the
+  // last drain. With the default two buffers only the first fill and the drain grow.
+  const testing::ConvShape g{1, 16, 16, 16, 16, 3, 3, 1, 1};
+  const Run fast = forward(g, 20, 1e6, 1), slow = forward(g, 50, 1e6, 1);
+  REQUIRE(fast.passes > 2);
+  REQUIRE(slow.passes == fast.passes);
+  CHECK(slow.fig.cycles == fast.fig.cycles + 30 * static_cast<uint64_t>(fast.passes) + 30);
+  CHECK(slow.fig.pe_cycles.busy == fast.fig.pe_cycles.busy);
 }
