@@ -8,30 +8,34 @@ namespace eg::hw {
 
 namespace {
 
-std::string parameter_text(const sc_core::sc_object& object) {
+Parameters parameters_of(const sc_core::sc_object& object) {
   const auto* d = dynamic_cast<const Described*>(&object);
-  if (!d) return "";
-  std::string text;
-  for (const auto& [name, value] : d->parameters()) text += "  " + name + "=" + value;
-  return text;
+  return d ? d->parameters() : Parameters{};
 }
 
-// The subtree under `object` without its own name, so alike siblings compare equal.
-std::string shape_of(const sc_core::sc_object& object) {
-  std::string s = std::string(object.kind()) + parameter_text(object) + "{";
+std::vector<const sc_core::sc_object*> child_modules(const sc_core::sc_object& object) {
+  std::vector<const sc_core::sc_object*> modules;
   for (const sc_core::sc_object* child : object.get_child_objects())
-    if (dynamic_cast<const sc_core::sc_module*>(child)) s += shape_of(*child) + ";";
+    if (dynamic_cast<const sc_core::sc_module*>(child)) modules.push_back(child);
+  return modules;
+}
+
+// What alike siblings share: kind, parameter names and the whole subtree with its values. Values
+// of the sibling's own parameters may differ (a cluster's place on the mesh); they print as a list.
+std::string shape_of(const sc_core::sc_object& object, bool with_values) {
+  std::string s = object.kind();
+  for (const auto& [name, value] : parameters_of(object))
+    s += " " + name + (with_values ? "=" + value : "");
+  s += "{";
+  for (const sc_core::sc_object* child : child_modules(object)) s += shape_of(*child, true) + ";";
   return s + "}";
 }
 
-void write(std::ostream& out, const std::vector<sc_core::sc_object*>& siblings, int depth) {
-  std::vector<const sc_core::sc_object*> modules;
-  for (const sc_core::sc_object* o : siblings)
-    if (dynamic_cast<const sc_core::sc_module*>(o)) modules.push_back(o);
+void write(std::ostream& out, const std::vector<const sc_core::sc_object*>& modules, int depth) {
   for (size_t i = 0; i < modules.size();) {
-    const std::string shape = shape_of(*modules[i]);
+    const std::string shape = shape_of(*modules[i], false);
     size_t j = i + 1;
-    while (j < modules.size() && shape_of(*modules[j]) == shape) ++j;
+    while (j < modules.size() && shape_of(*modules[j], false) == shape) ++j;
     const sc_core::sc_object& first = *modules[i];
     out << std::string(static_cast<size_t>(depth) * 2, ' ');
     if (j - i == 1)
@@ -39,8 +43,17 @@ void write(std::ostream& out, const std::vector<sc_core::sc_object*>& siblings, 
     else
       out << first.name() << " .. " << modules[j - 1]->basename() << "  (" << (j - i) << " x "
           << first.kind() << ")";
-    out << parameter_text(first) << "\n";
-    write(out, first.get_child_objects(), depth + 1);
+    const Parameters params = parameters_of(first);
+    for (size_t k = 0; k < params.size(); ++k) {
+      std::string values = params[k].second;
+      bool same = true;
+      for (size_t m = i + 1; m < j; ++m) same &= parameters_of(*modules[m])[k].second == values;
+      if (!same)
+        for (size_t m = i + 1; m < j; ++m) values += "," + parameters_of(*modules[m])[k].second;
+      out << "  " << params[k].first << "=" << values;
+    }
+    out << "\n";
+    write(out, child_modules(first), depth + 1);
     i = j;
   }
 }
@@ -49,7 +62,10 @@ void write(std::ostream& out, const std::vector<sc_core::sc_object*>& siblings, 
 
 std::string describe_hierarchy() {
   std::ostringstream out;
-  write(out, sc_core::sc_get_top_level_objects(), 0);
+  std::vector<const sc_core::sc_object*> top;
+  for (const sc_core::sc_object* o : sc_core::sc_get_top_level_objects())
+    if (dynamic_cast<const sc_core::sc_module*>(o)) top.push_back(o);
+  write(out, top, 0);
   return out.str();
 }
 

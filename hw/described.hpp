@@ -17,7 +17,8 @@ class Described {
 
 // Writes the hierarchy under the top-level objects of the current SystemC context, one module a
 // line, indented by depth, with its kind and parameters. Siblings that are alike (same kind, same
-// parameters, same children) are printed once as a range: "pe0..pe11 (12 x Pe)".
+// children) are printed once as a range, "pe0 .. pe11  (12 x Pe)"; a parameter whose value differs
+// among them lists every value in order ("mesh_delay_cycles=0,1,2,1,2,3").
 std::string describe_hierarchy();
 
 }  // namespace eg::hw

@@ -1044,7 +1044,7 @@ def hw_cases():
             ("glb-bytes-negative", ["glb", "psum_bank_bytes"], -1920),
             ("glb-width-zero", ["glb", "bank_width_bits"], 0),
             ("hop-negative", ["noc", "hop_cycles"], -1),
-            ("ports-one", ["noc", "iact_ports"], 1),
+            ("ports-removed-field", ["noc", "iact_ports"], 4),
             ("zero-skip-string", ["features", "gradient_zero_skip"], "true"),
             ("compression-zip", ["features", "gradient_compression"], "zip"),
             ("feedback-source-x", ["features", "feedback_source"], "x"),
@@ -1054,7 +1054,8 @@ def hw_cases():
             ("latency-2^40", ["offchip", "latency_cycles"], 2**40),
             ("atol-string", ["check", "atol"], "1e-4"), ("atol-2", ["check", "atol"], 2),
             ("rtol-negative", ["check", "rtol"], -1),
-            ("psum-routers-few", ["noc", "psum_routers"], 1),
+            ("psum-routers-zero", ["noc", "psum_routers"], 0),
+            ("glb-width-below-psum", ["glb", "bank_width_bits"], 16),
             ("psum-link-narrow", ["noc", "psum_link_bits"], 8),
             ("name-number", ["name"], 5), ("energy-table-number", ["energy_table"], 5),
             ("energy-table-empty", ["energy_table"], ""),
@@ -1063,7 +1064,6 @@ def hw_cases():
     # Within the per-field ranges, but together far beyond any real array.
     def big_array(j, Sd, base):
         j["array"] = {"pc_rows": 64, "pc_cols": 64, "pe_rows": 64, "pe_cols": 64}
-        j["noc"].update(psum_routers=64, weight_routers=64)  # one per PE column / row
 
     bad("array-64x64-clusters-of-64x64-pes", big_array)
     bad("array-64x64-clusters-of-64x64-pes-map", big_array)

@@ -51,7 +51,7 @@ ArrayEngine::ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, Sim
   glb_ = std::make_unique<GlbCluster>("glb", config.glb, config.array.pc_count());
   for (int i = 0; i < config.array.pc_count(); ++i) {
     clusters_.push_back(
-        std::make_unique<ProcessingCluster>(("pc" + std::to_string(i)).c_str(), config));
+        std::make_unique<ProcessingCluster>(("pc" + std::to_string(i)).c_str(), config, i));
     clusters_.back()->glb.bind(glb_->partition(i).target);
   }
 }

@@ -6,6 +6,14 @@
 
 namespace eg::hw::array {
 
+// Entries of `entry_bits` one link transfer moves to or from a GLB bank: a bank access delivers
+// `bank_width_bits`, so the narrower of link and bank bounds it (at least one entry: the config
+// checks both carry one).
+inline int link_entries(int link_bits, int bank_width_bits, int entry_bits) {
+  const int bits = link_bits < bank_width_bits ? link_bits : bank_width_bits;
+  return bits / entry_bits > 0 ? bits / entry_bits : 1;
+}
+
 class GlbBanks {
  public:
   GlbBanks(int banks, int ports_per_bank)

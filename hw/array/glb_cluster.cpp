@@ -20,6 +20,7 @@ Parameters GlbPartition::parameters() const {
           {"psum_bank_bytes", std::to_string(c.psum_bank_bytes)},
           {"grad_banks", std::to_string(c.grad_banks)},
           {"grad_bank_bytes", std::to_string(c.grad_bank_bytes)},
+          {"bank_width_bits", std::to_string(c.bank_width_bits)},
           {"ports_per_bank", std::to_string(c.ports_per_bank)},
           {"iact_buffers", std::to_string(c.iact_buffers)},
           {"psum_buffers", std::to_string(c.psum_buffers)}};

@@ -6,8 +6,19 @@
 
 namespace eg::hw::array {
 
-ProcessingCluster::ProcessingCluster(sc_core::sc_module_name name, const arch::ArchConfig& c)
-    : sc_module(name), glb("glb"), config_(c), rows_(c.array.pe_rows), cols_(c.array.pe_cols) {
+ProcessingCluster::ProcessingCluster(sc_core::sc_module_name name, const arch::ArchConfig& c,
+                                     int index)
+    : sc_module(name),
+      glb("glb"),
+      config_(c),
+      rows_(c.array.pe_rows),
+      cols_(c.array.pe_cols),
+      mesh_delay_(static_cast<int64_t>(index / c.array.pc_cols + index % c.array.pc_cols) *
+                  c.noc.hop_cycles),
+      weight_links_(c.noc.weight_routers, 1),
+      psum_links_(c.noc.psum_routers, 1) {
+  if (c.noc.weight_routers < rows_) weight_arbiter_ = &weight_links_;
+  if (c.noc.psum_routers < cols_) psum_arbiter_ = &psum_links_;
   for (int i = 0; i < rows_ * cols_; ++i)
     pes_.push_back(std::make_unique<Pe>(("pe" + std::to_string(i)).c_str(), &c.pe));
 }
@@ -17,7 +28,12 @@ Parameters ProcessingCluster::parameters() const {
           {"pe_cols", std::to_string(cols_)},
           {"iact_link_bits", std::to_string(config_.noc.iact_link_bits)},
           {"weight_link_bits", std::to_string(config_.noc.weight_link_bits)},
-          {"hop_cycles", std::to_string(config_.noc.hop_cycles)}};
+          {"psum_link_bits", std::to_string(config_.noc.psum_link_bits)},
+          {"iact_routers", std::to_string(config_.noc.iact_routers)},
+          {"weight_routers", std::to_string(config_.noc.weight_routers)},
+          {"psum_routers", std::to_string(config_.noc.psum_routers)},
+          {"hop_cycles", std::to_string(config_.noc.hop_cycles)},
+          {"mesh_delay_cycles", std::to_string(mesh_delay_)}};
 }
 
 void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& tiling,
@@ -38,6 +54,7 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
   psum_banks_->accesses = psum_banks_->conflicts = 0;
   grad_banks_->accesses = grad_banks_->conflicts = 0;
   active_ = work.active;
+  hold_left_ = active_ ? mesh_delay_ : 0;
   settled_ = kNoCycle;
   wake_ = 0;
   const mapper::CanonicalProblem& p = *ctx.problem;
@@ -65,7 +82,7 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
   const arch::NocConfig& noc = config_.noc;
   for (int r = 0; r < rows_; ++r) {
     weight_routers_.emplace_back(std::max(1, noc.weight_link_bits / ctx.filter_bits),
-                                 noc.hop_cycles);
+                                 noc.hop_cycles, r % noc.weight_routers);
     std::vector<Pe*> row;
     std::vector<int64_t> entries(static_cast<size_t>(folds), 0);
     for (int c = 0; c < cols_; ++c) {
@@ -98,7 +115,9 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
     by_rows[key].push_back(static_cast<int>(i));
   }
   for (int r = 0; r < noc.iact_routers; ++r)
-    iact_routers_.emplace_back(std::max(1, noc.iact_link_bits / ctx.iact_bits), noc.hop_cycles);
+    iact_routers_.emplace_back(
+        link_entries(noc.iact_link_bits, config_.glb.bank_width_bits, ctx.iact_bits),
+        noc.hop_cycles);
   for (auto& [key, members] : by_rows) {
     std::vector<const Pe*> ptrs;
     for (int i : members) ptrs.push_back(pes_[static_cast<size_t>(i)].get());
@@ -121,17 +140,20 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
     iact_routers_[static_cast<size_t>(g % noc.iact_routers)].add(groups_.back().get());
   }
 
-  const int psums_per_transfer = std::max(1, noc.psum_link_bits / ctx.psum_bits);
+  const int psums_per_transfer =
+      link_entries(noc.psum_link_bits, config_.glb.bank_width_bits, ctx.psum_bits);
   for (int c = 0; c < cols_; ++c) {
     std::vector<const Pe*> members;
+    std::vector<int> hops;  // the psum router sits below the column's bottom PE
     int64_t lanes = 0;
     for (int r = 0; r < rows_; ++r) {
       const Pe& pe = *pes_[static_cast<size_t>(r * cols_ + c)];
-      if (pe.active()) members.push_back(&pe), lanes = pe.task().lanes;
+      if (pe.active())
+        members.push_back(&pe), hops.push_back(rows_ - 1 - r), lanes = pe.task().lanes;
     }
-    columns_[static_cast<size_t>(c)].start(std::move(members), p.cols.out_len, lanes,
-                                           psums_per_transfer, !work.first_fold,
-                                           c % psum_target_->banks());
+    columns_[static_cast<size_t>(c)].start(
+        std::move(members), p.cols.out_len, lanes, psums_per_transfer, !work.first_fold,
+        c % psum_target_->banks(), c % noc.psum_routers, std::move(hops), noc.hop_cycles);
   }
   pe_feed_.assign(pe_count, PeFeed{});
   for (size_t i = 0; i < pe_count; ++i) {
@@ -174,7 +196,13 @@ void ProcessingCluster::simulate_cycle(uint64_t cycle) {
     for (auto& pe : pes_) ++pe->cycles_.idle;
     return;
   }
-  for (WeightRouter& w : weight_routers_) w.tick(cycle);
+  if (hold_left_ > 0) {
+    // Nothing has crossed the mesh yet: PEs with work wait for input, the others idle.
+    --hold_left_;
+    for (auto& pe : pes_) pe->tick(0, 0);
+    return;
+  }
+  for (WeightRouter& w : weight_routers_) w.tick(cycle, weight_arbiter_);
   for (auto& g : groups_) g->advance(cycle);
   for (IactRouter& r : iact_routers_) r.tick(cycle, *iact_banks_, iact_capacity_);
   const size_t pe_count = pes_.size();
@@ -182,7 +210,7 @@ void ProcessingCluster::simulate_cycle(uint64_t cycle) {
   const PeFeed* feed = pe_feed_.data();
   for (size_t i = 0; i < pe_count; ++i)
     pes[i]->tick(feed[i].group ? feed[i].group->arrived() : 0, feed[i].column->sent());
-  for (PsumColumn& c : columns_) c.tick(cycle, *psum_target_);
+  for (PsumColumn& c : columns_) c.tick(cycle, *psum_target_, psum_arbiter_);
 }
 
 // Quiet ticks are those in which, with the state left by cycle `now`, every block would only
@@ -191,6 +219,7 @@ void ProcessingCluster::simulate_cycle(uint64_t cycle) {
 // reacts to, so until the first of them the state only advances by counting.
 int64_t ProcessingCluster::quiet_ticks(uint64_t now) const {
   if (!active_) return Pe::kQuietForever;
+  if (hold_left_ > 0) return hold_left_ - 1;
   // Cheapest and most frequent blockers first: an arrival due next cycle, a PE about to start or
   // finish a position.
   int64_t ticks = Pe::kQuietForever;
@@ -199,7 +228,7 @@ int64_t ProcessingCluster::quiet_ticks(uint64_t now) const {
   for (size_t i = 0; i < pes_.size(); ++i)
     if ((ticks = std::min(ticks, pes_[i]->quiet_ticks(arrived(i), drained(i)))) == 0) return 0;
   for (const PsumColumn& c : columns_)
-    if ((ticks = std::min(ticks, c.quiet_ticks())) == 0) return 0;
+    if ((ticks = std::min(ticks, c.quiet_ticks(now))) == 0) return 0;
   for (const WeightRouter& w : weight_routers_)
     if ((ticks = std::min(ticks, w.quiet_ticks(now))) == 0) return 0;
   for (const IactRouter& r : iact_routers_)
@@ -210,7 +239,15 @@ int64_t ProcessingCluster::quiet_ticks(uint64_t now) const {
     int sharing = 0;
     for (const PsumColumn& o : columns_) sharing += o.transferring() && o.bank() == c.bank();
     if (sharing > psum_target_->ports()) return 0;
+    // ... and while no other column wants its router.
+    if (psum_arbiter_)
+      for (const PsumColumn& o : columns_)
+        if (&o != &c && o.transferring() && o.link() == c.link()) return 0;
   }
+  if (weight_arbiter_)
+    for (const WeightRouter& w : weight_routers_)
+      for (const WeightRouter& o : weight_routers_)
+        if (&o != &w && w.sending() && o.sending() && o.link() == w.link()) return 0;
   return ticks;
 }
 
@@ -220,9 +257,14 @@ void ProcessingCluster::skip_quiet(int64_t ticks) {
     for (auto& pe : pes_) pe->cycles_.idle += n;
     return;
   }
-  for (WeightRouter& w : weight_routers_) w.skip_quiet(ticks);
+  if (hold_left_ > 0) {
+    hold_left_ -= ticks;  // ticks <= hold_left_ - 1 (quiet_ticks)
+    for (auto& pe : pes_) pe->skip_quiet(ticks, 0);
+    return;
+  }
+  for (WeightRouter& w : weight_routers_) w.skip_quiet(ticks, weight_arbiter_);
   for (size_t i = 0; i < pes_.size(); ++i) pes_[i]->skip_quiet(ticks, arrived(i));
-  for (PsumColumn& c : columns_) c.skip_quiet(ticks, *psum_target_);
+  for (PsumColumn& c : columns_) c.skip_quiet(ticks, *psum_target_, psum_arbiter_);
 }
 
 bool ProcessingCluster::compute_done() const {

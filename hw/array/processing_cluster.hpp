@@ -33,7 +33,9 @@ struct ClusterStats {
 
 class ProcessingCluster : public sc_core::sc_module, public Described {
  public:
-  ProcessingCluster(sc_core::sc_module_name name, const arch::ArchConfig& config);
+  // `index`: the cluster's place on the pc_rows x pc_cols mesh, row-major; off-chip data enters
+  // the mesh at cluster 0 and reaches cluster (r, c) after r + c hops (noc.hop_cycles each).
+  ProcessingCluster(sc_core::sc_module_name name, const arch::ArchConfig& config, int index = 0);
   const char* kind() const override { return "ProcessingCluster"; }
   Parameters parameters() const override;
 
@@ -73,6 +75,13 @@ class ProcessingCluster : public sc_core::sc_module, public Described {
  private:
   const arch::ArchConfig& config_;
   int rows_, cols_;
+  int64_t mesh_delay_ = 0;  // cycles off-chip data takes over the mesh to reach this cluster
+  int64_t hold_left_ = 0;   // cycles of the current pass before the first data arrives
+  // Routers shared by several PE rows (weight) or columns (psum): one transfer per router and
+  // cycle. Null when every row and column has its own router.
+  GlbBanks weight_links_, psum_links_;
+  GlbBanks* weight_arbiter_ = nullptr;
+  GlbBanks* psum_arbiter_ = nullptr;
   std::vector<std::unique_ptr<Pe>> pes_;
   std::vector<WeightRouter> weight_routers_;
   std::vector<IactRouter> iact_routers_;

@@ -4,8 +4,15 @@
 // column's psum router then moves it to a psum GLB bank, `psums_per_transfer` per link transfer,
 // each transfer needing one bank access (two when it accumulates onto an earlier fold: read and
 // write). PEs may run ahead by their psum slots; beyond that they stall on output.
+//
+// The vertical accumulation takes time: a PE's psums travel `hops` PE-to-PE links (hop_cycles
+// each) to the column's psum router, each PE adding its own on the way, so a position's sum
+// reaches the router at max over PEs of (cycle the PE produced it + its hops x hop_cycles).
+// Columns may share a psum router (fewer psum routers than PE columns): `links` then grants one
+// column per router and cycle.
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #include "hw/array/glb_banks.hpp"
@@ -15,9 +22,18 @@ namespace eg::hw::array {
 
 class PsumColumn {
  public:
+  // `hops[i]`: links between member i and the psum router (empty: all 0); `link`: the router.
   void start(std::vector<const Pe*> members, int64_t positions, int64_t lanes,
-             int psums_per_transfer, bool accumulate, int bank) {
+             int psums_per_transfer, bool accumulate, int bank, int link = 0,
+             std::vector<int> hops = {}, int hop_cycles = 0) {
     members_ = std::move(members);
+    hops_ = std::move(hops);
+    hops_.resize(members_.size(), 0);
+    hop_cycles_ = static_cast<uint64_t>(hop_cycles);
+    link_ = link;
+    seen_.assign(members_.size(), 0);
+    due_.clear();
+    started_ = 0;
     positions_ = members_.empty() ? 0 : positions;
     transfers_per_position_ = (lanes + psums_per_transfer - 1) / psums_per_transfer;
     psums_per_transfer_ = psums_per_transfer;
@@ -28,14 +44,18 @@ class PsumColumn {
     transfers_left_ = accesses_left_ = 0;
   }
 
-  void tick(uint64_t cycle, GlbBanks& banks) {
+  void tick(uint64_t cycle, GlbBanks& banks, GlbBanks* links = nullptr) {
+    observe(cycle);
     if (transfers_left_ == 0) {
-      if (sent_ == positions_ || ready() <= sent_) return;
+      if (sent_ == positions_ || !next_arrived(cycle)) return;
+      due_.pop_front();
+      ++started_;
       transfers_left_ = transfers_per_position_;
       accesses_left_ = accesses_per_transfer_;
       // Vertical accumulation: every PE but the top one passes its psums one hop up.
       vertical_psum_hops += static_cast<uint64_t>(lanes_) * (members_.size() - 1);
     }
+    if (links && !links->acquire(link_, cycle)) return;
     if (!banks.acquire(bank_, cycle)) return;
     ++glb_accesses;
     if (--accesses_left_ > 0) return;
@@ -47,18 +67,23 @@ class PsumColumn {
   // cycle); false while it waits for its PEs.
   bool transferring() const { return transfers_left_ > 0; }
   int bank() const { return bank_; }
+  int link() const { return link_; }
   // How many of the next ticks change nothing but transfer counters, provided every port request
   // is granted and the PEs produce nothing new: 0 when the next tick starts or completes a
   // position.
-  int64_t quiet_ticks() const {
-    if (transfers_left_ == 0)
-      return sent_ == positions_ || ready() <= sent_ ? Pe::kQuietForever : 0;
+  int64_t quiet_ticks(uint64_t now) const {
+    if (transfers_left_ == 0) {
+      if (sent_ == positions_ || !all_produced_next()) return Pe::kQuietForever;
+      // The next position's sum is on its way up the column: quiet until it reaches the router.
+      return due_.front() <= now + 1 ? 0 : static_cast<int64_t>(due_.front() - now - 1);
+    }
     return (transfers_left_ - 1) * accesses_per_transfer_ + accesses_left_ - 1;
   }
   // Accounts `ticks` <= quiet_ticks() ticks at once, each granted a port of its bank.
-  void skip_quiet(int64_t ticks, GlbBanks& banks) {
+  void skip_quiet(int64_t ticks, GlbBanks& banks, GlbBanks* links = nullptr) {
     if (transfers_left_ == 0) return;
     banks.count_granted(static_cast<uint64_t>(ticks));
+    if (links) links->count_granted(static_cast<uint64_t>(ticks));
     glb_accesses += static_cast<uint64_t>(ticks);
     for (int64_t i = 0; i < ticks; ++i) {
       if (--accesses_left_ > 0) continue;
@@ -88,7 +113,32 @@ class PsumColumn {
     --transfers_left_;
   }
 
+  // Records, for positions members produced since the last call, when their psums reach the
+  // router. Members only produce in simulated cycles, and the column ticks after its PEs in each.
+  void observe(uint64_t cycle) {
+    for (size_t m = 0; m < members_.size(); ++m) {
+      const int64_t produced = members_[m]->produced();
+      for (; seen_[m] < produced; ++seen_[m]) {
+        const size_t at = static_cast<size_t>(seen_[m] - started_);
+        if (at >= due_.size()) due_.resize(at + 1, 0);
+        due_[at] = std::max(due_[at], cycle + static_cast<uint64_t>(hops_[m]) * hop_cycles_);
+      }
+    }
+  }
+  bool all_produced_next() const {
+    for (int64_t s : seen_)
+      if (s <= started_) return false;
+    return !members_.empty();
+  }
+  bool next_arrived(uint64_t cycle) const { return all_produced_next() && due_.front() <= cycle; }
+
   std::vector<const Pe*> members_;
+  std::vector<int> hops_;
+  std::vector<int64_t> seen_;  // per member: positions recorded by observe()
+  std::deque<uint64_t> due_;   // from position started_ on: cycle its sum reaches the router
+  int64_t started_ = 0;        // positions whose transfer has started
+  uint64_t hop_cycles_ = 0;
+  int link_ = 0;
   int64_t positions_ = 0, lanes_ = 0, sent_ = 0;
   int64_t transfers_per_position_ = 0, transfers_left_ = 0;
   int psums_per_transfer_ = 1, accesses_per_transfer_ = 1, accesses_left_ = 0;

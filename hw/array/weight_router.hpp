@@ -5,23 +5,26 @@
 // entry left the router. The filter spad holds `buffers` sets: set q may only be written once
 // every PE of the row has finished set q - buffers, so with two buffers the next set loads while
 // the current one computes, and with one every load is exposed. A set no PE of the row uses
-// (0 entries) is announced at once. A set also waits for its DRAM transfer: only the first
-// `released` sets (release()) may start; the array engine releases each when its DMA transfer has
-// completed (docs/DESIGN.md §5.6).
+// (0 entries) is announced at once. Rows may share a router (fewer weight routers than PE rows):
+// `links` then grants one row per router and cycle, the others wait. A set also waits for its
+// DRAM transfer: only the first `released` sets (release()) may start; the array engine releases
+// each when its DMA transfer has completed (docs/DESIGN.md §5.6).
 #include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <utility>
 #include <vector>
 
+#include "hw/array/glb_banks.hpp"
 #include "hw/array/pe.hpp"
 
 namespace eg::hw::array {
 
 class WeightRouter {
  public:
-  WeightRouter(int entries_per_cycle, int hop_cycles)
-      : per_cycle_(entries_per_cycle), hop_(hop_cycles) {}
+  // `link`: the router (of the cluster's weight routers) this row's filters go through.
+  WeightRouter(int entries_per_cycle, int hop_cycles, int link = 0)
+      : per_cycle_(entries_per_cycle), hop_(hop_cycles), link_(link) {}
 
   // `entries[q]`: the row's filter entries of segment q.
   void start(std::vector<Pe*> row, std::vector<int64_t> entries, int buffers) {
@@ -37,9 +40,14 @@ class WeightRouter {
   }
   void start(std::vector<Pe*> row, int64_t entries) { start(std::move(row), {entries}, 1); }
 
-  void tick(uint64_t cycle) {
+  // `links` (null: the row has its router to itself) arbitrates routers shared by several rows.
+  void tick(uint64_t cycle, GlbBanks* links = nullptr) {
     tick_arrivals(cycle);
     if (remaining_ < 0 && !begin_next(cycle)) return;
+    if (links && !links->acquire(link_, cycle)) {
+      ++blocked_cycles;
+      return;
+    }
     const int64_t n = std::min<int64_t>(per_cycle_, remaining_);
     remaining_ -= n;
     entries_moved += static_cast<uint64_t>(n);
@@ -58,6 +66,9 @@ class WeightRouter {
     return remaining_ < 0 && next_ < static_cast<int64_t>(entries_.size()) && next_ >= released_ &&
            entries_[static_cast<size_t>(next_)] > 0 && !buffer_blocked();
   }
+  // Moving a set's entries (needs its router every cycle).
+  bool sending() const { return remaining_ > 0; }
+  int link() const { return link_; }
 
   // Cycle skipping: how many of the ticks after `now` only move entries of the set in transit
   // (not its last ones) or wait for a buffer, as long as the row's PEs finish no segment.
@@ -70,9 +81,10 @@ class WeightRouter {
       return 0;
     return ticks;  // blocked on a buffer or on DRAM (the engine wakes the cluster on release)
   }
-  // Accounts `ticks` <= quiet_ticks(now) ticks at once.
-  void skip_quiet(int64_t ticks) {
+  // Accounts `ticks` <= quiet_ticks(now) ticks at once, each granted its router.
+  void skip_quiet(int64_t ticks, GlbBanks* links = nullptr) {
     if (remaining_ <= 0) return;
+    if (links) links->count_granted(static_cast<uint64_t>(ticks));
     const int64_t n = ticks * per_cycle_;
     remaining_ -= n;
     entries_moved += static_cast<uint64_t>(n);
@@ -80,7 +92,7 @@ class WeightRouter {
     busy_cycles += static_cast<uint64_t>(ticks);
   }
 
-  uint64_t entries_moved = 0, entry_hops = 0, busy_cycles = 0;
+  uint64_t entries_moved = 0, entry_hops = 0, busy_cycles = 0, blocked_cycles = 0;
 
  private:
   // Starts the next set if its buffer is free; sets with no entries complete immediately.
@@ -116,7 +128,7 @@ class WeightRouter {
     for (Pe* pe : row_) pe->set_filter_sets_loaded(loaded_);
   }
 
-  int per_cycle_, hop_;
+  int per_cycle_, hop_, link_;
   std::vector<Pe*> row_;
   std::vector<int64_t> entries_;
   int buffers_ = 1;

@@ -72,13 +72,10 @@ GlbConfig parse_glb(JsonFields& f) {
 NocConfig parse_noc(JsonFields& f) {
   NocConfig n;
   n.iact_routers = small(f, "iact_routers", 1, 1024);
-  n.iact_ports = small(f, "iact_ports", 2, 64);
   n.iact_link_bits = small(f, "iact_link_bits", 1, 4096);
   n.weight_routers = small(f, "weight_routers", 1, 1024);
-  n.weight_ports = small(f, "weight_ports", 2, 64);
   n.weight_link_bits = small(f, "weight_link_bits", 1, 4096);
   n.psum_routers = small(f, "psum_routers", 1, 1024);
-  n.psum_ports = small(f, "psum_ports", 2, 64);
   n.psum_link_bits = small(f, "psum_link_bits", 1, 4096);
   n.hop_cycles = small(f, "hop_cycles", 0, 64);
   f.finish();
@@ -143,18 +140,16 @@ CheckConfig parse_check(JsonFields& f) {
 namespace {
 // Relations between sections that no single field can check.
 void check_consistency(const ArchConfig& c, JsonFields& root) {
-  if (c.noc.psum_routers < c.array.pe_cols)
-    root.fail("noc",
-              "psum_routers (" + std::to_string(c.noc.psum_routers) +
-                  ") must be >= array.pe_cols: each PE column drains through one psum router");
-  if (c.noc.weight_routers < c.array.pe_rows)
-    root.fail("noc", "weight_routers must be >= array.pe_rows: each PE row is fed by one");
   if (c.noc.psum_link_bits < c.widths.psum)
     root.fail("noc", "psum_link_bits must be >= widths.psum_bits (one psum per link transfer)");
   if (c.noc.iact_link_bits < std::max(c.widths.activation, c.widths.gradient))
     root.fail("noc", "iact_link_bits must carry at least one activation or gradient");
   if (c.noc.weight_link_bits < std::max({c.widths.weight, c.widths.feedback, c.widths.gradient}))
     root.fail("noc", "weight_link_bits must carry at least one weight, feedback or gradient");
+  // A bank access carries bank_width_bits; one entry of each kind must fit.
+  if (c.glb.bank_width_bits < std::max({c.widths.activation, c.widths.gradient, c.widths.psum}))
+    root.fail("glb", "bank_width_bits (" + std::to_string(c.glb.bank_width_bits) +
+                         ") must carry at least one activation, gradient and psum per access");
   if (c.glb.psum_bank_bytes * 8 < c.widths.psum)
     root.fail("glb", "psum_bank_bytes cannot hold one psum");
 }

@@ -84,10 +84,15 @@ struct GlbConfig {
   int psum_buffers = 2;
 };
 
+// Per cluster. Multicast groups share the iact routers round-robin; PE row r is fed by weight
+// router r mod weight_routers and PE column c drains through psum router c mod psum_routers, so
+// fewer routers than rows or columns serialise their transfers (one transfer per router and cycle).
+// hop_cycles: one link hop, inside a cluster (router -> PE, PE -> PE of a column) and between
+// neighbouring clusters of the pc_rows x pc_cols mesh.
 struct NocConfig {
-  int iact_routers = 3, iact_ports = 4, iact_link_bits = 24;
-  int weight_routers = 3, weight_ports = 2, weight_link_bits = 24;
-  int psum_routers = 4, psum_ports = 3, psum_link_bits = 40;
+  int iact_routers = 3, iact_link_bits = 24;
+  int weight_routers = 3, weight_link_bits = 24;
+  int psum_routers = 4, psum_link_bits = 40;
   int hop_cycles = 1;
 };
 

@@ -263,3 +263,95 @@ TEST_CASE("double-buffered filter spad exposes a load longer than the compute", 
   // One buffer: 31 + 19 + 31 + 19.
   CHECK(run_two_folds(30, 1) == std::make_pair(uint64_t{100}, uint64_t{62}));
 }
+
+TEST_CASE("a link transfer moves what the narrower of link and GLB bank width carries",
+          "[array][noc][glb]") {
+  CHECK(link_entries(24, 64, 8) == 3);  // shipped iact link: the link bounds
+  CHECK(link_entries(64, 32, 8) == 4);  // a wide link on narrow banks: the bank bounds
+  CHECK(link_entries(64, 64, 8) == 8);
+  CHECK(link_entries(40, 64, 24) == 1);  // shipped psum link
+  CHECK(link_entries(64, 48, 24) == 2);
+  // A group of 24 entries through a router that moves link_entries(64, 32, 8) = 4 a cycle takes
+  // 6 cycles; with 64-bit banks, 8 a cycle, 3 cycles.
+  for (const auto& [bank_bits, want] : {std::pair{32, 6}, std::pair{64, 3}}) {
+    Pe pe;
+    RowConv rc(std::vector<float>(26, 1.0f), 1, 3, 1, 0, true, mapper::DeltaOperand::None);
+    pe.start(rc.ctx, rc.task, 4);
+    MulticastGroup group({&pe}, 24, 0);
+    IactRouter router(link_entries(64, bank_bits, 8), 0);
+    router.add(&group);
+    GlbBanks banks(1, 1);
+    int cycles = 0;
+    while (group.pending() > 0 && cycles < 100) router.tick(uint64_t(cycles++), banks, 1000);
+    CHECK(cycles == want);
+  }
+}
+
+TEST_CASE("PE rows sharing a weight router take turns: the second row's set arrives later",
+          "[array][noc]") {
+  // Two rows, one 12-entry filter set each, 3 entries a cycle, hop 0. Own routers: both sets are
+  // readable after 4 cycles. One shared router: row 0 moves in cycles 0-3 (readable at 4), row 1
+  // waits, then moves in cycles 4-7 (readable at 8).
+  RowConv rc({1, 2, 3, 4, 5, 6}, 2, 3, 1, 0, true, mapper::DeltaOperand::None);
+  for (bool shared : {false, true}) {
+    INFO("shared " << shared);
+    Pe a, b;
+    a.start(rc.ctx, rc.task, 4);
+    b.start(rc.ctx, rc.task, 4);
+    WeightRouter r0(3, 0, 0), r1(3, 0, shared ? 0 : 1);
+    r0.start({&a}, {12}, 1);
+    r1.start({&b}, {12}, 1);
+    GlbBanks links(shared ? 1 : 2, 1);
+    uint64_t loaded0 = 0, loaded1 = 0;
+    for (uint64_t c = 0; c < 20; ++c) {
+      r0.tick(c, &links);
+      r1.tick(c, &links);
+      if (!loaded0 && r0.loaded()) loaded0 = c;
+      if (!loaded1 && r1.loaded()) loaded1 = c;
+    }
+    CHECK(loaded0 == 4);
+    CHECK(loaded1 == (shared ? 8u : 4u));
+    CHECK(r1.blocked_cycles == (shared ? 4u : 0u));
+  }
+}
+
+TEST_CASE("psum columns sharing a router take turns, and the vertical hops delay each sum",
+          "[array][noc][glb]") {
+  RowConv rc({1, 2, 3, 4}, 2, 1, 1, 0, true, mapper::DeltaOperand::None);
+  Pe pe0, pe1;
+  for (Pe* pe : {&pe0, &pe1}) {
+    pe->start(rc.ctx, rc.task, 8);
+    pe->weights_loaded();
+    for (int i = 0; i < 10; ++i) pe->tick(100, 0);
+    REQUIRE(pe->produced() == 4);
+  }
+  // Each column: 4 positions x 2 lanes, one psum a transfer: 8 accesses, 8 cycles on its own
+  // bank and router. Two columns on one router: 16 cycles for both.
+  for (bool shared : {false, true}) {
+    PsumColumn c0, c1;
+    c0.start({&pe0}, 4, 2, 1, false, 0, 0);
+    c1.start({&pe1}, 4, 2, 1, false, 1, shared ? 0 : 1);
+    GlbBanks banks(2, 1), links(shared ? 1 : 2, 1);
+    uint64_t cycles = 0;
+    while (!(c0.drained() && c1.drained()) && cycles < 100) {
+      c0.tick(cycles, banks, &links);
+      c1.tick(cycles, banks, &links);
+      ++cycles;
+    }
+    CHECK(cycles == (shared ? 16u : 8u));
+  }
+  // The PE sits 2 hops above the router, 3 cycles a hop: its sums reach the router 6 cycles after
+  // the column first sees them, so draining takes 6 + 8 cycles.
+  PsumColumn far;
+  far.start({&pe0}, 4, 2, 1, false, 0, 0, {2}, 3);
+  GlbBanks banks(1, 1);
+  uint64_t cycles = 0;
+  while (!far.drained() && cycles < 100) far.tick(cycles++, banks);
+  CHECK(cycles == 14);
+  CHECK(far.quiet_ticks(cycles) == Pe::kQuietForever);  // drained: nothing left
+  // Cycle skipping knows the wait: after the first tick (cycle 0), cycles 1-5 change nothing.
+  PsumColumn again;
+  again.start({&pe0}, 4, 2, 1, false, 0, 0, {2}, 3);
+  again.tick(0, banks);
+  CHECK(again.quiet_ticks(0) == 5);
+}

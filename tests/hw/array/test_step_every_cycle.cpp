@@ -175,9 +175,22 @@ TEST_CASE("Stepping every cycle matches the fast-forward figure by figure on con
   // Shapes whose passes hold several folds (filter sets streaming while earlier ones compute),
   // long positions (many channels per PE) and zero-skipping, so that the fast-forward jumps over
   // most cluster-cycles.
-  for (const char* config : {"efficientgrad", "eyeriss_v2_bp"}) {
-    const arch::ArchConfig cfg =
-        arch::load_arch_config((kSource / "configs/hw" / config).string() + ".json");
+  // "shared": rows and columns sharing routers, links wider than the GLB banks, two-cycle hops on
+  // a 1 x 6 mesh: the arbitration and the mesh and column latencies must be skipped exactly too.
+  for (const char* config : {"efficientgrad", "eyeriss_v2_bp", "shared"}) {
+    const bool shared = std::string(config) == "shared";
+    arch::ArchConfig cfg = arch::load_arch_config(
+        (kSource / "configs/hw" / (shared ? "efficientgrad" : config)).string() + ".json");
+    if (shared) {
+      cfg.noc.weight_routers = 1;
+      cfg.noc.psum_routers = 2;
+      cfg.noc.iact_link_bits = 64;
+      cfg.noc.psum_link_bits = 64;
+      cfg.glb.bank_width_bits = 48;
+      cfg.noc.hop_cycles = 2;
+      cfg.array.pc_rows = 1;
+      cfg.array.pc_cols = 6;
+    }
     for (const testing::ConvShape& g : {testing::ConvShape{1, 16, 8, 8, 16, 3, 3, 1, 1},
                                         testing::ConvShape{2, 32, 6, 6, 8, 3, 3, 2, 1},
                                         testing::ConvShape{1, 8, 10, 10, 24, 1, 1, 1, 0}}) {
