@@ -534,21 +534,8 @@ def catalogue(build):
     describe_cases(build)
 
 
-# Trace inputs replayed on `egsim describe`, when the build has that command.
-DESCRIBE_REPLAY = [
-    "manifest/baseline-run", "manifest/json-empty", "manifest/json-binary",
-    "manifest/deep-top-level", "manifest/deep-stats-extra", "manifest/deep-stats-extra-objects",
-    "manifest/deep-unknown-key", "manifest/huge-padded-80MiB", "manifest/huge-dev-zero",
-    "manifest/manifest-is-directory", "manifest/missing-layers", "manifest/top-version-2",
-    "manifest/top-batch-u64max", "manifest/shape-in-u64max", "manifest/name-dotdot-slash",
-    "manifest/tensors-dotdot", "manifest/tensors-missing-file", "manifest/stats-tau-1e400",
-    "manifest/inputs-bn-200000-inputs", "npy/x-v2-header-len-4GiB", "npy/x-shape-product-overflow",
-    "npy/x-truncated-4-bytes", "geometry/stride-2^63-1", "geometry/stride-larger-than-input",
-    "geometry/relu-elements-wrap-to-0", "geometry/conv-channels-2^40-map",
-    "geometry/fc-features-2^40-map", "geometry/batch-2^40-map",
-]
-
-
+# Hardware configs replayed on `egsim describe --config` (which elaborates the accelerator a config
+# builds): the same refusals, and the same valid configs accepted.
 def describe_cases(build):
     egsim = os.path.join(build, "bin", "egsim")
     try:
@@ -559,17 +546,11 @@ def describe_cases(build):
         return
     if r.returncode != 0:
         return
-    help_text = r.stdout.decode(errors="replace")
-    argv = ["{EGSIM}", "describe"] + (["--trace", "{S}/trace"] if "--trace" in help_text
-                                      else ["{S}/trace"])
-    by_id = {c.id: c for c in CASES}
-    for cid in DESCRIBE_REPLAY:
-        src = by_id.get(cid)
-        if src is None:
-            continue
-        expect = src.expect if src.expect != "succeed" else "succeed"
-        case("describe", cid.replace("/", "-").replace("-map", ""), argv, src.setup, expect=expect,
-             names=src.names)
+    for src in [c for c in CASES if c.surface == "hw_config" and "--config" in c.argv]:
+        config = src.argv[src.argv.index("--config") + 1]
+        case("describe", src.id.split("/", 1)[1], ["{EGSIM}", "describe", "--config", config],
+             src.setup, expect=src.expect, names=src.names, as_nobody=src.as_nobody,
+             early=src.early)
 
 
 # ---- trace manifests
