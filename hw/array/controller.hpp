@@ -67,8 +67,9 @@ class Controller {
  public:
   // `dram_stats` reads the DRAM counters; the controller charges their change to each layer x
   // phase.
+  // `queue`: the DMA queue the array's passes use (null: transfers made inline, for tests).
   Controller(const arch::ArchConfig& config, MemoryInterface& memory, SimClock& clock,
-             DramStatsSource dram_stats);
+             DramStatsSource dram_stats, TransferQueue* queue = nullptr);
   // Throws eg::Error for a bad trace, a layer that cannot be mapped or a check mismatch.
   RunResult run(const trace::Trace& trace, const RunOptions& options);
 

@@ -186,6 +186,17 @@ void ProcessingCluster::tick(uint64_t cycle) {
   wake_ = settled_ + static_cast<uint64_t>(quiet_ticks(cycle));
 }
 
+void ProcessingCluster::release_filter_sets(int64_t n, uint64_t cycle) {
+  for (WeightRouter& w : weight_routers_) w.release(n);
+  wake_ = std::min(wake_, cycle);
+}
+
+bool ProcessingCluster::waits_for_filters() const {
+  for (const WeightRouter& w : weight_routers_)
+    if (w.waits_for_dram()) return true;
+  return false;
+}
+
 void ProcessingCluster::settle(uint64_t end) {
   if (settled_ == kNoCycle || end <= settled_) return;
   skip_quiet(static_cast<int64_t>(end - settled_));

@@ -66,6 +66,11 @@ class ProcessingCluster : public sc_core::sc_module, public Described, public St
   // Accounts the skipped cycles before `end` (one past the pass's last cycle); call at pass end.
   void settle(uint64_t end);
   bool done() const { return done_; }
+  // Filter sets [0, n) of the pass have arrived from off-chip (from `cycle` on, >= every cycle
+  // ticked so far): the weight routers may start them, and the cluster wakes at `cycle`.
+  void release_filter_sets(int64_t n, uint64_t cycle);
+  // A weight router would start a filter set now but for its DRAM transfer.
+  bool waits_for_filters() const;
   // Folds PE, router and bank counters into a snapshot (call after a pass).
   ClusterStats collect() const;
   void reset_stats();
