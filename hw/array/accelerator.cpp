@@ -5,6 +5,7 @@
 #include "base/error.hpp"
 #include "hw/described.hpp"
 #include "hw/sim_context.hpp"
+#include "hw/stats_group.hpp"
 
 namespace eg::hw::array {
 
@@ -28,7 +29,9 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const arch::ArchConfig& c
       interface_(build_memory(),
                  config.features.feedback_magnitudes == arch::FeedbackMagnitudes::Seed,
                  dram_config_of(config).burst_bytes()),
-      controller_(config, interface_, *this, [this] { return dram_stats(); }) {
+      dmaq_(std::make_unique<DmaScheduler>("dmaq", interface_, period_)),
+      controller_(
+          config, interface_, *this, [this] { return dram_stats(); }, dmaq_.get()) {
   if (TimelineRecorder* timeline = options_.timeline) {
     timeline->attach(period_);
     interface_.set_timeline(timeline);
@@ -62,8 +65,10 @@ uint64_t Accelerator::now_cycles() const {
 }
 
 void Accelerator::wait_until(uint64_t cycle) {
-  const uint64_t now = now_cycles();
-  if (cycle > now) wait(period_ * static_cast<double>(cycle - now));
+  // To the start of `cycle` exactly: waiting for a transfer can leave the time just past a cycle's
+  // start (DmaScheduler::done_by).
+  const sc_core::sc_time target = period_ * static_cast<double>(cycle);
+  if (target > sc_core::sc_time_stamp()) wait(target - sc_core::sc_time_stamp());
 }
 
 Parameters Accelerator::parameters() const {
@@ -95,6 +100,7 @@ RunResult simulate(const arch::ArchConfig& config, const trace::Trace& trace,
   Accelerator top("accelerator", config, &trace, options);
   context.start();
   if (top.error) std::rethrow_exception(top.error);
+  top.result.blocks = collect_statistics();
   return std::move(top.result);
 }
 

@@ -11,6 +11,7 @@
 #include <systemc>
 
 #include "hw/array/controller.hpp"
+#include "hw/array/dma_scheduler.hpp"
 #include "hw/array/ideal_memory.hpp"
 #include "hw/array/memory_interface.hpp"
 #include "hw/dram/dma_engine.hpp"
@@ -49,6 +50,8 @@ class Accelerator : public sc_core::sc_module, public SimClock, public Described
   std::unique_ptr<Lpddr4Channel> dram_;
   std::unique_ptr<DmaEngine> dma_;
   MemoryInterface interface_;
+  // accelerator.dmaq: the array's prefetch and drain queue, in front of the memory interface.
+  std::unique_ptr<DmaScheduler> dmaq_;
   Controller controller_;
 };
 

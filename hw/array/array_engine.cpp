@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 
 #include "base/checked.hpp"
@@ -35,7 +36,16 @@ uint64_t bytes_of(uint64_t entries, int bits) {
 }  // namespace
 
 ArrayEngine::ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock)
+    : ArrayEngine(config, memory, clock, nullptr) {}
+
+ArrayEngine::ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock,
+                         TransferQueue* queue)
     : config_(config), memory_(memory), clock_(clock) {
+  if (!queue) {
+    inline_queue_ = std::make_unique<InlineTransferQueue>(memory, clock);
+    queue = inline_queue_.get();
+  }
+  queue_ = queue;
   // Built during the enclosing module's elaboration, so their names sit under it
   // (accelerator.glb.pc3, accelerator.pc3.pe7).
   glb_ = std::make_unique<GlbCluster>("glb", config.glb, config.array.pc_count());
@@ -79,7 +89,7 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
   struct FilterUse {
     std::array<int64_t, 4> key;  // b0, k0, row, t0
     size_t order;
-    bool first_fold;
+    size_t fold;
     uint64_t bytes;
   };
   std::vector<FilterUse> filters;
@@ -98,7 +108,7 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
       if (!task.active) continue;
       filters.push_back({{task.b0, task.k0, task.filter_row, task.t0},
                          filters.size(),
-                         i < per_fold,
+                         i / per_fold,
                          bytes_of(static_cast<uint64_t>(task.lanes * task.channels * task.taps),
                                   ctx.filter_bits)});
       if (!p.rows.in_range(task.in_row)) continue;
@@ -120,20 +130,35 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
   std::sort(filters.begin(), filters.end(), [](const FilterUse& x, const FilterUse& y) {
     return x.key != y.key ? x.key < y.key : x.order < y.order;
   });
+  t.filter_bytes.assign(1, 0);
+  for (const FilterUse& f : filters)
+    if (f.fold >= t.filter_bytes.size()) t.filter_bytes.resize(f.fold + 1, 0);
   for (size_t i = 0; i < filters.size(); ++i)
     if (i == 0 || filters[i].key != filters[i - 1].key)
-      (filters[i].first_fold ? t.first_filter_bytes : t.later_filter_bytes) += filters[i].bytes;
+      t.filter_bytes[filters[i].fold] += filters[i].bytes;
   t.first_input_offset = min_offset == UINT64_MAX ? 0 : bytes_of(min_offset, ctx.iact_bits);
   return t;
 }
 
-uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx) {
+uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
+                               const std::vector<size_t>& filter_ids) {
   const mapper::Pass ps = s.pass(static_cast<int64_t>(pass));
   std::vector<ProcessingCluster*> busy;
   for (size_t i = 0; i < clusters_.size(); ++i) {
     clusters_[i]->start(ps.pcs[i], s.tiling, ctx);
+    // No filter set may start before its DMA transfer has completed.
+    clusters_[i]->release_filter_sets(0, cycle_stamp_);
     busy.push_back(clusters_[i].get());
   }
+  // The pass's cycles are counted on the shared stamp; cycle_ is the array's absolute cycle at
+  // the pass start.
+  const uint64_t base_stamp = cycle_stamp_, base_cycle = cycle_;
+  auto cycle_at = [&](uint64_t stamp) { return base_cycle + (stamp - base_stamp); };
+  auto stamp_at = [&](uint64_t cycle) {
+    return std::max(cycle_stamp_,
+                    cycle <= base_cycle ? base_stamp : base_stamp + (cycle - base_cycle));
+  };
+  size_t released = 0;  // folds whose filter transfer has completed and been released
   uint64_t cycles = 0;
   if (timeline_) finished_at_.assign(clusters_.size(), 0);
   std::vector<ProcessingCluster*> remaining;
@@ -145,19 +170,40 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
     // unless every cycle is to be stepped (then the clusters simulate them one by one).
     uint64_t wake = UINT64_MAX;
     for (const ProcessingCluster* c : busy) wake = std::min(wake, c->wake());
-    if (wake > cycle_stamp_) {
-      if (wake - cycle_stamp_ >= static_cast<uint64_t>(Pe::kQuietForever)) {
-        std::string stuck;
-        for (const ProcessingCluster* c : remaining)
-          stuck += (stuck.empty() ? "" : ", ") + std::string(c->name());
-        throw Error("array: pass " + std::to_string(pass) + " (" +
-                    mapper::to_string(s.problem.phase) +
-                    ") cannot progress: every cluster waits forever (unfinished: " + stuck + ")");
+    const bool forever =
+        wake > cycle_stamp_ && wake - cycle_stamp_ >= static_cast<uint64_t>(Pe::kQuietForever);
+    // A weight router waiting for its fold's filters from DRAM: the stall lasts until the
+    // transfer completes (its PEs count it as input stall, cycle by cycle).
+    bool gated = false;
+    if (released < filter_ids.size())
+      for (const ProcessingCluster* c : busy) gated = gated || c->waits_for_filters();
+    if (forever && !gated) {
+      std::string stuck;
+      for (const ProcessingCluster* c : remaining)
+        stuck += (stuck.empty() ? "" : ", ") + std::string(c->name());
+      throw Error("array: pass " + std::to_string(pass) + " (" +
+                  mapper::to_string(s.problem.phase) +
+                  ") cannot progress: every cluster waits forever (unfinished: " + stuck + ")");
+    }
+    uint64_t next = cycle_stamp_;
+    if (!step_every_cycle_ && wake > cycle_stamp_ && !forever) next = wake;
+    if (gated) {
+      // The transfer may complete before the next cycle with work: tick then instead.
+      const std::optional<uint64_t> done =
+          forever && !step_every_cycle_
+              ? std::optional<uint64_t>(queue_->completion(filter_ids[released]))
+              : queue_->done_by(filter_ids[released], cycle_at(next));
+      if (done) {
+        next = std::min(next, stamp_at(*done));
+        if (forever && !step_every_cycle_) next = stamp_at(*done);
+        ++released;
+        for (ProcessingCluster* c : busy)
+          c->release_filter_sets(static_cast<int64_t>(released), next);
       }
-      if (!step_every_cycle_) {
-        cycles += wake - cycle_stamp_;
-        cycle_stamp_ = wake;
-      }
+    }
+    if (next > cycle_stamp_) {
+      cycles += next - cycle_stamp_;
+      cycle_stamp_ = next;
     }
     const uint64_t stamp = cycle_stamp_++;
     for (ProcessingCluster* c : busy) c->tick(stamp);
@@ -214,57 +260,94 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   for (auto& c : clusters_) c->reset_stats();
   const uint64_t pes = static_cast<uint64_t>(config_.array.pe_count());
   const std::string phase = mapper::to_string(s.problem.phase);
-  // While the array waits for memory, the PEs with work in the pass stall on input and the
-  // others idle: `active` <= pes (waiting_pes), so neither product can go negative.
-  auto memory_wait = [&](uint64_t cycles, uint64_t active) {
+  // While the array waits for memory at a pass start, the PEs with work in the pass stall (on
+  // input or output) and the others idle: `active` <= pes (waiting_pes), so neither product can
+  // go negative.
+  auto memory_wait = [&](uint64_t cycles, uint64_t active, bool output) {
     PeCycleClasses wait;
-    wait.wait_input = checked_mul(cycles, active, "array: " + phase + " input-stall PE-cycles");
+    (output ? wait.wait_output : wait.wait_input) =
+        checked_mul(cycles, active, "array: " + phase + " stall PE-cycles");
     wait.idle = checked_mul(cycles, pes - active, "array: " + phase + " idle PE-cycles");
     fig.pe_cycles += wait;
   };
   const uint64_t start = clock_.now_cycles();
-  uint64_t pending_output_bytes = 0;
+  cycle_ = start;
   const size_t passes = static_cast<size_t>(s.pass_count);
   std::vector<PassTraffic> traffic(passes);
   RowMarks marks;
   for (size_t i = 0; i < passes; ++i) traffic[i] = pass_traffic(s, i, ctx, marks);
+
+  // The DMA's work, in schedule order. Pass i's input rows and filter sets go into buffers that
+  // pass i - iact_buffers frees when it ends; a pass's output tile drains after the pass, behind
+  // the inputs prefetched into the buffer it freed.
+  const size_t in_buffers = static_cast<size_t>(config_.glb.iact_buffers),
+               out_buffers = static_cast<size_t>(config_.glb.psum_buffers);
+  std::vector<QueuedTransfer> list;
+  std::vector<size_t> input_id(passes), output_id(passes);
+  std::vector<std::vector<size_t>> filter_ids(passes);
+  auto add = [&](bool write, uint64_t address, uint64_t bytes, DataClass c, int64_t after) {
+    MemoryRequest r;
+    r.write = write;
+    r.address = address;
+    r.bytes = bytes;
+    r.data_class = c;
+    if (bytes > 0) fig.offchip.add(r);
+    list.push_back({r, after});
+    return list.size() - 1;
+  };
+  auto add_output = [&](size_t j) {
+    output_id[j] =
+        add(true, addr.output, traffic[j].output_bytes, out_class, static_cast<int64_t>(j));
+  };
   for (size_t i = 0; i < passes; ++i) {
-    const PassTraffic& t = traffic[i];
-    const uint64_t active = waiting_pes(s.pass(static_cast<int64_t>(i)));
-    const uint64_t pass_start = clock_.now_cycles();
-    transfer(false, addr.filter, t.first_filter_bytes, filter_class, fig);
-    if (i == 0) transfer(false, addr.input + t.first_input_offset, t.input_bytes, in_class, fig);
-    fig.actions.glb_iact_write_bits += t.glb_iact_write_bits;
-    const uint64_t compute_start = clock_.now_cycles();
-    memory_wait(compute_start - pass_start, active);
-    // Overlapped with this pass: its later folds' filters and the next pass's inputs in, the
-    // previous pass's outputs out. The pass cannot end before they are done (an input stall).
-    transfer(false, addr.filter, t.later_filter_bytes, filter_class, fig);
-    if (i + 1 < passes)
-      transfer(false, addr.input + traffic[i + 1].first_input_offset, traffic[i + 1].input_bytes,
-               in_class, fig);
-    transfer(true, addr.output, pending_output_bytes, out_class, fig);
-    pending_output_bytes = t.output_bytes;
-    const uint64_t memory_done = clock_.now_cycles();
-    const uint64_t cycles = run_pass(s, i, ctx);
-    const uint64_t compute_end = compute_start + cycles;
-    if (memory_done > compute_end) memory_wait(memory_done - compute_end, active);
-    clock_.wait_until(compute_end);
-    if (timeline_ || progress_)
-      observe_pass(s, i, pass_start, compute_start, compute_end, memory_done);
+    const int64_t gate = i >= in_buffers ? static_cast<int64_t>(i - in_buffers) : -1;
+    input_id[i] = add(false, addr.input + traffic[i].first_input_offset, traffic[i].input_bytes,
+                      in_class, gate);
+    // One transfer per fold, each from the filter tensor's (aligned) start, as every filter
+    // transfer was: each is rounded to whole DRAM bursts on its own.
+    for (uint64_t bytes : traffic[i].filter_bytes)
+      filter_ids[i].push_back(add(false, addr.filter, bytes, filter_class, gate));
+    if (gate >= 0) add_output(static_cast<size_t>(gate));
   }
-  const uint64_t drain_start = clock_.now_cycles();
-  transfer(true, addr.output, pending_output_bytes, out_class, fig);
-  memory_wait(clock_.now_cycles() - drain_start, 0);
+  for (size_t j = passes > in_buffers ? passes - in_buffers : 0; j < passes; ++j) add_output(j);
+  const size_t transfers = list.size();
+  queue_->begin(std::move(list));
+
+  for (size_t i = 0; i < passes; ++i) {
+    const uint64_t active = waiting_pes(s.pass(static_cast<int64_t>(i)));
+    // A pass starts when its input rows are in the GLB and the output buffer it writes has
+    // drained; each wait is a stall of its PEs at that moment.
+    const uint64_t pass_start = cycle_;
+    const uint64_t in_done = queue_->completion(input_id[i]);
+    if (in_done > cycle_) memory_wait(in_done - cycle_, active, false), cycle_ = in_done;
+    const uint64_t input_ready = cycle_;
+    if (i >= out_buffers) {
+      const uint64_t out_done = queue_->completion(output_id[i - out_buffers]);
+      if (out_done > cycle_) memory_wait(out_done - cycle_, active, true), cycle_ = out_done;
+    }
+    const uint64_t compute_start = cycle_;
+    fig.actions.glb_iact_write_bits += traffic[i].glb_iact_write_bits;
+    cycle_ += run_pass(s, i, ctx, filter_ids[i]);
+    queue_->pass_ended(static_cast<int64_t>(i), cycle_);
+    if (timeline_ || progress_) observe_pass(s, i, pass_start, input_ready, compute_start, cycle_);
+  }
+  // The last output tiles drain with every PE idle.
+  // (Transfers in flight together may complete out of order: wait for every one.)
+  const uint64_t drain_start = cycle_;
+  uint64_t drained = cycle_;
+  for (size_t k = 0; k < transfers; ++k) drained = std::max(drained, queue_->completion(k));
+  if (drained > cycle_) memory_wait(drained - cycle_, 0, false), cycle_ = drained;
+  clock_.wait_until(cycle_);
   if (timeline_) observe_drain(drain_start);
   for (auto& c : clusters_) {
     const ClusterStats cs = c->collect();
+    c->add_to_run(cs);
     fig.pe_cycles += cs.cycles;
     fig.macs += cs.macs;
     fig.actions += cs.actions;
     fig.glb_conflicts += cs.glb_conflicts;
   }
-  fig.cycles += clock_.now_cycles() - start;
+  fig.cycles += cycle_ - start;
 }
 
 }  // namespace eg::hw::array

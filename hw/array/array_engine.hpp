@@ -1,10 +1,11 @@
 #pragma once
-// Runs one schedule on the clusters: for every pass, fetch its first fold's filters (off-chip ->
-// weight routers; later folds' filters stream during the pass), tick all clusters cycle by cycle
-// until the pass is done, while the next pass's input rows are fetched into the other half of the
-// iact GLB and finished output tiles are written back (double buffering, as the mapper sized the
-// tiles for). Cycles where the array waits for memory are input stalls for the PEs that have work
-// and idle for the others.
+// Runs one schedule on the clusters (docs/DESIGN.md §5.6). The DMA queue fetches each pass's input
+// rows and its filter sets fold by fold, ahead of the array by at most glb.iact_buffers passes,
+// and drains each pass's output tile while later passes compute. The array ticks all clusters
+// cycle by cycle, ahead of simulated time; a pass starts when its input rows have arrived and the
+// output buffer it will write has drained, and a weight router starts a fold's filter set when
+// that set's transfer has completed. Those waits are stalls of the PEs with work at that moment
+// (input, or output for a drain); PEs without work idle.
 #include <functional>
 #include <memory>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "hw/array/processing_cluster.hpp"
 #include "hw/array/run_progress.hpp"
 #include "hw/array/sim_clock.hpp"
+#include "hw/array/transfer_queue.hpp"
 #include "hw/memory_port.hpp"
 #include "hw/timeline/timeline_recorder.hpp"
 #include "sw/mapper/schedule.hpp"
@@ -29,6 +31,11 @@ class ArrayEngine {
  public:
   // Builds the GLB cluster and the processing clusters as sc_modules under the module being
   // elaborated; the clusters' GLB ports are bound when the kernel elaborates (before execute()).
+  // The DMA work of each problem goes through `queue` (the SystemC DmaScheduler); without one,
+  // an InlineTransferQueue makes each transfer when the array first needs it (tests without the
+  // kernel).
+  ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock,
+              TransferQueue* queue);
   ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock);
 
   // Executes `schedule` (values into ctx.output) and adds what it measured to `figures`.
@@ -58,9 +65,10 @@ class ArrayEngine {
 
  private:
   struct PassTraffic {
-    // Filters of the pass's first fold (needed before anything computes) and of its later folds
-    // (streamed while earlier folds compute).
-    uint64_t first_filter_bytes = 0, later_filter_bytes = 0, input_bytes = 0, output_bytes = 0;
+    // Filter bytes per fold (each set counted in the fold where it is first needed), fetched
+    // fold by fold: a weight router starts a fold's set once its transfer has completed.
+    std::vector<uint64_t> filter_bytes;
+    uint64_t input_bytes = 0, output_bytes = 0;
     uint64_t glb_iact_write_bits = 0;
     uint64_t first_input_offset = 0;
   };
@@ -74,17 +82,25 @@ class ArrayEngine {
                            RowMarks& marks) const;
   // PEs that wait while the array waits for pass `ps`'s memory: those with work in any fold.
   uint64_t waiting_pes(const mapper::Pass& ps) const;
-  uint64_t run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx);
-  // Pass `pass` waited for memory from `start` to `compute_start`, computed until `compute_end`
-  // and its transfers finished at `memory_done`: the timeline's cluster intervals, the progress.
-  void observe_pass(const mapper::Schedule& s, size_t pass, uint64_t start, uint64_t compute_start,
-                    uint64_t compute_end, uint64_t memory_done);
+  // Ticks pass `pass` from cycle_ on; fold q's filter sets wait for transfer filter_ids[q].
+  uint64_t run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
+                    const std::vector<size_t>& filter_ids);
+  // Pass `pass` waited for its input rows from `start` to `input_ready`, for the output buffer it
+  // writes to drain until `compute_start`, and computed until `compute_end` (filter sets arriving
+  // late are input stalls inside it): the timeline's cluster intervals, the progress.
+  void observe_pass(const mapper::Schedule& s, size_t pass, uint64_t start, uint64_t input_ready,
+                    uint64_t compute_start, uint64_t compute_end);
   // The last outputs drained from `start` to now while the array idled.
   void observe_drain(uint64_t start);
 
   const arch::ArchConfig& config_;
   MemoryPort& memory_;
   SimClock& clock_;
+  std::unique_ptr<InlineTransferQueue> inline_queue_;
+  TransferQueue* queue_ = nullptr;
+  // The array's own cycle while it runs ahead of simulated time (temporal decoupling); simulated
+  // time is brought up to it only to wait for a transfer and at the end of each problem.
+  uint64_t cycle_ = 0;
   std::unique_ptr<GlbCluster> glb_;
   std::vector<std::unique_ptr<ProcessingCluster>> clusters_;
   uint64_t cycle_stamp_ = 0;  // monotonically increasing tick counter (GLB port bookkeeping)

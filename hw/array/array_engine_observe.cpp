@@ -5,10 +5,10 @@
 namespace eg::hw::array {
 
 void ArrayEngine::observe_pass(const mapper::Schedule& s, size_t pass, uint64_t start,
-                               uint64_t compute_start, uint64_t compute_end, uint64_t memory_done) {
+                               uint64_t input_ready, uint64_t compute_start, uint64_t compute_end) {
   if (progress_)
     progress_->advanced(static_cast<double>(pass + 1) / static_cast<double>(s.pass_count),
-                        clock_.now_cycles());
+                        compute_end);
   if (!timeline_) return;
   if (pass == 0) observed_.assign(clusters_.size(), ClusterStats{});  // execute() reset them
   const mapper::Pass ps = s.pass(static_cast<int64_t>(pass));
@@ -16,14 +16,16 @@ void ArrayEngine::observe_pass(const mapper::Schedule& s, size_t pass, uint64_t 
     mapper::Pass one;  // this cluster's PEs with work, counted as the stall accounting does
     one.pcs.push_back(ps.pcs[c]);
     const uint64_t active = waiting_pes(one);
-    // The cluster's PEs with work stall while the pass's first operands arrive and, after the
-    // array has finished, while the transfers overlapped with it complete.
+    // The cluster's PEs with work stall while the pass's input rows arrive (input), then while the
+    // output buffer it will write drains (output). Filter sets that arrive late are input stalls
+    // inside the compute interval.
     if (active > 0) {
-      timeline_->cluster(c, clusters_[c]->name(), "wait DRAM", start, compute_start,
-                         {{"stalled_pe_cycles", (compute_start - start) * active}});
-      if (memory_done > compute_end)
-        timeline_->cluster(c, clusters_[c]->name(), "wait DRAM", compute_end, memory_done,
-                           {{"stalled_pe_cycles", (memory_done - compute_end) * active}});
+      if (input_ready > start)
+        timeline_->cluster(c, clusters_[c]->name(), "wait DRAM", start, input_ready,
+                           {{"stalled_pe_cycles", (input_ready - start) * active}});
+      if (compute_start > input_ready)
+        timeline_->cluster(c, clusters_[c]->name(), "wait drain", input_ready, compute_start,
+                           {{"output_stalled_pe_cycles", (compute_start - input_ready) * active}});
     }
     // Its compute interval ends when it finished; its PE-cycle classes run to the pass barrier.
     const ClusterStats now = clusters_[c]->collect();

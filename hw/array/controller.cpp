@@ -37,12 +37,12 @@ std::string index_string(int64_t flat, const Shape& shape) {
 }  // namespace
 
 Controller::Controller(const arch::ArchConfig& config, MemoryInterface& memory, SimClock& clock,
-                       DramStatsSource dram_stats)
+                       DramStatsSource dram_stats, TransferQueue* queue)
     : config_(config),
       memory_(memory),
       clock_(clock),
       dram_stats_(std::move(dram_stats)),
-      engine_(config, memory, clock),
+      engine_(config, memory, clock, queue),
       ppu_("ppu", config.ppu, config.array.pc_count()) {}
 
 uint64_t Controller::address_of(const std::string& tensor, uint64_t bytes) {

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "hw/array/array_engine.hpp"
 #include "hw/array/figures.hpp"
 #include "hw/array/memory_interface.hpp"
@@ -56,6 +58,7 @@ struct RunResult {
   std::vector<LayerFigures> layers;  // forward order
   CheckSummary check;                // empty when the check was off
   uint64_t ticked_cycles = 0;        // simulated cycle by cycle (the rest jumped over memory waits)
+  nlohmann::json blocks;             // statistics groups by hierarchical name (hw/stats_group.hpp)
 };
 
 using DramStatsSource = std::function<dram::DramStats()>;
@@ -64,8 +67,9 @@ class Controller {
  public:
   // `dram_stats` reads the DRAM counters; the controller charges their change to each layer x
   // phase.
+  // `queue`: the DMA queue the array's passes use (null: transfers made inline, for tests).
   Controller(const arch::ArchConfig& config, MemoryInterface& memory, SimClock& clock,
-             DramStatsSource dram_stats);
+             DramStatsSource dram_stats, TransferQueue* queue = nullptr);
   // Throws eg::Error for a bad trace, a layer that cannot be mapped or a check mismatch.
   RunResult run(const trace::Trace& trace, const RunOptions& options);
 

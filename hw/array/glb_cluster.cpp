@@ -21,7 +21,9 @@ Parameters GlbPartition::parameters() const {
           {"grad_banks", std::to_string(c.grad_banks)},
           {"grad_bank_bytes", std::to_string(c.grad_bank_bytes)},
           {"bank_width_bits", std::to_string(c.bank_width_bits)},
-          {"ports_per_bank", std::to_string(c.ports_per_bank)}};
+          {"ports_per_bank", std::to_string(c.ports_per_bank)},
+          {"iact_buffers", std::to_string(c.iact_buffers)},
+          {"psum_buffers", std::to_string(c.psum_buffers)}};
 }
 
 GlbCluster::GlbCluster(sc_core::sc_module_name name, const arch::GlbConfig& config, int clusters)

@@ -15,8 +15,15 @@ Parameters Ppu::parameters() const {
           {"sgd_ops_per_weight", std::to_string(config_.sgd_ops_per_weight)}};
 }
 
-uint64_t Ppu::cycles_for(uint64_t ops) const {
-  return (ops + elements_per_cycle_ - 1) / elements_per_cycle_;
+uint64_t Ppu::cycles_for(uint64_t ops) {
+  const uint64_t cycles = (ops + elements_per_cycle_ - 1) / elements_per_cycle_;
+  ops_ += ops;
+  busy_cycles_ += cycles;
+  return cycles;
+}
+
+nlohmann::json Ppu::statistics() const {
+  return {{"ops", ops_}, {"busy_cycles", busy_cycles_}};
 }
 
 uint64_t Ppu::update_ops(uint64_t weights) const {

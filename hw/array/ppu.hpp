@@ -8,24 +8,27 @@
 #include <systemc>
 
 #include "hw/described.hpp"
+#include "hw/stats_group.hpp"
 #include "models/arch/arch_config.hpp"
 
 namespace eg::hw::array {
 
-class Ppu : public sc_core::sc_module, public Described {
+class Ppu : public sc_core::sc_module, public Described, public StatsGroup {
  public:
   Ppu(sc_core::sc_module_name name, const arch::PpuConfig& config, int clusters);
   const char* kind() const override { return "Ppu"; }
   Parameters parameters() const override;
+  nlohmann::json statistics() const override;
 
-  // Cycles for `ops` element operations spread over every cluster's slice.
-  uint64_t cycles_for(uint64_t ops) const;
+  // Cycles for `ops` element operations spread over every cluster's slice (counted as its work).
+  uint64_t cycles_for(uint64_t ops);
   // Element operations of one SGD-with-momentum weight update of `weights` weights.
   uint64_t update_ops(uint64_t weights) const;
 
  private:
   const arch::PpuConfig& config_;
   uint64_t elements_per_cycle_;  // whole PPU
+  uint64_t ops_ = 0, busy_cycles_ = 0;
 };
 
 }  // namespace eg::hw::array

@@ -36,6 +36,18 @@ Parameters ProcessingCluster::parameters() const {
           {"mesh_delay_cycles", std::to_string(mesh_delay_)}};
 }
 
+nlohmann::json ProcessingCluster::statistics() const {
+  return {{"pe_cycles",
+           {{"busy", run_.cycles.busy},
+            {"input", run_.cycles.wait_input},
+            {"output", run_.cycles.wait_output},
+            {"idle", run_.cycles.idle}}},
+          {"macs_issued", run_.macs.issued},
+          {"macs_skipped", run_.macs.skipped},
+          {"glb_bank_conflicts", run_.glb_conflicts},
+          {"simulated_cycles", simulated_cycles_}};
+}
+
 void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& tiling,
                               const PeContext& ctx) {
   if (!iact_banks_) {
@@ -172,6 +184,17 @@ void ProcessingCluster::tick(uint64_t cycle) {
   done_ = compute_done();
   settled_ = cycle + 1;
   wake_ = settled_ + static_cast<uint64_t>(quiet_ticks(cycle));
+}
+
+void ProcessingCluster::release_filter_sets(int64_t n, uint64_t cycle) {
+  for (WeightRouter& w : weight_routers_) w.release(n);
+  wake_ = std::min(wake_, cycle);
+}
+
+bool ProcessingCluster::waits_for_filters() const {
+  for (const WeightRouter& w : weight_routers_)
+    if (w.waits_for_dram()) return true;
+  return false;
 }
 
 void ProcessingCluster::settle(uint64_t end) {

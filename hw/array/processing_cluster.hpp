@@ -16,6 +16,7 @@
 #include "hw/array/psum_column.hpp"
 #include "hw/array/weight_router.hpp"
 #include "hw/described.hpp"
+#include "hw/stats_group.hpp"
 #include "models/arch/arch_config.hpp"
 
 namespace eg::hw::array {
@@ -31,13 +32,17 @@ struct ClusterStats {
   }
 };
 
-class ProcessingCluster : public sc_core::sc_module, public Described {
+class ProcessingCluster : public sc_core::sc_module, public Described, public StatsGroup {
  public:
   // `index`: the cluster's place on the pc_rows x pc_cols mesh, row-major; off-chip data enters
   // the mesh at cluster 0 and reaches cluster (r, c) after r + c hops (noc.hop_cycles each).
   ProcessingCluster(sc_core::sc_module_name name, const arch::ArchConfig& config, int index = 0);
   const char* kind() const override { return "ProcessingCluster"; }
   Parameters parameters() const override;
+  // Over the whole run: what its PEs did in the passes, its MACs, GLB conflicts, cycles simulated.
+  nlohmann::json statistics() const override;
+  // Adds one problem's collect() to the run totals (the array engine, after each problem).
+  void add_to_run(const ClusterStats& s) { run_ += s; }
 
   // This cluster's GLB partition (bound at elaboration; read at each pass's start).
   sc_core::sc_port<GlbPartitionIf> glb;
@@ -61,6 +66,11 @@ class ProcessingCluster : public sc_core::sc_module, public Described {
   // Accounts the skipped cycles before `end` (one past the pass's last cycle); call at pass end.
   void settle(uint64_t end);
   bool done() const { return done_; }
+  // Filter sets [0, n) of the pass have arrived from off-chip (from `cycle` on, >= every cycle
+  // ticked so far): the weight routers may start them, and the cluster wakes at `cycle`.
+  void release_filter_sets(int64_t n, uint64_t cycle);
+  // A weight router would start a filter set now but for its DRAM transfer.
+  bool waits_for_filters() const;
   // Folds PE, router and bank counters into a snapshot (call after a pass).
   ClusterStats collect() const;
   void reset_stats();
@@ -102,6 +112,7 @@ class ProcessingCluster : public sc_core::sc_module, public Described {
   uint64_t wake_ = 0;
   // Counters carried over from earlier passes (routers and columns are rebuilt per pass).
   ClusterStats carried_;
+  ClusterStats run_;  // whole run (statistics())
 
   void simulate_cycle(uint64_t cycle);
   bool compute_done() const;

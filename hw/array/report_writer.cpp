@@ -129,7 +129,8 @@ json report_json(const RunResult& run, const arch::ArchConfig& config, const tra
               {"clock_mhz", config.clock_mhz},
               {"totals", figures_json(totals, config, extensions)},
               {"phases", phases_json},
-              {"layers", layers}};
+              {"layers", layers},
+              {"blocks", run.blocks.is_null() ? json::object() : run.blocks}};
 }
 
 std::string report_csv(const json& report) {

@@ -6,7 +6,9 @@
 // every PE of the row has finished set q - buffers, so with two buffers the next set loads while
 // the current one computes, and with one every load is exposed. A set no PE of the row uses
 // (0 entries) is announced at once. Rows may share a router (fewer weight routers than PE rows):
-// `links` then grants one row per router and cycle, the others wait.
+// `links` then grants one row per router and cycle, the others wait. A set also waits for its
+// DRAM transfer: only the first `released` sets (release()) may start; the array engine releases
+// each when its DMA transfer has completed (docs/DESIGN.md §5.6).
 #include <algorithm>
 #include <cstdint>
 #include <deque>
@@ -32,6 +34,7 @@ class WeightRouter {
     next_ = 0;
     remaining_ = -1;
     loaded_ = 0;
+    released_ = INT64_MAX;
     in_flight_.clear();
     if (row_.empty()) next_ = static_cast<int64_t>(entries_.size());
   }
@@ -56,6 +59,13 @@ class WeightRouter {
     in_flight_.emplace_back(next_++, cycle + 1 + static_cast<uint64_t>(hop_));
   }
   bool loaded() const { return loaded_ == static_cast<int64_t>(entries_.size()); }
+  // Sets [0, n) have arrived from off-chip and may start (all may, until the first call).
+  void release(int64_t n) { released_ = n; }
+  // The router would start its next set now but for its DRAM transfer.
+  bool waits_for_dram() const {
+    return remaining_ < 0 && next_ < static_cast<int64_t>(entries_.size()) && next_ >= released_ &&
+           entries_[static_cast<size_t>(next_)] > 0 && !buffer_blocked();
+  }
   // Moving a set's entries (needs its router every cycle).
   bool sending() const { return remaining_ > 0; }
   int link() const { return link_; }
@@ -66,8 +76,10 @@ class WeightRouter {
     int64_t ticks = Pe::kQuietForever;
     if (!in_flight_.empty()) ticks = static_cast<int64_t>(in_flight_.front().second - now) - 1;
     if (remaining_ > 0) return std::min(ticks, (remaining_ - 1) / per_cycle_);
-    if (next_ < static_cast<int64_t>(entries_.size()) && !buffer_blocked()) return 0;
-    return ticks;
+    if (next_ < static_cast<int64_t>(entries_.size()) && !buffer_blocked() &&
+        (next_ < released_ || entries_[static_cast<size_t>(next_)] == 0))
+      return 0;
+    return ticks;  // blocked on a buffer or on DRAM (the engine wakes the cluster on release)
   }
   // Accounts `ticks` <= quiet_ticks(now) ticks at once, each granted its router.
   void skip_quiet(int64_t ticks, GlbBanks* links = nullptr) {
@@ -89,6 +101,7 @@ class WeightRouter {
       if (buffer_blocked()) return false;
       const int64_t n = entries_[static_cast<size_t>(next_)];
       if (n > 0) {
+        if (next_ >= released_) return false;
         remaining_ = n;
         return true;
       }
@@ -119,7 +132,7 @@ class WeightRouter {
   std::vector<Pe*> row_;
   std::vector<int64_t> entries_;
   int buffers_ = 1;
-  int64_t next_ = 0, remaining_ = -1, loaded_ = 0;
+  int64_t next_ = 0, remaining_ = -1, loaded_ = 0, released_ = INT64_MAX;
   std::deque<std::pair<int64_t, uint64_t>> in_flight_;  // (set, cycle it becomes readable)
 };
 

@@ -19,6 +19,7 @@
 
 #include "hw/described.hpp"
 #include "hw/memory_port.hpp"
+#include "hw/stats_group.hpp"
 
 namespace eg::hw {
 
@@ -30,6 +31,7 @@ struct DmaConfig {
 class DmaEngine : public sc_core::sc_module,
                   public MemoryPort,
                   public Described,
+                  public StatsGroup,
                   public tlm::tlm_mm_interface {
  public:
   const char* kind() const override { return "DmaEngine"; }
@@ -44,6 +46,7 @@ class DmaEngine : public sc_core::sc_module,
 
   void transfer(const MemoryRequest& request) override;
   uint64_t transactions_issued() const { return transactions_issued_; }
+  nlohmann::json statistics() const override { return {{"transactions", transactions_issued_}}; }
 
   // tlm::tlm_mm_interface: called by tlm_generic_payload::release() when the last reference goes.
   void free(tlm::tlm_generic_payload* trans) override;

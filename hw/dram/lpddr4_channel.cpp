@@ -8,8 +8,13 @@
 #include "base/error.hpp"
 #include "hw/dram/data_class_extension.hpp"
 #include "hw/timeline/timeline_recorder.hpp"
+#include "models/dram/dram_stats_json.hpp"
 
 namespace eg::hw {
+
+nlohmann::json Lpddr4Channel::statistics() const {
+  return eg::dram::dram_figures_json(stats_);
+}
 
 Parameters Lpddr4Channel::parameters() const {
   const eg::dram::DramConfig& c = config_;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hw/described.hpp"
+#include "hw/stats_group.hpp"
 
 #include "models/dram/activation_window.hpp"
 #include "models/dram/address_mapping.hpp"
@@ -33,10 +34,12 @@ class TimelineRecorder;
 
 namespace eg::hw {
 
-class Lpddr4Channel : public sc_core::sc_module, public Described {
+class Lpddr4Channel : public sc_core::sc_module, public Described, public StatsGroup {
  public:
   const char* kind() const override { return "Lpddr4Channel"; }
   Parameters parameters() const override;
+  // The report's "dram" figures over the whole run.
+  nlohmann::json statistics() const override;
   tlm_utils::simple_target_socket<Lpddr4Channel> socket;
 
   SC_HAS_PROCESS(Lpddr4Channel);

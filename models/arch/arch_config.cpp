@@ -62,6 +62,9 @@ GlbConfig parse_glb(JsonFields& f) {
   g.grad_bank_bytes = f.integer("grad_bank_bytes", 1, kMaxGlbBankBytes);
   g.bank_width_bits = small(f, "bank_width_bits", 1, 4096);
   g.ports_per_bank = small(f, "ports_per_bank", 1, 16);
+  // Optional (older configs omit them): double buffering, as Eyeriss v2's GLB is used.
+  if (f.has("iact_buffers")) g.iact_buffers = small(f, "iact_buffers", 1, kMaxGlbBuffers);
+  if (f.has("psum_buffers")) g.psum_buffers = small(f, "psum_buffers", 1, kMaxGlbBuffers);
   f.finish();
   return g;
 }

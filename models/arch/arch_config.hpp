@@ -37,6 +37,9 @@ inline constexpr int kMaxSpadEntries = 1 << 16;
 // Bytes of one GLB bank: Eyeriss v2's are 1.5-1.9 KiB; 1 GiB keeps clusters x banks x bank bytes
 // (at most 2^12 x 2^10 x 2^30) within 64 bits.
 inline constexpr int64_t kMaxGlbBankBytes = int64_t{1} << 30;
+// Buffers a GLB's banks are split into (glb.iact_buffers, glb.psum_buffers): 2 is double
+// buffering; more than 16 leaves tiles of a few bytes at Eyeriss v2 bank sizes.
+inline constexpr int kMaxGlbBuffers = 16;
 // Array clock: 1 MHz to 10 GHz. The simulated time base is 1 ps, so a 1 MHz run can still count
 // 1.8e13 cycles, and 10 GHz (100 ps) is above any accelerator clock.
 inline constexpr double kMinClockMhz = 1.0;
@@ -74,6 +77,11 @@ struct GlbConfig {
   int64_t grad_bank_bytes = 4096;
   int bank_width_bits = 64;
   int ports_per_bank = 1;  // accesses a bank serves per cycle
+  // Passes whose input rows the iact banks hold at once (the DMA fills the next ones while the
+  // array computes), and output tiles the psum (or grad) banks hold at once (earlier ones drain
+  // while the array computes). The mapper sizes tiles to 1/buffers of the banks.
+  int iact_buffers = 2;
+  int psum_buffers = 2;
 };
 
 // Per cluster. Multicast groups share the iact routers round-robin; PE row r is fed by weight

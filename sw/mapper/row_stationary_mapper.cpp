@@ -125,12 +125,14 @@ Tiling RowStationaryMapper::choose_tiling(const CanonicalProblem& p,
   }
   if (!t.psum_stationary) fit_pe_work(p, t, filter_cap, psum_cap);
 
-  // GLB: a pass's input rows and an output tile must fit half the banks (the other half holds the
-  // next pass's inputs / the previous tile draining to off-chip memory).
-  const int64_t iact_glb = glb.iact_banks * glb.iact_bank_bytes / 2;
+  // GLB: a pass's input rows must fit one of glb.iact_buffers parts of the iact banks (the others
+  // hold the next passes' inputs), an output tile one of glb.psum_buffers parts of the psum (or
+  // grad) banks (the others hold earlier tiles draining to off-chip memory).
+  const int64_t iact_glb = glb.iact_banks * glb.iact_bank_bytes / glb.iact_buffers;
   const bool wgrad = p.phase == Phase::WeightGradient;
   const int64_t psum_glb =
-      (wgrad ? glb.grad_banks * glb.grad_bank_bytes : glb.psum_banks * glb.psum_bank_bytes) / 2;
+      (wgrad ? glb.grad_banks * glb.grad_bank_bytes : glb.psum_banks * glb.psum_bank_bytes) /
+      glb.psum_buffers;
   const int64_t in_bits = operand_bits(p.input);
   const int64_t chunk_rows = max_chunk_input_rows(p, t);
   const std::string what = context + ": tile size";

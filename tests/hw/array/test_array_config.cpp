@@ -71,3 +71,26 @@ TEST_CASE("config errors name the file and JSON pointer", "[array][config]") {
   CHECK(error_of([](json& j) { j["offchip"]["bytes_per_cycle"] = -1; }) ==
         "cfg.json: /offchip/bytes_per_cycle: must be >= 0.001");
 }
+
+TEST_CASE("the GLB buffer counts default to double buffering and are bounded", "[array][config]") {
+  json j = shipped("efficientgrad.json");
+  CHECK(arch::arch_config_from_json(j, "cfg.json").glb.iact_buffers == 2);
+  j["glb"]["iact_buffers"] = 3;
+  j["glb"]["psum_buffers"] = 1;
+  const arch::ArchConfig c = arch::arch_config_from_json(j, "cfg.json");
+  CHECK(c.glb.iact_buffers == 3);
+  CHECK(c.glb.psum_buffers == 1);
+  // Optional: a config written before the fields existed gets 2 of each.
+  j["glb"].erase("iact_buffers");
+  j["glb"].erase("psum_buffers");
+  const arch::ArchConfig old = arch::arch_config_from_json(j, "cfg.json");
+  CHECK(old.glb.iact_buffers == 2);
+  CHECK(old.glb.psum_buffers == 2);
+  j["glb"]["iact_buffers"] = 0;
+  CHECK_THROWS_WITH(arch::arch_config_from_json(j, "cfg.json"),
+                    "cfg.json: /glb/iact_buffers: must be >= 1");
+  j["glb"]["iact_buffers"] = 2;
+  j["glb"]["psum_buffers"] = 17;
+  CHECK_THROWS_WITH(arch::arch_config_from_json(j, "cfg.json"),
+                    "cfg.json: /glb/psum_buffers: must be <= 16");
+}

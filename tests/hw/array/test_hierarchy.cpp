@@ -9,6 +9,9 @@
 #include "hw/array/processing_cluster.hpp"
 #include "hw/sim_context.hpp"
 #include "models/arch/arch_config.hpp"
+#include "support/temp_dir.hpp"
+#include "tests/hw/array/trace_builder.hpp"
+#include "workloads/trace.hpp"
 
 using namespace eg;
 using namespace eg::hw::array;
@@ -66,4 +69,32 @@ TEST_CASE("describe prints the hierarchy a config builds, alike siblings as one 
   CHECK_THAT(other, Catch::Contains("(IdealMemory)"));
   CHECK_THAT(other, !Catch::Contains("Lpddr4Channel"));
   CHECK_THAT(other, !Catch::Contains("accelerator.pc2"));
+}
+
+TEST_CASE("each module's statistics group is in the run's blocks and adds up to the totals",
+          "[hierarchy][report]") {
+  eg::testing::TempDir dir;
+  eg::testing::write_tiny_resnet(dir / "trace", 0.5, 7);
+  const trace::Trace t = trace::Trace::open(dir / "trace");
+  const arch::ArchConfig cfg = shipped("efficientgrad");
+  const RunResult r = simulate(cfg, t, RunOptions{});
+  const nlohmann::json& b = r.blocks;
+  uint64_t macs = 0, ppu_ops = 0, bursts = 0;
+  for (const LayerFigures& l : r.layers)
+    for (const auto& [phase, f] : l.phases) {
+      macs += f.macs.issued;
+      ppu_ops += f.actions.ppu_ops;
+      bursts += f.dram.total.bursts();
+    }
+  uint64_t cluster_macs = 0;
+  for (int pc = 0; pc < 6; ++pc) {
+    const std::string name = "accelerator.pc" + std::to_string(pc);
+    REQUIRE(b.contains(name));
+    cluster_macs += b[name]["macs_issued"].get<uint64_t>();
+    CHECK(b[name]["simulated_cycles"].get<uint64_t>() > 0);
+  }
+  CHECK(cluster_macs == macs);
+  CHECK(b["accelerator.ppu"]["ops"].get<uint64_t>() == ppu_ops);
+  CHECK(b["accelerator.dram"]["bursts"].get<uint64_t>() == bursts);
+  CHECK(b["accelerator.dma"]["transactions"].get<uint64_t>() == bursts);
 }

@@ -1,0 +1,90 @@
+#include "hw/array/dma_scheduler.hpp"
+
+namespace eg::hw::array {
+
+using sc_core::sc_time;
+using sc_core::sc_time_stamp;
+
+DmaScheduler::DmaScheduler(sc_core::sc_module_name name, MemoryPort& port, sc_time clock_period)
+    : sc_module(name), port_(port), period_(clock_period) {
+  SC_THREAD(run);
+  SC_THREAD(worker0);
+  SC_THREAD(worker1);
+  static_assert(kTransfersInFlight == 2, "one SC_THREAD per worker above");
+}
+
+void DmaScheduler::begin(std::vector<QueuedTransfer> transfers) {
+  transfers_ = std::move(transfers);
+  done_.assign(transfers_.size(), kPending);
+  next_ = 0;
+  pass_end_.clear();
+  work_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void DmaScheduler::pass_ended(int64_t pass, uint64_t cycle) {
+  if (static_cast<size_t>(pass) != pass_end_.size()) return;  // passes end in order
+  pass_end_.push_back(cycle);
+  work_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void DmaScheduler::run() {
+  for (;;) {
+    while (next_ >= transfers_.size()) wait(work_);
+    const QueuedTransfer& t = transfers_[next_];
+    if (t.after_pass >= 0) {
+      while (pass_end_.size() <= static_cast<size_t>(t.after_pass)) wait(work_);
+      const sc_time when = at(pass_end_[static_cast<size_t>(t.after_pass)]);
+      if (when > sc_time_stamp()) wait(when - sc_time_stamp());
+    }
+    Worker* idle = nullptr;
+    for (;;) {
+      for (Worker& w : workers_)
+        if (w.task == SIZE_MAX) idle = &w;
+      if (idle) break;
+      wait(completed_);
+    }
+    if (error_) {
+      next_ = transfers_.size();
+      continue;
+    }
+    idle->task = next_++;
+    idle->start.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+void DmaScheduler::worker(size_t w) {
+  Worker& me = workers_[w];
+  for (;;) {
+    while (me.task == SIZE_MAX) wait(me.start);
+    try {
+      port_.transfer(transfers_[me.task].request);
+      // Usable from the first array cycle that starts at or after the last byte.
+      const uint64_t ps = sc_time_stamp().value(), period = period_.value();
+      done_[me.task] = (ps + period - 1) / period;
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    me.task = SIZE_MAX;
+    completed_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+std::optional<uint64_t> DmaScheduler::done_by(size_t id, uint64_t cycle) {
+  rethrow();
+  // Waiting until just past the start of `cycle` lets every transfer that completes at or before
+  // it be recorded first, whatever the order of processes within one instant.
+  const sc_time limit = at(cycle) + sc_core::sc_get_time_resolution();
+  while (done_.at(id) == kPending && !error_ && sc_time_stamp() < limit)
+    wait(limit - sc_time_stamp(), completed_);
+  rethrow();
+  const uint64_t c = done_[id];
+  return c != kPending && c <= cycle ? std::optional<uint64_t>(c) : std::nullopt;
+}
+
+uint64_t DmaScheduler::completion(size_t id) {
+  while (done_.at(id) == kPending && !error_) wait(completed_);
+  rethrow();
+  return done_[id];
+}
+
+}  // namespace eg::hw::array
