@@ -44,8 +44,7 @@ nlohmann::json ProcessingCluster::statistics() const {
             {"idle", run_.cycles.idle}}},
           {"macs_issued", run_.macs.issued},
           {"macs_skipped", run_.macs.skipped},
-          {"glb_bank_conflicts", run_.glb_conflicts},
-          {"simulated_cycles", simulated_cycles_}};
+          {"glb_bank_conflicts", run_.glb_conflicts}};
 }
 
 void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& tiling,

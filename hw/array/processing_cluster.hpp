@@ -39,7 +39,8 @@ class ProcessingCluster : public sc_core::sc_module, public Described, public St
   ProcessingCluster(sc_core::sc_module_name name, const arch::ArchConfig& config, int index = 0);
   const char* kind() const override { return "ProcessingCluster"; }
   Parameters parameters() const override;
-  // Over the whole run: what its PEs did in the passes, its MACs, GLB conflicts, cycles simulated.
+  // Over the whole run: what its PEs did in the passes, its MACs, GLB conflicts (hardware figures
+  // only: how many cycles the host simulated one by one depends on --step-every-cycle).
   nlohmann::json statistics() const override;
   // Adds one problem's collect() to the run totals (the array engine, after each problem).
   void add_to_run(const ClusterStats& s) { run_ += s; }

@@ -91,7 +91,7 @@ TEST_CASE("each module's statistics group is in the run's blocks and adds up to 
     const std::string name = "accelerator.pc" + std::to_string(pc);
     REQUIRE(b.contains(name));
     cluster_macs += b[name]["macs_issued"].get<uint64_t>();
-    CHECK(b[name]["simulated_cycles"].get<uint64_t>() > 0);
+    CHECK(b[name]["pe_cycles"]["busy"].get<uint64_t>() > 0);
   }
   CHECK(cluster_macs == macs);
   CHECK(b["accelerator.ppu"]["ops"].get<uint64_t>() == ppu_ops);
