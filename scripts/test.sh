@@ -34,6 +34,6 @@ cmake --build "$build" -j"$jobs"
 cd "$build"
 exclude=()
 if [ "$sanitize" -eq 1 ] && [ "${EGSIM_SANITIZE_ALL:-0}" != 1 ]; then
-  exclude=(-E '^test_check_real_trace: ')
+  exclude=(-E '^test_check_real_trace:')
 fi
 ctest --output-on-failure -j"$jobs" --timeout 600 "${exclude[@]}"

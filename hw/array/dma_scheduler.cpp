@@ -71,6 +71,13 @@ void DmaScheduler::worker(size_t w) {
 
 std::optional<uint64_t> DmaScheduler::done_by(size_t id, uint64_t cycle) {
   rethrow();
+  // A cycle SystemC time cannot hold (a quiet array's "not before the data arrives" is near 2^62
+  // cycles) means: wait for the completion itself.
+  const uint64_t last_cycle = sc_core::sc_max_time().value() / period_.value() - 1;
+  if (cycle >= last_cycle) {
+    const uint64_t c = completion(id);
+    return c <= cycle ? std::optional<uint64_t>(c) : std::nullopt;
+  }
   // Waiting until just past the start of `cycle` lets every transfer that completes at or before
   // it be recorded first, whatever the order of processes within one instant.
   const sc_time limit = at(cycle) + sc_core::sc_get_time_resolution();
