@@ -7,6 +7,7 @@
 #include "base/error.hpp"
 #include "hw/array/functional_check.hpp"
 #include "hw/array/layer_operands.hpp"
+#include "hw/array/pe_context.hpp"
 #include "models/dram/compressed_size.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
 
@@ -197,20 +198,7 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
     const std::string context = "layer '" + layer.name + "' " + p.label();
     const mapper::Schedule schedule = mapper.map(p, context);
     CanonicalData data = build_canonical_data(p, ops);
-    PeContext ctx;
-    ctx.problem = &schedule.problem;
-    ctx.input = data.input.data();
-    ctx.filter = data.filter.data();
-    ctx.output = data.output.data();
-    ctx.simd_lanes = config_.pe.macs_per_cycle;
-    ctx.zero_skip_cost_cycles = config_.pe.zero_skip_cost_cycles;
-    ctx.pipeline_extra_cycles = config_.pe.mac_pipeline_depth - 1;
-    ctx.iact_bits = mapper.operand_bits(p.input);
-    ctx.filter_bits = mapper.operand_bits(p.filter);
-    ctx.output_bits = mapper.operand_bits(p.output);
-    ctx.psum_bits = config_.widths.psum;
-    ctx.filter_in_feedback_spad = p.filter_in_feedback_spad;
-    ctx.wide_mac = phase != Phase::Forward;
+    const PeContext ctx = make_pe_context(config_, mapper, schedule, data);
     OperandAddresses addr;
     // Forward: x -> y; backward: δ̂ -> dx; weight gradient: x with δ̂ -> dw.
     const std::string x = activation_of(layer, 0), dy = "grad:" + layer.name;

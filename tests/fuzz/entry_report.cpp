@@ -5,9 +5,9 @@
 
 #include "base/error.hpp"
 #include "base/json_io.hpp"
-#include "tools/compare/report_compare.hpp"
 #include "tests/fuzz/fuzz_entries.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
+#include "tools/compare/report_compare.hpp"
 
 namespace eg::fuzz {
 

@@ -4,9 +4,9 @@
 #include <filesystem>
 
 #include "base/error.hpp"
-#include "tools/sweep/sweep_config.hpp"
 #include "tests/fuzz/fuzz_entries.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
+#include "tools/sweep/sweep_config.hpp"
 
 namespace eg::fuzz {
 

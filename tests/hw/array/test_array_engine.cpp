@@ -6,6 +6,7 @@
 
 #include "hw/array/array_engine.hpp"
 #include "hw/array/layer_operands.hpp"
+#include "hw/array/pe_context.hpp"
 #include "models/arch/arch_config.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
 #include "tests/hw/array/pe_cycle_checks.hpp"
@@ -77,14 +78,7 @@ TEST_CASE("array computes forward, backward and weight gradient of small convs e
       for (const auto& p : mapper::canonical_problems(v, phase, cfg.features)) {
         const mapper::Schedule s = mapper.map(p, "test");
         CanonicalData d = build_canonical_data(p, ops);
-        PeContext ctx;
-        ctx.problem = &s.problem;
-        ctx.input = d.input.data();
-        ctx.filter = d.filter.data();
-        ctx.output = d.output.data();
-        ctx.pipeline_extra_cycles = cfg.pe.mac_pipeline_depth - 1;
-        ctx.iact_bits = mapper.operand_bits(p.input);
-        ctx.filter_bits = mapper.operand_bits(p.filter);
+        const PeContext ctx = make_pe_context(cfg, mapper, s, d);
         engine.execute(s, ctx, {}, fig);
         scatter_output(p, d, v, result);
         dense += p.dense_macs();
@@ -130,12 +124,7 @@ TEST_CASE("a config whose spads allow more than 256 lanes per PE computes every 
     const mapper::Schedule s = mapper.map(p, "test");
     widest = std::max(widest, s.tiling.lanes);
     CanonicalData d = build_canonical_data(p, ops);
-    PeContext ctx;
-    ctx.problem = &s.problem;
-    ctx.input = d.input.data();
-    ctx.filter = d.filter.data();
-    ctx.output = d.output.data();
-    ctx.pipeline_extra_cycles = cfg.pe.mac_pipeline_depth - 1;
+    const PeContext ctx = make_pe_context(cfg, mapper, s, d);
     engine.execute(s, ctx, {}, fig);
     scatter_output(p, d, v, result);
   }
@@ -175,14 +164,7 @@ TEST_CASE("PE-cycle classes add up exactly when a pass has more folds than PEs",
         most_tasks = std::max(most_tasks, tasks);
       }
       CanonicalData d = build_canonical_data(p, ops);
-      PeContext ctx;
-      ctx.problem = &s.problem;
-      ctx.input = d.input.data();
-      ctx.filter = d.filter.data();
-      ctx.output = d.output.data();
-      ctx.pipeline_extra_cycles = cfg.pe.mac_pipeline_depth - 1;
-      ctx.iact_bits = mapper.operand_bits(p.input);
-      ctx.filter_bits = mapper.operand_bits(p.filter);
+      const PeContext ctx = make_pe_context(cfg, mapper, s, d);
       engine.execute(s, ctx, {}, fig);
     }
     testing::check_pe_cycle_sum(fig.pe_cycles, fig.cycles, pes);

@@ -11,6 +11,7 @@
 #include "hw/array/dma_scheduler.hpp"
 #include "hw/array/ideal_memory.hpp"
 #include "hw/array/layer_operands.hpp"
+#include "hw/array/pe_context.hpp"
 #include "hw/sim_context.hpp"
 #include "models/arch/arch_config.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
@@ -102,15 +103,7 @@ Run forward(const testing::ConvShape& g, uint64_t latency, double bytes_per_cycl
         for (const mapper::PcWork& w : s.pass(i).pcs)
           run.max_folds = std::max(run.max_folds, w.folds);
       CanonicalData d = build_canonical_data(p, ops);
-      PeContext ctx;
-      ctx.problem = &s.problem;
-      ctx.input = d.input.data();
-      ctx.filter = d.filter.data();
-      ctx.output = d.output.data();
-      ctx.pipeline_extra_cycles = cfg.pe.mac_pipeline_depth - 1;
-      ctx.iact_bits = mapper.operand_bits(p.input);
-      ctx.filter_bits = mapper.operand_bits(p.filter);
-      ctx.output_bits = mapper.operand_bits(p.output);
+      const PeContext ctx = make_pe_context(cfg, mapper, s, d);
       OperandAddresses addr;
       addr.filter = 1 << 20;
       addr.output = 2 << 20;

@@ -7,6 +7,7 @@
 
 #include "hw/array/glb_cluster.hpp"
 #include "hw/array/layer_operands.hpp"
+#include "hw/array/pe_context.hpp"
 #include "hw/array/processing_cluster.hpp"
 #include "hw/sim_context.hpp"
 #include "models/arch/arch_config.hpp"
@@ -52,14 +53,7 @@ TEST_CASE("the same pass on a farther cluster of the mesh takes its hops longer"
     const auto problems = mapper::canonical_problems(v, mapper::Phase::Forward, cfg.features);
     const mapper::Schedule s = mapper.map(problems.at(0), "test");
     CanonicalData d = build_canonical_data(problems.at(0), ops);
-    PeContext ctx;
-    ctx.problem = &s.problem;
-    ctx.input = d.input.data();
-    ctx.filter = d.filter.data();
-    ctx.output = d.output.data();
-    ctx.pipeline_extra_cycles = cfg.pe.mac_pipeline_depth - 1;
-    ctx.iact_bits = mapper.operand_bits(problems.at(0).input);
-    ctx.filter_bits = mapper.operand_bits(problems.at(0).filter);
+    const PeContext ctx = make_pe_context(cfg, mapper, s, d);
     const mapper::Pass pass = s.pass(0);
     const mapper::PcWork& work = pass.pcs.at(0);
     REQUIRE(work.active);

@@ -9,6 +9,7 @@
 
 #include "hw/array/array_engine.hpp"
 #include "hw/array/layer_operands.hpp"
+#include "hw/array/pe_context.hpp"
 #include "models/arch/arch_config.hpp"
 #include "support/temp_dir.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
@@ -99,15 +100,7 @@ EngineRun run_engine(const arch::ArchConfig& cfg, const testing::ConvShape& g, b
     for (const auto& p : mapper::canonical_problems(v, phase, cfg.features)) {
       const mapper::Schedule s = mapper.map(p, "test");
       CanonicalData d = build_canonical_data(p, ops);
-      PeContext ctx;
-      ctx.problem = &s.problem;
-      ctx.input = d.input.data();
-      ctx.filter = d.filter.data();
-      ctx.output = d.output.data();
-      ctx.pipeline_extra_cycles = cfg.pe.mac_pipeline_depth - 1;
-      ctx.zero_skip_cost_cycles = cfg.pe.zero_skip_cost_cycles;
-      ctx.iact_bits = mapper.operand_bits(p.input);
-      ctx.filter_bits = mapper.operand_bits(p.filter);
+      const PeContext ctx = make_pe_context(cfg, mapper, s, d);
       engine.execute(s, ctx, {}, fig);
       out.insert(out.end(), d.output.begin(), d.output.end());
     }

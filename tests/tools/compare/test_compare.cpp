@@ -9,9 +9,9 @@
 
 #include "base/error.hpp"
 #include "base/owned_dir.hpp"
+#include "support/temp_dir.hpp"
 #include "tools/compare/report_compare.hpp"
 #include "tools/compare/run_compare.hpp"
-#include "support/temp_dir.hpp"
 
 using nlohmann::json;
 

@@ -4,11 +4,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "markup_check.hpp"
+#include "support/temp_dir.hpp"
 #include "tools/render/charts.hpp"
 #include "tools/render/run_report.hpp"
 #include "tools/render/svg_text.hpp"
-#include "markup_check.hpp"
-#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -3,10 +3,10 @@
 
 #include <set>
 
-#include "tools/sweep/sweep_config.hpp"
+#include "base/error.hpp"
 #include "support/temp_dir.hpp"
 #include "sweep_test_support.hpp"
-#include "base/error.hpp"
+#include "tools/sweep/sweep_config.hpp"
 
 using eg::sweep::parse_sweep;
 using nlohmann::json;
