@@ -1,6 +1,6 @@
 // egsim compare A/report.json B/report.json [--out comparison.json]
-#include "tools/egsim/subcommand.hpp"
 #include "tools/compare/run_compare.hpp"
+#include "tools/egsim/subcommand.hpp"
 
 namespace eg::app {
 namespace {

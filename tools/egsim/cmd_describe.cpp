@@ -4,10 +4,10 @@
 
 #include <boost/program_options.hpp>
 
-#include "tools/egsim/parse_options.hpp"
-#include "tools/egsim/subcommand.hpp"
 #include "hw/array/accelerator.hpp"
 #include "models/arch/arch_config.hpp"
+#include "tools/egsim/parse_options.hpp"
+#include "tools/egsim/subcommand.hpp"
 
 namespace po = boost::program_options;
 

@@ -4,11 +4,11 @@
 #include <boost/program_options.hpp>
 
 #include "base/error.hpp"
-#include "tools/egsim/parse_options.hpp"
-#include "tools/egsim/subcommand.hpp"
 #include "models/arch/arch_config.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
 #include "sw/mapper/schedule_print.hpp"
+#include "tools/egsim/parse_options.hpp"
+#include "tools/egsim/subcommand.hpp"
 #include "workloads/trace.hpp"
 
 namespace po = boost::program_options;

@@ -14,14 +14,14 @@
 #include "base/error.hpp"
 #include "base/new_dirs.hpp"
 #include "base/owned_dir.hpp"
+#include "hw/array/accelerator.hpp"
+#include "hw/array/report_writer.hpp"
+#include "hw/timeline/timeline_recorder.hpp"
+#include "models/arch/arch_config.hpp"
 #include "tools/egsim/parse_options.hpp"
 #include "tools/egsim/subcommand.hpp"
 #include "tools/egsim/terminal_progress.hpp"
-#include "hw/array/accelerator.hpp"
-#include "hw/array/report_writer.hpp"
 #include "tools/render/run_report.hpp"
-#include "hw/timeline/timeline_recorder.hpp"
-#include "models/arch/arch_config.hpp"
 
 namespace po = boost::program_options;
 

@@ -11,13 +11,13 @@
 #include "base/error.hpp"
 #include "base/files.hpp"
 #include "base/owned_dir.hpp"
+#include "models/arch/arch_config.hpp"
 #include "tools/sweep/cluster_emit.hpp"
 #include "tools/sweep/json_file.hpp"
 #include "tools/sweep/local_scheduler.hpp"
 #include "tools/sweep/point_runner.hpp"
 #include "tools/sweep/subprocess.hpp"
 #include "tools/sweep/summary.hpp"
-#include "models/arch/arch_config.hpp"
 
 namespace eg::sweep {
 

@@ -6,10 +6,10 @@
 
 #include <cmath>
 
+#include "base/error.hpp"
 #include "support/temp_dir.hpp"
 #include "tests/hw/array/trace_builder.hpp"
 #include "tests/hw/memory/memory_test_support.hpp"
-#include "base/error.hpp"
 
 using namespace eg;
 using nlohmann::json;

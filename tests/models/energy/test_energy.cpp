@@ -1,10 +1,10 @@
 // Energy tables (strict parsing, every entry sourced) and pricing by component.
 #include <catch2/catch.hpp>
 
+#include "base/error.hpp"
 #include "models/energy/energy_breakdown.hpp"
 #include "models/energy/energy_table.hpp"
 #include "models/json_fields.hpp"
-#include "base/error.hpp"
 
 using Catch::Matchers::Contains;
 using eg::energy::Component;

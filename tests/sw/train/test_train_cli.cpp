@@ -5,10 +5,10 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "base/error.hpp"
 #include "run_helpers.hpp"
 #include "support/temp_dir.hpp"
 #include "sw/train/config.hpp"
-#include "base/error.hpp"
 
 using namespace eg::train;
 using eg::testing::TempDir;

@@ -6,9 +6,9 @@
 
 #include <fstream>
 
+#include "base/error.hpp"
 #include "support/temp_dir.hpp"
 #include "sw/train/dataset.hpp"
-#include "base/error.hpp"
 
 using namespace eg::train;
 using eg::testing::TempDir;

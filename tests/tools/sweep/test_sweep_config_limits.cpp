@@ -5,9 +5,9 @@
 #include <fstream>
 
 #include "base/error.hpp"
-#include "tools/sweep/sweep_config.hpp"
 #include "support/temp_dir.hpp"
 #include "sweep_test_support.hpp"
+#include "tools/sweep/sweep_config.hpp"
 
 using eg::sweep::parse_sweep;
 using nlohmann::json;

@@ -13,10 +13,10 @@
 #include <thread>
 
 #include "../render/markup_check.hpp"
-#include "tools/sweep/json_file.hpp"
-#include "tools/sweep/subprocess.hpp"
 #include "support/temp_dir.hpp"
 #include "sweep_test_support.hpp"
+#include "tools/sweep/json_file.hpp"
+#include "tools/sweep/subprocess.hpp"
 
 namespace fs = std::filesystem;
 using eg::testing::run_sweep_cli;

@@ -10,10 +10,10 @@
 #include <set>
 #include <thread>
 
-#include "tools/sweep/json_file.hpp"
-#include "tools/sweep/subprocess.hpp"
 #include "support/temp_dir.hpp"
 #include "sweep_test_support.hpp"
+#include "tools/sweep/json_file.hpp"
+#include "tools/sweep/subprocess.hpp"
 
 namespace fs = std::filesystem;
 using eg::testing::run_sweep_cli;
