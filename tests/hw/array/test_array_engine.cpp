@@ -9,6 +9,7 @@
 #include "hw/array/pe_context.hpp"
 #include "models/arch/arch_config.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
+#include "tests/hw/array/engine_bench.hpp"
 #include "tests/hw/array/pe_cycle_checks.hpp"
 #include "tests/hw/array/reference_layers.hpp"
 
@@ -16,29 +17,6 @@ using namespace eg;
 using namespace eg::hw::array;
 
 namespace {
-
-struct FakeClock : SimClock {
-  uint64_t now = 0;
-  uint64_t now_cycles() const override { return now; }
-  void wait_until(uint64_t c) override { now = std::max(now, c); }
-};
-struct FakeMemory : hw::MemoryPort {
-  FakeClock& clock;
-  uint64_t bytes = 0;
-  explicit FakeMemory(FakeClock& c) : clock(c) {}
-  void transfer(const hw::MemoryRequest& r) override {
-    bytes += r.bytes;
-    clock.now += 10 + r.bytes / 16;
-  }
-};
-
-std::vector<float> random(size_t n, std::mt19937& rng, double zero_fraction = 0) {
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::bernoulli_distribution z(zero_fraction);
-  std::vector<float> v(n);
-  for (float& x : v) x = z(rng) ? 0.0f : u(rng);
-  return v;
-}
 
 void require_close(const std::vector<float>& got, const std::vector<float>& want) {
   REQUIRE(got.size() == want.size());
@@ -61,13 +39,13 @@ TEST_CASE("array computes forward, backward and weight gradient of small convs e
                                       testing::ConvShape{1, 4, 8, 8, 3, 1, 1, 2, 0}}) {
     INFO("conv c" << g.c << " m" << g.m << " k" << g.r << " s" << g.stride << " p" << g.pad);
     mapper::ConvView v{false, g.n, g.c, g.m, g.h, g.w, g.e(), g.f(), g.r, g.s, g.stride, g.pad};
-    const auto x = random(size_t(g.n * g.c * g.h * g.w), rng);
-    const auto w = random(size_t(g.m * g.c * g.r * g.s), rng);
-    const auto fb = random(w.size(), rng);
-    const auto dy = random(size_t(g.n * g.m * g.e() * g.f()), rng, 0.5);
+    const auto x = testing::random_operand(size_t(g.n * g.c * g.h * g.w), rng);
+    const auto w = testing::random_operand(size_t(g.m * g.c * g.r * g.s), rng);
+    const auto fb = testing::random_operand(w.size(), rng);
+    const auto dy = testing::random_operand(size_t(g.n * g.m * g.e() * g.f()), rng, 0.5);
     const LayerOperands ops = make_layer_operands(v, x, w, fb, dy);
-    FakeClock clock;
-    FakeMemory memory(clock);
+    testing::FakeClock clock;
+    testing::FakeMemory memory(clock);
     ArrayEngine engine(cfg, memory, clock);
     const mapper::RowStationaryMapper mapper(cfg);
     for (mapper::Phase phase : mapper::kAllPhases) {
@@ -109,12 +87,12 @@ TEST_CASE("a config whose spads allow more than 256 lanes per PE computes every 
   const testing::ConvShape g{1, 2, 5, 5, 300, 3, 3, 1, 1};
   mapper::ConvView v{false, g.n, g.c, g.m, g.h, g.w, g.e(), g.f(), g.r, g.s, g.stride, g.pad};
   std::mt19937 rng(7);
-  const auto x = random(size_t(g.n * g.c * g.h * g.w), rng);
-  const auto w = random(size_t(g.m * g.c * g.r * g.s), rng);
-  const auto dy = random(size_t(g.n * g.m * g.e() * g.f()), rng, 0.5);
+  const auto x = testing::random_operand(size_t(g.n * g.c * g.h * g.w), rng);
+  const auto w = testing::random_operand(size_t(g.m * g.c * g.r * g.s), rng);
+  const auto dy = testing::random_operand(size_t(g.n * g.m * g.e() * g.f()), rng, 0.5);
   const LayerOperands ops = make_layer_operands(v, x, w, w, dy);
-  FakeClock clock;
-  FakeMemory memory(clock);
+  testing::FakeClock clock;
+  testing::FakeMemory memory(clock);
   ArrayEngine engine(cfg, memory, clock);
   const mapper::RowStationaryMapper mapper(cfg);
   std::vector<float> result(result_size(mapper::Phase::Forward, v), 0.0f);
@@ -143,16 +121,16 @@ TEST_CASE("PE-cycle classes add up exactly when a pass has more folds than PEs",
   const testing::ConvShape g{1, 16, 8, 8, 16, 3, 3, 1, 1};
   mapper::ConvView v{false, g.n, g.c, g.m, g.h, g.w, g.e(), g.f(), g.r, g.s, g.stride, g.pad};
   std::mt19937 rng(11);
-  const auto x = random(size_t(g.n * g.c * g.h * g.w), rng);
-  const auto w = random(size_t(g.m * g.c * g.r * g.s), rng);
-  const auto dy = random(size_t(g.n * g.m * g.e() * g.f()), rng, 0.5);
+  const auto x = testing::random_operand(size_t(g.n * g.c * g.h * g.w), rng);
+  const auto w = testing::random_operand(size_t(g.m * g.c * g.r * g.s), rng);
+  const auto dy = testing::random_operand(size_t(g.n * g.m * g.e() * g.f()), rng, 0.5);
   const LayerOperands ops = make_layer_operands(v, x, w, w, dy);
   const mapper::RowStationaryMapper mapper(cfg);
   uint64_t most_tasks = 0;  // active tasks of the busiest pass, over all folds
   for (mapper::Phase phase : mapper::kAllPhases) {
     INFO("phase " << mapper::to_string(phase));
-    FakeClock clock;
-    FakeMemory memory(clock);
+    testing::FakeClock clock;
+    testing::FakeMemory memory(clock);
     ArrayEngine engine(cfg, memory, clock);
     PhaseFigures fig;
     for (const auto& p : mapper::canonical_problems(v, phase, cfg.features)) {

@@ -13,6 +13,7 @@
 #include "models/arch/arch_config.hpp"
 #include "support/temp_dir.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
+#include "tests/hw/array/engine_bench.hpp"
 #include "tests/hw/array/reference_layers.hpp"
 
 namespace fs = std::filesystem;
@@ -55,25 +56,6 @@ void check_cli(const std::string& config) {
   }
 }
 
-std::vector<float> random(size_t n, std::mt19937& rng, double zero_fraction = 0) {
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::bernoulli_distribution z(zero_fraction);
-  std::vector<float> v(n);
-  for (float& x : v) x = z(rng) ? 0.0f : u(rng);
-  return v;
-}
-
-struct FakeClock : SimClock {
-  uint64_t now = 0;
-  uint64_t now_cycles() const override { return now; }
-  void wait_until(uint64_t c) override { now = std::max(now, c); }
-};
-struct FakeMemory : hw::MemoryPort {
-  FakeClock& clock;
-  explicit FakeMemory(FakeClock& c) : clock(c) {}
-  void transfer(const hw::MemoryRequest& r) override { clock.now += 10 + r.bytes / 16; }
-};
-
 struct EngineRun {
   std::vector<PhaseFigures> figures;  // per phase
   std::vector<std::vector<float>> outputs;
@@ -84,13 +66,13 @@ struct EngineRun {
 EngineRun run_engine(const arch::ArchConfig& cfg, const testing::ConvShape& g, bool step) {
   mapper::ConvView v{false, g.n, g.c, g.m, g.h, g.w, g.e(), g.f(), g.r, g.s, g.stride, g.pad};
   std::mt19937 rng(3);
-  const auto x = random(size_t(g.n * g.c * g.h * g.w), rng);
-  const auto w = random(size_t(g.m * g.c * g.r * g.s), rng);
-  const auto dy = random(size_t(g.n * g.m * g.e() * g.f()), rng, 0.7);
+  const auto x = testing::random_operand(size_t(g.n * g.c * g.h * g.w), rng);
+  const auto w = testing::random_operand(size_t(g.m * g.c * g.r * g.s), rng);
+  const auto dy = testing::random_operand(size_t(g.n * g.m * g.e() * g.f()), rng, 0.7);
   const LayerOperands ops = make_layer_operands(v, x, w, w, dy);
   const mapper::RowStationaryMapper mapper(cfg);
-  FakeClock clock;
-  FakeMemory memory(clock);
+  testing::FakeClock clock;
+  testing::FakeMemory memory(clock);
   ArrayEngine engine(cfg, memory, clock);
   engine.set_step_every_cycle(step);
   EngineRun run;
