@@ -2,10 +2,12 @@
 // Runs one schedule on the clusters (docs/DESIGN.md §5.6). The DMA queue fetches each pass's input
 // rows and its filter sets fold by fold, ahead of the array by at most glb.iact_buffers passes,
 // and drains each pass's output tile while later passes compute. The array ticks all clusters
-// cycle by cycle, ahead of simulated time; a pass starts when its input rows have arrived and the
-// output buffer it will write has drained, and a weight router starts a fold's filter set when
-// that set's transfer has completed. Those waits are stalls of the PEs with work at that moment
-// (input, or output for a drain); PEs without work idle.
+// cycle by cycle, ahead of simulated time; a pass starts when its input rows have arrived and
+// been written into the GLB banks, and the output buffer it will write has drained (read out of
+// the banks and written to DRAM; the DMA's bank accesses take the ports the array leaves free,
+// docs/DESIGN.md §5.4), and a weight router starts a fold's filter set when that set's transfer
+// has completed. Those waits are stalls of the PEs with work at that moment (input, or output for
+// a drain); PEs without work idle.
 #include <functional>
 #include <memory>
 #include <vector>
