@@ -35,7 +35,8 @@ class GlbBanks {
   // Claims a port of `bank` for `cycle`; false (and a counted conflict) when all are taken.
   bool acquire(int bank, uint64_t cycle) {
     Run& p = pending_[static_cast<size_t>(bank)];
-    if (p.start != cycle || p.end != cycle + 1) {
+    // (A pending run of skipped cycles never starts at a cycle that is ticked.)
+    if (p.start != cycle) {
       if (record_) flush(bank);
       p = {cycle, cycle + 1, 0};
     }
