@@ -100,7 +100,10 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
   uint64_t min_offset = UINT64_MAX;
   const size_t per_fold = static_cast<size_t>(s.pe_rows * s.pe_cols);
   const mapper::Pass ps = s.pass(static_cast<int64_t>(pass));
-  for (const mapper::PcWork& w : ps.pcs) {
+  t.fill_bits.assign(ps.pcs.size(), 0);
+  t.drain_bits.assign(ps.pcs.size(), 0);
+  for (size_t pc = 0; pc < ps.pcs.size(); ++pc) {
+    const mapper::PcWork& w = ps.pcs[pc];
     const uint64_t cluster_mark = ++marks.cluster_mark;
     uint64_t local_rows = 0;
     for (size_t i = 0; i < w.pes.size(); ++i) {
@@ -122,10 +125,14 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
             std::min(min_offset, static_cast<uint64_t>(row) * static_cast<uint64_t>(p.cols.in_len));
       }
     }
-    t.glb_iact_write_bits += local_rows * static_cast<uint64_t>(p.cols.in_len * ctx.iact_bits);
-    if (w.tile >= 0 && w.last_fold)
-      t.output_bytes +=
-          bytes_of(static_cast<uint64_t>(mapper::tile_output_entries(s, w.tile)), ctx.output_bits);
+    t.fill_bits[pc] = local_rows * static_cast<uint64_t>(p.cols.in_len * ctx.iact_bits);
+    t.glb_iact_write_bits += t.fill_bits[pc];
+    if (w.tile >= 0 && w.last_fold) {
+      const uint64_t entries = static_cast<uint64_t>(mapper::tile_output_entries(s, w.tile));
+      t.output_bytes += bytes_of(entries, ctx.output_bits);
+      // The tile sits in the GLB as psums; the DMA reads them out at psum width.
+      t.drain_bits[pc] = entries * static_cast<uint64_t>(ctx.psum_bits);
+    }
   }
   std::sort(filters.begin(), filters.end(), [](const FilterUse& x, const FilterUse& y) {
     return x.key != y.key ? x.key < y.key : x.order < y.order;
@@ -225,6 +232,26 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
   return cycles;
 }
 
+uint64_t ArrayEngine::glb_ports_done(const std::vector<uint64_t>& bits_per_pc, bool drain,
+                                     bool wgrad, uint64_t from) {
+  uint64_t done = from;
+  const uint64_t width = static_cast<uint64_t>(config_.glb.bank_width_bits);
+  for (size_t pc = 0; pc < bits_per_pc.size() && pc < clusters_.size(); ++pc) {
+    if (bits_per_pc[pc] == 0) continue;
+    GlbPartition& part = glb_->partition(static_cast<int>(pc));
+    GlbBanks& banks = !drain ? part.iact_banks() : wgrad ? part.grad_banks() : part.psum_banks();
+    // The transfer's bits are spread evenly over the banks, each bank's share written (read) in
+    // accesses of bank_width_bits: ceil(ceil(bits / banks) / width) = ceil(bits / (banks x
+    // width)) accesses per bank, the banks in parallel.
+    const uint64_t per_access =
+        checked_mul(static_cast<uint64_t>(banks.banks()), width, "array: GLB bits per DMA access");
+    const uint64_t accesses = (bits_per_pc[pc] + per_access - 1) / per_access;
+    for (int b = 0; b < banks.banks(); ++b)
+      done = std::max(done, banks.dma_access(b, from, accesses));
+  }
+  return done;
+}
+
 uint64_t ArrayEngine::waiting_pes(const mapper::Pass& ps) const {
   // A cluster's task list holds one task per PE and fold (segment-major, as
   // ProcessingCluster::start reads it): task j runs on PE j % (PEs per cluster), which runs its
@@ -258,6 +285,14 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   const DataClass in_class = data_class_of(p.input), filter_class = data_class_of(p.filter),
                   out_class = data_class_of(p.output);
   for (auto& c : clusters_) c->reset_stats();
+  const bool wgrad = p.phase == mapper::Phase::WeightGradient;
+  auto for_banks = [&](const std::function<void(GlbBanks&)>& f) {
+    for (int pc = 0; pc < glb_->partitions(); ++pc) {
+      GlbPartition& part = glb_->partition(pc);
+      f(part.iact_banks()), f(part.psum_banks()), f(part.grad_banks());
+    }
+  };
+  for_banks([](GlbBanks& b) { b.reset_history(); });
   const uint64_t pes = static_cast<uint64_t>(config_.array.pe_count());
   const std::string phase = mapper::to_string(s.problem.phase);
   // While the array waits for memory at a pass start, the PEs with work in the pass stall (on
@@ -313,21 +348,43 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   const size_t transfers = list.size();
   queue_->begin(std::move(list));
 
+  // A drain reads its tile out of the GLB from the end of its pass on; its buffer is free once
+  // those reads and the DRAM write are both done.
+  std::vector<uint64_t> pass_end(passes, start);
+  auto drain_done = [&](size_t j) {
+    return std::max(queue_->completion(output_id[j]),
+                    glb_ports_done(traffic[j].drain_bits, true, wgrad, pass_end[j]));
+  };
   for (size_t i = 0; i < passes; ++i) {
     const uint64_t active = waiting_pes(s.pass(static_cast<int64_t>(i)));
-    // A pass starts when its input rows are in the GLB and the output buffer it writes has
-    // drained; each wait is a stall of its PEs at that moment.
+    // A pass starts when its input rows are in the GLB (the DMA has written them into each
+    // cluster's iact banks, in the port cycles the array left free since the transfer completed)
+    // and the output buffer it writes has drained; each wait is a stall of its PEs at that moment.
     const uint64_t pass_start = cycle_;
-    const uint64_t in_done = queue_->completion(input_id[i]);
+    const uint64_t in_done =
+        glb_ports_done(traffic[i].fill_bits, false, wgrad, queue_->completion(input_id[i]));
     if (in_done > cycle_) memory_wait(in_done - cycle_, active, false), cycle_ = in_done;
     const uint64_t input_ready = cycle_;
     if (i >= out_buffers) {
-      const uint64_t out_done = queue_->completion(output_id[i - out_buffers]);
+      const uint64_t out_done = drain_done(i - out_buffers);
       if (out_done > cycle_) memory_wait(out_done - cycle_, active, true), cycle_ = out_done;
+    }
+    // No later DMA access goes before the end of the pass that gates the next input fill or
+    // drain: the array's port use before it is no longer needed.
+    const size_t gates = std::max(in_buffers, out_buffers);
+    if (gates >= 2 && i + 1 >= gates) {
+      const uint64_t before = pass_end[i + 1 - gates];
+      for_banks([before](GlbBanks& b) { b.forget_before(before); });
     }
     const uint64_t compute_start = cycle_;
     fig.actions.glb_iact_write_bits += traffic[i].glb_iact_write_bits;
+    // The banks store the array's port use in array cycles: this pass's ticks are cycle_ +
+    // (stamp - the stamp it starts at).
+    const uint64_t offset = cycle_ - cycle_stamp_;
+    for_banks([offset](GlbBanks& b) { b.set_offset(offset); });
     cycle_ += run_pass(s, i, ctx, filter_ids[i]);
+    for_banks([](GlbBanks& b) { b.flush_all(); });
+    pass_end[i] = cycle_;
     queue_->pass_ended(static_cast<int64_t>(i), cycle_);
     if (timeline_ || progress_) observe_pass(s, i, pass_start, input_ready, compute_start, cycle_);
   }
@@ -336,6 +393,8 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   const uint64_t drain_start = cycle_;
   uint64_t drained = cycle_;
   for (size_t k = 0; k < transfers; ++k) drained = std::max(drained, queue_->completion(k));
+  for (size_t j = passes > out_buffers ? passes - out_buffers : 0; j < passes; ++j)
+    drained = std::max(drained, drain_done(j));
   if (drained > cycle_) memory_wait(drained - cycle_, 0, false), cycle_ = drained;
   clock_.wait_until(cycle_);
   if (timeline_) observe_drain(drain_start);

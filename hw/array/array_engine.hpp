@@ -2,10 +2,12 @@
 // Runs one schedule on the clusters (docs/DESIGN.md §5.6). The DMA queue fetches each pass's input
 // rows and its filter sets fold by fold, ahead of the array by at most glb.iact_buffers passes,
 // and drains each pass's output tile while later passes compute. The array ticks all clusters
-// cycle by cycle, ahead of simulated time; a pass starts when its input rows have arrived and the
-// output buffer it will write has drained, and a weight router starts a fold's filter set when
-// that set's transfer has completed. Those waits are stalls of the PEs with work at that moment
-// (input, or output for a drain); PEs without work idle.
+// cycle by cycle, ahead of simulated time; a pass starts when its input rows have arrived and
+// been written into the GLB banks, and the output buffer it will write has drained (read out of
+// the banks and written to DRAM; the DMA's bank accesses take the ports the array leaves free,
+// docs/DESIGN.md §5.4), and a weight router starts a fold's filter set when that set's transfer
+// has completed. Those waits are stalls of the PEs with work at that moment (input, or output for
+// a drain); PEs without work idle.
 #include <functional>
 #include <memory>
 #include <vector>
@@ -71,6 +73,10 @@ class ArrayEngine {
     uint64_t input_bytes = 0, output_bytes = 0;
     uint64_t glb_iact_write_bits = 0;
     uint64_t first_input_offset = 0;
+    // Per cluster: bits the input fill writes into its iact banks (the rows it needs) and bits
+    // the output drain reads out of its psum (grad) banks (the psums of its tile), for the DMA's
+    // GLB port cycles.
+    std::vector<uint64_t> fill_bits, drain_bits;
   };
   // Marks of input rows (a, k, in_row) already counted: the pass (globally) and the cluster
   // (locally) that last counted each, so no set is rebuilt per pass.
@@ -80,6 +86,12 @@ class ArrayEngine {
   };
   PassTraffic pass_traffic(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
                            RowMarks& marks) const;
+  // The DMA's GLB side of a transfer that moves `bits_per_pc` (per cluster) into the iact banks
+  // (`drain` false) or out of the psum or grad banks (`drain` true), from array cycle `from` on,
+  // in the port cycles the array leaves free: the cycle after its last bank access
+  // (docs/DESIGN.md §5.4).
+  uint64_t glb_ports_done(const std::vector<uint64_t>& bits_per_pc, bool drain, bool wgrad,
+                          uint64_t from);
   // PEs that wait while the array waits for pass `ps`'s memory: those with work in any fold.
   uint64_t waiting_pes(const mapper::Pass& ps) const;
   // Ticks pass `pass` from cycle_ on; fold q's filter sets wait for transfer filter_ids[q].

@@ -6,9 +6,9 @@ GlbPartition::GlbPartition(sc_core::sc_module_name name, const arch::GlbConfig& 
     : sc_module(name),
       target("target"),
       config_(config),
-      iact_(config.iact_banks, config.ports_per_bank),
-      psum_(config.psum_banks, config.ports_per_bank),
-      grad_(config.grad_banks, config.ports_per_bank) {
+      iact_(config.iact_banks, config.ports_per_bank, true),
+      psum_(config.psum_banks, config.ports_per_bank, true),
+      grad_(config.grad_banks, config.ports_per_bank, true) {
   target.bind(*this);
 }
 

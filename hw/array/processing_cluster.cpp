@@ -275,7 +275,8 @@ void ProcessingCluster::skip_quiet(int64_t ticks) {
   }
   for (WeightRouter& w : weight_routers_) w.skip_quiet(ticks, weight_arbiter_);
   for (size_t i = 0; i < pes_.size(); ++i) pes_[i]->skip_quiet(ticks, arrived(i));
-  for (PsumColumn& c : columns_) c.skip_quiet(ticks, *psum_target_, psum_arbiter_);
+  // settled_ is the first skipped cycle (settle() moves it after this).
+  for (PsumColumn& c : columns_) c.skip_quiet(ticks, *psum_target_, psum_arbiter_, settled_);
 }
 
 bool ProcessingCluster::compute_done() const {

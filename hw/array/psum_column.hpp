@@ -79,10 +79,12 @@ class PsumColumn {
     }
     return (transfers_left_ - 1) * accesses_per_transfer_ + accesses_left_ - 1;
   }
-  // Accounts `ticks` <= quiet_ticks() ticks at once, each granted a port of its bank.
-  void skip_quiet(int64_t ticks, GlbBanks& banks, GlbBanks* links = nullptr) {
+  // Accounts `ticks` <= quiet_ticks() ticks from cycle `first` at once, each granted a port of
+  // its bank.
+  void skip_quiet(int64_t ticks, GlbBanks& banks, GlbBanks* links = nullptr, uint64_t first = 0) {
     if (transfers_left_ == 0) return;
     banks.count_granted(static_cast<uint64_t>(ticks));
+    banks.record_skipped(bank_, first, static_cast<uint64_t>(ticks));
     if (links) links->count_granted(static_cast<uint64_t>(ticks));
     glb_accesses += static_cast<uint64_t>(ticks);
     for (int64_t i = 0; i < ticks; ++i) {

@@ -204,6 +204,66 @@ TEST_CASE("GLB bank conflicts stall the second requester of a single-port bank",
   CHECK(two_ports.conflicts == 0);
 }
 
+TEST_CASE("A DMA fill takes the bank port cycles the array's reads leave free",
+          "[array][glb][dma]") {
+  // One partition of 3 iact banks. An iact router streams a 60-entry row out of bank 0, 3 entries
+  // a cycle, from tick 2 to tick 21 (20 reads). Ticks are stamps; the pass started at array cycle
+  // 100, so the reads occupy bank 0 in array cycles [102, 122). A fill of N = 1920 bits, complete
+  // at cycle 100, spreads N / 3 = 640 bits over each bank.
+  //   W = 64, P = 1: 10 accesses per bank. Banks 1 and 2 are free: written at 100..109, done at
+  //   110. Bank 0: 2 accesses at 100, 101, none while the router reads, 8 at 122..129: done at 130,
+  //   so the fill costs 20 cycles more than it would alone.
+  //   W = 128: 5 accesses; bank 0 gets 2 before the reads and 3 after: done at 125.
+  //   P = 2: the router takes one port a cycle and the DMA the other: 2 + 2 accesses at 100, 101,
+  //   then one a cycle from 102: done at 108, before the reads end (no conflict for the router,
+  //   which has priority).
+  struct Case {
+    int width, ports;
+    uint64_t done;
+  };
+  for (const Case& k : {Case{64, 1, 130}, Case{128, 1, 125}, Case{64, 2, 108}}) {
+    Pe pe;
+    MulticastGroup g({&pe}, 60, 0);
+    IactRouter router(3, 0);
+    router.add(&g);
+    GlbBanks banks(3, k.ports, true);
+    banks.set_offset(100);
+    for (uint64_t tick = 2; tick < 40; ++tick) router.tick(tick, banks, 100);
+    banks.flush_all();
+    REQUIRE(g.arrived() == 60);
+    REQUIRE(router.traffic.busy_cycles == 20);
+    const uint64_t accesses =
+        (1920 + 3 * static_cast<uint64_t>(k.width) - 1) / (3 * static_cast<uint64_t>(k.width));
+    uint64_t done = 0;
+    for (int b = 0; b < 3; ++b) done = std::max(done, banks.dma_access(b, 100, accesses));
+    CHECK(done == k.done);
+    CHECK(banks.conflicts == 0);
+  }
+}
+
+TEST_CASE(
+    "Array port use recorded in bulk for skipped cycles places DMA accesses as per-cycle use does",
+    "[array][glb][dma]") {
+  // Two psum columns write bank 1 in every cycle 5..14, recorded cycle by cycle or as skipped
+  // cycles; either way a 2-port bank has no port left for the DMA then, and a DMA read of 6
+  // accesses from cycle 3 gets 2 + 2 at cycles 3, 4 and the last 2 at 15.
+  for (bool bulk : {false, true}) {
+    GlbBanks banks(2, 2, true);
+    if (bulk) {
+      banks.record_skipped(1, 5, 10);
+      banks.record_skipped(1, 5, 10);
+    } else {
+      for (uint64_t c = 5; c < 15; ++c) REQUIRE((banks.acquire(1, c) && banks.acquire(1, c)));
+    }
+    banks.flush_all();
+    CHECK(banks.dma_access(1, 3, 6) == 16);
+    // The bank serves one DMA transfer at a time: the next starts where this one ended.
+    CHECK(banks.dma_access(1, 0, 4) == 18);
+    // Bank 0 saw no array use.
+    CHECK(banks.dma_access(0, 3, 6) == 6);
+  }
+}
+
 TEST_CASE("psum column drains one transfer per bank access, two when accumulating",
           "[array][glb]") {
   RowConv rc({1, 2, 3, 4}, 2, 1, 1, 0, true, mapper::DeltaOperand::None);

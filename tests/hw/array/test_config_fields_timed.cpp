@@ -34,11 +34,6 @@ const std::set<std::string> kInert = {
     // Tolerances of the functional check: they decide pass or fail, never time or energy.
     "/check/atol",
     "/check/rtol",
-    // A GLB access carries bank_width_bits, but a link transfer also fits its link: every width
-    // this config accepts (>= 24 bits, one psum) is at least its 24-bit iact link, and carries
-    // one 24-bit psum a transfer as its 40-bit psum link does. test_array_blocks shows the effect
-    // on a link wider than the banks.
-    "/glb/bank_width_bits",
     // How far the DMA prefetches ahead (and the share of the iact banks a pass's input rows get):
     // every canonical problem of this trace is a single pass whose input rows fit a quarter of
     // the banks, so no pass ever waits for an earlier one's buffer. test_memory_overlap shows the

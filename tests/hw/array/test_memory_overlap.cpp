@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <random>
+#include <set>
 
 #include "hw/array/array_engine.hpp"
 #include "hw/array/dma_scheduler.hpp"
@@ -65,15 +66,35 @@ struct Run {
   PhaseFigures fig;
   int64_t passes = 0, max_folds = 0;
   uint64_t first_pass_pes = 0;  // distinct PEs with work in the first pass
+  // The first pass's input fill, in the cluster that stores the most of it: the rows its PEs
+  // need (distinct plane, channel and in-range input row) x the row length x activation bits.
+  uint64_t max_fill_bits = 0;
+  std::vector<uint64_t> pass_fill_bits;  // the same, per pass of every problem
 };
+
+// Rows of pass `pass` each cluster stores, times in_len x iact bits: the largest.
+uint64_t max_fill_bits(const mapper::Schedule& s, const mapper::CanonicalProblem& p, int bits,
+                       int64_t pass = 0) {
+  uint64_t most = 0;
+  for (const mapper::PcWork& w : s.pass(pass).pcs) {
+    std::set<std::array<int64_t, 3>> rows;
+    for (const mapper::PeTask& t : w.pes)
+      if (t.active && p.rows.in_range(t.in_row))
+        for (int64_t k = t.k0; k < t.k0 + t.channels; ++k) rows.insert({t.a, k, t.in_row});
+    most = std::max(most, rows.size() * static_cast<uint64_t>(p.cols.in_len * bits));
+  }
+  return most;
+}
 
 // The forward phase of conv `g` (random operands), on the efficientgrad array with an ideal memory
 // of `latency` cycles and `bytes_per_cycle`.
 Run forward(const testing::ConvShape& g, uint64_t latency, double bytes_per_cycle,
-            int iact_buffers = 2) {
+            int iact_buffers = 2, int bank_width_bits = 64, int ports_per_bank = 1) {
   arch::ArchConfig cfg =
       arch::load_arch_config(std::string(EGSIM_SOURCE_DIR) + "/configs/hw/efficientgrad.json");
   cfg.glb.iact_buffers = iact_buffers;
+  cfg.glb.bank_width_bits = bank_width_bits;
+  cfg.glb.ports_per_bank = ports_per_bank;
   cfg.offchip.model = arch::OffchipModel::Ideal;
   cfg.offchip.latency_cycles = static_cast<int64_t>(latency);
   cfg.offchip.bytes_per_cycle = bytes_per_cycle;
@@ -104,6 +125,9 @@ Run forward(const testing::ConvShape& g, uint64_t latency, double bytes_per_cycl
           run.max_folds = std::max(run.max_folds, w.folds);
       CanonicalData d = build_canonical_data(p, ops);
       const PeContext ctx = make_pe_context(cfg, mapper, s, d);
+      if (run.passes == s.pass_count) run.max_fill_bits = max_fill_bits(s, p, ctx.iact_bits);
+      for (int64_t i = 0; i < s.pass_count; ++i)
+        run.pass_fill_bits.push_back(max_fill_bits(s, p, ctx.iact_bits, i));
       OperandAddresses addr;
       addr.filter = 1 << 20;
       addr.output = 2 << 20;
@@ -214,4 +238,76 @@ TEST_CASE("With one input buffer the DMA cannot prefetch and every pass waits fo
   REQUIRE(slow.passes == fast.passes);
   CHECK(slow.fig.cycles == fast.fig.cycles + 30 * static_cast<uint64_t>(fast.passes) + 30);
   CHECK(slow.fig.pe_cycles.busy == fast.fig.pe_cycles.busy);
+}
+
+TEST_CASE("A fill costs ceil(ceil(bits / (banks x bank width)) / ports) cycles of the GLB ports",
+          "[array][memory][glb]") {
+  // 4 -> 4 channels, 3x3, 16x16: one pass of one fold (the late-data case above). The DMA writes
+  // the input rows into each cluster's iact banks after the transfer completes at 1 + L, in the
+  // port cycles the array leaves free; before the first pass the array is idle, so a partition
+  // whose share is N bits needs ceil(N / (3 banks x W)) accesses per bank, P per cycle, and the
+  // pass starts when the slowest partition is written. L = 1000 keeps the output drain
+  // DRAM-bound (its psum reads out of the GLB take far fewer than 1 + L cycles), and the first
+  // filter set (1 + L + 1) is never later than the written rows. So from one bank width or port
+  // count to another the cycles move by exactly the difference in fill cycles, and the PEs with
+  // work count it as input stall. At the defaults (W = 64, P = 1) the largest partition holds 24
+  // rows of 16 activations of 8 bits: 3072 bits, 3072 / 192 = 16 accesses per bank, 16 cycles.
+  // Doubling the width halves that (3072 / 384 = 8 accesses, 8 cycles); so does doubling the ports
+  // (16 accesses, 2 a cycle); doubling both leaves 4.
+  const testing::ConvShape g{1, 4, 16, 16, 4, 3, 3, 1, 1};
+  const Run base = forward(g, 1000, 1e6);
+  REQUIRE(base.passes == 1);
+  REQUIRE(base.max_fill_bits == 3072);
+  auto fill = [&](int width, int ports) {
+    const uint64_t accesses = (base.max_fill_bits + 3 * width - 1) / (3 * width);
+    return (accesses + ports - 1) / ports;
+  };
+  REQUIRE(fill(64, 1) == 16);
+  const Run wide = forward(g, 1000, 1e6, 2, 128, 1);
+  const Run ported = forward(g, 1000, 1e6, 2, 64, 2);
+  const Run both = forward(g, 1000, 1e6, 2, 128, 2);
+  const uint64_t active = base.first_pass_pes;
+  REQUIRE(active > 0);
+  // The array itself never contends for a port in this pass, so more ports change only the fill.
+  REQUIRE(base.fig.glb_conflicts == 0);
+  CHECK(base.fig.cycles - wide.fig.cycles == 16 - 8);
+  CHECK(base.fig.cycles - ported.fig.cycles == 16 - 8);
+  CHECK(base.fig.cycles - both.fig.cycles == 16 - 4);
+  CHECK(base.fig.pe_cycles.wait_input - wide.fig.pe_cycles.wait_input == (16 - 8) * active);
+  CHECK(base.fig.pe_cycles.wait_input - both.fig.pe_cycles.wait_input == (16 - 4) * active);
+  CHECK(base.fig.pe_cycles.busy == both.fig.pe_cycles.busy);
+  CHECK(fill(128, 1) == 8);
+  CHECK(fill(64, 2) == 8);
+  CHECK(fill(128, 2) == 4);
+}
+
+TEST_CASE(
+    "Fills written while an earlier pass reads the banks cost nothing when the reads leave "
+    "ports free",
+    "[array][memory][glb]") {
+  // 16 -> 16 channels, 3x3, 16x16: 6 passes, two input buffers, 10^6 bytes per cycle, L = 200.
+  // Pass i's input rows complete while pass i - 1 computes (its gate is pass i - 2's end, and the
+  // transfer takes 1 + L cycles of a pass lasting several hundred); the DMA then writes them in
+  // the port cycles the iact routers leave free, which are plenty. So only the first fill, made
+  // while the array is idle, is exposed: from W = 64 to W = 128 the layer saves exactly the
+  // first pass's fill cycles, ceil(bits / 192) - ceil(bits / 384) for its largest partition. The
+  // output drains stay DRAM-bound (1 + L cycles).
+  const testing::ConvShape g{1, 16, 16, 16, 16, 3, 3, 1, 1};
+  const Run narrow = forward(g, 200, 1e6), wide = forward(g, 200, 1e6, 2, 128, 1);
+  REQUIRE(narrow.passes == 6);
+  const uint64_t bits = narrow.max_fill_bits;
+  REQUIRE(bits > 0);
+  const uint64_t saved = (bits + 191) / 192 - (bits + 383) / 384;
+  REQUIRE(saved > 0);
+  CHECK(narrow.fig.cycles - wide.fig.cycles == saved);
+  CHECK(narrow.fig.glb_conflicts == wide.fig.glb_conflicts);
+
+  // With one input buffer every fill is issued when the pass before ends and written while the
+  // array waits for it: every pass exposes its own fill, and the saving is the sum over passes.
+  const Run one = forward(g, 200, 1e6, 1), one_wide = forward(g, 200, 1e6, 1, 128, 1);
+  REQUIRE(one.pass_fill_bits.size() == 6);
+  uint64_t all_saved = 0;
+  for (uint64_t b : one.pass_fill_bits) all_saved += (b + 191) / 192 - (b + 383) / 384;
+  REQUIRE(all_saved > saved);
+  CHECK(one.fig.cycles - one_wide.fig.cycles == all_saved);
 }
