@@ -2,20 +2,24 @@
 # EfficientGrad vs the Eyeriss-v2 BP baseline on one ResNet-18 (CIFAR shape) training iteration:
 # throughput, power, energy and DRAM traffic ratios with their breakdown (egsim compare), forward
 # energy per MAC by component, and simulation speed with the LPDDR4 model vs the ideal memory.
-# usage: scripts/bench_compare.sh BUILD_DIR EGTRAIN [WORK_DIR]
-#   EGTRAIN: path to egtrain (traces: --dataset synthetic --batch 2, efficientgrad at P=0.9, bp)
+# usage: scripts/bench_compare.sh BUILD_DIR EGTRAIN [WORK_DIR] [BATCH]
+#   EGTRAIN: path to egtrain (traces: CIFAR-shaped 3x32x32 synthetic data, --batch BATCH (default
+#   2), efficientgrad at P=0.9, bp). A WORK_DIR that already holds the traces reuses them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="$1"
 egtrain="$2"
 work="${3:-$(mktemp -d)}"
+batch="${4:-2}"
 mkdir -p "$work"
 export SC_COPYRIGHT_MESSAGE=DISABLE
 for mode in efficientgrad bp; do
   p=0.9
   [ "$mode" = bp ] && p=0
   [ -f "$work/t_$mode/manifest.json" ] ||
-    "$egtrain" --network resnet18 --dataset synthetic --batch 2 --iterations 1 \
+    "$egtrain" --network resnet18 --dataset synthetic --synthetic-channels 3 \
+      --synthetic-height 32 --synthetic-width 32 --synthetic-train-size "$((2 * batch))" \
+      --synthetic-test-size 1 --batch "$batch" --iterations 1 \
       --trace-iteration 1 --mode "$mode" --pruning-rate "$p" --trace-out "$work/t_$mode" \
       --out "$work/o_$mode" >"$work/train_$mode.log"
 done
@@ -60,9 +64,16 @@ for ph in ["forward", "backward", "weight_gradient", "weight_update"]:
         b = bp["phases"][ph]["dram"]["by_class"][cl]
         if v["read_bytes"] + v["write_bytes"] + b["read_bytes"] + b["write_bytes"] == 0: continue
         print(f"  {ph:16s} {cl:17s} {v['read_bytes']/1e6:7.3f}/{v['write_bytes']/1e6:7.3f}   {b['read_bytes']/1e6:7.3f}/{b['write_bytes']/1e6:7.3f}")
-print("\ncycles by phase                 EG          BP")
+print("\ncycles by phase (M) and PE-cycle shares: busy / input stall / output stall / idle")
+print(f"  {'phase':16s} {'EG':>8s} {'BP':>8s} {'BP/EG':>6s}   {'EG shares':>23s}   {'BP shares':>23s}")
+def shares(f):
+    s = f["stalls"]; t = f["busy_pe_cycles"] + s["input"] + s["output"] + s["idle"]
+    return " ".join(f"{v / t:5.2f}" if t else "    -" for v in
+                    [f["busy_pe_cycles"], s["input"], s["output"], s["idle"]])
 for ph in ["forward", "backward", "weight_gradient", "weight_update"]:
-    print(f"  {ph:16s} {eg['phases'][ph]['cycles']:12d} {bp['phases'][ph]['cycles']:11d}")
+    e, b = eg['phases'][ph], bp['phases'][ph]
+    print(f"  {ph:16s} {e['cycles']/1e6:8.2f} {b['cycles']/1e6:8.2f} {b['cycles']/max(e['cycles'],1):6.2f}"
+          f"   {shares(e)}   {shares(b)}")
 for name, r in [("EG", eg), ("BP", bp)]:
     f = r["phases"]["forward"]; macs = f["macs_issued"]
     print(f"\n{name} forward energy per MAC (pJ/MAC): " + ", ".join(
