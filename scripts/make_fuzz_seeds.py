@@ -138,6 +138,23 @@ def seeds_trace():
     m6["batch"] = 2**64 - 1
     put("trace", "batch_2_64.bin", trace_seed(m6, tensors))
 
+    # Version 2: the optimizer and the update roles (the step's momentum, weights and momentum
+    # after it), with a subset of the version 1 roles so every file fits the entry's parts.
+    v2_roles = ["x", "w", "dy", "dw", "momentum", "w_next", "momentum_next"]
+    wshape = shapes["w"]
+    v2_shapes = dict(shapes, momentum=wshape, w_next=wshape, momentum_next=wshape)
+    v2_files = {r: "t%d.npy" % (i + 1) for i, r in enumerate(v2_roles)}
+    v2_tensors = [npy_bytes(rng.standard_normal(v2_shapes[r]).astype(np.float32))
+                  for r in v2_roles]
+    m7 = copy.deepcopy(manifest)
+    m7["version"] = 2
+    m7["optimizer"] = {"type": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4}
+    m7["layers"] = [conv_layer("conv1", [], n, c, h, m, v2_files)]
+    put("trace", "valid_conv_v2.bin", trace_seed(m7, v2_tensors))
+    m8 = copy.deepcopy(m7)
+    m8["version"] = 1  # update roles and an optimizer in a version 1 trace
+    put("trace", "update_roles_v1.bin", trace_seed(m8, v2_tensors))
+
 
 STATS = {"dy_nonzero_fraction": 1.0, "dy_nonzero_fraction_before_pruning": 1.0, "tau": 0.0,
          "angle_to_bp_deg": 0.0}

@@ -622,7 +622,7 @@ def manifest_cases():
 
     # Missing and extra keys.
     for key in ["format", "version", "network", "dataset", "mode", "pruning_rate",
-                "sigma_estimator", "seed", "iteration", "batch", "layers"]:
+                "sigma_estimator", "seed", "iteration", "batch", "layers", "optimizer"]:
         bad("missing-" + key, lambda m, k=key: m.pop(k))
     bad("extra-top-key", lambda m: m.update(extra_key=1))
     for key in ["name", "type", "inputs", "in", "out", "kernel", "stride", "pad", "tensors", "stats"]:
@@ -635,7 +635,7 @@ def manifest_cases():
     bad("extra-stats-key", lambda m: m["layers"][0]["stats"].update(bar=1))
     # Wrong values at the top.
     top = [("format-other", "format", "egtrace2"), ("format-number", "format", 1),
-           ("format-null", "format", None), ("version-2", "version", 2),
+           ("format-null", "format", None), ("version-3", "version", 3),
            ("version-0", "version", 0), ("version-negative", "version", -1),
            ("version-string", "version", "1"), ("version-real", "version", 1.5),
            ("version-1e30", "version", Raw("1e30")),
@@ -658,6 +658,44 @@ def manifest_cases():
            ("layers-of-null", "layers", [None])]
     for label, key, val in top:
         bad("top-" + label, lambda m, k=key, v=val: m.update({k: v}))
+    # Version 2: the optimizer and the update roles (momentum, w_next, momentum_next).
+    def opt(**kv):
+        return lambda m: m["optimizer"].update(kv)
+
+    for label, mut in [
+            ("not-object", lambda m: m.update(optimizer=0.1)),
+            ("null", lambda m: m.update(optimizer=None)),
+            ("type-adam", opt(type="adam")), ("type-number", opt(type=1)),
+            ("lr-negative", opt(lr=-0.1)), ("lr-string", opt(lr="0.1")),
+            ("lr-1e400", opt(lr=Raw("1e400"))), ("lr-null", opt(lr=None)),
+            ("momentum-1", opt(momentum=1.0)), ("momentum-negative", opt(momentum=-0.5)),
+            ("weight-decay-negative", opt(weight_decay=-1e-4)),
+            ("missing-lr", lambda m: m["optimizer"].pop("lr")),
+            ("missing-weight-decay", lambda m: m["optimizer"].pop("weight_decay")),
+            ("extra-key", opt(nesterov=True)),
+            ("deep", opt(extra=deep_array())),
+            ("on-version-1", lambda m: m.update(version=1))]:
+        bad("optimizer-" + label, mut)
+
+    def version1_with_update_roles(m):
+        m["version"] = 1
+        m.pop("optimizer")
+
+    def conv_tensor(m, role, value):
+        m["layers"][0]["tensors"][role] = value
+
+    for label, mut in [
+            ("on-version-1", version1_with_update_roles),
+            ("w-next-on-bn", lambda m: m["layers"][1]["tensors"].update(w_next="bn1.y.npy")),
+            ("momentum-path", lambda m: conv_tensor(m, "momentum", "../conv1.w.npy")),
+            ("momentum-number", lambda m: conv_tensor(m, "momentum", 5))]:
+        bad("update-roles-" + label, mut)
+    # The error names the tensor file, not the manifest.
+    bad("update-roles-w-next-wrong-shape",
+        lambda m: conv_tensor(m, "w_next", m["layers"][0]["tensors"]["x"]), nm=["conv1.x.npy"])
+    bad("update-roles-momentum-next-missing-file",
+        lambda m: conv_tensor(m, "momentum_next", "nosuch.npy"), nm=["nosuch.npy"])
+
     # A seed is a 64-bit unsigned number: 2^64-1 may be accepted or refused, never misread.
     bad("top-seed-u64max", lambda m: m.update(seed=Raw(str(U64_MAX))), expect="either",
         check=check_report())

@@ -293,8 +293,8 @@ Inspection inspect_destination(const fs::path& dir) {
   return out;
 }
 
-json marker_json(const std::vector<std::string>& files) {
-  return json{{"format", kFormatName}, {"version", kFormatVersion}, {"files", files}};
+json marker_json(int version, const std::vector<std::string>& files) {
+  return json{{"format", kFormatName}, {"version", version}, {"files", files}};
 }
 
 }  // namespace
@@ -330,7 +330,10 @@ Shape Layer::expected_shape(const std::string& role) const {
   const bool weighted = type == LayerType::Conv || type == LayerType::Fc;
   if (role == "x" || role == "dx") return in;
   if (role == "y" || role == "dy") return out;
-  if (weighted && (role == "w" || role == "feedback" || role == "dw")) {
+  const bool weight_shaped =
+      role == "w" || role == "feedback" || role == "dw" ||
+      std::find(update_roles().begin(), update_roles().end(), role) != update_roles().end();
+  if (weighted && weight_shaped) {
     if (type == LayerType::Fc) return {out[1], in[1]};
     return {out[1], in[1], kernel_r, kernel_s};
   }
@@ -393,29 +396,57 @@ json to_json(const Manifest& m) {
     j["stats"] = stats;
     layers.push_back(std::move(j));
   }
-  return json{{"format", kFormatName},
-              {"version", kFormatVersion},
-              {"network", m.network},
-              {"dataset", m.dataset},
-              {"mode", m.mode},
-              {"pruning_rate", m.pruning_rate},
-              {"sigma_estimator", m.sigma_estimator},
-              {"seed", m.seed},
-              {"iteration", m.iteration},
-              {"batch", m.batch},
-              {"layers", layers}};
+  json out{{"format", kFormatName},
+           {"version", m.version()},
+           {"network", m.network},
+           {"dataset", m.dataset},
+           {"mode", m.mode},
+           {"pruning_rate", m.pruning_rate},
+           {"sigma_estimator", m.sigma_estimator},
+           {"seed", m.seed},
+           {"iteration", m.iteration},
+           {"batch", m.batch},
+           {"layers", layers}};
+  if (m.optimizer)
+    out["optimizer"] = json{{"type", m.optimizer->type},
+                            {"lr", m.optimizer->lr},
+                            {"momentum", m.optimizer->momentum},
+                            {"weight_decay", m.optimizer->weight_decay}};
+  return out;
 }
 
 Manifest manifest_from_json(const json& j, const std::string& source) {
   Fields top(j, source, "");
-  top.allow_only({"format", "version", "network", "dataset", "mode", "pruning_rate",
-                  "sigma_estimator", "seed", "iteration", "batch", "layers"});
   if (top.string("format") != kFormatName) top.fail("/format", "must be \"egtrace\"");
   const int64_t version = top.integer("version", 0);
-  if (version != kFormatVersion)
+  if (version < kOldestFormatVersion || version > kFormatVersion)
     top.fail("/version", "is " + std::to_string(version) + ", this reader supports " +
+                             std::to_string(kOldestFormatVersion) + " to " +
                              std::to_string(kFormatVersion));
+  std::set<std::string> top_keys{"format",    "version",      "network",         "dataset",
+                                 "mode",      "pruning_rate", "sigma_estimator", "seed",
+                                 "iteration", "batch",        "layers"};
+  if (version >= 2) top_keys.insert("optimizer");
+  top.allow_only(top_keys);
   Manifest m;
+  if (version >= 2) {
+    // Bounds are what an SGD step can be: a negative rate or decay would ascend the loss, a
+    // momentum of 1 or more never forgets a gradient (and diverges); the trainer's config refuses
+    // the same values.
+    Fields of(top.raw("optimizer"), source, "/optimizer");
+    of.allow_only({"type", "lr", "momentum", "weight_decay"});
+    Optimizer o;
+    o.type = of.string("type");
+    if (o.type != "sgd")
+      of.fail(of.path("type"), "unknown optimizer " + single_quoted(o.type) + " (expected sgd)");
+    o.lr = of.number("lr");
+    if (!(o.lr >= 0.0)) of.fail(of.path("lr"), "must be >= 0");
+    o.momentum = of.number("momentum");
+    if (!(o.momentum >= 0.0 && o.momentum < 1.0)) of.fail(of.path("momentum"), "must be in [0, 1)");
+    o.weight_decay = of.number("weight_decay");
+    if (!(o.weight_decay >= 0.0)) of.fail(of.path("weight_decay"), "must be >= 0");
+    m.optimizer = o;
+  }
   m.network = top.string("network");
   m.dataset = top.string("dataset");
   m.mode = top.string("mode");
@@ -487,8 +518,14 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
     if (!tensors.is_object()) lf.fail(lf.path("tensors"), "must be an object of role -> file name");
     for (auto it = tensors.begin(); it != tensors.end(); ++it) {
       const std::string field = lf.path("tensors") + "/" + pointer_token(it.key());
-      if (std::find(all_roles().begin(), all_roles().end(), it.key()) == all_roles().end() ||
-          ((it.key() == "w" || it.key() == "feedback" || it.key() == "dw") &&
+      const bool update_role =
+          std::find(update_roles().begin(), update_roles().end(), it.key()) != update_roles().end();
+      if (update_role && version < 2)
+        lf.fail(field, "is a version 2 tensor role (this trace is version " +
+                           std::to_string(version) + ")");
+      if ((!update_role &&
+           std::find(all_roles().begin(), all_roles().end(), it.key()) == all_roles().end()) ||
+          ((update_role || it.key() == "w" || it.key() == "feedback" || it.key() == "dw") &&
            l.type != LayerType::Conv && l.type != LayerType::Fc))
         lf.fail(field, "is not a tensor role of a " + to_string(l.type) + " layer");
       if (!it.value().is_string() || !is_plain_file_name(it.value().get<std::string>()))
@@ -614,7 +651,9 @@ void TraceWriter::commit(const Manifest& manifest) {
   write_file_atomic(tmp_ / "manifest.json", j.dump(1) + "\n");
   write_file_atomic(
       tmp_ / kMarkerFile,
-      marker_json(std::vector<std::string>(listed.begin(), listed.end())).dump(1) + "\n");
+      marker_json(manifest.version(), std::vector<std::string>(listed.begin(), listed.end()))
+              .dump(1) +
+          "\n");
 
   check_trace_destination(dir_);  // again: the path may have changed since construction
   const fs::path parent = tmp_.parent_path();

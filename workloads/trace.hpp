@@ -1,6 +1,9 @@
 #pragma once
-// Trace format version 1 (docs/DESIGN.md §3): the only thing the trainer and the simulator share.
+// Trace format (docs/DESIGN.md §3): the only thing the trainer and the simulator share.
 // A trace is a directory with manifest.json and one .npy file per (layer, tensor role).
+// Version 2 adds the optimizer's hyper-parameters and, per conv/FC layer, the momentum before the
+// SGD step and the weights and momentum after it, so the weight update can be checked; version 1
+// traces are still read (they simply have no update check).
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -16,7 +19,10 @@
 
 namespace eg::trace {
 
-inline constexpr int kFormatVersion = 1;
+// The version the writer produces for a manifest with an optimizer; one without is written as
+// version 1 (what it is). The reader accepts kOldestFormatVersion..kFormatVersion.
+inline constexpr int kFormatVersion = 2;
+inline constexpr int kOldestFormatVersion = 1;
 inline constexpr const char* kFormatName = "egtrace";
 
 // Reader limits: a manifest outside them is rejected with an eg::Error naming the field, so a
@@ -38,7 +44,7 @@ inline constexpr int64_t kMaxLayerMacs = int64_t{1} << 40;
 // min(s, R) x min(s, S) sub-problems, so this also bounds their number (4096).
 inline constexpr int64_t kMaxConvKernel = 64;
 // Layer names: the trace writer names files "<layer>.<role>.npy", which must stay within the
-// 255-byte file-name limit of Linux file systems (the longest role adds 13 bytes).
+// 255-byte file-name limit of Linux file systems (the longest role, momentum_next, adds 18 bytes).
 inline constexpr std::size_t kMaxNameBytes = 200;
 
 enum class LayerType { Conv, Fc, Bn, Relu, Add, AvgPool, MaxPool };
@@ -54,6 +60,24 @@ inline const std::vector<std::string>& all_roles() {
   static const std::vector<std::string> roles{"x", "w", "feedback", "y", "dy", "dx", "dw"};
   return roles;
 }
+
+// Version 2 roles of conv/FC layers: `momentum` is the SGD momentum buffer before the step,
+// `w_next` and `momentum_next` the weights and momentum after it (`w` and `dw` being the step's
+// inputs).
+inline const std::vector<std::string>& update_roles() {
+  static const std::vector<std::string> roles{"momentum", "w_next", "momentum_next"};
+  return roles;
+}
+
+// The trainer's SGD (version 2): momentum_next = momentum·momentum + (dw + weight_decay·w),
+// w_next = w − lr·momentum_next, element by element in float32 (sw/train/sgd.cpp). `lr` is the
+// rate of the traced iteration (after the schedule); weight decay applies to every conv/FC weight.
+struct Optimizer {
+  std::string type = "sgd";
+  double lr = 0.0;
+  double momentum = 0.0;
+  double weight_decay = 0.0;
+};
 
 struct LayerStats {
   double dy_nonzero_fraction = 1.0;                 // of the pruned dy actually used
@@ -88,7 +112,10 @@ struct Manifest {
   uint64_t seed = 0;
   int64_t iteration = 0;  // 1-based mini-batch index the trace was taken at
   int64_t batch = 0;
-  std::vector<Layer> layers;  // in forward (topological) order
+  std::optional<Optimizer> optimizer;  // version 2 traces only
+  std::vector<Layer> layers;           // in forward (topological) order
+
+  int version() const { return optimizer ? kFormatVersion : kOldestFormatVersion; }
 
   const Layer* find(const std::string& name) const;
 };

@@ -396,9 +396,17 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
       note_gradient_written(l);
     }
     if (runs_weight_gradient(l)) {
+      const bool fused = config_.features.fused_weight_update;
+      if (fused) keep_weight_gradient_on_chip(l);
       charged(i, "weight_gradient",
               [&] { run_array_phase(trace, l, 2, options.check, lf.phases["weight_gradient"]); });
-      charged(i, "weight_update", [&] { run_weight_update(l, lf.phases["weight_update"]); });
+      charged(i, "weight_update", [&] {
+        if (fused)
+          run_fused_weight_update(l, lf.phases["weight_update"]);
+        else
+          run_weight_update(l, lf.phases["weight_update"]);
+      });
+      if (options.check) check_weight_update(trace, l);
     }
   }
   // Every figure of the report rests on this: per layer and phase, each PE's each cycle is counted

@@ -52,6 +52,13 @@ struct CheckSummary {
   int64_t tensors = 0;                    // y, dx and dw tensors compared with the trace
   double worst_relative_error = 0;        // largest max|got - want| / max|want| among them
   std::string worst_layer, worst_tensor;  // where it occurred
+  // The weight update's results (version 2 traces): master W, momentum and the weight copy
+  // against the trace's w_next, momentum_next and w_next. Their allowance adds the rounding of
+  // each one's storage format to check.rtol (hw/array/sgd_update.hpp), so they are kept apart.
+  int64_t update_tensors = 0;
+  double worst_update_error = 0;    // largest max|got - want| / max|want|
+  double worst_update_allowed = 0;  // that tensor's allowance: check.rtol + its format's rounding
+  std::string worst_update_layer, worst_update_tensor;
 };
 
 struct RunResult {
@@ -78,6 +85,11 @@ class Controller {
                        bool check, PhaseFigures& fig);
   void run_ppu(const trace::Layer& layer, bool backward, PhaseFigures& fig);
   void run_weight_update(const trace::Layer& layer, PhaseFigures& fig);
+  // controller_update.cpp: the fused update's timing, and the PPU's SGD step computed and
+  // compared with a version 2 trace's post-step tensors.
+  void keep_weight_gradient_on_chip(const trace::Layer& layer);
+  void run_fused_weight_update(const trace::Layer& layer, PhaseFigures& fig);
+  void check_weight_update(const trace::Trace& trace, const trace::Layer& layer);
   void idle_cycles(uint64_t from, PhaseFigures& fig);
 
   // DRAM address of a tensor, allocated (page aligned) on first use.

@@ -115,6 +115,11 @@ struct Features {
   // A layer's output (forward) or input gradient (backward) stays in the GLB for the next layer
   // when it fits and that layer is its only consumer; otherwise it goes through DRAM.
   bool interlayer_glb_reuse = true;
+  // The PPU applies the SGD step as ΔW drains from the array in the weight-gradient phase: ΔW never
+  // goes to DRAM, and the update streams master W and momentum with its reads, PPU work and writes
+  // overlapped (docs/DESIGN.md §5.7). Off: ΔW is written, read back, and the update's reads, PPU
+  // work and writes run one after another.
+  bool fused_weight_update = false;
 };
 
 // Mapper fold scheduling (docs/DESIGN.md §4); each switch is an ablation, not a fixed choice.

@@ -24,7 +24,10 @@ trace::LayerStats layer_stats(const WeightedLayer& layer) {
   return s;
 }
 
-void write_trace(const std::filesystem::path& dir, Network& net, trace::Manifest manifest) {
+void write_trace(const std::filesystem::path& dir, Network& net, trace::Manifest manifest,
+                 const std::function<void()>& sgd_step) {
+  if (manifest.optimizer.has_value() != static_cast<bool>(sgd_step))
+    throw std::logic_error("trace: a version 2 trace needs both the optimizer and its step");
   trace::TraceWriter writer(dir);
   const auto& nodes = net.nodes();
   manifest.layers.clear();
@@ -67,9 +70,20 @@ void write_trace(const std::filesystem::path& dir, Network& net, trace::Manifest
       writer.write_tensor(l, "dy", r.dy.ptr());
       writer.write_tensor(l, "dx", r.dx.ptr());
       writer.write_tensor(l, "dw", w->weight().grad.ptr());
+      if (sgd_step) writer.write_tensor(l, "momentum", w->weight().momentum.ptr());
       l.stats = layer_stats(*w);
     }
     manifest.layers.push_back(std::move(l));
+  }
+  if (sgd_step) {
+    sgd_step();
+    size_t at = 0;
+    for (size_t i = 1; i < nodes.size(); ++i, ++at)
+      if (auto* w = dynamic_cast<const WeightedLayer*>(nodes[i].layer.get())) {
+        trace::Layer& l = manifest.layers[at];
+        writer.write_tensor(l, "w_next", w->weight().value.ptr());
+        writer.write_tensor(l, "momentum_next", w->weight().momentum.ptr());
+      }
   }
   writer.commit(manifest);
 }

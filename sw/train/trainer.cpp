@@ -322,6 +322,7 @@ json run_training(const TrainConfig& c, std::ostream& log) {
       make_batch(data.train, order.data() + p.batch_in_epoch * c.batch, c.batch, augment,
                  stream_key({aug_key, uint64_t(p.batch_in_epoch)}), x, y);
       const LossResult r = forward_backward(net, x, y, step, iteration, record);
+      const double lr = learning_rate(sgd, p.epoch, p.iteration, planned);
       if (tracing) {
         trace::Manifest m;
         m.network = c.network;
@@ -332,11 +333,13 @@ json run_training(const TrainConfig& c, std::ostream& log) {
         m.seed = c.seed;
         m.iteration = iteration;
         m.batch = c.batch;
-        write_trace(c.trace_out, net, m);
+        m.optimizer = trace::Optimizer{"sgd", lr, sgd.momentum, sgd.weight_decay};
+        // The trace holds the step's inputs and results: write_trace takes the step in between.
+        write_trace(c.trace_out, net, m, [&] { sgd_step(net.params(), sgd, lr); });
         log << "trace of iteration " << iteration << " written to " << c.trace_out << "\n";
+      } else {
+        sgd_step(net.params(), sgd, lr);
       }
-      const double lr = learning_rate(sgd, p.epoch, p.iteration, planned);
-      sgd_step(net.params(), sgd, lr);
       if (record) p.last_layer_stats = collect_layer_stats(net);
       p.loss_sum += r.loss * c.batch;
       p.correct += r.correct;

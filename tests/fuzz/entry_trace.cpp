@@ -25,8 +25,9 @@ bool trace_one(const uint8_t* data, std::size_t size) {
   try {
     const trace::Trace t = trace::Trace::open(dir);
     for (const trace::Layer& layer : t.manifest().layers)
-      for (const std::string& role : trace::all_roles())
-        if (t.has(layer, role)) t.load(layer, role);
+      for (const auto* roles : {&trace::all_roles(), &trace::update_roles()})
+        for (const std::string& role : *roles)
+          if (t.has(layer, role)) t.load(layer, role);
     return true;
   } catch (const eg::Error&) {
     return false;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 
 #include "base/error.hpp"
 #include "support/temp_dir.hpp"
@@ -33,8 +34,9 @@ Layer make_layer(const std::string& name, LayerType type, std::vector<std::strin
   return l;
 }
 
-// A small but complete trace: conv (stride 2, pad 1) -> bn -> relu -> avgpool -> fc.
-Manifest write_small_trace(const std::filesystem::path& dir) {
+// A small but complete trace: conv (stride 2, pad 1) -> bn -> relu -> avgpool -> fc. With
+// `version2`, an optimizer and the conv/fc update roles too.
+Manifest write_small_trace(const std::filesystem::path& dir, bool version2 = false) {
   Manifest m;
   m.network = "tiny";
   m.dataset = "synthetic";
@@ -54,8 +56,13 @@ Manifest write_small_trace(const std::filesystem::path& dir) {
       make_layer("avgpool", LayerType::AvgPool, {"relu1"}, {2, 4, 4, 4}, {2, 4, 1, 1}, 4, 1, 0);
   Layer fc = make_layer("fc", LayerType::Fc, {"avgpool"}, {2, 4}, {2, 10});
   TraceWriter w(dir);
+  std::vector<std::string> roles = all_roles();
+  if (version2) {
+    m.optimizer = Optimizer{"sgd", 0.05, 0.9, 5e-4};
+    roles.insert(roles.end(), update_roles().begin(), update_roles().end());
+  }
   for (Layer* l : {&conv, &fc})
-    for (const std::string& role : all_roles()) {
+    for (const std::string& role : roles) {
       auto v =
           ramp(eg::element_count(l->expected_shape(role)), 1.0f + static_cast<float>(role.size()));
       w.write_tensor(*l, role, v.data());
@@ -102,6 +109,97 @@ TEST_CASE("trace round-trips manifest and tensors", "[workloads][trace]") {
   CHECK(t.has(m.layers[2], "y"));
   CHECK_FALSE(t.has(m.layers[1], "y"));
   CHECK(to_json(m) == to_json(written));
+}
+
+TEST_CASE(
+    "a version 2 trace round-trips its optimizer and update tensors and a version 1 trace "
+    "still reads",
+    "[workloads][trace]") {
+  TempDir tmp;
+  const Manifest written = write_small_trace(tmp / "v2", true);
+  const json j2 = read_json(tmp / "v2" / "manifest.json");
+  CHECK(j2["version"] == 2);
+  CHECK(j2["optimizer"] ==
+        json({{"type", "sgd"}, {"lr", 0.05}, {"momentum", 0.9}, {"weight_decay", 5e-4}}));
+  const Trace t = Trace::open(tmp / "v2");
+  REQUIRE(t.manifest().optimizer.has_value());
+  CHECK(t.manifest().optimizer->lr == 0.05);
+  CHECK(t.manifest().optimizer->momentum == 0.9);
+  CHECK(t.manifest().optimizer->weight_decay == 5e-4);
+  CHECK(t.manifest().version() == 2);
+  const Layer& conv = t.manifest().layers[0];
+  CHECK(conv.tensors.size() == 10);
+  CHECK(t.load(conv, "w_next").shape == eg::Shape{4, 3, 3, 3});
+  CHECK(t.load(conv, "momentum_next").data == ramp(4 * 3 * 3 * 3, 14.0f));
+  CHECK(t.load(t.manifest().layers[4], "momentum").shape == eg::Shape{10, 4});
+  CHECK(to_json(t.manifest()) == to_json(written));
+
+  write_small_trace(tmp / "v1");
+  const json j1 = read_json(tmp / "v1" / "manifest.json");
+  CHECK(j1["version"] == 1);
+  CHECK_FALSE(j1.contains("optimizer"));
+  const Trace t1 = Trace::open(tmp / "v1");
+  CHECK_FALSE(t1.manifest().optimizer.has_value());
+  CHECK(t1.manifest().version() == 1);
+}
+
+TEST_CASE("bad version 2 fields are one-line errors naming the file and the field",
+          "[workloads][trace]") {
+  TempDir tmp;
+  const auto dir = tmp / "trace";
+  write_small_trace(dir, true);
+  const auto manifest = dir / "manifest.json";
+  const json good = read_json(manifest);
+  auto error_with = [&](const std::function<void(json&)>& edit) {
+    json j = good;
+    edit(j);
+    write_json(manifest, j);
+    try {
+      (void)Trace::open(dir);
+    } catch (const eg::Error& e) {
+      const std::string what = e.what();
+      CHECK(what.find('\n') == std::string::npos);
+      return what;
+    }
+    return std::string("accepted");
+  };
+  CHECK(error_with([](json& j) { j.erase("optimizer"); }) ==
+        manifest.string() + ": /optimizer: missing");
+  CHECK_THAT(error_with([](json& j) { j["optimizer"] = 0.1; }),
+             Catch::Contains("manifest.json: /optimizer: must be an object"));
+  CHECK_THAT(error_with([](json& j) { j["optimizer"]["type"] = "adam"; }),
+             Catch::Contains("manifest.json: /optimizer/type: unknown optimizer 'adam'"));
+  CHECK_THAT(error_with([](json& j) { j["optimizer"]["lr"] = -0.1; }),
+             Catch::Contains("manifest.json: /optimizer/lr: must be >= 0"));
+  CHECK_THAT(error_with([](json& j) { j["optimizer"]["lr"] = "0.1"; }),
+             Catch::Contains("manifest.json: /optimizer/lr: must be a number"));
+  CHECK_THAT(error_with([](json& j) { j["optimizer"]["momentum"] = 1.0; }),
+             Catch::Contains("manifest.json: /optimizer/momentum: must be in [0, 1)"));
+  CHECK_THAT(error_with([](json& j) { j["optimizer"].erase("weight_decay"); }),
+             Catch::Contains("manifest.json: /optimizer/weight_decay: missing"));
+  CHECK_THAT(error_with([](json& j) { j["optimizer"]["weight_decay"] = -1e-4; }),
+             Catch::Contains("manifest.json: /optimizer/weight_decay: must be >= 0"));
+  CHECK_THAT(error_with([](json& j) { j["optimizer"]["nesterov"] = true; }),
+             Catch::Contains("manifest.json: /optimizer/nesterov: unknown key"));
+  // A version 1 manifest has neither the optimizer nor the update roles.
+  CHECK_THAT(error_with([](json& j) {
+               j["version"] = 1;
+               j.erase("optimizer");
+               j["layers"][0]["tensors"].erase("w_next");
+             }),
+             Catch::Contains("manifest.json: /layers/0/tensors/momentum: is a version 2 tensor "
+                             "role (this trace is version 1) (layer 'conv1')"));
+  CHECK_THAT(error_with([](json& j) { j["version"] = 1; }),
+             Catch::Contains("manifest.json: /optimizer: unknown key"));
+  CHECK_THAT(error_with([](json& j) { j["layers"][1]["tensors"]["w_next"] = "bn1.w_next.npy"; }),
+             Catch::Contains("manifest.json: /layers/1/tensors/w_next: is not a tensor role of a "
+                             "bn layer (layer 'bn1')"));
+  // A post-step tensor of the wrong shape names its file.
+  const json conv = good["layers"][0];
+  CHECK_THAT(
+      error_with([&](json& j) { j["layers"][0]["tensors"]["w_next"] = conv["tensors"]["dx"]; }),
+      Catch::Contains("conv1.dx.npy: shape [2,3,8,8] does not match layer 'conv1' tensor "
+                      "'w_next' [4,3,3,3]"));
 }
 
 TEST_CASE("a failed trace write leaves no directory and keeps an existing trace",
@@ -151,9 +249,11 @@ TEST_CASE("corrupt traces are rejected naming file and field", "[workloads][trac
   json j = read_json(manifest);
 
   SECTION("version") {
-    j["version"] = 2;
+    j["version"] = 3;
     write_json(manifest, j);
-    CHECK_THROWS_WITH(Trace::open(dir), Catch::Contains("manifest.json: /version: is 2"));
+    CHECK_THROWS_WITH(
+        Trace::open(dir),
+        Catch::Contains("manifest.json: /version: is 3, this reader supports 1 to 2"));
   }
   SECTION("unknown key") {
     j["layers"][1]["colour"] = "red";

@@ -167,6 +167,13 @@ int run(int argc, char** argv) {
               << " tensors, worst max|sim - trace| / max|trace| = "
               << result.check.worst_relative_error << " (layer '" << result.check.worst_layer
               << "' " << result.check.worst_tensor << "), check.rtol " << cfg.check.rtol << "\n";
+  if (options.check && result.check.update_tensors > 0)
+    std::cout << "weight update check: " << result.check.update_tensors
+              << " tensors, worst max|sim - trace| / max|trace| = "
+              << result.check.worst_update_error << " (layer '" << result.check.worst_update_layer
+              << "' " << result.check.worst_update_tensor << ", allowed "
+              << result.check.worst_update_allowed
+              << " = check.rtol + its storage format's rounding)\n";
   std::cout << "simulation speed: " << result.ticked_cycles << " cycles ticked in " << host_s
             << " s = " << (host_s > 0 ? static_cast<double>(result.ticked_cycles) / host_s : 0.0)
             << " cycles/s (" << tot["cycles"].get<uint64_t>() << " simulated in total)\n";

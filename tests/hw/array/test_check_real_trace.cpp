@@ -61,6 +61,8 @@ TEST_CASE("a real EfficientGrad trace passes the check and one layer's dx scaled
     INFO(slurp(dir / "ok.log"));
     REQUIRE(rc == 0);
     CHECK(slurp(dir / "ok.log").find("functional check passed") != std::string::npos);
+    // egtrain writes version 2: every conv/fc layer's update (master W, momentum, weight copy).
+    CHECK(slurp(dir / "ok.log").find("weight update check: 66 tensors") != std::string::npos);
   }
 
   // The layer's dx is gradient-sized: a 3% error is far below any absolute floor of 1e-4.
@@ -86,12 +88,31 @@ TEST_CASE("a real EfficientGrad trace passes the check and one layer's dx scaled
   CHECK(!fs::exists(out / "report.json"));
 }
 
-TEST_CASE("a real BP trace passes the check on the Eyeriss v2 BP config", "[array][check][slow]") {
+TEST_CASE(
+    "a real BP trace passes the check on the Eyeriss v2 BP config and fc's w_next scaled by "
+    "1.03 fails it",
+    "[array][check][slow]") {
   eg::testing::TempDir dir;
   const fs::path trace = train_trace(dir, "bp");
   const int rc = sh(run_cmd("eyeriss_v2_bp.json", trace, dir / "ok"), dir / "ok.log");
   INFO(slurp(dir / "ok.log"));
   REQUIRE(rc == 0);
   CHECK(slurp(dir / "ok.log").find("functional check passed") != std::string::npos);
+  CHECK(slurp(dir / "ok.log").find("weight update check: 66 tensors") != std::string::npos);
   CHECK(fs::exists(dir / "ok" / "report.json"));
+
+  // fc's post-step weights scaled by 1.03: 3% of max|w_next| is beyond check.rtol (0.2%) plus
+  // the rounding of the bfloat16 master W and the 8-bit copy (0.39%). fc alone runs in a second.
+  const fs::path w_next = trace / "fc.w_next.npy";
+  eg::NdArray a = eg::read_npy(w_next);
+  for (float& v : a.data) v *= 1.03f;
+  eg::write_npy(w_next, a.shape, a.data.data());
+  const std::string bad = run_cmd("eyeriss_v2_bp.json", trace, dir / "bad") + " --layers fc";
+  CHECK(sh(bad, dir / "bad.log") != 0);
+  const std::string err = slurp(dir / "bad.log");
+  INFO(err);
+  CHECK(err.find("layer 'fc' weight update: computed master W differs from the trace's w_next") !=
+        std::string::npos);
+  CHECK(err.find(w_next.string()) != std::string::npos);
+  CHECK(!fs::exists(dir / "bad" / "report.json"));
 }

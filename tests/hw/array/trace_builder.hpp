@@ -3,6 +3,7 @@
 // gets random x, w, feedback and a pruned dy (a fraction of exact zeros), and y, dx, dw from the
 // naive reference layers, so the simulator's functional check has ground truth.
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -24,6 +25,10 @@ class TraceBuilder {
     manifest_.iteration = 1;
     manifest_.batch = batch;
   }
+
+  // Makes a version 2 trace: the conv/FC layers added after this call also get a random momentum
+  // and the post-step w_next and momentum_next by the trainer's SGD (sw/train/sgd.cpp).
+  void with_update(const trace::Optimizer& optimizer) { manifest_.optimizer = optimizer; }
 
   // conv layer; inputs: producer names (empty: network input)
   void conv(const std::string& name, std::vector<std::string> inputs, int64_t c, int64_t h,
@@ -91,6 +96,19 @@ class TraceBuilder {
     t.push_back({"y", conv_forward(g, x, w)});
     t.push_back({"dx", conv_backward(g, dy, fb)});
     t.push_back({"dw", conv_weight_gradient(g, x, dy)});
+    if (manifest_.optimizer) {
+      const trace::Optimizer& o = *manifest_.optimizer;
+      const float mu = float(o.momentum), wd = float(o.weight_decay), lr = float(o.lr);
+      std::vector<float> v = random(nw), w_next(w.size()), v_next(w.size());
+      const std::vector<float>& dw = t.back().second;
+      for (size_t i = 0; i < w.size(); ++i) {
+        v_next[i] = mu * v[i] + (dw[i] + wd * w[i]);
+        w_next[i] = w[i] - lr * v_next[i];
+      }
+      t.push_back({"momentum", v});
+      t.push_back({"w_next", w_next});
+      t.push_back({"momentum_next", v_next});
+    }
     pending_.push_back({l, std::move(t)});
   }
 
@@ -103,10 +121,13 @@ class TraceBuilder {
 };
 
 // conv3x3 s1 -> bn -> relu -> {conv3x3 s2, conv1x1 s2 shortcut} -> add -> avgpool -> fc
+// With `optimizer`, a version 2 trace (the weight update checked too).
 inline trace::Manifest write_tiny_resnet(const std::filesystem::path& dir, double dy_zero_fraction,
-                                         uint64_t seed = 1) {
+                                         uint64_t seed = 1,
+                                         std::optional<trace::Optimizer> optimizer = {}) {
   const int64_t n = 2;
   TraceBuilder b("tiny-resnet", n, dy_zero_fraction, seed);
+  if (optimizer) b.with_update(*optimizer);
   b.conv("conv1", {}, 3, 8, 4, 3, 1, 1);
   b.simple("bn1", trace::LayerType::Bn, {"conv1"}, {n, 4, 8, 8}, {n, 4, 8, 8});
   b.simple("relu1", trace::LayerType::Relu, {"bn1"}, {n, 4, 8, 8}, {n, 4, 8, 8});

@@ -67,6 +67,13 @@ TEST_CASE("trainer trace reads back with consistent shapes, tensors and stats", 
   run_training(c, log);
   const eg::trace::Trace t = eg::trace::Trace::open(dir / "trace");
   const eg::trace::Manifest& m = t.manifest();
+  CHECK(m.version() == 2);
+  REQUIRE(m.optimizer.has_value());
+  CHECK(m.optimizer->type == "sgd");
+  CHECK(m.optimizer->momentum == c.momentum);
+  CHECK(m.optimizer->weight_decay == c.weight_decay);
+  CHECK(m.optimizer->lr > 0.0);
+  CHECK(m.optimizer->lr <= c.lr);
   CHECK(m.mode == "efficientgrad");
   CHECK(m.iteration == 4);
   CHECK(m.batch == 16);
@@ -94,6 +101,30 @@ TEST_CASE("trainer trace reads back with consistent shapes, tensors and stats", 
   for (const eg::trace::Layer& l : m.layers) {
     if (l.type != LayerType::Conv && l.type != LayerType::Fc) continue;
     for (const std::string& role : eg::trace::all_roles()) CHECK(t.has(l, role));
+    for (const std::string& role : eg::trace::update_roles()) CHECK(t.has(l, role));
+    {
+      // The trainer's SGD step, recomputed in its own float order from the step's inputs.
+      const eg::trace::Optimizer& o = *m.optimizer;
+      const float mu = float(o.momentum), wd = float(o.weight_decay), lr = float(o.lr);
+      const eg::NdArray w = t.load(l, "w"), g = t.load(l, "dw"), v = t.load(l, "momentum"),
+                        w1 = t.load(l, "w_next"), v1 = t.load(l, "momentum_next");
+      size_t moved = 0;
+      // Largest difference relative to the tensor's largest magnitude, as the simulator's check
+      // measures (an element near zero after cancellation may differ by more of its own ulps).
+      double worst_w = 0, worst_v = 0, max_w = 0, max_v = 0;
+      for (size_t i = 0; i < w.data.size(); ++i) {
+        const float vn = mu * v.data[i] + (g.data[i] + wd * w.data[i]);
+        const float wn = w.data[i] - lr * vn;
+        worst_v = std::max(worst_v, std::fabs(double(vn) - v1.data[i]));
+        worst_w = std::max(worst_w, std::fabs(double(wn) - w1.data[i]));
+        max_v = std::max(max_v, std::fabs(double(v1.data[i])));
+        max_w = std::max(max_w, std::fabs(double(w1.data[i])));
+        moved += w1.data[i] != w.data[i];
+      }
+      CHECK(worst_v <= 1e-6 * max_v);  // float ulps (the compiler may contract into an FMA)
+      CHECK(worst_w <= 1e-6 * max_w);
+      CHECK(moved > w.data.size() / 2);  // the step changed the weights
+    }
     INFO("layer " << l.name);
     CHECK(l.stats.tau > 0.0);
     CHECK(l.stats.dy_nonzero_fraction < l.stats.dy_nonzero_fraction_before_pruning);
