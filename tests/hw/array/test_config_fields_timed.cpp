@@ -34,11 +34,6 @@ const std::set<std::string> kInert = {
     // Tolerances of the functional check: they decide pass or fail, never time or energy.
     "/check/atol",
     "/check/rtol",
-    // How far the DMA prefetches ahead (and the share of the iact banks a pass's input rows get):
-    // every canonical problem of this trace is a single pass whose input rows fit a quarter of
-    // the banks, so no pass ever waits for an earlier one's buffer. test_memory_overlap shows the
-    // effect on a layer of several passes.
-    "/glb/iact_buffers",
 };
 
 // Per layer and phase: cycles and total energy; the fingerprint of what a run costs.
