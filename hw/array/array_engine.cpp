@@ -141,13 +141,13 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
 }
 
 uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
-                               const std::vector<size_t>& filter_ids) {
+                               const std::vector<size_t>& filter_ids, int64_t ready_folds) {
   const mapper::Pass ps = s.pass(static_cast<int64_t>(pass));
   std::vector<ProcessingCluster*> busy;
   for (size_t i = 0; i < clusters_.size(); ++i) {
     clusters_[i]->start(ps.pcs[i], s.tiling, ctx);
     // No filter set may start before its DMA transfer has completed.
-    clusters_[i]->release_filter_sets(0, cycle_stamp_);
+    clusters_[i]->release_filter_sets(ready_folds, cycle_stamp_);
     busy.push_back(clusters_[i].get());
   }
   // The pass's cycles are counted on the shared stamp; cycle_ is the array's absolute cycle at
@@ -250,7 +250,8 @@ uint64_t ArrayEngine::waiting_pes(const mapper::Pass& ps) const {
 }
 
 void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx,
-                          const OperandAddresses& addr, PhaseFigures& fig) {
+                          const OperandAddresses& addr, PhaseFigures& fig,
+                          const NextProblem* next) {
   const mapper::CanonicalProblem& p = *caller_ctx.problem;
   PeContext ctx = caller_ctx;
   const std::vector<float> lane_major = lane_major_filter(p, ctx.filter);
@@ -277,13 +278,43 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   RowMarks marks;
   for (size_t i = 0; i < passes; ++i) traffic[i] = pass_traffic(s, i, ctx, marks);
 
-  // The DMA's work, in schedule order. Pass i's input rows and filter sets go into buffers that
-  // pass i - iact_buffers frees when it ends; a pass's output tile drains after the pass, behind
-  // the inputs prefetched into the buffer it freed.
+  // What the previous problem prefetched for this one (cross_layer_prefetch).
+  size_t ready_inputs = 0, ready_filters = 0;
+  if (prefetched_) {
+    const OperandAddresses& a = prefetched_->addresses;
+    if (prefetched_->label != s.problem.label() || prefetched_->pass_count != s.pass_count ||
+        (prefetched_->input_passes > 0 && a.input != addr.input) ||
+        (prefetched_->filter_passes > 0 && a.filter != addr.filter))
+      throw Error("array: " + s.problem.label() + " runs after " + prefetched_->label +
+                  " was prefetched for it");
+    ready_inputs = prefetched_->input_passes, ready_filters = prefetched_->filter_passes;
+    prefetched_.reset();
+  }
+  // The next problem's first passes, prefetched: their traffic as its own execute() counts it.
   const size_t in_buffers = static_cast<size_t>(config_.glb.iact_buffers),
                out_buffers = static_cast<size_t>(config_.glb.psum_buffers);
+  std::vector<PassTraffic> next_traffic;
+  if (next && (next->inputs || next->filters)) {
+    PeContext nctx;
+    nctx.problem = &next->schedule->problem;
+    nctx.iact_bits = next->iact_bits, nctx.filter_bits = next->filter_bits;
+    nctx.output_bits = next->output_bits;
+    RowMarks next_marks;
+    const size_t n = std::min(in_buffers, static_cast<size_t>(next->schedule->pass_count));
+    for (size_t j = 0; j < n; ++j)
+      next_traffic.push_back(pass_traffic(*next->schedule, j, nctx, next_marks));
+    prefetched_ = Prefetched{next->schedule->problem.label(), next->schedule->pass_count,
+                             next->addresses, next->inputs ? n : 0, next->filters ? n : 0};
+  }
+
+  // The DMA's work, in schedule order. Pass i's input rows and filter sets go into buffers that
+  // pass i - iact_buffers frees when it ends; a pass's output tile drains after the pass, behind
+  // the inputs prefetched into the buffer it freed. The next problem's first passes continue that
+  // order as passes `passes`, `passes` + 1, ...; transfers prefetched by the previous problem are
+  // not made again (kReady).
+  constexpr size_t kReady = SIZE_MAX;
   std::vector<QueuedTransfer> list;
-  std::vector<size_t> input_id(passes), output_id(passes);
+  std::vector<size_t> input_id(passes, kReady), output_id(passes);
   std::vector<std::vector<size_t>> filter_ids(passes);
   auto add = [&](bool write, uint64_t address, uint64_t bytes, DataClass c, int64_t after) {
     MemoryRequest r;
@@ -299,26 +330,43 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
     output_id[j] =
         add(true, addr.output, traffic[j].output_bytes, out_class, static_cast<int64_t>(j));
   };
-  for (size_t i = 0; i < passes; ++i) {
+  for (size_t i = 0; i < passes + next_traffic.size(); ++i) {
     const int64_t gate = i >= in_buffers ? static_cast<int64_t>(i - in_buffers) : -1;
-    input_id[i] = add(false, addr.input + traffic[i].first_input_offset, traffic[i].input_bytes,
-                      in_class, gate);
-    // One transfer per fold, each from the filter tensor's (aligned) start, as every filter
-    // transfer was: each is rounded to whole DRAM bursts on its own.
-    for (uint64_t bytes : traffic[i].filter_bytes)
-      filter_ids[i].push_back(add(false, addr.filter, bytes, filter_class, gate));
+    if (i < passes) {
+      if (i >= ready_inputs)
+        input_id[i] = add(false, addr.input + traffic[i].first_input_offset, traffic[i].input_bytes,
+                          in_class, gate);
+      // One transfer per fold, each from the filter tensor's (aligned) start, as every filter
+      // transfer was: each is rounded to whole DRAM bursts on its own.
+      if (i >= ready_filters)
+        for (uint64_t bytes : traffic[i].filter_bytes)
+          filter_ids[i].push_back(add(false, addr.filter, bytes, filter_class, gate));
+    } else {
+      const PassTraffic& t = next_traffic[i - passes];
+      const mapper::CanonicalProblem& np = next->schedule->problem;
+      if (next->inputs)
+        add(false, next->addresses.input + t.first_input_offset, t.input_bytes,
+            data_class_of(np.input), gate);
+      if (next->filters)
+        for (uint64_t bytes : t.filter_bytes)
+          add(false, next->addresses.filter, bytes, data_class_of(np.filter), gate);
+    }
     if (gate >= 0) add_output(static_cast<size_t>(gate));
   }
-  for (size_t j = passes > in_buffers ? passes - in_buffers : 0; j < passes; ++j) add_output(j);
+  const size_t issued = passes + next_traffic.size();
+  for (size_t j = issued > in_buffers ? issued - in_buffers : 0; j < passes; ++j) add_output(j);
   const size_t transfers = list.size();
   queue_->begin(std::move(list));
+  auto input_done = [&](size_t i) {
+    return input_id[i] == kReady ? cycle_ : queue_->completion(input_id[i]);
+  };
 
   for (size_t i = 0; i < passes; ++i) {
     const uint64_t active = waiting_pes(s.pass(static_cast<int64_t>(i)));
     // A pass starts when its input rows are in the GLB and the output buffer it writes has
     // drained; each wait is a stall of its PEs at that moment.
     const uint64_t pass_start = cycle_;
-    const uint64_t in_done = queue_->completion(input_id[i]);
+    const uint64_t in_done = input_done(i);
     if (in_done > cycle_) memory_wait(in_done - cycle_, active, false), cycle_ = in_done;
     const uint64_t input_ready = cycle_;
     if (i >= out_buffers) {
@@ -327,7 +375,9 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
     }
     const uint64_t compute_start = cycle_;
     fig.actions.glb_iact_write_bits += traffic[i].glb_iact_write_bits;
-    cycle_ += run_pass(s, i, ctx, filter_ids[i]);
+    const int64_t ready_folds =
+        i < ready_filters ? static_cast<int64_t>(traffic[i].filter_bytes.size()) : 0;
+    cycle_ += run_pass(s, i, ctx, filter_ids[i], ready_folds);
     queue_->pass_ended(static_cast<int64_t>(i), cycle_);
     if (timeline_ || progress_) observe_pass(s, i, pass_start, input_ready, compute_start, cycle_);
   }

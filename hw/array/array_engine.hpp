@@ -8,6 +8,8 @@
 // (input, or output for a drain); PEs without work idle.
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "hw/array/figures.hpp"
@@ -27,6 +29,18 @@ struct OperandAddresses {
   uint64_t input = 0, filter = 0, output = 0;
 };
 
+// The array problem that runs next (features.cross_layer_prefetch, docs/DESIGN.md §5.6): the
+// transfers of its first passes, those whose GLB buffers the current problem frees before it ends,
+// are issued during the current one. The caller decides which operands may go early: one may
+// only if nothing written before the next problem starts (the current problem's outputs, PPU
+// writes, a weight update) overlaps what it reads.
+struct NextProblem {
+  const mapper::Schedule* schedule = nullptr;
+  int iact_bits = 0, filter_bits = 0, output_bits = 0;
+  OperandAddresses addresses;
+  bool inputs = false, filters = false;  // may go early
+};
+
 class ArrayEngine {
  public:
   // Builds the GLB cluster and the processing clusters as sc_modules under the module being
@@ -39,8 +53,13 @@ class ArrayEngine {
   ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock);
 
   // Executes `schedule` (values into ctx.output) and adds what it measured to `figures`.
+  // With `next`, the DMA also prefetches `next`'s first passes (those of its operands marked as
+  // free to go early), after this problem's transfers in schedule order; their bytes count in
+  // `figures` (the phase during which the DRAM moves them), and the next execute(), which must be
+  // of `next`, finds them in the GLB.
   void execute(const mapper::Schedule& schedule, const PeContext& ctx,
-               const OperandAddresses& addresses, PhaseFigures& figures);
+               const OperandAddresses& addresses, PhaseFigures& figures,
+               const NextProblem* next = nullptr);
 
   // Blocking off-chip transfer, counted in `figures`.
   void transfer(bool write, uint64_t address, uint64_t bytes, DataClass data_class,
@@ -83,8 +102,9 @@ class ArrayEngine {
   // PEs that wait while the array waits for pass `ps`'s memory: those with work in any fold.
   uint64_t waiting_pes(const mapper::Pass& ps) const;
   // Ticks pass `pass` from cycle_ on; fold q's filter sets wait for transfer filter_ids[q].
+  // `ready_folds` leading folds have their filter sets in the GLB already (prefetched).
   uint64_t run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
-                    const std::vector<size_t>& filter_ids);
+                    const std::vector<size_t>& filter_ids, int64_t ready_folds);
   // Pass `pass` waited for its input rows from `start` to `input_ready`, for the output buffer it
   // writes to drain until `compute_start`, and computed until `compute_end` (filter sets arriving
   // late are input stalls inside it): the timeline's cluster intervals, the progress.
@@ -108,6 +128,15 @@ class ArrayEngine {
   bool step_every_cycle_ = false;
   TimelineRecorder* timeline_ = nullptr;
   RunProgress* progress_ = nullptr;
+  // What the previous execute() prefetched for the problem after it: that problem, and how many
+  // of its first passes have their inputs and their filter sets in the GLB.
+  struct Prefetched {
+    std::string label;
+    int64_t pass_count = 0;
+    OperandAddresses addresses;
+    size_t input_passes = 0, filter_passes = 0;
+  };
+  std::optional<Prefetched> prefetched_;
   std::vector<uint64_t> finished_at_;   // per cluster: cycles into the pass it finished
   std::vector<ClusterStats> observed_;  // per cluster: its counters at the last pass observed
 };

@@ -5,8 +5,9 @@ namespace eg::hw::array {
 using sc_core::sc_time;
 using sc_core::sc_time_stamp;
 
-DmaScheduler::DmaScheduler(sc_core::sc_module_name name, MemoryPort& port, sc_time clock_period)
-    : sc_module(name), port_(port), period_(clock_period) {
+DmaScheduler::DmaScheduler(sc_core::sc_module_name name, MemoryPort& port, sc_time clock_period,
+                           bool across_problems)
+    : sc_module(name), port_(port), period_(clock_period), across_problems_(across_problems) {
   SC_THREAD(run);
   SC_THREAD(worker0);
   SC_THREAD(worker1);

@@ -30,11 +30,16 @@ class DmaScheduler : public sc_core::sc_module, public TransferQueue, public Des
   static constexpr int kTransfersInFlight = 2;
 
   SC_HAS_PROCESS(DmaScheduler);
-  // `clock_period`: the array's; completion cycles are in array cycles.
-  DmaScheduler(sc_core::sc_module_name name, MemoryPort& port, sc_core::sc_time clock_period);
+  // `clock_period`: the array's; completion cycles are in array cycles. `across_problems`
+  // (features.cross_layer_prefetch) only names what the array engine hands over: the next
+  // problem's first passes at the end of a problem's list.
+  DmaScheduler(sc_core::sc_module_name name, MemoryPort& port, sc_core::sc_time clock_period,
+               bool across_problems = false);
   const char* kind() const override { return "DmaScheduler"; }
   Parameters parameters() const override {
-    return {{"order", "schedule"}, {"transfers_in_flight", std::to_string(kTransfersInFlight)}};
+    return {{"order", "schedule"},
+            {"transfers_in_flight", std::to_string(kTransfersInFlight)},
+            {"prefetch_across_problems", across_problems_ ? "on" : "off"}};
   }
 
   void begin(std::vector<QueuedTransfer> transfers) override;
@@ -55,6 +60,7 @@ class DmaScheduler : public sc_core::sc_module, public TransferQueue, public Des
 
   MemoryPort& port_;
   sc_core::sc_time period_;
+  bool across_problems_;
   std::vector<QueuedTransfer> transfers_;
   std::vector<uint64_t> done_;  // completion cycle per transfer, kPending until then
   size_t next_ = 0;             // next transfer to hand to a worker

@@ -104,6 +104,7 @@ Features parse_features(JsonFields& f) {
                            : c == "rle" ? GradientCompression::Rle
                                         : GradientCompression::Csc;
   x.interlayer_glb_reuse = f.boolean("interlayer_glb_reuse");
+  x.cross_layer_prefetch = f.boolean("cross_layer_prefetch");
   f.finish();
   return x;
 }

@@ -115,6 +115,10 @@ struct Features {
   // A layer's output (forward) or input gradient (backward) stays in the GLB for the next layer
   // when it fits and that layer is its only consumer; otherwise it goes through DRAM.
   bool interlayer_glb_reuse = true;
+  // The DMA fetches the next array problem's first passes (filters, and inputs nothing before it
+  // writes) while the current one computes, so the array does not wait for its first fill
+  // (docs/DESIGN.md §5.6); off: every problem starts with its first fill exposed (the ablation).
+  bool cross_layer_prefetch = true;
 };
 
 // Mapper fold scheduling (docs/DESIGN.md §4); each switch is an ablation, not a fixed choice.
