@@ -458,7 +458,7 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
   steps_.clear();
   for (size_t i = 0; i < layers.size(); ++i)
     steps_.push_back({on_array(*layers[i]) ? Kind::Array : Kind::PpuForward, i, 0});
-  steps_.push_back({Kind::ActivationsOffChip, 0, 0});
+  if (!layers.empty()) steps_.push_back({Kind::ActivationsOffChip, 0, 0});
   for (size_t i = layers.size(); i-- > 0;) {
     const Layer& l = *layers[i];
     if (!on_array(l)) {

@@ -39,11 +39,6 @@ const std::set<std::string> kInert = {
     // one 24-bit psum a transfer as its 40-bit psum link does. test_array_blocks shows the effect
     // on a link wider than the banks.
     "/glb/bank_width_bits",
-    // How far the DMA prefetches ahead (and the share of the iact banks a pass's input rows get):
-    // every canonical problem of this trace is a single pass whose input rows fit a quarter of
-    // the banks, so no pass ever waits for an earlier one's buffer. test_memory_overlap shows the
-    // effect on a layer of several passes.
-    "/glb/iact_buffers",
 };
 
 // Per layer and phase: cycles and total energy; the fingerprint of what a run costs.
