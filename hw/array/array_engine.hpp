@@ -53,10 +53,10 @@ class ArrayEngine {
   ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock);
 
   // Executes `schedule` (values into ctx.output) and adds what it measured to `figures`.
-  // With `next`, the DMA also prefetches `next`'s first passes (those of its operands marked as
-  // free to go early), after this problem's transfers in schedule order; their bytes count in
-  // `figures` (the phase during which the DRAM moves them), and the next execute(), which must be
-  // of `next`, finds them in the GLB.
+  // With `next`, the DMA also prefetches `next`'s first glb.iact_buffers passes (those of its
+  // operands marked as free to go early), continuing this problem's schedule order; their
+  // requested bytes count in `figures`. This problem does not wait for them; the next execute(),
+  // which must be of `next`, waits for them instead of issuing them.
   void execute(const mapper::Schedule& schedule, const PeContext& ctx,
                const OperandAddresses& addresses, PhaseFigures& figures,
                const NextProblem* next = nullptr);
@@ -102,9 +102,8 @@ class ArrayEngine {
   // PEs that wait while the array waits for pass `ps`'s memory: those with work in any fold.
   uint64_t waiting_pes(const mapper::Pass& ps) const;
   // Ticks pass `pass` from cycle_ on; fold q's filter sets wait for transfer filter_ids[q].
-  // `ready_folds` leading folds have their filter sets in the GLB already (prefetched).
   uint64_t run_pass(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
-                    const std::vector<size_t>& filter_ids, int64_t ready_folds);
+                    const std::vector<size_t>& filter_ids);
   // Pass `pass` waited for its input rows from `start` to `input_ready`, for the output buffer it
   // writes to drain until `compute_start`, and computed until `compute_end` (filter sets arriving
   // late are input stalls inside it): the timeline's cluster intervals, the progress.
@@ -128,14 +127,18 @@ class ArrayEngine {
   bool step_every_cycle_ = false;
   TimelineRecorder* timeline_ = nullptr;
   RunProgress* progress_ = nullptr;
-  // What the previous execute() prefetched for the problem after it: that problem, and how many
-  // of its first passes have their inputs and their filter sets in the GLB.
+  // What the previous execute() prefetched for the problem after it: that problem, and the queue's
+  // ids of the transfers of its first passes (input rows per pass, filter sets per pass and fold;
+  // empty where not prefetched).
   struct Prefetched {
     std::string label;
     int64_t pass_count = 0;
     OperandAddresses addresses;
-    size_t input_passes = 0, filter_passes = 0;
+    std::vector<size_t> input_ids;
+    std::vector<std::vector<size_t>> filter_ids;
   };
+  size_t next_id_ = 0;     // the queue's id of the next transfer appended
+  int64_t pass_base_ = 0;  // the queue's number of this problem's first pass
   std::optional<Prefetched> prefetched_;
   std::vector<uint64_t> finished_at_;   // per cluster: cycles into the pass it finished
   std::vector<ClusterStats> observed_;  // per cluster: its counters at the last pass observed
