@@ -29,7 +29,8 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const arch::ArchConfig& c
       interface_(build_memory(),
                  config.features.feedback_magnitudes == arch::FeedbackMagnitudes::Seed,
                  dram_config_of(config).burst_bytes()),
-      dmaq_(std::make_unique<DmaScheduler>("dmaq", interface_, period_)),
+      dmaq_(std::make_unique<DmaScheduler>("dmaq", interface_, period_,
+                                           config.features.cross_layer_prefetch)),
       controller_(
           config, interface_, *this, [this] { return dram_stats(); }, dmaq_.get()) {
   if (TimelineRecorder* timeline = options_.timeline) {

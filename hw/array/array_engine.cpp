@@ -277,7 +277,8 @@ uint64_t ArrayEngine::waiting_pes(const mapper::Pass& ps) const {
 }
 
 void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx,
-                          const OperandAddresses& addr, PhaseFigures& fig) {
+                          const OperandAddresses& addr, PhaseFigures& fig,
+                          const NextProblem* next) {
   const mapper::CanonicalProblem& p = *caller_ctx.problem;
   PeContext ctx = caller_ctx;
   const std::vector<float> lane_major = lane_major_filter(p, ctx.filter);
@@ -312,14 +313,56 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   RowMarks marks;
   for (size_t i = 0; i < passes; ++i) traffic[i] = pass_traffic(s, i, ctx, marks);
 
-  // The DMA's work, in schedule order. Pass i's input rows and filter sets go into buffers that
-  // pass i - iact_buffers frees when it ends; a pass's output tile drains after the pass, behind
-  // the inputs prefetched into the buffer it freed.
+  // The queue is one stream over the run: ids and pass numbers continue from the previous
+  // problem's (pass_base_ is this problem's first pass).
   const size_t in_buffers = static_cast<size_t>(config_.glb.iact_buffers),
                out_buffers = static_cast<size_t>(config_.glb.psum_buffers);
-  std::vector<QueuedTransfer> list;
+  const int64_t base = pass_base_;
+  // Pass i's input rows and filter sets go into the buffer that pass i - iact_buffers frees, in
+  // the stream's numbering (a pass of an earlier problem has ended already).
+  auto gate_of = [&](size_t i) {
+    const int64_t g = base + static_cast<int64_t>(i) - static_cast<int64_t>(in_buffers);
+    return g >= 0 ? g : int64_t{-1};
+  };
   std::vector<size_t> input_id(passes), output_id(passes);
   std::vector<std::vector<size_t>> filter_ids(passes);
+  std::vector<char> fetched_input(passes, 0), fetched_filters(passes, 0);
+  // What the previous problem prefetched for this one (cross_layer_prefetch).
+  if (prefetched_) {
+    const Prefetched& pf = *prefetched_;
+    if (pf.label != s.problem.label() || pf.pass_count != s.pass_count ||
+        (!pf.input_ids.empty() && pf.addresses.input != addr.input) ||
+        (!pf.filter_ids.empty() && pf.addresses.filter != addr.filter))
+      throw Error("array: " + s.problem.label() + " runs after " + pf.label +
+                  " was prefetched for it");
+    for (size_t i = 0; i < pf.input_ids.size() && i < passes; ++i)
+      input_id[i] = pf.input_ids[i], fetched_input[i] = 1;
+    for (size_t i = 0; i < pf.filter_ids.size() && i < passes; ++i)
+      filter_ids[i] = pf.filter_ids[i], fetched_filters[i] = 1;
+    prefetched_.reset();
+  }
+  // The next problem's first passes, prefetched: their traffic as its own execute() counts it.
+  std::vector<PassTraffic> next_traffic;
+  std::optional<Prefetched> ahead;
+  if (next && (next->inputs || next->filters)) {
+    PeContext nctx;
+    nctx.problem = &next->schedule->problem;
+    nctx.iact_bits = next->iact_bits, nctx.filter_bits = next->filter_bits;
+    nctx.output_bits = next->output_bits;
+    RowMarks next_marks;
+    const size_t n = std::min(in_buffers, static_cast<size_t>(next->schedule->pass_count));
+    for (size_t j = 0; j < n; ++j)
+      next_traffic.push_back(pass_traffic(*next->schedule, j, nctx, next_marks));
+    ahead = Prefetched{
+        next->schedule->problem.label(), next->schedule->pass_count, next->addresses, {}, {}};
+  }
+
+  // The DMA's work, in schedule order. A pass's output tile drains after the pass, behind the
+  // inputs prefetched into the buffer it freed. The next problem's first passes continue that
+  // order as passes `passes`, `passes` + 1, ...; transfers the previous problem prefetched are not
+  // made again.
+  std::vector<QueuedTransfer> list;
+  std::vector<size_t> own;  // this problem's transfers, which it waits for before it ends
   auto add = [&](bool write, uint64_t address, uint64_t bytes, DataClass c, int64_t after) {
     MemoryRequest r;
     r.write = write;
@@ -328,25 +371,44 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
     r.data_class = c;
     if (bytes > 0) fig.offchip.add(r);
     list.push_back({r, after});
-    return list.size() - 1;
+    return next_id_ + list.size() - 1;
   };
   auto add_output = [&](size_t j) {
     output_id[j] =
-        add(true, addr.output, traffic[j].output_bytes, out_class, static_cast<int64_t>(j));
+        add(true, addr.output, traffic[j].output_bytes, out_class, base + static_cast<int64_t>(j));
+    own.push_back(output_id[j]);
   };
-  for (size_t i = 0; i < passes; ++i) {
-    const int64_t gate = i >= in_buffers ? static_cast<int64_t>(i - in_buffers) : -1;
-    input_id[i] = add(false, addr.input + traffic[i].first_input_offset, traffic[i].input_bytes,
-                      in_class, gate);
-    // One transfer per fold, each from the filter tensor's (aligned) start, as every filter
-    // transfer was: each is rounded to whole DRAM bursts on its own.
-    for (uint64_t bytes : traffic[i].filter_bytes)
-      filter_ids[i].push_back(add(false, addr.filter, bytes, filter_class, gate));
-    if (gate >= 0) add_output(static_cast<size_t>(gate));
+  for (size_t i = 0; i < passes + next_traffic.size(); ++i) {
+    const int64_t gate = gate_of(i);
+    if (i < passes) {
+      if (!fetched_input[i])
+        own.push_back(input_id[i] = add(false, addr.input + traffic[i].first_input_offset,
+                                        traffic[i].input_bytes, in_class, gate));
+      // One transfer per fold, each from the filter tensor's (aligned) start, as every filter
+      // transfer was: each is rounded to whole DRAM bursts on its own.
+      if (!fetched_filters[i])
+        for (uint64_t bytes : traffic[i].filter_bytes)
+          filter_ids[i].push_back(add(false, addr.filter, bytes, filter_class, gate));
+    } else {
+      const PassTraffic& t = next_traffic[i - passes];
+      const mapper::CanonicalProblem& np = next->schedule->problem;
+      if (next->inputs)
+        ahead->input_ids.push_back(add(false, next->addresses.input + t.first_input_offset,
+                                       t.input_bytes, data_class_of(np.input), gate));
+      if (next->filters) {
+        ahead->filter_ids.emplace_back();
+        for (uint64_t bytes : t.filter_bytes)
+          ahead->filter_ids.back().push_back(
+              add(false, next->addresses.filter, bytes, data_class_of(np.filter), gate));
+      }
+    }
+    if (i >= in_buffers && i - in_buffers < passes) add_output(i - in_buffers);
   }
-  for (size_t j = passes > in_buffers ? passes - in_buffers : 0; j < passes; ++j) add_output(j);
-  const size_t transfers = list.size();
-  queue_->begin(std::move(list));
+  const size_t issued = passes + next_traffic.size();
+  for (size_t j = issued > in_buffers ? issued - in_buffers : 0; j < passes; ++j) add_output(j);
+  next_id_ += list.size();
+  queue_->append(std::move(list));
+  prefetched_ = std::move(ahead);
 
   // A drain reads its tile out of the GLB from the end of its pass on; its buffer is free once
   // those reads and the DRAM write are both done.
@@ -385,14 +447,15 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
     cycle_ += run_pass(s, i, ctx, filter_ids[i]);
     for_banks([](GlbBanks& b) { b.flush_all(); });
     pass_end[i] = cycle_;
-    queue_->pass_ended(static_cast<int64_t>(i), cycle_);
+    queue_->pass_ended(base + static_cast<int64_t>(i), cycle_);
     if (timeline_ || progress_) observe_pass(s, i, pass_start, input_ready, compute_start, cycle_);
   }
-  // The last output tiles drain with every PE idle.
-  // (Transfers in flight together may complete out of order: wait for every one.)
+  pass_base_ += static_cast<int64_t>(passes);
+  // The last output tiles drain with every PE idle. (Transfers in flight together may complete
+  // out of order: wait for every one of this problem's; the next problem's prefetched ones go on.)
   const uint64_t drain_start = cycle_;
   uint64_t drained = cycle_;
-  for (size_t k = 0; k < transfers; ++k) drained = std::max(drained, queue_->completion(k));
+  for (size_t k : own) drained = std::max(drained, queue_->completion(k));
   for (size_t j = passes > out_buffers ? passes - out_buffers : 0; j < passes; ++j)
     drained = std::max(drained, drain_done(j));
   if (drained > cycle_) memory_wait(drained - cycle_, 0, false), cycle_ = drained;

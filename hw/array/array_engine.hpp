@@ -10,6 +10,8 @@
 // a drain); PEs without work idle.
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "hw/array/figures.hpp"
@@ -29,6 +31,18 @@ struct OperandAddresses {
   uint64_t input = 0, filter = 0, output = 0;
 };
 
+// The array problem that runs next (features.cross_layer_prefetch, docs/DESIGN.md §5.6): the
+// transfers of its first passes, those whose GLB buffers the current problem frees before it ends,
+// are issued during the current one. The caller decides which operands may go early: one may
+// only if nothing written before the next problem starts (the current problem's outputs, PPU
+// writes, a weight update) overlaps what it reads.
+struct NextProblem {
+  const mapper::Schedule* schedule = nullptr;
+  int iact_bits = 0, filter_bits = 0, output_bits = 0;
+  OperandAddresses addresses;
+  bool inputs = false, filters = false;  // may go early
+};
+
 class ArrayEngine {
  public:
   // Builds the GLB cluster and the processing clusters as sc_modules under the module being
@@ -41,8 +55,13 @@ class ArrayEngine {
   ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock);
 
   // Executes `schedule` (values into ctx.output) and adds what it measured to `figures`.
+  // With `next`, the DMA also prefetches `next`'s first glb.iact_buffers passes (those of its
+  // operands marked as free to go early), continuing this problem's schedule order; their
+  // requested bytes count in `figures`. This problem does not wait for them; the next execute(),
+  // which must be of `next`, waits for them instead of issuing them.
   void execute(const mapper::Schedule& schedule, const PeContext& ctx,
-               const OperandAddresses& addresses, PhaseFigures& figures);
+               const OperandAddresses& addresses, PhaseFigures& figures,
+               const NextProblem* next = nullptr);
 
   // Blocking off-chip transfer, counted in `figures`.
   void transfer(bool write, uint64_t address, uint64_t bytes, DataClass data_class,
@@ -120,6 +139,19 @@ class ArrayEngine {
   bool step_every_cycle_ = false;
   TimelineRecorder* timeline_ = nullptr;
   RunProgress* progress_ = nullptr;
+  // What the previous execute() prefetched for the problem after it: that problem, and the queue's
+  // ids of the transfers of its first passes (input rows per pass, filter sets per pass and fold;
+  // empty where not prefetched).
+  struct Prefetched {
+    std::string label;
+    int64_t pass_count = 0;
+    OperandAddresses addresses;
+    std::vector<size_t> input_ids;
+    std::vector<std::vector<size_t>> filter_ids;
+  };
+  size_t next_id_ = 0;     // the queue's id of the next transfer appended
+  int64_t pass_base_ = 0;  // the queue's number of this problem's first pass
+  std::optional<Prefetched> prefetched_;
   std::vector<uint64_t> finished_at_;   // per cluster: cycles into the pass it finished
   std::vector<ClusterStats> observed_;  // per cluster: its counters at the last pass observed
 };

@@ -44,7 +44,8 @@ Controller::Controller(const arch::ArchConfig& config, MemoryInterface& memory, 
       clock_(clock),
       dram_stats_(std::move(dram_stats)),
       engine_(config, memory, clock, queue),
-      ppu_("ppu", config.ppu, config.array.pc_count()) {}
+      ppu_("ppu", config.ppu, config.array.pc_count()),
+      mapper_(config) {}
 
 uint64_t Controller::address_of(const std::string& tensor, uint64_t bytes) {
   auto it = tensors_.find(tensor);
@@ -179,7 +180,7 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
       phase == Phase::Backward ? load("feedback") : std::vector<float>{},
       needs_dy ? load("dy") : std::vector<float>{});
 
-  const mapper::RowStationaryMapper mapper(config_);
+  const mapper::RowStationaryMapper& mapper = mapper_;
   const auto problems = mapper::canonical_problems(view, phase, config_.features);
   const uint64_t start = clock_.now_cycles();
   if (phase == Phase::Backward &&
@@ -194,9 +195,13 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
     fig.cycles += clock_.now_cycles() - start;
   }
   std::vector<float> result(result_size(phase, view), 0.0f);
-  for (const mapper::CanonicalProblem& p : problems) {
+  for (size_t j = 0; j < problems.size(); ++j) {
+    const mapper::CanonicalProblem& p = problems[j];
     const std::string context = "layer '" + layer.name + "' " + p.label();
-    const mapper::Schedule schedule = mapper.map(p, context);
+    const mapper::Schedule schedule = ahead_ && ahead_->step == step_ && ahead_->problem == j
+                                          ? std::move(ahead_->schedule)
+                                          : mapper.map(p, context);
+    ahead_.reset();
     CanonicalData data = build_canonical_data(p, ops);
     const PeContext ctx = make_pe_context(config_, mapper, schedule, data);
     OperandAddresses addr;
@@ -213,7 +218,10 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
     addr.input = address_of(in_tensor, bytes_of(int64_t(data.input.size()), ctx.iact_bits));
     addr.filter = address_of(filter_tensor, bytes_of(int64_t(data.filter.size()), ctx.filter_bits));
     addr.output = address_of(out_tensor, bytes_of(int64_t(result.size()), ctx.output_bits));
-    engine_.execute(schedule, ctx, addr, fig);
+    const std::optional<NextProblem> next = config_.features.cross_layer_prefetch
+                                                ? next_problem(j, problems, out_tensor)
+                                                : std::nullopt;
+    engine_.execute(schedule, ctx, addr, fig, next ? &*next : nullptr);
     scatter_output(p, data, view, result);
   }
 
@@ -244,6 +252,88 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
     check_summary_.worst_layer = layer.name;
     check_summary_.worst_tensor = role;
   }
+}
+
+std::optional<NextProblem> Controller::next_problem(
+    size_t problem, const std::vector<mapper::CanonicalProblem>& problems,
+    const std::string& out_tensor) {
+  // DRAM ranges written before the next problem starts: this problem's output, then whatever the
+  // steps in between write. A tensor not allocated yet lies outside every range allocated now.
+  std::vector<std::pair<uint64_t, uint64_t>> written;
+  auto writes = [&](const std::string& tensor) {
+    auto it = tensors_.find(tensor);
+    if (it != tensors_.end())
+      written.emplace_back(it->second.base, it->second.base + it->second.bytes);
+  };
+  writes(out_tensor);
+  size_t step = step_, index = problem + 1;
+  std::optional<mapper::CanonicalProblem> p;
+  bool filters_written = false;
+  if (index < problems.size()) p = problems[index];
+  for (size_t s = step_ + 1; !p && s < steps_.size(); ++s) {
+    const Step& st = steps_[s];
+    const Layer& l = *layers_[st.layer];
+    switch (st.kind) {
+      case Step::Kind::Array: {
+        const Phase phase = mapper::kAllPhases[st.phase];
+        const auto next = mapper::canonical_problems(mapper::conv_view(l), phase, config_.features);
+        if (next.empty()) break;
+        p = next.front(), step = s, index = 0;
+        // Eyeriss-v2-style BP writes the transposed weights just before the phase streams them.
+        filters_written = phase == Phase::Backward &&
+                          config_.features.feedback_source == arch::FeedbackSource::TransposedDram;
+        break;
+      }
+      case Step::Kind::PpuForward:
+        writes("act:" + l.name);
+        break;
+      case Step::Kind::PpuBackward:
+        for (size_t k = 0; k < std::max<size_t>(1, l.inputs.size()); ++k) writes(gradient_of(l, k));
+        break;
+      case Step::Kind::WeightUpdate:
+        for (const char* role : {"dw", "master_w", "momentum", "w"}) writes(own(l, role));
+        break;
+      case Step::Kind::ActivationsOffChip:
+        // Their read policy changes: what a read of them does is decided only then.
+        for (const Layer* x : layers_) writes("act:" + x->name);
+        break;
+    }
+  }
+  if (!p) return std::nullopt;
+  const Layer& layer = *layers_[steps_[step].layer];
+  const Phase phase = p->phase;
+  NextProblem next;
+  ahead_ = Ahead{step, index, mapper_.map(*p, "layer '" + layer.name + "' " + p->label())};
+  next.schedule = &ahead_->schedule;
+  next.iact_bits = mapper_.operand_bits(p->input);
+  next.filter_bits = mapper_.operand_bits(p->filter);
+  next.output_bits = mapper_.operand_bits(p->output);
+  // The operands as run_array_phase names them.
+  const std::string in_tensor =
+      phase == Phase::Backward ? "grad:" + layer.name : activation_of(layer, 0);
+  const std::string filter_tensor = phase == Phase::Forward          ? own(layer, "w")
+                                    : phase == Phase::WeightGradient ? "grad:" + layer.name
+                                    : p->filter_in_feedback_spad     ? own(layer, "feedback")
+                                                                     : own(layer, "wT");
+  // A filter tensor is allocated on first use, with the size run_array_phase gives it then.
+  if (!tensors_.count(filter_tensor) && !filters_written) {
+    const int64_t entries = phase == Phase::Forward ? element_count(layer.expected_shape("w"))
+                                                    : p->b * p->k * p->rows.taps * p->cols.taps;
+    address_of(filter_tensor, bytes_of(entries, next.filter_bits));
+  }
+  auto free_to_read = [&](const std::string& tensor) {
+    auto it = tensors_.find(tensor);
+    if (it == tensors_.end()) return false;
+    const uint64_t lo = it->second.base, hi = lo + it->second.bytes;
+    for (const auto& [wlo, whi] : written)
+      if (lo < whi && wlo < hi) return false;
+    return true;
+  };
+  next.inputs = free_to_read(in_tensor);
+  next.filters = !filters_written && free_to_read(filter_tensor);
+  if (next.inputs) next.addresses.input = tensors_.at(in_tensor).base;
+  if (next.filters) next.addresses.filter = tensors_.at(filter_tensor).base;
+  return next;
 }
 
 void Controller::run_ppu(const Layer& layer, bool backward, PhaseFigures& fig) {
@@ -362,51 +452,71 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
                                {"dram_read_bytes", fig.dram.total.read_bytes},
                                {"dram_write_bytes", fig.dram.total.write_bytes}});
   };
-  for (size_t i = 0; i < layers.size(); ++i) {
-    const Layer& l = *layers[i];
-    PhaseFigures& fig = result.layers[i].phases["forward"];
-    if (on_array(l)) {
-      if (!has(l, {"x", "w"}))
-        throw Error((trace.dir() / "manifest.json").string() + ": layer '" + l.name +
-                    "': tensors x and w are needed to simulate the forward phase");
-      charged(i, "forward", [&] { run_array_phase(trace, l, 0, options.check, fig); });
-    } else {
-      charged(i, "forward", [&] { run_ppu(l, false, fig); });
-    }
-  }
-  // Activations kept in the GLB only served the next layer's forward pass; what backward reads
-  // again was written to DRAM.
-  for (const Layer* l : layers) {
-    TensorPolicy p = tensors_.at("act:" + l->name).policy;
-    p.reads_on_chip = false;
-    set_policy("act:" + l->name, p);
-  }
+  // Forward over the layers, then per layer in reverse its backward, weight-gradient and
+  // weight-update phases (a layer with no gradient recorded was not trained).
+  using Kind = Step::Kind;
+  steps_.clear();
+  for (size_t i = 0; i < layers.size(); ++i)
+    steps_.push_back({on_array(*layers[i]) ? Kind::Array : Kind::PpuForward, i, 0});
+  if (!layers.empty()) steps_.push_back({Kind::ActivationsOffChip, 0, 0});
   for (size_t i = layers.size(); i-- > 0;) {
     const Layer& l = *layers[i];
-    LayerFigures& lf = result.layers[i];
     if (!on_array(l)) {
-      charged(i, "backward", [&] { run_ppu(l, true, lf.phases["backward"]); });
-      note_gradient_written(l);
+      steps_.push_back({Kind::PpuBackward, i, 0});
       continue;
     }
-    if (!has(l, {"dy"})) continue;  // no gradient recorded: the layer was not trained
-    if (runs_backward(l)) {
-      charged(i, "backward",
-              [&] { run_array_phase(trace, l, 1, options.check, lf.phases["backward"]); });
-      note_gradient_written(l);
-    }
+    if (!has(l, {"dy"})) continue;
+    if (runs_backward(l)) steps_.push_back({Kind::Array, i, 1});
     if (runs_weight_gradient(l)) {
-      const bool fused = config_.features.fused_weight_update;
-      if (fused) keep_weight_gradient_on_chip(l);
-      charged(i, "weight_gradient",
-              [&] { run_array_phase(trace, l, 2, options.check, lf.phases["weight_gradient"]); });
-      charged(i, "weight_update", [&] {
-        if (fused)
-          run_fused_weight_update(l, lf.phases["weight_update"]);
-        else
-          run_weight_update(l, lf.phases["weight_update"]);
-      });
-      if (options.check) check_weight_update(trace, l);
+      steps_.push_back({Kind::Array, i, 2});
+      steps_.push_back({Kind::WeightUpdate, i, 0});
+    }
+  }
+  layers_ = layers;
+  ahead_.reset();
+  for (step_ = 0; step_ < steps_.size(); ++step_) {
+    const Step& st = steps_[step_];
+    const size_t i = st.layer;
+    const Layer& l = *layers[i];
+    LayerFigures& lf = result.layers[i];
+    switch (st.kind) {
+      case Kind::Array: {
+        const char* phase = kReportPhases[st.phase];
+        if (st.phase == 0 && !has(l, {"x", "w"}))
+          throw Error((trace.dir() / "manifest.json").string() + ": layer '" + l.name +
+                      "': tensors x and w are needed to simulate the forward phase");
+        // A fused update takes dW from the array as it drains: it never goes to DRAM.
+        if (st.phase == 2 && config_.features.fused_weight_update) keep_weight_gradient_on_chip(l);
+        charged(i, phase,
+                [&] { run_array_phase(trace, l, st.phase, options.check, lf.phases[phase]); });
+        if (st.phase == 1) note_gradient_written(l);
+        break;
+      }
+      case Kind::PpuForward:
+        charged(i, "forward", [&] { run_ppu(l, false, lf.phases["forward"]); });
+        break;
+      case Kind::PpuBackward:
+        charged(i, "backward", [&] { run_ppu(l, true, lf.phases["backward"]); });
+        note_gradient_written(l);
+        break;
+      case Kind::WeightUpdate:
+        charged(i, "weight_update", [&] {
+          if (config_.features.fused_weight_update)
+            run_fused_weight_update(l, lf.phases["weight_update"]);
+          else
+            run_weight_update(l, lf.phases["weight_update"]);
+        });
+        if (options.check) check_weight_update(trace, l);
+        break;
+      case Kind::ActivationsOffChip:
+        // Activations kept in the GLB only served the next layer's forward pass; what backward
+        // reads again was written to DRAM.
+        for (const Layer* x : layers) {
+          TensorPolicy p = tensors_.at("act:" + x->name).policy;
+          p.reads_on_chip = false;
+          set_policy("act:" + x->name, p);
+        }
+        break;
     }
   }
   // Every figure of the report rests on this: per layer and phase, each PE's each cycle is counted

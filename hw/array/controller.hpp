@@ -10,6 +10,7 @@
 // MemoryInterface which of them stay in the GLB, which move compressed and which accumulate.
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "hw/array/run_progress.hpp"
 #include "hw/timeline/timeline_recorder.hpp"
 #include "models/arch/arch_config.hpp"
+#include "sw/mapper/row_stationary_mapper.hpp"
 #include "workloads/trace.hpp"
 
 namespace eg::hw::array {
@@ -83,6 +85,13 @@ class Controller {
  private:
   void run_array_phase(const trace::Trace& trace, const trace::Layer& layer, int phase_index,
                        bool check, PhaseFigures& fig);
+  // features.cross_layer_prefetch: the array problem after problem `problem` of the running step
+  // (the next of the same phase, or the first of the next array step), mapped now, with which of
+  // its operands may be fetched early (nothing written before it starts overlaps them). Nothing
+  // when no array problem follows.
+  std::optional<NextProblem> next_problem(size_t problem,
+                                          const std::vector<mapper::CanonicalProblem>& problems,
+                                          const std::string& out_tensor);
   void run_ppu(const trace::Layer& layer, bool backward, PhaseFigures& fig);
   void run_weight_update(const trace::Layer& layer, PhaseFigures& fig);
   // controller_update.cpp: the fused update's timing, and the PPU's SGD step computed and
@@ -104,6 +113,15 @@ class Controller {
   void note_gradient_written(const trace::Layer& layer);
   void charge_dram(const dram::DramStats& before, PhaseFigures& fig);
 
+  // What the run does, in order. run() lists every step first, so that an array problem can see
+  // the next one and what runs in between (features.cross_layer_prefetch).
+  struct Step {
+    enum class Kind { Array, PpuForward, PpuBackward, WeightUpdate, ActivationsOffChip };
+    Kind kind = Kind::Array;
+    size_t layer = 0;  // index into layers_
+    int phase = 0;     // Array: index into mapper::kAllPhases
+  };
+
   const arch::ArchConfig& config_;
   MemoryInterface& memory_;
   SimClock& clock_;
@@ -119,6 +137,16 @@ class Controller {
   std::map<std::string, std::vector<std::string>> consumers_;  // among the simulated layers
   std::map<std::string, int> gradient_writers_;  // consumers that have written each gradient
   CheckSummary check_summary_;
+  mapper::RowStationaryMapper mapper_;
+  std::vector<const trace::Layer*> layers_;  // the simulated layers, forward order
+  std::vector<Step> steps_;
+  size_t step_ = 0;  // the step running
+  // The next array problem, mapped ahead for the prefetch; its step maps it no second time.
+  struct Ahead {
+    size_t step = 0, problem = 0;
+    mapper::Schedule schedule;
+  };
+  std::optional<Ahead> ahead_;
 };
 
 }  // namespace eg::hw::array

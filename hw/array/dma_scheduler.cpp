@@ -5,19 +5,18 @@ namespace eg::hw::array {
 using sc_core::sc_time;
 using sc_core::sc_time_stamp;
 
-DmaScheduler::DmaScheduler(sc_core::sc_module_name name, MemoryPort& port, sc_time clock_period)
-    : sc_module(name), port_(port), period_(clock_period) {
+DmaScheduler::DmaScheduler(sc_core::sc_module_name name, MemoryPort& port, sc_time clock_period,
+                           bool across_problems)
+    : sc_module(name), port_(port), period_(clock_period), across_problems_(across_problems) {
   SC_THREAD(run);
   SC_THREAD(worker0);
   SC_THREAD(worker1);
   static_assert(kTransfersInFlight == 2, "one SC_THREAD per worker above");
 }
 
-void DmaScheduler::begin(std::vector<QueuedTransfer> transfers) {
-  transfers_ = std::move(transfers);
-  done_.assign(transfers_.size(), kPending);
-  next_ = 0;
-  pass_end_.clear();
+void DmaScheduler::append(std::vector<QueuedTransfer> transfers) {
+  transfers_.insert(transfers_.end(), transfers.begin(), transfers.end());
+  done_.resize(transfers_.size(), kPending);
   work_.notify(sc_core::SC_ZERO_TIME);
 }
 
@@ -30,10 +29,11 @@ void DmaScheduler::pass_ended(int64_t pass, uint64_t cycle) {
 void DmaScheduler::run() {
   for (;;) {
     while (next_ >= transfers_.size()) wait(work_);
-    const QueuedTransfer& t = transfers_[next_];
-    if (t.after_pass >= 0) {
-      while (pass_end_.size() <= static_cast<size_t>(t.after_pass)) wait(work_);
-      const sc_time when = at(pass_end_[static_cast<size_t>(t.after_pass)]);
+    // By value: append() may grow the list while this thread waits.
+    const int64_t after_pass = transfers_[next_].after_pass;
+    if (after_pass >= 0) {
+      while (pass_end_.size() <= static_cast<size_t>(after_pass)) wait(work_);
+      const sc_time when = at(pass_end_[static_cast<size_t>(after_pass)]);
       if (when > sc_time_stamp()) wait(when - sc_time_stamp());
     }
     Worker* idle = nullptr;
@@ -57,7 +57,8 @@ void DmaScheduler::worker(size_t w) {
   for (;;) {
     while (me.task == SIZE_MAX) wait(me.start);
     try {
-      port_.transfer(transfers_[me.task].request);
+      const MemoryRequest request = transfers_[me.task].request;  // the list may grow meanwhile
+      port_.transfer(request);
       // Usable from the first array cycle that starts at or after the last byte.
       const uint64_t ps = sc_time_stamp().value(), period = period_.value();
       done_[me.task] = (ps + period - 1) / period;

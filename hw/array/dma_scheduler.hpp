@@ -1,12 +1,12 @@
 #pragma once
-// The DMA queue (accelerator.dmaq, docs/DESIGN.md §5.6): a dispatcher SC_THREAD hands a problem's
-// transfers, in schedule order (per pass: its input rows, its filter sets fold by fold; after a
-// pass, its output tile), to kTransfersInFlight worker threads that call the memory port, each no
-// earlier than the end of the pass whose buffer it needs. That gate is the back-pressure: with
-// glb.iact_buffers B, pass i's inputs wait for pass i - B to end, so the DMA runs at most B passes
-// ahead of the array. Each transfer's completion cycle is recorded and announced with an event; the
-// array thread waits on it only when the array's own cycle has reached a transfer that is not
-// complete.
+// The DMA queue (accelerator.dmaq, docs/DESIGN.md §5.6): a dispatcher SC_THREAD hands the run's
+// transfers (one stream, problem after problem), in schedule order (per pass: its input rows, its
+// filter sets fold by fold; after a pass, its output tile), to kTransfersInFlight worker threads
+// that call the memory port, each no earlier than the end of the pass whose buffer it needs. That
+// gate is the back-pressure: with glb.iact_buffers B, pass i's inputs wait for pass i - B to end,
+// so the DMA runs at most B passes ahead of the array. Each transfer's completion cycle is recorded
+// and announced with an event; the array thread waits on it only when the array's own cycle has
+// reached a transfer that is not complete.
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -30,14 +30,19 @@ class DmaScheduler : public sc_core::sc_module, public TransferQueue, public Des
   static constexpr int kTransfersInFlight = 2;
 
   SC_HAS_PROCESS(DmaScheduler);
-  // `clock_period`: the array's; completion cycles are in array cycles.
-  DmaScheduler(sc_core::sc_module_name name, MemoryPort& port, sc_core::sc_time clock_period);
+  // `clock_period`: the array's; completion cycles are in array cycles. `across_problems`
+  // (features.cross_layer_prefetch) only names what the array engine hands over: the next
+  // problem's first passes at the end of a problem's list.
+  DmaScheduler(sc_core::sc_module_name name, MemoryPort& port, sc_core::sc_time clock_period,
+               bool across_problems = false);
   const char* kind() const override { return "DmaScheduler"; }
   Parameters parameters() const override {
-    return {{"order", "schedule"}, {"transfers_in_flight", std::to_string(kTransfersInFlight)}};
+    return {{"order", "schedule"},
+            {"transfers_in_flight", std::to_string(kTransfersInFlight)},
+            {"prefetch_across_problems", across_problems_ ? "on" : "off"}};
   }
 
-  void begin(std::vector<QueuedTransfer> transfers) override;
+  void append(std::vector<QueuedTransfer> transfers) override;
   void pass_ended(int64_t pass, uint64_t cycle) override;
   std::optional<uint64_t> done_by(size_t id, uint64_t cycle) override;
   uint64_t completion(size_t id) override;
@@ -55,6 +60,7 @@ class DmaScheduler : public sc_core::sc_module, public TransferQueue, public Des
 
   MemoryPort& port_;
   sc_core::sc_time period_;
+  bool across_problems_;
   std::vector<QueuedTransfer> transfers_;
   std::vector<uint64_t> done_;  // completion cycle per transfer, kPending until then
   size_t next_ = 0;             // next transfer to hand to a worker

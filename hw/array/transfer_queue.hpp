@@ -1,8 +1,9 @@
 #pragma once
-// The DMA side of the array's off-chip traffic (docs/DESIGN.md §5.6): a problem's transfers, in
-// schedule order, each issued no earlier than the end of the pass whose buffer it needs, and the
-// cycle each completes. The array engine runs ahead of simulated time and asks, when a pass or a
-// fold needs a transfer, whether it has completed by the array's cycle.
+// The DMA side of the array's off-chip traffic (docs/DESIGN.md §5.6): the run's transfers, problem
+// after problem in schedule order (with cross_layer_prefetch, the next problem's first passes
+// behind the current one's), each issued no earlier than the end of the pass whose buffer it
+// needs, and the cycle each completes. The array engine runs ahead of simulated time and asks, when
+// a pass or a fold needs a transfer, whether it has completed by the array's cycle.
 //
 // Implementations: DmaScheduler (dma_scheduler.hpp), an SC_THREAD that prefetches in simulated
 // time, and InlineTransferQueue below, for engine tests that run without the SystemC kernel.
@@ -24,9 +25,10 @@ struct QueuedTransfer {
 class TransferQueue {
  public:
   virtual ~TransferQueue() = default;
-  // Starts a problem's transfers, issued one after another in this order. The previous problem's
-  // have all completed (its last completion was awaited).
-  virtual void begin(std::vector<QueuedTransfer> transfers) = 0;
+  // Appends a problem's transfers to the run's one stream, issued one after another in this order
+  // after those appended before (which may still be in flight: the next problem's first passes,
+  // prefetched). Transfer ids and pass numbers count over the whole run, from 0.
+  virtual void append(std::vector<QueuedTransfer> transfers) = 0;
   // The array finished pass `pass` (passes end in order, from 0) at array cycle `cycle`.
   virtual void pass_ended(int64_t pass, uint64_t cycle) = 0;
   // The cycle transfer `id` completed (its data usable from that cycle on) if that is at or before
@@ -43,11 +45,9 @@ class TransferQueue {
 class InlineTransferQueue : public TransferQueue {
  public:
   InlineTransferQueue(MemoryPort& port, SimClock& clock) : port_(port), clock_(clock) {}
-  void begin(std::vector<QueuedTransfer> transfers) override {
-    transfers_ = std::move(transfers);
-    done_.assign(transfers_.size(), 0);
-    next_ = 0;
-    pass_end_.clear();
+  void append(std::vector<QueuedTransfer> transfers) override {
+    transfers_.insert(transfers_.end(), transfers.begin(), transfers.end());
+    done_.resize(transfers_.size(), 0);
   }
   void pass_ended(int64_t, uint64_t cycle) override { pass_end_.push_back(cycle); }
   std::optional<uint64_t> done_by(size_t id, uint64_t cycle) override {

@@ -120,6 +120,10 @@ struct Features {
   // overlapped (docs/DESIGN.md §5.7). Off: ΔW is written, read back, and the update's reads, PPU
   // work and writes run one after another.
   bool fused_weight_update = false;
+  // The DMA fetches the next array problem's first passes (filters, and inputs nothing before it
+  // writes) while the current one computes, so the array does not wait for its first fill
+  // (docs/DESIGN.md §5.6); off: every problem starts with its first fill exposed (the ablation).
+  bool cross_layer_prefetch = true;
 };
 
 // Mapper fold scheduling (docs/DESIGN.md §4); each switch is an ablation, not a fixed choice.
