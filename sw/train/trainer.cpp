@@ -26,6 +26,7 @@
 #include "sw/train/sgd.hpp"
 #include "sw/train/trace_export.hpp"
 #include "sw/train/train_step.hpp"
+#include "sw/train/update_rule.hpp"
 #include "workloads/trace.hpp"
 
 namespace eg::train {
@@ -226,8 +227,11 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   step.pruning_rate = c.pruning_rate;
   step.sigma_estimator = sigma_estimator_from_string(c.sigma_estimator);
   step.seed = c.seed;
+  // A config built in code (not parsed) may still say "auto".
+  const UpdateRule update =
+      c.update == "auto" ? default_update_rule(step.mode) : update_rule_from_string(c.update);
   SgdSettings sgd;
-  sgd.lr = c.lr;
+  sgd.lr = update == UpdateRule::Manhattan ? c.manhattan_lr : c.lr;
   sgd.momentum = c.momentum;
   sgd.weight_decay = c.weight_decay;
   sgd.schedule = lr_schedule_from_string(c.lr_schedule);
@@ -336,7 +340,7 @@ json run_training(const TrainConfig& c, std::ostream& log) {
         log << "trace of iteration " << iteration << " written to " << c.trace_out << "\n";
       }
       const double lr = learning_rate(sgd, p.epoch, p.iteration, planned);
-      sgd_step(net.params(), sgd, lr);
+      apply_update(update, net.params(), sgd, lr);
       if (record) p.last_layer_stats = collect_layer_stats(net);
       p.loss_sum += r.loss * c.batch;
       p.correct += r.correct;
