@@ -90,7 +90,12 @@ const std::vector<OptionSpec>& specs() {
       text_key("data-dir",
                "data set directory (fashion-mnist default: "
                "/usr/share/datasets/fashion-mnist; required for cifar10)"),
-      choice_key("mode", "bp | fa | sign | ssfa | efficientgrad | bp-prune", mode_names()),
+      choice_key("mode",
+                 "the backward's feedback matrix F (dx = F^T dy): bp (W) | fa (fixed random B) | "
+                 "sign (sign(W), entries -1/0/+1, unscaled; update manhattan by default) | ssfa "
+                 "(sign(W)*|B|) | efficientgrad (ssfa with dy pruned) | bp-prune (bp with dy "
+                 "pruned)",
+                 mode_names()),
       real_key("pruning-rate", "P in [0, 1): tau = Phi^-1((1+P)/2) * sigma", 0, 1, true),
       choice_key("sigma-estimator", "mean_abs | std | mean_abs_scaled",
                  {"mean_abs", "std", "mean_abs_scaled"}),
