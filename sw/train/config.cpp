@@ -110,8 +110,9 @@ const std::vector<OptionSpec>& specs() {
                  "manhattan (Batch Manhattan: momentum SGD on sign(gradient))",
                  {"auto", "sgd", "manhattan"}),
       real_key("manhattan-lr",
-               "base learning rate of update manhattan (lr is sgd's): each parameter moves by "
-               "it (times the schedule and momentum) times the sign of its gradient",
+               "base learning rate of update manhattan (default 0.003; lr is sgd's): each "
+               "parameter moves by it (times the schedule and momentum) times the sign of its "
+               "gradient",
                0, kAnyFinite),
       real_key("momentum", "SGD momentum", 0, 1, true),
       real_key("weight-decay", "L2 weight decay on conv/fc weights", 0, kAnyFinite),

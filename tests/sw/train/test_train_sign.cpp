@@ -127,7 +127,7 @@ TEST_CASE("a tiny ResNet's training loss falls in sign mode with its default upd
           "[train][sign]") {
   constexpr int kSteps = 36, kWindow = 6;
   const std::vector<double> loss =
-      train_losses(Mode::Sign, default_update_rule(Mode::Sign), 1e-3, kSteps);
+      train_losses(Mode::Sign, default_update_rule(Mode::Sign), TrainConfig{}.manhattan_lr, kSteps);
   for (double l : loss) REQUIRE(std::isfinite(l));
   const double first = mean_of(loss, 0, kWindow), last = mean_of(loss, kSteps - kWindow, kWindow);
   INFO("mean loss of the first " << kWindow << " steps " << first << ", of the last " << last);
