@@ -1497,6 +1497,7 @@ def egsim_flag_cases():
 
 REAL_FLAGS = {  # flag -> (lowest valid, highest valid or None, a valid value)
     "pruning-rate": (0, 1, "0.5"), "width": (1e-6, None, "0.25"), "lr": (0, None, "0.1"),
+    "manhattan-lr": (0, None, "0.003"),
     "momentum": (0, 1, "0.9"), "weight-decay": (0, None, "0.0005"), "lr-gamma": (0, None, "0.1"),
     "bn-momentum": (0, 1, "0.1"), "bn-eps": (1e-12, None, "1e-5"),
     "synthetic-noise": (0, None, "1.0"), "histogram-range-std": (1e-6, None, "4"),

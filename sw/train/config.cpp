@@ -13,6 +13,7 @@
 #include "base/json_io.hpp"
 #include "sw/train/feedback.hpp"
 #include "sw/train/limits.hpp"
+#include "sw/train/update_rule.hpp"
 
 namespace eg::train {
 namespace {
@@ -89,7 +90,12 @@ const std::vector<OptionSpec>& specs() {
       text_key("data-dir",
                "data set directory (fashion-mnist default: "
                "/usr/share/datasets/fashion-mnist; required for cifar10)"),
-      choice_key("mode", "bp | fa | sign | ssfa | efficientgrad | bp-prune", mode_names()),
+      choice_key("mode",
+                 "the backward's feedback matrix F (dx = F^T dy): bp (W) | fa (fixed random B) | "
+                 "sign (sign(W), entries -1/0/+1, unscaled; update manhattan by default) | ssfa "
+                 "(sign(W)*|B|) | efficientgrad (ssfa with dy pruned) | bp-prune (bp with dy "
+                 "pruned)",
+                 mode_names()),
       real_key("pruning-rate", "P in [0, 1): tau = Phi^-1((1+P)/2) * sigma", 0, 1, true),
       choice_key("sigma-estimator", "mean_abs | std | mean_abs_scaled",
                  {"mean_abs", "std", "mean_abs_scaled"}),
@@ -98,7 +104,16 @@ const std::vector<OptionSpec>& specs() {
               kMaxIterations),
       int_key("batch", "mini-batch size", 1, kMaxBatch),
       real_key("width", "channel width multiplier", 1e-6, kMaxWidth),
-      real_key("lr", "base learning rate", 0, kAnyFinite),
+      real_key("lr", "base learning rate of update sgd", 0, kAnyFinite),
+      choice_key("update",
+                 "auto (manhattan for mode sign, sgd otherwise) | sgd (momentum SGD) | "
+                 "manhattan (Batch Manhattan: momentum SGD on sign(gradient))",
+                 {"auto", "sgd", "manhattan"}),
+      real_key("manhattan-lr",
+               "base learning rate of update manhattan (default 0.003; lr is sgd's): each "
+               "parameter moves by it (times the schedule and momentum) times the sign of its "
+               "gradient",
+               0, kAnyFinite),
       real_key("momentum", "SGD momentum", 0, 1, true),
       real_key("weight-decay", "L2 weight decay on conv/fc weights", 0, kAnyFinite),
       choice_key("lr-schedule", "constant | step | cosine", {"constant", "step", "cosine"}),
@@ -278,6 +293,12 @@ void merge_file(json& merged, const std::string& path) {
   }
 }
 
+// Replaces update "auto" by the rule the mode uses, so configs echo the rule actually used.
+void resolve_update(json& merged) {
+  if (merged.at("update") == "auto")
+    merged["update"] = to_string(default_update_rule(mode_from_string(merged.at("mode"))));
+}
+
 TrainConfig from_json(const json& j) {
   TrainConfig c;
   c.network = j.at("network");
@@ -291,6 +312,8 @@ TrainConfig from_json(const json& j) {
   c.batch = j.at("batch");
   c.width = j.at("width");
   c.lr = j.at("lr");
+  c.update = j.at("update");
+  c.manhattan_lr = j.at("manhattan-lr");
   c.momentum = j.at("momentum");
   c.weight_decay = j.at("weight-decay");
   c.lr_schedule = j.at("lr-schedule");
@@ -370,6 +393,8 @@ json to_json(const TrainConfig& c) {
               {"batch", c.batch},
               {"width", c.width},
               {"lr", c.lr},
+              {"update", c.update},
+              {"manhattan-lr", c.manhattan_lr},
               {"momentum", c.momentum},
               {"weight-decay", c.weight_decay},
               {"lr-schedule", c.lr_schedule},
@@ -404,6 +429,7 @@ json to_json(const TrainConfig& c) {
 TrainConfig load_config_file(const std::string& path) {
   json merged = defaults_json();
   merge_file(merged, path);
+  resolve_update(merged);
   TrainConfig c = from_json(merged);
   c.source = path;
   check_combination(c, path);
@@ -455,6 +481,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
     if (vm.count(s.name))
       merged[s.name] =
           from_text(s, vm[s.name].as<std::string>(), "command line (--" + s.name + ")");
+  resolve_update(merged);
   out.config = from_json(merged);
   out.config.source = vm.count("config") ? source + " + command line" : source;
   check_combination(out.config, out.config.source);

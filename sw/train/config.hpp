@@ -20,7 +20,16 @@ struct TrainConfig {
   int64_t iterations = 0;  // 0 = no limit besides epochs
   int64_t batch = 64;
   double width = 1.0;
-  double lr = 0.1;
+  double lr = 0.1;  // update sgd's base learning rate
+  // "auto" (manhattan for mode sign, sgd otherwise) | "sgd" | "manhattan"; parsing resolves
+  // "auto", so a parsed config holds the rule actually used.
+  std::string update = "auto";
+  // Update manhattan's base learning rate. Its step moves every parameter by this (times the
+  // schedule, and the momentum's gain of up to 1/(1 - momentum)) whatever its gradient's size, so
+  // SGD's 0.1 would move conv weights (Kaiming std 0.06 to 0.12 in ResNet-20) by more than their
+  // size each step. 3e-3 is the best of 3e-4, 1e-3, 3e-3 and 1e-2 for sign on ResNet-20
+  // Fashion-MNIST (README, "Sign-symmetric feedback").
+  double manhattan_lr = 3e-3;
   double momentum = 0.9;
   double weight_decay = 5e-4;
   std::string lr_schedule = "cosine";

@@ -26,6 +26,7 @@
 #include "sw/train/sgd.hpp"
 #include "sw/train/trace_export.hpp"
 #include "sw/train/train_step.hpp"
+#include "sw/train/update_rule.hpp"
 #include "workloads/trace.hpp"
 
 namespace eg::train {
@@ -226,8 +227,11 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   step.pruning_rate = c.pruning_rate;
   step.sigma_estimator = sigma_estimator_from_string(c.sigma_estimator);
   step.seed = c.seed;
+  // A config built in code (not parsed) may still say "auto".
+  const UpdateRule update =
+      c.update == "auto" ? default_update_rule(step.mode) : update_rule_from_string(c.update);
   SgdSettings sgd;
-  sgd.lr = c.lr;
+  sgd.lr = update == UpdateRule::Manhattan ? c.manhattan_lr : c.lr;
   sgd.momentum = c.momentum;
   sgd.weight_decay = c.weight_decay;
   sgd.schedule = lr_schedule_from_string(c.lr_schedule);
@@ -333,12 +337,19 @@ json run_training(const TrainConfig& c, std::ostream& log) {
         m.seed = c.seed;
         m.iteration = iteration;
         m.batch = c.batch;
-        m.optimizer = trace::Optimizer{"sgd", lr, sgd.momentum, sgd.weight_decay};
-        // The trace holds the step's inputs and results: write_trace takes the step in between.
-        write_trace(c.trace_out, net, m, [&] { sgd_step(net.params(), sgd, lr); });
+        if (update == UpdateRule::Sgd) {
+          m.optimizer = trace::Optimizer{"sgd", lr, sgd.momentum, sgd.weight_decay};
+          // The trace holds the step's inputs and results: write_trace takes the step in between.
+          write_trace(c.trace_out, net, m, [&] { apply_update(update, net.params(), sgd, lr); });
+        } else {
+          // The trace format's update check knows SGD only: a Batch Manhattan step is traced as a
+          // version 1 trace (no optimizer, no post-step tensors), with the step taken after it.
+          write_trace(c.trace_out, net, m);
+          apply_update(update, net.params(), sgd, lr);
+        }
         log << "trace of iteration " << iteration << " written to " << c.trace_out << "\n";
       } else {
-        sgd_step(net.params(), sgd, lr);
+        apply_update(update, net.params(), sgd, lr);
       }
       if (record) p.last_layer_stats = collect_layer_stats(net);
       p.loss_sum += r.loss * c.batch;
