@@ -69,7 +69,7 @@ def cluster_kib(b1536, b1920, b4096):
 glb45 = cluster_kib(0.851032 + 0.0724847, 1.05187 + 0.0866527, 2.58433 + 0.179417)
 glb22 = cluster_kib(0.173599 + 0.00156267, 0.214768 + 0.0018881, 0.423337 + 0.00367098)
 C = "CACTI 7 (Balasubramonian et al., ACM TACO 2017), single-port RAM, 64-bit word, 1 bank, 300 K, itrs-hp cells and periphery (1.0 V at 45 nm), subthreshold + gate leakage"
-t["leak_glb_mw_per_kib"] = (round(glb45, 6), C + ": 45 nm banks of 1536 B 0.9235, 1920 B 1.1385, 4096 B 2.7637 mW; one cluster's 3 x 1536 + 4 x 1920 + 4096 B = 16 KiB leak %.4f mW, i.e. per KiB. itrs-lop cells give ~1/13 of this (0.076 mW for 2 KiB), itrs-lstp ~1/10^4: the device type is an assumption" % (16 * glb45))
+t["leak_glb_mw_per_kib"] = (round(glb45, 6), C + ": 45 nm banks of 1536 B 0.9235, 1920 B 1.1385, 4096 B 2.7637 mW; one cluster's 3 x 1536 + 4 x 1920 + 4096 B = 16 KiB leak %.4f mW, i.e. per KiB. itrs-lop cells give ~1/18 of this (0.076 vs 1.409 mW for 2 KiB), itrs-lstp ~1/10^4: the device type is an assumption" % (16 * glb45))
 
 def write(path, name, desc, tab):
     d = E(); d["name"] = name; d["description"] = desc
