@@ -1245,6 +1245,15 @@ def energy_cases():
                        ("null", None), ("1e400", Raw("1e400"))]:
         bad("value-" + label, lambda j, v=val: j["entries"]["mac_8x8_pj"].update(value=v))
     bad("source-empty", lambda j: j["entries"]["mac_8x8_pj"].update(source=""))
+    # A table from before leakage was priced: rejected, not run with a silent zero leakage.
+    bad("missing-leak-entry", lambda j: j["entries"].pop("leak_glb_mw_per_kib"))
+    bad("no-leak-entries", lambda j: [j["entries"].pop(k) for k in list(j["entries"])
+                                      if k.startswith("leak_")])
+    bad("leak-value-negative", lambda j: j["entries"]["leak_spad_mw_per_bit"].update(value=-1))
+    bad("leak-value-1e308", lambda j: j["entries"]["leak_mac_lane_mw"].update(value=1e308))
+    # The largest accepted leakage (a kilowatt per block) still gives finite figures.
+    bad("leak-value-max", lambda j: j["entries"]["leak_glb_mw_per_kib"].update(value=1e6),
+        expect="succeed", check=check_report())
     bad("description-number", lambda j: j.update(description=5))
     # Finite but absurd: a run may refuse it, or report finite energies.
     bad("value-1e308", lambda j: j["entries"]["dram_read_pj_per_bit"].update(value=1e308),

@@ -38,6 +38,29 @@ json actions_json(const ActionCounts& a) {
 }
 }  // namespace
 
+energy::LeakageInventory leakage_inventory(const arch::ArchConfig& c) {
+  const double pcs = c.array.pc_count();
+  const double pes = c.array.pe_count();
+  energy::LeakageInventory n;
+  n.mac_lanes = pes * c.pe.macs_per_cycle;
+  // Each scratchpad sized for the operand it is named after, as its access energy is priced
+  // (configs/energy/generate_tables.py).
+  n.spad_bits = pes * (static_cast<double>(c.pe.spad_iact_entries) * c.widths.activation +
+                       static_cast<double>(c.pe.spad_weight_entries) * c.widths.weight +
+                       static_cast<double>(c.pe.spad_feedback_entries) * c.widths.feedback +
+                       static_cast<double>(c.pe.spad_psum_entries) * c.widths.psum);
+  n.glb_kib = pcs *
+              (static_cast<double>(c.glb.iact_banks) * static_cast<double>(c.glb.iact_bank_bytes) +
+               static_cast<double>(c.glb.psum_banks) * static_cast<double>(c.glb.psum_bank_bytes) +
+               static_cast<double>(c.glb.grad_banks) * static_cast<double>(c.glb.grad_bank_bytes)) /
+              1024.0;
+  n.noc_link_bits = pcs * (static_cast<double>(c.noc.iact_routers) * c.noc.iact_link_bits +
+                           static_cast<double>(c.noc.weight_routers) * c.noc.weight_link_bits +
+                           static_cast<double>(c.noc.psum_routers) * c.noc.psum_link_bits);
+  n.ppu_lanes = pcs * c.ppu.elements_per_cycle;
+  return n;
+}
+
 energy::EnergyBreakdown energy_of(const PhaseFigures& f, const arch::ArchConfig& config) {
   if (!config.energy)
     throw Error("config '" + config.name +
@@ -45,6 +68,7 @@ energy::EnergyBreakdown energy_of(const PhaseFigures& f, const arch::ArchConfig&
   energy::PricingOptions options;
   options.dram_background = config.offchip.dram_background_power;
   options.elapsed_seconds = static_cast<double>(f.cycles) / (config.clock_mhz * 1e6);
+  options.leakage_mw = energy::leakage_mw(*config.energy, leakage_inventory(config));
   return energy::price(f.actions, f.dram.total, *config.energy, options);
 }
 
@@ -52,7 +76,10 @@ json figures_json(const PhaseFigures& f, const arch::ArchConfig& config,
                   const std::vector<FiguresExtension>& extensions) {
   const double seconds = static_cast<double>(f.cycles) / (config.clock_mhz * 1e6);
   const energy::EnergyBreakdown energy = energy_of(f, config);
-  const double power_mw = seconds > 0 ? energy.total * 1e-12 / seconds * 1e3 : 0.0;
+  // Average power, pJ / s -> mW: the whole system's, the chip's (dynamic plus leakage, the figure a
+  // synthesised chip's power report gives) and the DRAM's.
+  auto mw = [seconds](double pj) { return seconds > 0 ? pj * 1e-12 / seconds * 1e3 : 0.0; };
+  const double power_mw = mw(energy.total);
   const double peak = static_cast<double>(config.array.pe_count()) * config.pe.macs_per_cycle;
   const double utilization =
       f.cycles ? static_cast<double>(f.macs.issued) / (static_cast<double>(f.cycles) * peak) : 0.0;
@@ -78,6 +105,8 @@ json figures_json(const PhaseFigures& f, const arch::ArchConfig& config,
          {"gops", gops},
          {"effective_gops", effective_gops},
          {"power_mw", power_mw},
+         {"chip_power_mw", mw(energy.chip())},
+         {"dram_power_mw", mw(energy.dram)},
          {"energy_pj", energy::energy_figures_json(energy)},
          {"dram", dram::dram_figures_json(f.dram)},
          {"stalls",
@@ -136,9 +165,9 @@ json report_json(const RunResult& run, const arch::ArchConfig& config, const tra
 std::string report_csv(const json& report) {
   std::ostringstream out;
   out << "layer,type,phase,cycles,seconds,macs_issued,macs_skipped,utilization,gops,"
-         "effective_gops,power_mw,energy_total_pj,energy_mac_pj,energy_spad_pj,energy_noc_pj,"
-         "energy_glb_pj,"
-         "energy_dram_pj,energy_ppu_pj,dram_read_bytes,dram_write_bytes,dram_bursts,"
+         "effective_gops,power_mw,chip_power_mw,dram_power_mw,energy_total_pj,energy_mac_pj,"
+         "energy_spad_pj,energy_noc_pj,energy_glb_pj,energy_dram_pj,energy_ppu_pj,"
+         "energy_leakage_pj,dram_read_bytes,dram_write_bytes,dram_bursts,"
          "dram_activates,dram_row_hits,dram_row_misses,"
          "stall_input,stall_output,stall_idle,offchip_read_bytes,offchip_write_bytes";
   const json& sample = report.at("totals").at("actions");
@@ -149,8 +178,8 @@ std::string report_csv(const json& report) {
     out << csv_field(layer) << "," << csv_field(type) << "," << csv_field(phase) << ","
         << f["cycles"] << "," << f["seconds"] << "," << f["macs_issued"] << "," << f["macs_skipped"]
         << "," << f["utilization"] << "," << f["gops"] << "," << f["effective_gops"] << ","
-        << f["power_mw"];
-    for (const char* c : {"total", "mac", "spad", "noc", "glb", "dram", "ppu"})
+        << f["power_mw"] << "," << f["chip_power_mw"] << "," << f["dram_power_mw"];
+    for (const char* c : {"total", "mac", "spad", "noc", "glb", "dram", "ppu", "leakage"})
       out << "," << f["energy_pj"][c];
     for (const char* c :
          {"read_bytes", "write_bytes", "bursts", "activates", "row_hits", "row_misses"})

@@ -17,6 +17,10 @@ namespace eg::hw::array {
 
 using FiguresExtension = std::function<void(const PhaseFigures&, nlohmann::json& figures)>;
 
+// The blocks of `config`'s chip that leak, counted in the units of the energy table's leak_*
+// entries (configs/energy/README.md).
+energy::LeakageInventory leakage_inventory(const arch::ArchConfig& config);
+
 // Energy of one layer x phase (or a sum of them: pricing is linear in the counts and the time).
 energy::EnergyBreakdown energy_of(const PhaseFigures& f, const arch::ArchConfig& config);
 

@@ -16,6 +16,8 @@ double& EnergyBreakdown::component(Component c) {
       return dram;
     case Component::Ppu:
       return ppu;
+    case Component::Leakage:
+      return leakage;
   }
   return total;
 }
@@ -31,6 +33,7 @@ EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
   glb += o.glb;
   dram += o.dram;
   ppu += o.ppu;
+  leakage += o.leakage;
   total += o.total;
   return *this;
 }
@@ -49,7 +52,8 @@ EnergyBreakdown price(const ActionCounts& actions, const dram::DramCounts& dram,
   if (options.dram_background) {
     e.dram += table.dram_background_mw * 1e-3 * options.elapsed_seconds * 1e12;  // mW x s -> pJ
   }
-  e.total = e.mac + e.spad + e.noc + e.glb + e.dram + e.ppu;
+  e.leakage = options.leakage_mw * 1e-3 * options.elapsed_seconds * 1e12;  // mW x s -> pJ
+  e.total = e.mac + e.spad + e.noc + e.glb + e.dram + e.ppu + e.leakage;
   return e;
 }
 
@@ -59,7 +63,7 @@ namespace eg::energy {
 
 nlohmann::json energy_figures_json(const EnergyBreakdown& e) {
   return {{"total", e.total}, {"mac", e.mac},   {"spad", e.spad}, {"noc", e.noc},
-          {"glb", e.glb},     {"dram", e.dram}, {"ppu", e.ppu}};
+          {"glb", e.glb},     {"dram", e.dram}, {"ppu", e.ppu},   {"leakage", e.leakage}};
 }
 
 }  // namespace eg::energy

@@ -8,8 +8,11 @@
 namespace eg::energy {
 
 struct EnergyBreakdown {
-  double mac = 0, spad = 0, noc = 0, glb = 0, dram = 0, ppu = 0;
+  double mac = 0, spad = 0, noc = 0, glb = 0, dram = 0, ppu = 0, leakage = 0;
   double total = 0;  // = sum of the components
+
+  // On-chip energy: every component but the DRAM's (dynamic plus leakage).
+  double chip() const { return total - dram; }
 
   double& component(Component c);
   double component(Component c) const;
@@ -21,6 +24,8 @@ struct PricingOptions {
   // enabled: an option, because per-access figures such as Horowitz's already fold standby in.
   bool dram_background = false;
   double elapsed_seconds = 0;
+  // The chip's leakage power (energy::leakage_mw), charged for elapsed_seconds to `leakage`.
+  double leakage_mw = 0;
 };
 
 EnergyBreakdown price(const ActionCounts& actions, const dram::DramCounts& dram,
@@ -32,7 +37,8 @@ EnergyBreakdown price(const ActionCounts& actions, const dram::DramCounts& dram,
 
 namespace eg::energy {
 
-// The report's "energy_pj" object: {"total", "mac", "spad", "noc", "glb", "dram", "ppu"}.
+// The report's "energy_pj" object: {"total", "mac", "spad", "noc", "glb", "dram", "ppu",
+// "leakage"}.
 nlohmann::json energy_figures_json(const EnergyBreakdown& energy);
 
 }  // namespace eg::energy

@@ -23,6 +23,8 @@ const char* to_string(Component c) {
       return "dram";
     case Component::Ppu:
       return "ppu";
+    case Component::Leakage:
+      return "leakage";
   }
   return "?";
 }
@@ -73,6 +75,11 @@ const std::vector<EntryInfo>& energy_entries() {
       {"dram_write_pj_per_bit", Component::Dram, &T::dram_write_pj_per_bit, nullptr},
       {"dram_activate_pj", Component::Dram, &T::dram_activate_pj, nullptr},
       {"dram_background_mw", Component::Dram, &T::dram_background_mw, nullptr},
+      {"leak_mac_lane_mw", Component::Leakage, &T::leak_mac_lane_mw, nullptr},
+      {"leak_spad_mw_per_bit", Component::Leakage, &T::leak_spad_mw_per_bit, nullptr},
+      {"leak_glb_mw_per_kib", Component::Leakage, &T::leak_glb_mw_per_kib, nullptr},
+      {"leak_noc_mw_per_link_bit", Component::Leakage, &T::leak_noc_mw_per_link_bit, nullptr},
+      {"leak_ppu_lane_mw", Component::Leakage, &T::leak_ppu_lane_mw, nullptr},
   };
   return entries;
 }
@@ -119,6 +126,12 @@ EnergyTable scale_glb_to_banks(EnergyTable table, const GlbBankBytes& banks) {
   table.glb_psum_bank_bytes = banks.psum;
   table.glb_grad_bank_bytes = banks.grad;
   return table;
+}
+
+double leakage_mw(const EnergyTable& t, const LeakageInventory& n) {
+  return n.mac_lanes * t.leak_mac_lane_mw + n.spad_bits * t.leak_spad_mw_per_bit +
+         n.glb_kib * t.leak_glb_mw_per_kib + n.noc_link_bits * t.leak_noc_mw_per_link_bit +
+         n.ppu_lanes * t.leak_ppu_lane_mw;
 }
 
 EnergyTable load_energy_table(const std::string& path) {

@@ -17,8 +17,9 @@ namespace eg::energy {
 // above any real figure, and keeps every count x value product (counts < 2^64) finite.
 inline constexpr double kMaxEnergyValue = 1e6;
 
-enum class Component { Mac, Spad, Noc, Glb, Dram, Ppu };
-inline constexpr int kComponentCount = 6;
+// Leakage is the on-chip static energy: each block's leakage power x the time it is powered.
+enum class Component { Mac, Spad, Noc, Glb, Dram, Ppu, Leakage };
+inline constexpr int kComponentCount = 7;
 const char* to_string(Component c);
 
 struct EnergyTable {
@@ -38,10 +39,16 @@ struct EnergyTable {
   double ppu_op_pj = 0;
   double dram_read_pj_per_bit = 0, dram_write_pj_per_bit = 0, dram_activate_pj = 0;
   double dram_background_mw = 0;
+  // Leakage power per block instance or unit of capacity, mW (configs/energy/README.md): one MAC
+  // lane (multiplier, psum adder, pipeline registers), one bit of PE scratchpad, one KiB of GLB
+  // SRAM, one link bit of a NoC router, one PPU element lane.
+  double leak_mac_lane_mw = 0, leak_spad_mw_per_bit = 0, leak_glb_mw_per_kib = 0;
+  double leak_noc_mw_per_link_bit = 0, leak_ppu_lane_mw = 0;
 };
 
 // One table entry: its JSON key, the component it is charged to, the member holding its value and,
-// for on-chip actions, the ActionCounts member it prices (nullptr for the DRAM entries). GLB
+// for on-chip actions, the ActionCounts member it prices (nullptr for the DRAM and leakage entries,
+// which are priced per second). GLB
 // entries also name the member holding the bank capacity they are priced for (nullptr otherwise).
 struct EntryInfo {
   const char* key;
@@ -65,5 +72,18 @@ struct GlbBankBytes {
 // 8 KB and 20 pJ at 32 KB; configs/energy/generate_tables.py), so a table priced for one bank size
 // stays right when a config changes it. Capacities must be >= 1.
 EnergyTable scale_glb_to_banks(EnergyTable table, const GlbBankBytes& banks);
+
+// What leaks on the chip: the number of each block the leakage entries are priced per. Every
+// block is powered whenever the chip runs (no power gating is modelled), so leakage energy is
+// leakage_mw() x elapsed time.
+struct LeakageInventory {
+  double mac_lanes = 0;      // PEs x SIMD lanes
+  double spad_bits = 0;      // every PE scratchpad's capacity, bits
+  double glb_kib = 0;        // every GLB bank's capacity, KiB
+  double noc_link_bits = 0;  // every router's link width, bits, summed over routers
+  double ppu_lanes = 0;      // PPU elements per cycle, whole chip
+};
+// The chip's leakage power, mW: each inventory count x its table entry.
+double leakage_mw(const EnergyTable& table, const LeakageInventory& inventory);
 
 }  // namespace eg::energy

@@ -167,6 +167,10 @@ json compare_reports(const json& a, const std::string& a_file, const json& b,
       {"effective_throughput_gops",
        side_by_side(number_at(ta, {"effective_gops"}), number_at(tb, {"effective_gops"}))},
       {"power_mw", side_by_side(number_at(ta, {"power_mw"}), number_at(tb, {"power_mw"}))},
+      {"chip_power_mw",
+       side_by_side(number_at(ta, {"chip_power_mw"}), number_at(tb, {"chip_power_mw"}))},
+      {"dram_power_mw",
+       side_by_side(number_at(ta, {"dram_power_mw"}), number_at(tb, {"dram_power_mw"}))},
       {"energy_pj",
        side_by_side(number_at(ta, {"energy_pj", "total"}), number_at(tb, {"energy_pj", "total"}))},
       {"dram_traffic_bytes", side_by_side(dram_traffic(ta), dram_traffic(tb))},
@@ -191,14 +195,29 @@ std::string format_comparison(const json& c) {
   std::snprintf(header, sizeof header, "  %-26s %14s %14s %10s %10s\n", "figure", "A", "B", "B/A",
                 "A/B");
   out << "\nheadline\n" << header;
-  for (const char* k : {"throughput_gops", "effective_throughput_gops", "power_mw", "energy_pj",
-                        "dram_traffic_bytes", "cycles"})
-    row(out, k, c["headline"][k]);
-  const std::vector<std::string> main_figures = {
-      "cycles",           "macs_issued",   "macs_skipped",    "utilization",   "gops",
-      "effective_gops",   "power_mw",      "energy_pj.total", "energy_pj.mac", "energy_pj.spad",
-      "energy_pj.noc",    "energy_pj.glb", "energy_pj.dram",  "energy_pj.ppu", "dram.read_bytes",
-      "dram.write_bytes", "dram.activates"};
+  for (const char* k : {"throughput_gops", "effective_throughput_gops", "power_mw", "chip_power_mw",
+                        "dram_power_mw", "energy_pj", "dram_traffic_bytes", "cycles"})
+    if (c["headline"].contains(k)) row(out, k, c["headline"][k]);
+  const std::vector<std::string> main_figures = {"cycles",
+                                                 "macs_issued",
+                                                 "macs_skipped",
+                                                 "utilization",
+                                                 "gops",
+                                                 "effective_gops",
+                                                 "power_mw",
+                                                 "chip_power_mw",
+                                                 "dram_power_mw",
+                                                 "energy_pj.total",
+                                                 "energy_pj.mac",
+                                                 "energy_pj.spad",
+                                                 "energy_pj.noc",
+                                                 "energy_pj.glb",
+                                                 "energy_pj.dram",
+                                                 "energy_pj.ppu",
+                                                 "energy_pj.leakage",
+                                                 "dram.read_bytes",
+                                                 "dram.write_bytes",
+                                                 "dram.activates"};
   auto section = [&](const std::string& title, const json& figures) {
     out << "\n" << title << "\n" << header;
     for (const auto& f : main_figures)

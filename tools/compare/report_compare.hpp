@@ -3,8 +3,10 @@
 // side. Every numeric figure of "totals" and of each phase (nested keys joined with '.', e.g.
 // "energy_pj.dram") becomes {"a", "b", "b_over_a", "a_over_b"}; a ratio whose denominator is 0, or
 // a figure one report lacks, is null. "headline" names the ratios architects quote: throughput
-// (gops), average power (power_mw), energy (energy_pj.total), DRAM traffic (read + write bytes) and
-// cycles.
+// (gops), average power of the whole system (power_mw), of the chip alone (chip_power_mw: dynamic
+// plus leakage, what a synthesised chip's power report gives) and of the DRAM (dram_power_mw),
+// energy (energy_pj.total), DRAM traffic (read + write bytes) and cycles. A report written before
+// the chip/DRAM split lacks the two and gets null ratios for them.
 #include <nlohmann/json.hpp>
 
 #include <string>

@@ -11,7 +11,8 @@ const std::vector<std::string>& report_phases() {
 }
 
 const std::vector<std::string>& energy_parts() {
-  static const std::vector<std::string> parts{"mac", "spad", "noc", "glb", "dram", "ppu"};
+  static const std::vector<std::string> parts{"mac",  "spad", "noc",    "glb",
+                                              "dram", "ppu",  "leakage"};
   return parts;
 }
 

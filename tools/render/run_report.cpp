@@ -27,6 +27,8 @@ const std::vector<std::pair<std::string, std::string>>& figure_rows() {
       {"utilisation", "/utilization"},
       {"GOP/s", "/gops"},
       {"power (mW)", "/power_mw"},
+      {"chip power (mW)", "/chip_power_mw"},
+      {"DRAM power (mW)", "/dram_power_mw"},
       {"energy total (pJ)", "/energy_pj/total"},
       {"DRAM read (bytes)", "/dram/read_bytes"},
       {"DRAM written (bytes)", "/dram/write_bytes"}};

@@ -14,7 +14,8 @@ const std::vector<std::string>& phase_names() {
 }
 
 const std::vector<std::string>& energy_components() {
-  static const std::vector<std::string> names{"total", "mac", "spad", "noc", "glb", "dram", "ppu"};
+  static const std::vector<std::string> names{"total", "mac",  "spad", "noc",
+                                              "glb",   "dram", "ppu",  "leakage"};
   return names;
 }
 
@@ -27,7 +28,9 @@ const std::vector<std::pair<std::string, std::string>>& report_figure_columns() 
                        {"macs_issued", "/totals/macs_issued"},
                        {"macs_skipped", "/totals/macs_skipped"},
                        {"utilization", "/totals/utilization"},
-                       {"power_mw", "/totals/power_mw"}});
+                       {"power_mw", "/totals/power_mw"},
+                       {"chip_power_mw", "/totals/chip_power_mw"},
+                       {"dram_power_mw", "/totals/dram_power_mw"}});
     for (const auto& comp : energy_components())
       c.emplace_back("energy_pj_" + comp, "/totals/energy_pj/" + comp);
     c.insert(c.end(), {{"dram_read_bytes", "/totals/dram/read_bytes"},

@@ -15,7 +15,7 @@ namespace eg::sweep {
 // (column name, JSON pointer into report.json), in summary column order.
 const std::vector<std::pair<std::string, std::string>>& report_figure_columns();
 const std::vector<std::string>& phase_names();  // forward, backward, weight_gradient, weight_update
-const std::vector<std::string>& energy_components();  // total, mac, spad, noc, glb, dram, ppu
+const std::vector<std::string>& energy_components();  // total, mac, ..., ppu, leakage
 
 // Flat object column -> number or null, plus "dram_bytes" (read + write) and "missing": [columns].
 nlohmann::json figures_from_report(const nlohmann::json& report);

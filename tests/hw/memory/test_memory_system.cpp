@@ -17,7 +17,7 @@ using testing::number;
 
 namespace {
 
-const char* const kComponents[] = {"mac", "spad", "noc", "glb", "dram", "ppu"};
+const char* const kComponents[] = {"mac", "spad", "noc", "glb", "dram", "ppu", "leakage"};
 const char* const kPhases[] = {"forward", "backward", "weight_gradient", "weight_update"};
 
 bool close(double a, double b) {
@@ -71,6 +71,10 @@ TEST_CASE("energy totals equal the sum of components and of layers, DRAM counter
     CHECK(close(sum, number(f["energy_pj"]["total"])));
     CHECK(close(number(f["power_mw"]),
                 number(f["energy_pj"]["total"]) * 1e-12 / number(f["seconds"]) * 1e3));
+    // The chip's power (dynamic plus leakage) and the DRAM's add up to the system's.
+    CHECK(close(number(f["chip_power_mw"]) + number(f["dram_power_mw"]), number(f["power_mw"])));
+    CHECK(close(number(f["dram_power_mw"]),
+                number(f["energy_pj"]["dram"]) * 1e-12 / number(f["seconds"]) * 1e3));
     check_dram_counters(f);
   };
   check_components(r["totals"]);
@@ -127,7 +131,9 @@ TEST_CASE("doubling one energy table entry changes exactly its component", "[mem
       {"glb_iact_write_pj_per_bit", "glb"},
       {"dram_read_pj_per_bit", "dram"},
       {"dram_activate_pj", "dram"},
-      {"ppu_op_pj", "ppu"}};
+      {"ppu_op_pj", "ppu"},
+      {"leak_glb_mw_per_kib", "leakage"},
+      {"leak_mac_lane_mw", "leakage"}};
   for (const auto& [entry, component] : entries) {
     INFO(entry);
     json doubled = table;
@@ -144,6 +150,39 @@ TEST_CASE("doubling one energy table entry changes exactly its component", "[mem
       else
         CHECK(number(after[c]) == number(before[c]));
     }
+  }
+}
+
+TEST_CASE("leakage energy of a phase is every block's leakage power times the phase's time",
+          "[memory]") {
+  testing::TempDir dir;
+  testing::write_tiny_resnet(dir / "trace", 0.6);
+  for (const char* name : {"efficientgrad.json", "eyeriss_v2_bp.json"}) {
+    INFO(name);
+    const json cfg_json = testing::shipped_config_json(name);
+    const json table = json::parse(std::ifstream(cfg_json["energy_table"].get<std::string>()));
+    auto leak = [&](const char* entry) { return number(table["entries"][entry]["value"]); };
+    // The shipped array, counted by hand: 6 clusters x 12 PEs x 2 MAC lanes; spads of 16 x 8 +
+    // 96 x 8 + 96 x 8 + 32 x 24 = 2432 bits per PE; 6 x (3 x 1536 + 4 x 1920 + 4096) B = 96 KiB of
+    // GLB; 6 x (3 x 24 + 3 x 24 + 4 x 40) = 1824 router link bits; 6 x 4 PPU lanes.
+    const double chip_leak_mw =
+        144 * leak("leak_mac_lane_mw") + 72 * 2432 * leak("leak_spad_mw_per_bit") +
+        96 * leak("leak_glb_mw_per_kib") + 1824 * leak("leak_noc_mw_per_link_bit") +
+        24 * leak("leak_ppu_lane_mw");
+    CHECK(chip_leak_mw > 0);
+    const json r = testing::run_trace(testing::config_from(cfg_json), dir / "trace").report;
+    auto check = [&](const json& f) {
+      const double seconds = number(f["cycles"]) / 500e6;  // the shipped 500 MHz clock
+      CHECK(close(number(f["energy_pj"]["leakage"]), chip_leak_mw * 1e-3 * seconds * 1e12));
+      CHECK(number(f["chip_power_mw"]) > chip_leak_mw);  // leakage plus some dynamic power
+    };
+    check(r["totals"]);
+    for (const char* p : kPhases) {
+      INFO(p);
+      check(r["phases"][p]);
+    }
+    for (const json& l : r["layers"])
+      for (auto it = l["phases"].begin(); it != l["phases"].end(); ++it) check(it.value());
   }
 }
 

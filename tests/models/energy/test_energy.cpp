@@ -26,6 +26,17 @@ eg::ActionCounts some_actions() {
   return a;
 }
 
+// A chip with every leaking block present in a different number.
+eg::energy::LeakageInventory some_blocks() {
+  eg::energy::LeakageInventory n;
+  n.mac_lanes = 144;
+  n.spad_bits = 175104;
+  n.glb_kib = 96;
+  n.noc_link_bits = 1824;
+  n.ppu_lanes = 24;
+  return n;
+}
+
 eg::dram::DramCounts some_dram() {
   eg::dram::DramCounts d;
   d.read_bytes = 64 * 1000;
@@ -74,8 +85,13 @@ TEST_CASE("the price of an action count is the count times its table entry") {
 TEST_CASE("total energy equals the sum of its components") {
   for (const char* name : kTables) {
     const auto table = eg::energy::load_energy_table(table_path(name));
-    const auto e = eg::energy::price(some_actions(), some_dram(), table);
-    CHECK(e.total == Approx(e.mac + e.spad + e.noc + e.glb + e.dram + e.ppu).epsilon(1e-12));
+    eg::energy::PricingOptions options;
+    options.elapsed_seconds = 1e-3;
+    options.leakage_mw = eg::energy::leakage_mw(table, some_blocks());
+    const auto e = eg::energy::price(some_actions(), some_dram(), table, options);
+    CHECK(e.total ==
+          Approx(e.mac + e.spad + e.noc + e.glb + e.dram + e.ppu + e.leakage).epsilon(1e-12));
+    CHECK(e.chip() == Approx(e.total - e.dram));
     for (int c = 0; c < eg::energy::kComponentCount; ++c)
       CHECK(e.component(static_cast<Component>(c)) > 0);
   }
@@ -85,6 +101,7 @@ TEST_CASE("doubling one table entry changes exactly its component") {
   const auto base_json = eg::load_json_file(table_path("horowitz45.json"));
   const auto base_table = eg::energy::parse_energy_table(base_json, "base");
   eg::energy::PricingOptions options{true, 1e-3};  // background on, so its entry counts too
+  options.leakage_mw = eg::energy::leakage_mw(base_table, some_blocks());
   const auto base = eg::energy::price(some_actions(), some_dram(), base_table, options);
   for (const auto& entry : eg::energy::energy_entries()) {
     INFO(entry.key);
@@ -92,8 +109,9 @@ TEST_CASE("doubling one table entry changes exactly its component") {
     double v = j["entries"][entry.key]["value"].get<double>();
     if (v == 0) continue;
     j["entries"][entry.key]["value"] = 2 * v;
-    const auto e = eg::energy::price(some_actions(), some_dram(),
-                                     eg::energy::parse_energy_table(j, "x"), options);
+    const auto table = eg::energy::parse_energy_table(j, "x");
+    options.leakage_mw = eg::energy::leakage_mw(table, some_blocks());
+    const auto e = eg::energy::price(some_actions(), some_dram(), table, options);
     for (int c = 0; c < eg::energy::kComponentCount; ++c) {
       const auto comp = static_cast<Component>(c);
       if (comp == entry.component)
@@ -114,6 +132,25 @@ TEST_CASE("DRAM background power counts only when enabled") {
   CHECK(on.dram == Approx(table.dram_background_mw * 1e9));  // mW x 1 s = 1e9 pJ per mW
 }
 
+TEST_CASE("leakage energy is each block's leakage power times the elapsed time") {
+  const auto table = eg::energy::load_energy_table(table_path("horowitz45.json"));
+  eg::energy::LeakageInventory one_glb_kib;
+  one_glb_kib.glb_kib = 1;
+  CHECK(eg::energy::leakage_mw(table, one_glb_kib) == table.leak_glb_mw_per_kib);
+  const double mw = 144 * table.leak_mac_lane_mw + 175104 * table.leak_spad_mw_per_bit +
+                    96 * table.leak_glb_mw_per_kib + 1824 * table.leak_noc_mw_per_link_bit +
+                    24 * table.leak_ppu_lane_mw;
+  CHECK(eg::energy::leakage_mw(table, some_blocks()) == Approx(mw).epsilon(1e-12));
+  eg::energy::PricingOptions options;
+  options.elapsed_seconds = 2000 / 500e6;  // 2000 cycles at 500 MHz
+  options.leakage_mw = mw;
+  const auto e = eg::energy::price({}, {}, table, options);
+  CHECK(e.leakage == Approx(mw * 1e-3 * 4e-6 * 1e12));  // mW x s -> pJ
+  CHECK(e.total == e.leakage);
+  CHECK(e.chip() == e.leakage);  // leakage is on-chip energy
+  CHECK(e.dram == 0);
+}
+
 TEST_CASE("bad energy tables are rejected naming the file and entry") {
   auto j = eg::load_json_file(table_path("horowitz45.json"));
   SECTION("a missing entry") {
@@ -128,6 +165,12 @@ TEST_CASE("bad energy tables are rejected naming the file and entry") {
     j["entries"]["mac_4x4_pj"] = {{"value", 0.1}, {"source", "x"}};
     CHECK_THAT(error_of(j), Contains("bad.json: /entries/mac_4x4_pj: unknown key"));
   }
+  SECTION("a table from before leakage was priced") {
+    for (const char* k : {"leak_mac_lane_mw", "leak_spad_mw_per_bit", "leak_glb_mw_per_kib",
+                          "leak_noc_mw_per_link_bit", "leak_ppu_lane_mw"})
+      j["entries"].erase(k);
+    CHECK(error_of(j) == "bad.json: /entries/leak_mac_lane_mw: missing");
+  }
   SECTION("an entry without a source") {
     j["entries"]["ppu_op_pj"].erase("source");
     CHECK_THAT(error_of(j), Contains("bad.json: /entries/ppu_op_pj/source: missing"));
@@ -139,6 +182,7 @@ TEST_CASE("energy figures in report form add up") {
   const auto j =
       eg::energy::energy_figures_json(eg::energy::price(some_actions(), some_dram(), table));
   double sum = 0;
-  for (const char* k : {"mac", "spad", "noc", "glb", "dram", "ppu"}) sum += j[k].get<double>();
+  for (const char* k : {"mac", "spad", "noc", "glb", "dram", "ppu", "leakage"})
+    sum += j[k].get<double>();
   CHECK(j["total"].get<double>() == Approx(sum));
 }

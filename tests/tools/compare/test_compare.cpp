@@ -91,6 +91,32 @@ TEST_CASE("compare puts totals and phases side by side with plainly named ratios
   CHECK(table.find("phase forward") != std::string::npos);
 }
 
+TEST_CASE("compare headlines chip power and total power as separate ratios") {
+  json a = report(1.0, false), b = report(1.0, false);
+  // A: 200 mW of which the chip 120 and the DRAM 80; B: the same DRAM, a chip at half the power.
+  a["totals"]["chip_power_mw"] = 120.0;
+  a["totals"]["dram_power_mw"] = 80.0;
+  b["totals"]["power_mw"] = 140.0;
+  b["totals"]["chip_power_mw"] = 60.0;
+  b["totals"]["dram_power_mw"] = 80.0;
+  const json c = eg::compare::compare_reports(a, "a.json", b, "b.json");
+  CHECK(c["headline"]["chip_power_mw"]["b_over_a"].get<double>() == Approx(0.5));
+  CHECK(c["headline"]["power_mw"]["b_over_a"].get<double>() == Approx(0.7));
+  CHECK(c["headline"]["dram_power_mw"]["b_over_a"].get<double>() == Approx(1.0));
+  const std::string table = eg::compare::format_comparison(c);
+  const size_t headline = table.find("headline");
+  const size_t totals = table.find("\ntotals");
+  REQUIRE(headline != std::string::npos);
+  const size_t chip = table.find("chip_power_mw", headline);
+  CHECK(chip < totals);  // in the headline section, not only among the totals
+  CHECK(table.find("0.5000", chip) < table.find("\n", chip));
+  CHECK(table.find("dram_power_mw", headline) < totals);
+  // A report written before the split has no chip power: its ratio is null, not a wrong number.
+  const json old = eg::compare::compare_reports(report(1.0, false), "a.json", b, "b.json");
+  CHECK(old["headline"]["chip_power_mw"]["a"].is_null());
+  CHECK(old["headline"]["chip_power_mw"]["b_over_a"].is_null());
+}
+
 TEST_CASE("compare rejects a wrong schema or version naming the file") {
   json bad = report(1, false);
   bad["version"] = 2;

@@ -34,9 +34,11 @@ json figures(double cycles, bool with_energy) {
          {"utilization", 0.4},         {"gops", 2.0},
          {"power_mw", 100.0},          {"stalls", {{"input", 1}, {"output", 2}, {"idle", 3}}}};
   if (with_energy) {
-    f["energy_pj"] = {{"total", 60 * cycles}, {"mac", 10 * cycles}, {"spad", 10 * cycles},
-                      {"noc", 10 * cycles},   {"glb", 10 * cycles}, {"dram", 15 * cycles},
-                      {"ppu", 5 * cycles}};
+    f["chip_power_mw"] = 75.0;
+    f["dram_power_mw"] = 25.0;
+    f["energy_pj"] = {{"total", 65 * cycles}, {"mac", 10 * cycles},   {"spad", 10 * cycles},
+                      {"noc", 10 * cycles},   {"glb", 10 * cycles},   {"dram", 15 * cycles},
+                      {"ppu", 5 * cycles},    {"leakage", 5 * cycles}};
     f["dram"] = {{"read_bytes", 3 * cycles}, {"write_bytes", cycles}};
   }
   return f;
@@ -116,6 +118,10 @@ TEST_CASE("run report: charts, tables, config, and links only to files that exis
   CHECK(html.find("baseline / this") != std::string::npos);
   CHECK(html.find("<td>2</td>") != std::string::npos);  // baseline/this ratio of totals
   CHECK(html.find("relu1</td>") != std::string::npos);  // every layer is tabulated
+  // The energy chart stacks the leakage component; the table gives chip and DRAM power apart.
+  CHECK(html.find(">leakage<") != std::string::npos);
+  CHECK(html.find("chip power (mW)") != std::string::npos);
+  CHECK(html.find("DRAM power (mW)") != std::string::npos);
   const auto links = eg::testing::html_links(html);
   REQUIRE(links.size() == 1);  // report.json exists; report.csv does not, so it is not linked
   CHECK(links[0] == "report.json");

@@ -101,6 +101,9 @@ TEST_CASE("serial and parallel sweeps give identical summaries") {
   CHECK(rows[1]["test_accuracy"].get<double>() == Approx(0.91 - 0.2 * 0.25 + 0.001));
   CHECK(rows[1]["dram_bytes"].get<double>() == Approx(400.0 * 2000));
   CHECK(rows[1]["energy_pj_backward_dram"].get<double>() == Approx(20.0 * 500));
+  CHECK(rows[1]["energy_pj_backward_leakage"].get<double>() == Approx(10.0 * 500));
+  CHECK(rows[1]["chip_power_mw"].get<double>() == 90);
+  CHECK(rows[1]["dram_power_mw"].get<double>() == 30);
   // Timings stay out of the summary and go to timing.json.
   CHECK(fs::exists(s.dir / "serial" / "timing.json"));
   CHECK(slurp(s.dir / "serial" / "summary.json").find("wall") == std::string::npos);
