@@ -17,11 +17,11 @@ namespace eg::hw::array {
 class MulticastGroup {
  public:
   static constexpr int kMaxHop = 64;
-  MulticastGroup(std::vector<const Pe*> members, int64_t total, int bank)
+  MulticastGroup(std::vector<const PeCore*> members, int64_t total, int bank)
       : members_(std::move(members)), total_(total), segment_ends_{total}, banks_{bank} {}
   // A stream of several segments: segment i ends at entry `segment_ends[i]` and is read from
   // `banks[i]` (its input row's bank; -1 for a padding row).
-  MulticastGroup(std::vector<const Pe*> members, std::vector<int64_t> segment_ends,
+  MulticastGroup(std::vector<const PeCore*> members, std::vector<int64_t> segment_ends,
                  std::vector<int> banks)
       : members_(std::move(members)),
         total_(segment_ends.empty() ? 0 : segment_ends.back()),
@@ -47,7 +47,7 @@ class MulticastGroup {
   }
   // Ticks after `now` before the first one that applies an arrival (cycle skipping).
   int64_t ticks_before_arrival(uint64_t now) const {
-    if (in_flight_total_ == 0) return Pe::kQuietForever;
+    if (in_flight_total_ == 0) return PeCore::kQuietForever;
     for (int64_t d = 1; d < kMaxHop; ++d)
       if (in_flight_[(now + static_cast<uint64_t>(d)) % kMaxHop] != 0) return d - 1;
     return 0;
@@ -56,7 +56,7 @@ class MulticastGroup {
   // Entries every member can still take.
   int64_t space(int64_t capacity) const {
     int64_t min_released = INT64_MAX;
-    for (const Pe* pe : members_) min_released = std::min(min_released, pe->released());
+    for (const PeCore* pe : members_) min_released = std::min(min_released, pe->released());
     return capacity - (delivered_ - min_released);
   }
   int64_t arrived() const { return arrived_; }
@@ -70,7 +70,7 @@ class MulticastGroup {
   size_t fanout() const { return members_.size(); }
 
  private:
-  std::vector<const Pe*> members_;
+  std::vector<const PeCore*> members_;
   int64_t total_ = 0, delivered_ = 0, arrived_ = 0, in_flight_total_ = 0;
   std::vector<int64_t> segment_ends_;
   std::vector<int> banks_;

@@ -23,7 +23,7 @@ namespace eg::hw::array {
 class PsumColumn {
  public:
   // `hops[i]`: links between member i and the psum router (empty: all 0); `link`: the router.
-  void start(std::vector<const Pe*> members, int64_t positions, int64_t lanes,
+  void start(std::vector<const PeCore*> members, int64_t positions, int64_t lanes,
              int psums_per_transfer, bool accumulate, int bank, int link = 0,
              std::vector<int> hops = {}, int hop_cycles = 0) {
     members_ = std::move(members);
@@ -45,7 +45,13 @@ class PsumColumn {
   }
 
   void tick(uint64_t cycle, GlbBanks& banks, GlbBanks* links = nullptr) {
-    observe(cycle);
+    step(cycle, banks, links, true);
+  }
+  // tick() for a caller that knows whether a member finished a position this cycle
+  // (`members_produced`): only then can a member's produced() have moved, so only then is there
+  // anything to observe (the cluster's per-cycle path).
+  void step(uint64_t cycle, GlbBanks& banks, GlbBanks* links, bool members_produced) {
+    if (members_produced) observe(cycle);
     if (transfers_left_ == 0) {
       if (sent_ == positions_ || !next_arrived(cycle)) return;
       due_.pop_front();
@@ -73,7 +79,7 @@ class PsumColumn {
   // position.
   int64_t quiet_ticks(uint64_t now) const {
     if (transfers_left_ == 0) {
-      if (sent_ == positions_ || !all_produced_next()) return Pe::kQuietForever;
+      if (sent_ == positions_ || !all_produced_next()) return PeCore::kQuietForever;
       // The next position's sum is on its way up the column: quiet until it reaches the router.
       return due_.front() <= now + 1 ? 0 : static_cast<int64_t>(due_.front() - now - 1);
     }
@@ -93,7 +99,7 @@ class PsumColumn {
 
   int64_t ready() const {
     int64_t r = INT64_MAX;
-    for (const Pe* pe : members_) r = std::min(r, pe->produced());
+    for (const PeCore* pe : members_) r = std::min(r, pe->produced());
     return members_.empty() ? 0 : r;
   }
   int64_t sent() const { return sent_; }
@@ -132,7 +138,7 @@ class PsumColumn {
   }
   bool next_arrived(uint64_t cycle) const { return all_produced_next() && due_.front() <= cycle; }
 
-  std::vector<const Pe*> members_;
+  std::vector<const PeCore*> members_;
   std::vector<int> hops_;
   std::vector<int64_t> seen_;  // per member: positions recorded by observe()
   std::deque<uint64_t> due_;   // from position started_ on: cycle its sum reaches the router
