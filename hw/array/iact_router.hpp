@@ -18,7 +18,9 @@ class MulticastGroup {
  public:
   static constexpr int kMaxHop = 64;
   MulticastGroup(std::vector<const PeCore*> members, int64_t total, int bank)
-      : members_(std::move(members)), total_(total), segment_ends_{total}, banks_{bank} {}
+      : members_(std::move(members)), total_(total), segment_ends_{total}, banks_{bank} {
+    refresh_space();
+  }
   // A stream of several segments: segment i ends at entry `segment_ends[i]` and is read from
   // `banks[i]` (its input row's bank; -1 for a padding row).
   MulticastGroup(std::vector<const PeCore*> members, std::vector<int64_t> segment_ends,
@@ -26,7 +28,9 @@ class MulticastGroup {
       : members_(std::move(members)),
         total_(segment_ends.empty() ? 0 : segment_ends.back()),
         segment_ends_(std::move(segment_ends)),
-        banks_(std::move(banks)) {}
+        banks_(std::move(banks)) {
+    refresh_space();
+  }
 
   // Applies arrivals due at `cycle`; call once per cycle before the PEs tick.
   void advance(uint64_t cycle) {
@@ -54,10 +58,14 @@ class MulticastGroup {
   }
   int64_t pending() const { return total_ - delivered_; }
   // Entries every member can still take.
-  int64_t space(int64_t capacity) const {
+  int64_t space(int64_t capacity) const { return capacity - (delivered_ - min_released_); }
+  // A member's released() moves only when it finishes a position: whoever steps the members calls
+  // this then (the cluster, in the cycle it happens), so space() need not visit every member each
+  // cycle. Members' state at construction is read here.
+  void refresh_space() {
     int64_t min_released = INT64_MAX;
     for (const PeCore* pe : members_) min_released = std::min(min_released, pe->released());
-    return capacity - (delivered_ - min_released);
+    min_released_ = members_.empty() ? 0 : min_released;
   }
   int64_t arrived() const { return arrived_; }
   // Bank of the next entry to send; -1: a padding row, generated as zeros without a GLB read.
@@ -71,7 +79,7 @@ class MulticastGroup {
 
  private:
   std::vector<const PeCore*> members_;
-  int64_t total_ = 0, delivered_ = 0, arrived_ = 0, in_flight_total_ = 0;
+  int64_t total_ = 0, delivered_ = 0, arrived_ = 0, in_flight_total_ = 0, min_released_ = 0;
   std::vector<int64_t> segment_ends_;
   std::vector<int> banks_;
   size_t segment_ = 0;
@@ -98,9 +106,13 @@ class IactRouter {
     for (size_t i = 0, at = next_; i < n; ++i, at = at + 1 == n ? 0 : at + 1) {
       MulticastGroup* g = groups_[at];
       if (g->pending() == 0) continue;
+      // A group with entries left always has some in its current segment: only a member's full
+      // scratchpad can keep it from being served.
+      const int64_t space = g->space(spad_capacity);
+      if (space <= 0) continue;
       const int bank = g->bank();
       const int64_t amount =
-          std::min({int64_t{per_cycle_}, g->pending(), g->segment_left(), g->space(spad_capacity)});
+          std::min({int64_t{per_cycle_}, g->pending(), g->segment_left(), space});
       if (amount <= 0) continue;
       if (bank >= 0 && !banks.acquire(bank, cycle)) {
         ++traffic.blocked_cycles;

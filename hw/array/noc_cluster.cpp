@@ -82,8 +82,7 @@ bool IactRouters::quiet(int64_t spad_capacity) const {
 
 // --- weight -----------------------------------------------------------------------------------
 
-WeightRouters::WeightRouters(sc_core::sc_module_name name, const arch::NocConfig& noc,
-                             int pe_rows)
+WeightRouters::WeightRouters(sc_core::sc_module_name name, const arch::NocConfig& noc, int pe_rows)
     : sc_module(name), noc_(noc), links_(noc.weight_routers, 1) {
   if (noc.weight_routers < pe_rows) arbiter_ = &links_;
   rows_.reserve(static_cast<size_t>(pe_rows));
@@ -94,8 +93,7 @@ Parameters WeightRouters::parameters() const {
 }
 
 nlohmann::json WeightRouters::statistics() const {
-  uint64_t entries = run_entries_, hops = run_entry_hops_, busy = run_busy_,
-           blocked = run_blocked_;
+  uint64_t entries = run_entries_, hops = run_entry_hops_, busy = run_busy_, blocked = run_blocked_;
   for (const WeightRouter& w : rows_)
     entries += w.entries_moved, hops += w.entry_hops, busy += w.busy_cycles,
         blocked += w.blocked_cycles;
@@ -110,16 +108,19 @@ void WeightRouters::begin_pass() {
     run_entries_ += w.entries_moved, run_entry_hops_ += w.entry_hops, run_busy_ += w.busy_cycles,
         run_blocked_ += w.blocked_cycles;
   rows_.clear();
+  idle_ = true;
 }
 
 WeightRouter& WeightRouters::add_row(int entry_bits) {
   const int row = static_cast<int>(rows_.size());
+  idle_ = false;
   rows_.emplace_back(std::max(1, noc_.weight_link_bits / entry_bits), noc_.hop_cycles,
                      row % noc_.weight_routers);
   return rows_.back();
 }
 
 bool WeightRouters::waits_for_dram() const {
+  if (idle_) return false;
   for (const WeightRouter& w : rows_)
     if (w.waits_for_dram()) return true;
   return false;
@@ -127,6 +128,7 @@ bool WeightRouters::waits_for_dram() const {
 
 int64_t WeightRouters::quiet_ticks(uint64_t now) const {
   int64_t ticks = PeCore::kQuietForever;
+  if (idle_) return ticks;
   for (const WeightRouter& w : rows_)
     if ((ticks = std::min(ticks, w.quiet_ticks(now))) == 0) return 0;
   if (arbiter_)

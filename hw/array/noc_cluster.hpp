@@ -28,8 +28,7 @@ namespace eg::hw::array {
 // round-robin (IactRouter).
 class IactRouters : public sc_core::sc_module, public Described, public StatsGroup {
  public:
-  IactRouters(sc_core::sc_module_name name, const arch::NocConfig& noc,
-              const arch::GlbConfig& glb);
+  IactRouters(sc_core::sc_module_name name, const arch::NocConfig& noc, const arch::GlbConfig& glb);
   const char* kind() const override { return "IactRouters"; }
   Parameters parameters() const override;
   nlohmann::json statistics() const override;
@@ -79,16 +78,23 @@ class WeightRouters : public sc_core::sc_module, public Described, public StatsG
   const std::vector<WeightRouter>& rows() const { return rows_; }
 
   void tick(uint64_t cycle) {
-    for (WeightRouter& w : rows_) w.tick(cycle, arbiter_);
+    if (idle_) return;
+    bool idle = true;
+    for (WeightRouter& w : rows_) w.tick(cycle, arbiter_), idle = idle && w.idle();
+    idle_ = idle;
   }
   void release(int64_t sets) {
     for (WeightRouter& w : rows_) w.release(sets);
   }
   bool waits_for_dram() const;
+  // Every row has sent and announced its last set (the common case for most of a pass): nothing
+  // to step, wait for or account.
+  bool idle() const { return idle_; }
   // Cycle skipping: quiet ticks of every row (WeightRouter::quiet_ticks), 0 when two rows sending
   // contend for a shared router (its grants are then not predictable).
   int64_t quiet_ticks(uint64_t now) const;
   void skip_quiet(int64_t ticks) {
+    if (idle_) return;
     for (WeightRouter& w : rows_) w.skip_quiet(ticks, arbiter_);
   }
 
@@ -98,6 +104,7 @@ class WeightRouters : public sc_core::sc_module, public Described, public StatsG
   GlbBanks links_;
   GlbBanks* arbiter_ = nullptr;
   std::vector<WeightRouter> rows_;
+  bool idle_ = true;  // idle() (checked after each tick(), reset by add_row())
   uint64_t run_entries_ = 0, run_entry_hops_ = 0, run_busy_ = 0, run_blocked_ = 0;
 };
 
@@ -119,12 +126,14 @@ class PsumRouters : public sc_core::sc_module, public Described, public StatsGro
   int link(int c) const { return c % noc_.psum_routers; }
 
   // Per cycle, after the PEs: `produced[c]` says a member of column c finished a position this
-  // cycle; cleared on return.
-  void step(uint64_t cycle, GlbBanks& banks, uint8_t* produced) {
+  // cycle; cleared on return. Returns true when a column completed a position.
+  bool step(uint64_t cycle, GlbBanks& banks, uint8_t* produced) {
+    bool sent = false;
     for (size_t c = 0; c < columns_.size(); ++c) {
-      columns_[c].step(cycle, banks, arbiter_, produced[c] != 0);
+      sent |= columns_[c].step(cycle, banks, arbiter_, produced[c] != 0);
       produced[c] = 0;
     }
+    return sent;
   }
   bool drained() const;
   // Cycle skipping: quiet ticks of every column, 0 when transfers in progress contend for a bank

@@ -265,7 +265,7 @@ int64_t compute_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCo
 }
 
 void PeCore::start(const PeContext& ctx, std::vector<PeTask> segments, int64_t psum_slots,
-               bool hold_psums) {
+                   bool hold_psums) {
   ctx_ = &ctx;
   segments_ = std::move(segments);
   hold_psums_ = hold_psums;

@@ -145,6 +145,8 @@ class PeCore {
 
   bool active() const { return active_; }
   bool finished() const { return done_; }
+  // In the middle of a position: the next tick() reads neither of its arguments.
+  bool computing() const { return cycles_left_ > 0; }
   int64_t produced() const { return produced_; }
   int64_t positions() const { return positions_; }
   // Input entries this PE no longer needs (slid out of its window, or of a finished segment).

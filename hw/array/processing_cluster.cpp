@@ -119,7 +119,7 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
       banks.push_back(
           p.rows.in_range(t.in_row) ? static_cast<int>(t.in_row % config_.glb.iact_banks) : -1);
     }
-    const MulticastGroup& g = iact_->add_group(std::move(ptrs), std::move(ends), std::move(banks));
+    MulticastGroup& g = iact_->add_group(std::move(ptrs), std::move(ends), std::move(banks));
     for (int i : members) pe_feed_[static_cast<size_t>(i)].group = &g;
   }
 
@@ -149,9 +149,8 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
 void ProcessingCluster::tick(uint64_t cycle) {
   if (cycle < wake_ && !step_every_cycle_) return;
   settle(cycle);
-  simulate_cycle(cycle);
+  if (simulate_cycle(cycle)) done_ = compute_done();
   ++simulated_cycles_;
-  done_ = compute_done();
   settled_ = cycle + 1;
   wake_ = settled_ + static_cast<uint64_t>(quiet_ticks(cycle));
 }
@@ -171,7 +170,9 @@ void ProcessingCluster::release_filter_sets(int64_t n, uint64_t cycle) {
   wake_ = std::min(wake_, cycle);
 }
 
-bool ProcessingCluster::waits_for_filters() const { return weight_->waits_for_dram(); }
+bool ProcessingCluster::waits_for_filters() const {
+  return weight_->waits_for_dram();
+}
 
 void ProcessingCluster::settle(uint64_t end) {
   if (settled_ == kNoCycle || end <= settled_) return;
@@ -179,28 +180,39 @@ void ProcessingCluster::settle(uint64_t end) {
   settled_ = end;
 }
 
-void ProcessingCluster::simulate_cycle(uint64_t cycle) {
+bool ProcessingCluster::simulate_cycle(uint64_t cycle) {
   if (!active_) {
     for (PeCore& pe : pes_) ++pe.cycles_.idle;
-    return;
+    return false;
   }
   if (hold_left_ > 0) {
     // Nothing has crossed the mesh yet: PEs with work wait for input, the others idle.
     --hold_left_;
     for (PeCore& pe : pes_) pe.tick(0, 0);
-    return;
+    return false;
   }
   weight_->tick(cycle);
   iact_->advance(cycle);
   iact_->tick(cycle, *iact_banks_, iact_capacity_);
   const size_t pe_count = pes_.size();
   PeCore* pes = pes_.data();
-  const PeFeed* feed = pe_feed_.data();
+  PeFeed* feed = pe_feed_.data();
   uint8_t* produced = column_produced_.data();
-  for (size_t i = 0; i < pe_count; ++i)
-    if (pes[i].tick(feed[i].group ? feed[i].group->arrived() : 0, feed[i].column->sent()))
-      produced[feed[i].column_index] = 1;
-  psum_->step(cycle, *psum_target_, produced);
+  bool finished = false;
+  for (size_t i = 0; i < pe_count; ++i) {
+    PeCore& pe = pes[i];
+    // A PE in the middle of a position reads neither its input nor its column this cycle.
+    const bool position_done =
+        pe.computing()
+            ? pe.tick(0, 0)
+            : pe.tick(feed[i].group ? feed[i].group->arrived() : 0, feed[i].column->sent());
+    if (!position_done) continue;
+    // Only now can its produced() and released() have moved: its column and group look again.
+    finished = true;
+    produced[feed[i].column_index] = 1;
+    if (feed[i].group) feed[i].group->refresh_space();
+  }
+  return psum_->step(cycle, *psum_target_, produced) || finished;
 }
 
 // Quiet ticks are those in which, with the state left by cycle `now`, every block would only

@@ -111,7 +111,8 @@ class ProcessingCluster : public sc_core::sc_module, public Described, public St
   ClusterStats run_;  // whole run (statistics())
 
   void resolve_ports();
-  void simulate_cycle(uint64_t cycle);
+  // Returns true when a PE finished a position or a column sent one (done() may have changed).
+  bool simulate_cycle(uint64_t cycle);
   bool compute_done() const;
   int64_t quiet_ticks(uint64_t now) const;
   void skip_quiet(int64_t ticks);
@@ -122,7 +123,7 @@ class ProcessingCluster : public sc_core::sc_module, public Described, public St
   int64_t drained(size_t pe) const { return pe_feed_[pe].column->sent(); }
   // Per PE: its multicast group (null: idle) and psum column, resolved once per pass.
   struct PeFeed {
-    const MulticastGroup* group = nullptr;
+    MulticastGroup* group = nullptr;
     const PsumColumn* column = nullptr;
     size_t column_index = 0;
   };

@@ -59,6 +59,10 @@ class WeightRouter {
     in_flight_.emplace_back(next_++, cycle + 1 + static_cast<uint64_t>(hop_));
   }
   bool loaded() const { return loaded_ == static_cast<int64_t>(entries_.size()); }
+  // Every set has been sent and announced: tick() can change nothing any more in this pass.
+  bool idle() const {
+    return remaining_ < 0 && next_ == static_cast<int64_t>(entries_.size()) && in_flight_.empty();
+  }
   // Sets [0, n) have arrived from off-chip and may start (all may, until the first call).
   void release(int64_t n) { released_ = n; }
   // The router would start its next set now but for its DRAM transfer.
