@@ -50,6 +50,7 @@ void IactRouters::begin_pass(int entry_bits, size_t max_groups) {
   }
   routers_.clear();
   groups_.clear();
+  in_flight_.clear();
   if (entry_bits <= 0) return;
   // Routers point at their groups: the vector must never reallocate within the pass.
   groups_.reserve(max_groups);
@@ -69,8 +70,8 @@ MulticastGroup& IactRouters::add_group(std::vector<const PeCore*> members,
 
 int64_t IactRouters::ticks_before_arrival(uint64_t now) const {
   int64_t ticks = PeCore::kQuietForever;
-  for (const MulticastGroup& g : groups_)
-    if ((ticks = std::min(ticks, g.ticks_before_arrival(now))) == 0) return 0;
+  for (const MulticastGroup* g : in_flight_)
+    if ((ticks = std::min(ticks, g->ticks_before_arrival(now))) == 0) return 0;
   return ticks;
 }
 

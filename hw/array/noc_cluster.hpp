@@ -43,12 +43,22 @@ class IactRouters : public sc_core::sc_module, public Described, public StatsGro
   const std::vector<MulticastGroup>& groups() const { return groups_; }
   const std::vector<IactRouter>& routers() const { return routers_; }
 
-  // Per cycle: arrivals due, then each router's transfer.
+  // Per cycle: arrivals due, then each router's transfer. Only groups with entries in flight are
+  // visited for arrivals (a group's arrivals are its own: the order among groups is immaterial).
   void advance(uint64_t cycle) {
-    for (MulticastGroup& g : groups_) g.advance(cycle);
+    for (size_t i = 0; i < in_flight_.size();) {
+      in_flight_[i]->advance(cycle);
+      if (in_flight_[i]->in_flight()) {
+        ++i;
+      } else {
+        in_flight_[i] = in_flight_.back();
+        in_flight_.pop_back();
+      }
+    }
   }
   void tick(uint64_t cycle, GlbBanks& banks, int64_t spad_capacity) {
-    for (IactRouter& r : routers_) r.tick(cycle, banks, spad_capacity);
+    for (IactRouter& r : routers_)
+      if (MulticastGroup* g = r.tick(cycle, banks, spad_capacity)) in_flight_.push_back(g);
   }
   // Cycle skipping: ticks after `now` before the first arrival; whether every router would idle.
   int64_t ticks_before_arrival(uint64_t now) const;
@@ -59,7 +69,8 @@ class IactRouters : public sc_core::sc_module, public Described, public StatsGro
   const arch::GlbConfig& glb_;
   std::vector<IactRouter> routers_;
   std::vector<MulticastGroup> groups_;
-  RouterTraffic run_;  // passes already dropped
+  std::vector<MulticastGroup*> in_flight_;  // the groups with entries in flight
+  RouterTraffic run_;                       // passes already dropped
 };
 
 // accelerator.noc.pc3.weight: one WeightRouter per PE row, the rows sharing `noc.weight_routers`
