@@ -47,12 +47,14 @@ ArrayEngine::ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, Sim
   }
   queue_ = queue;
   // Built during the enclosing module's elaboration, so their names sit under it
-  // (accelerator.glb.pc3, accelerator.pc3.pe7).
+  // (accelerator.glb.pc3, accelerator.noc.pc3.iact, accelerator.pc3.pe7).
   glb_ = std::make_unique<GlbCluster>("glb", config.glb, config.array.pc_count());
+  noc_ = std::make_unique<NocCluster>("noc", config, config.array.pc_count());
   for (int i = 0; i < config.array.pc_count(); ++i) {
     clusters_.push_back(
-        std::make_unique<ProcessingCluster>(("pc" + std::to_string(i)).c_str(), config, i));
+        std::make_unique<ProcessingCluster>(("pc" + std::to_string(i)).c_str(), config));
     clusters_.back()->glb.bind(glb_->partition(i).target);
+    clusters_.back()->noc.bind(noc_->partition(i).target);
   }
 }
 
@@ -178,7 +180,7 @@ uint64_t ArrayEngine::run_pass(const mapper::Schedule& s, size_t pass, const PeC
     uint64_t wake = UINT64_MAX;
     for (const ProcessingCluster* c : busy) wake = std::min(wake, c->wake());
     const bool forever =
-        wake > cycle_stamp_ && wake - cycle_stamp_ >= static_cast<uint64_t>(Pe::kQuietForever);
+        wake > cycle_stamp_ && wake - cycle_stamp_ >= static_cast<uint64_t>(PeCore::kQuietForever);
     // A weight router waiting for its fold's filters from DRAM: the stall lasts until the
     // transfer completes (its PEs count it as input stall, cycle by cycle).
     bool gated = false;

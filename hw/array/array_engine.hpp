@@ -45,8 +45,9 @@ struct NextProblem {
 
 class ArrayEngine {
  public:
-  // Builds the GLB cluster and the processing clusters as sc_modules under the module being
-  // elaborated; the clusters' GLB ports are bound when the kernel elaborates (before execute()).
+  // Builds the GLB cluster, the router cluster and the processing clusters as sc_modules under the
+  // module being elaborated; each cluster's GLB and NoC ports are bound to its own partitions when
+  // the kernel elaborates (before execute()).
   // The DMA work of each problem goes through `queue` (the SystemC DmaScheduler); without one,
   // an InlineTransferQueue makes each transfer when the array first needs it (tests without the
   // kernel).
@@ -133,6 +134,7 @@ class ArrayEngine {
   // time is brought up to it only to wait for a transfer and at the end of each problem.
   uint64_t cycle_ = 0;
   std::unique_ptr<GlbCluster> glb_;
+  std::unique_ptr<NocCluster> noc_;
   std::vector<std::unique_ptr<ProcessingCluster>> clusters_;
   uint64_t cycle_stamp_ = 0;  // monotonically increasing tick counter (GLB port bookkeeping)
   uint64_t ticked_cycles_ = 0;

@@ -17,16 +17,20 @@ namespace eg::hw::array {
 class MulticastGroup {
  public:
   static constexpr int kMaxHop = 64;
-  MulticastGroup(std::vector<const Pe*> members, int64_t total, int bank)
-      : members_(std::move(members)), total_(total), segment_ends_{total}, banks_{bank} {}
+  MulticastGroup(std::vector<const PeCore*> members, int64_t total, int bank)
+      : MulticastGroup(std::move(members), std::vector<int64_t>{total}, std::vector<int>{bank}) {}
   // A stream of several segments: segment i ends at entry `segment_ends[i]` and is read from
   // `banks[i]` (its input row's bank; -1 for a padding row).
-  MulticastGroup(std::vector<const Pe*> members, std::vector<int64_t> segment_ends,
+  MulticastGroup(std::vector<const PeCore*> members, std::vector<int64_t> segment_ends,
                  std::vector<int> banks)
-      : members_(std::move(members)),
-        total_(segment_ends.empty() ? 0 : segment_ends.back()),
+      : total_(segment_ends.empty() ? 0 : segment_ends.back()),
+        segment_end_(segment_ends.empty() ? 0 : segment_ends.front()),
+        bank_(banks.empty() ? -1 : banks.front()),
+        members_(std::move(members)),
         segment_ends_(std::move(segment_ends)),
-        banks_(std::move(banks)) {}
+        banks_(std::move(banks)) {
+    refresh_space();
+  }
 
   // Applies arrivals due at `cycle`; call once per cycle before the PEs tick.
   void advance(uint64_t cycle) {
@@ -36,45 +40,61 @@ class MulticastGroup {
     in_flight_total_ -= slot;
     slot = 0;
   }
-  void send(uint64_t cycle, int hop, int64_t entries) {
+  // Returns true when the group had nothing in flight before and has now (see in_flight()).
+  bool send(uint64_t cycle, int hop, int64_t entries) {
     delivered_ += entries;
     if (hop == 0) {
       arrived_ += entries;
-    } else {
-      in_flight_[(cycle + static_cast<uint64_t>(hop)) % kMaxHop] += entries;
-      in_flight_total_ += entries;
+      return false;
     }
+    in_flight_[(cycle + static_cast<uint64_t>(hop)) % kMaxHop] += entries;
+    const bool was_empty = in_flight_total_ == 0;
+    in_flight_total_ += entries;
+    return was_empty;
   }
+  // Entries sent and not yet arrived.
+  bool in_flight() const { return in_flight_total_ != 0; }
   // Ticks after `now` before the first one that applies an arrival (cycle skipping).
   int64_t ticks_before_arrival(uint64_t now) const {
-    if (in_flight_total_ == 0) return Pe::kQuietForever;
+    if (in_flight_total_ == 0) return PeCore::kQuietForever;
     for (int64_t d = 1; d < kMaxHop; ++d)
       if (in_flight_[(now + static_cast<uint64_t>(d)) % kMaxHop] != 0) return d - 1;
     return 0;
   }
   int64_t pending() const { return total_ - delivered_; }
   // Entries every member can still take.
-  int64_t space(int64_t capacity) const {
+  int64_t space(int64_t capacity) const { return capacity - (delivered_ - min_released_); }
+  // A member's released() moves only when it finishes a position: whoever steps the members calls
+  // this then (the cluster, in the cycle it happens), so space() need not visit every member each
+  // cycle. Members' state at construction is read here.
+  void refresh_space() {
     int64_t min_released = INT64_MAX;
-    for (const Pe* pe : members_) min_released = std::min(min_released, pe->released());
-    return capacity - (delivered_ - min_released);
+    for (const PeCore* pe : members_) min_released = std::min(min_released, pe->released());
+    min_released_ = members_.empty() ? 0 : min_released;
   }
   int64_t arrived() const { return arrived_; }
   // Bank of the next entry to send; -1: a padding row, generated as zeros without a GLB read.
   int bank() {
-    while (segment_ + 1 < segment_ends_.size() && delivered_ >= segment_ends_[segment_]) ++segment_;
-    return banks_[segment_];
+    while (segment_ + 1 < segment_ends_.size() && delivered_ >= segment_end_) {
+      ++segment_;
+      segment_end_ = segment_ends_[segment_];
+      bank_ = banks_[segment_];
+    }
+    return bank_;
   }
   // Entries that may go in one transfer: a transfer does not cross into the next row.
-  int64_t segment_left() const { return segment_ends_[segment_] - delivered_; }
+  int64_t segment_left() const { return segment_end_ - delivered_; }
   size_t fanout() const { return members_.size(); }
 
  private:
-  std::vector<const Pe*> members_;
-  int64_t total_ = 0, delivered_ = 0, arrived_ = 0, in_flight_total_ = 0;
+  // What a router reads every cycle first, in one cache line (host speed only).
+  int64_t total_ = 0, delivered_ = 0, arrived_ = 0, in_flight_total_ = 0, min_released_ = 0;
+  int64_t segment_end_ = 0;  // segment_ends_[segment_]
+  size_t segment_ = 0;
+  int bank_ = -1;  // banks_[segment_]
+  std::vector<const PeCore*> members_;
   std::vector<int64_t> segment_ends_;
   std::vector<int> banks_;
-  size_t segment_ = 0;
   std::array<int64_t, kMaxHop> in_flight_{};
 };
 
@@ -93,27 +113,34 @@ class IactRouter {
   void clear() { groups_.clear(), next_ = 0; }
   void add(MulticastGroup* g) { groups_.push_back(g); }
 
-  void tick(uint64_t cycle, GlbBanks& banks, int64_t spad_capacity) {
+  // Returns the group it sent to when that group had nothing in flight before (its owner then
+  // lists it for advance()), else null.
+  MulticastGroup* tick(uint64_t cycle, GlbBanks& banks, int64_t spad_capacity) {
     const size_t n = groups_.size();
     for (size_t i = 0, at = next_; i < n; ++i, at = at + 1 == n ? 0 : at + 1) {
       MulticastGroup* g = groups_[at];
       if (g->pending() == 0) continue;
+      // A group with entries left always has some in its current segment: only a member's full
+      // scratchpad can keep it from being served.
+      const int64_t space = g->space(spad_capacity);
+      if (space <= 0) continue;
       const int bank = g->bank();
       const int64_t amount =
-          std::min({int64_t{per_cycle_}, g->pending(), g->segment_left(), g->space(spad_capacity)});
+          std::min({int64_t{per_cycle_}, g->pending(), g->segment_left(), space});
       if (amount <= 0) continue;
       if (bank >= 0 && !banks.acquire(bank, cycle)) {
         ++traffic.blocked_cycles;
-        return;  // the chosen group keeps its turn; the link idles this cycle
+        return nullptr;  // the chosen group keeps its turn; the link idles this cycle
       }
-      g->send(cycle, hop_, amount);
+      const bool now_in_flight = g->send(cycle, hop_, amount);
       traffic.entries += static_cast<uint64_t>(amount);
       traffic.entry_hops += static_cast<uint64_t>(amount) * g->fanout();
       if (bank >= 0) traffic.glb_reads += static_cast<uint64_t>(amount);
       ++traffic.busy_cycles;
       next_ = at + 1 == n ? 0 : at + 1;
-      return;
+      return now_in_flight ? g : nullptr;
     }
+    return nullptr;
   }
 
   // True when tick() would do nothing until a member PE releases space: every group with entries

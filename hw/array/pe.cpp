@@ -264,8 +264,8 @@ int64_t compute_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCo
   return compute_into(ctx, t, o, macs, actions, plan, acc.data());
 }
 
-void Pe::start(const PeContext& ctx, std::vector<PeTask> segments, int64_t psum_slots,
-               bool hold_psums) {
+void PeCore::start(const PeContext& ctx, std::vector<PeTask> segments, int64_t psum_slots,
+                   bool hold_psums) {
   ctx_ = &ctx;
   segments_ = std::move(segments);
   hold_psums_ = hold_psums;
@@ -285,7 +285,7 @@ void Pe::start(const PeContext& ctx, std::vector<PeTask> segments, int64_t psum_
   enter_segment(0);
 }
 
-void Pe::enter_segment(int64_t q) {
+void PeCore::enter_segment(int64_t q) {
   const int64_t n = static_cast<int64_t>(segments_.size());
   while (q < n && !segments_[static_cast<size_t>(q)].active) ++q;
   seg_ = q;
@@ -297,17 +297,19 @@ void Pe::enter_segment(int64_t q) {
   }
 }
 
-void Pe::begin_position() {
+bool PeCore::begin_position() {
   int64_t cycles =
       compute_position(*ctx_, segments_[static_cast<size_t>(seg_)], next_, macs_, actions_, &plan_);
   if (next_ == 0) cycles += ctx_->pipeline_extra_cycles;
   ++next_;
   ++cycles_.busy;
   cycles_left_ = cycles - 1;
-  if (cycles_left_ == 0) finish_position();
+  if (cycles_left_ != 0) return false;
+  finish_position();
+  return true;
 }
 
-void Pe::finish_position() {
+void PeCore::finish_position() {
   ++done_in_seg_;
   const bool last_segment = seg_ == last_active_;
   if (!hold_psums_ || last_segment) ++produced_;

@@ -74,17 +74,12 @@ int64_t compute_position(const PeContext& ctx, const mapper::PeTask& task, int64
 // the last active segment's positions count as produced; otherwise a position's psums leave
 // through the column and the PE may run `psum_slots` positions ahead of the drain.
 //
-// An sc_module without a process of its own: its cluster steps it as plain C++ (one SystemC
-// process per array, docs/DESIGN.md), but it has a hierarchical name (accelerator.pc3.pe7) and
-// shows in the elaborated hierarchy (egsim describe).
-class Pe : public sc_core::sc_module, public Described {
+// PeCore is the PE's state and behaviour as plain C++: a cluster keeps its PEs' cores in one
+// contiguous array and steps them in its own process (one SystemC process per array,
+// docs/DESIGN.md §5), so the per-cycle loop walks adjacent memory. The Pe sc_module below is the
+// PE's place in the hierarchy (its name, its parameters), a view of its core.
+class PeCore {
  public:
-  // `config` (null in test benches that set every cost through PeContext) is shown by describe.
-  explicit Pe(sc_core::sc_module_name name = sc_core::sc_gen_unique_name("pe"),
-              const arch::PeConfig* config = nullptr)
-      : sc_module(name), config_(config) {}
-  const char* kind() const override { return "Pe"; }
-  Parameters parameters() const override;
   // Single row task (or idle when !task.active).
   void start(const PeContext& ctx, const mapper::PeTask& task, int64_t psum_slots) {
     start(ctx, std::vector<mapper::PeTask>{task}, psum_slots, false);
@@ -96,26 +91,31 @@ class Pe : public sc_core::sc_module, public Described {
   void weights_loaded() { filter_sets_loaded_ = INT64_MAX; }
 
   // One clock cycle. `iact_arrived`: entries of this PE's input stream (all segments, in order)
-  // in its scratchpad so far; `psums_drained`: positions its column has sent to the GLB.
-  void tick(int64_t iact_arrived, int64_t psums_drained) {
+  // in its scratchpad so far; `psums_drained`: positions its column has sent to the GLB. Returns
+  // true when the PE finished a position this cycle (produced() or released() may have moved),
+  // so its column and multicast group need only look at it then.
+  bool tick(int64_t iact_arrived, int64_t psums_drained) {
     if (done_) {
       ++cycles_.idle;
-      return;
+      return false;
     }
     if (cycles_left_ > 0) {
       ++cycles_.busy;
-      if (--cycles_left_ == 0) finish_position();
-      return;
+      if (--cycles_left_ == 0) {
+        finish_position();
+        return true;
+      }
+      return false;
     }
     if (waits_input(iact_arrived)) {
       ++cycles_.wait_input;
-      return;
+      return false;
     }
     if (waits_output(psums_drained)) {
       ++cycles_.wait_output;
-      return;
+      return false;
     }
-    begin_position();
+    return begin_position();
   }
 
   // Cycle skipping (the cluster jumps over cycles where nothing but counters changes): how many
@@ -145,6 +145,8 @@ class Pe : public sc_core::sc_module, public Described {
 
   bool active() const { return active_; }
   bool finished() const { return done_; }
+  // In the middle of a position: the next tick() reads neither of its arguments.
+  bool computing() const { return cycles_left_ > 0; }
   int64_t produced() const { return produced_; }
   int64_t positions() const { return positions_; }
   // Input entries this PE no longer needs (slid out of its window, or of a finished segment).
@@ -156,9 +158,8 @@ class Pe : public sc_core::sc_module, public Described {
   const mapper::PeTask& task() const { return first_active_; }
   const std::vector<mapper::PeTask>& segments() const { return segments_; }
 
+  // Hot state first: what tick() reads every cycle shares a cache line or two.
   PeCycleClasses cycles_;
-  MacCounts macs_;
-  ActionCounts actions_;
 
  private:
   bool waits_input(int64_t iact_arrived) const {
@@ -167,21 +168,45 @@ class Pe : public sc_core::sc_module, public Described {
   bool waits_output(int64_t psums_drained) const {
     return !hold_psums_ && next_ - psums_drained >= psum_slots_;
   }
-  void begin_position();
+  bool begin_position();  // true when the position also finished in this cycle
   void finish_position();
   void enter_segment(int64_t q);  // moves to the first active segment >= q (or done)
 
-  const arch::PeConfig* config_;
+  bool active_ = false, done_ = true, hold_psums_ = false;
+  int64_t cycles_left_ = 0, psum_slots_ = 1;
+  int64_t filter_sets_loaded_ = 0;
+  int64_t seg_ = 0, base_ = 0, next_ = 0;
+  IactStream stream_;
+  int64_t positions_ = 0, done_in_seg_ = 0, produced_ = 0, released_ = 0;
+  int64_t last_active_ = -1, stream_total_ = 0;
   const PeContext* ctx_ = nullptr;
+
+ public:
+  MacCounts macs_;
+  ActionCounts actions_;
+
+ private:
   std::vector<mapper::PeTask> segments_;
   mapper::PeTask first_active_;
-  IactStream stream_;
-  bool active_ = false, done_ = true, hold_psums_ = false;
-  int64_t seg_ = 0, last_active_ = -1, base_ = 0, stream_total_ = 0;
-  int64_t filter_sets_loaded_ = 0;
-  int64_t positions_ = 0, next_ = 0, done_in_seg_ = 0, produced_ = 0, released_ = 0;
-  int64_t cycles_left_ = 0, psum_slots_ = 1;
   FilterSkipPlan plan_;  // of the current segment
+};
+
+// A PE in the hierarchy (accelerator.pc3.pe7): an sc_module with no process of its own, showing
+// its config in the elaborated hierarchy (egsim describe); its state is the PeCore it views,
+// which its cluster owns and steps.
+class Pe : public sc_core::sc_module, public Described {
+ public:
+  // `config` (null in test benches that set every cost through PeContext) is shown by describe.
+  Pe(sc_core::sc_module_name name, PeCore& core, const arch::PeConfig* config = nullptr)
+      : sc_module(name), core_(&core), config_(config) {}
+  const char* kind() const override { return "Pe"; }
+  Parameters parameters() const override;
+  PeCore& core() { return *core_; }
+  const PeCore& core() const { return *core_; }
+
+ private:
+  PeCore* core_;
+  const arch::PeConfig* config_;
 };
 
 }  // namespace eg::hw::array

@@ -6,34 +6,20 @@
 
 namespace eg::hw::array {
 
-ProcessingCluster::ProcessingCluster(sc_core::sc_module_name name, const arch::ArchConfig& c,
-                                     int index)
+ProcessingCluster::ProcessingCluster(sc_core::sc_module_name name, const arch::ArchConfig& c)
     : sc_module(name),
       glb("glb"),
+      noc("noc"),
       config_(c),
       rows_(c.array.pe_rows),
-      cols_(c.array.pe_cols),
-      mesh_delay_(static_cast<int64_t>(index / c.array.pc_cols + index % c.array.pc_cols) *
-                  c.noc.hop_cycles),
-      weight_links_(c.noc.weight_routers, 1),
-      psum_links_(c.noc.psum_routers, 1) {
-  if (c.noc.weight_routers < rows_) weight_arbiter_ = &weight_links_;
-  if (c.noc.psum_routers < cols_) psum_arbiter_ = &psum_links_;
-  for (int i = 0; i < rows_ * cols_; ++i)
-    pes_.push_back(std::make_unique<Pe>(("pe" + std::to_string(i)).c_str(), &c.pe));
+      cols_(c.array.pe_cols) {
+  pes_.resize(static_cast<size_t>(rows_ * cols_));
+  for (size_t i = 0; i < pes_.size(); ++i)
+    views_.push_back(std::make_unique<Pe>(("pe" + std::to_string(i)).c_str(), pes_[i], &c.pe));
 }
 
 Parameters ProcessingCluster::parameters() const {
-  return {{"pe_rows", std::to_string(rows_)},
-          {"pe_cols", std::to_string(cols_)},
-          {"iact_link_bits", std::to_string(config_.noc.iact_link_bits)},
-          {"weight_link_bits", std::to_string(config_.noc.weight_link_bits)},
-          {"psum_link_bits", std::to_string(config_.noc.psum_link_bits)},
-          {"iact_routers", std::to_string(config_.noc.iact_routers)},
-          {"weight_routers", std::to_string(config_.noc.weight_routers)},
-          {"psum_routers", std::to_string(config_.noc.psum_routers)},
-          {"hop_cycles", std::to_string(config_.noc.hop_cycles)},
-          {"mesh_delay_cycles", std::to_string(mesh_delay_)}};
+  return {{"pe_rows", std::to_string(rows_)}, {"pe_cols", std::to_string(cols_)}};
 }
 
 nlohmann::json ProcessingCluster::statistics() const {
@@ -49,23 +35,18 @@ nlohmann::json ProcessingCluster::statistics() const {
 
 void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& tiling,
                               const PeContext& ctx) {
-  if (!iact_banks_) {
-    iact_banks_ = &glb->iact_banks();
-    psum_banks_ = &glb->psum_banks();
-    grad_banks_ = &glb->grad_banks();
-  }
+  resolve_ports();
   carried_ = collect();
-  for (auto& pe : pes_) pe->cycles_ = {}, pe->macs_ = {}, pe->actions_ = {};
-  weight_routers_.clear();
-  iact_routers_.clear();
-  columns_.assign(static_cast<size_t>(cols_), PsumColumn{});
-  groups_.clear();
-  pe_group_.assign(pes_.size(), -1);
+  for (PeCore& pe : pes_) pe.cycles_ = {}, pe.macs_ = {}, pe.actions_ = {};
+  weight_->begin_pass();
+  iact_->begin_pass(work.active ? ctx.iact_bits : 0, pes_.size());
+  psum_->begin_pass(static_cast<size_t>(cols_));
+  pe_feed_.assign(pes_.size(), PeFeed{});
   iact_banks_->accesses = iact_banks_->conflicts = 0;
   psum_banks_->accesses = psum_banks_->conflicts = 0;
   grad_banks_->accesses = grad_banks_->conflicts = 0;
   active_ = work.active;
-  hold_left_ = active_ ? mesh_delay_ : 0;
+  hold_left_ = active_ ? noc->mesh_delay_cycles() : 0;
   settled_ = kNoCycle;
   wake_ = 0;
   const mapper::CanonicalProblem& p = *ctx.problem;
@@ -85,19 +66,18 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
         segments.push_back(work.pes[static_cast<size_t>(q) * pe_count + i]);
     else
       segments.push_back(mapper::PeTask{});
-    pes_[i]->start(ctx, std::move(segments), psum_slots, tiling.psum_stationary);
+    pes_[i].start(ctx, std::move(segments), psum_slots, tiling.psum_stationary);
   }
   done_ = !active_;
   if (!active_) return;
 
-  const arch::NocConfig& noc = config_.noc;
+  const arch::NocConfig& noc_config = config_.noc;
   for (int r = 0; r < rows_; ++r) {
-    weight_routers_.emplace_back(std::max(1, noc.weight_link_bits / ctx.filter_bits),
-                                 noc.hop_cycles, r % noc.weight_routers);
-    std::vector<Pe*> row;
+    WeightRouter& router = weight_->add_row(ctx.filter_bits);
+    std::vector<PeCore*> row;
     std::vector<int64_t> entries(static_cast<size_t>(folds), 0);
     for (int c = 0; c < cols_; ++c) {
-      Pe& pe = *pes_[static_cast<size_t>(r * cols_ + c)];
+      PeCore& pe = pes_[static_cast<size_t>(r * cols_ + c)];
       if (!pe.active()) continue;
       row.push_back(&pe);
       // The row shares its filter rows: each set is sent once and multicast along the row.
@@ -108,31 +88,26 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
               std::max(entries[static_cast<size_t>(q)], t.lanes * t.channels * t.taps);
       }
     }
-    weight_routers_.back().start(std::move(row), std::move(entries),
-                                 static_cast<int>(tiling.filter_buffers));
+    router.start(std::move(row), std::move(entries), static_cast<int>(tiling.filter_buffers));
   }
 
   // Multicast groups: PEs streaming the same sequence of input rows (plane, channels, row, taps).
   using RowKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
   std::map<std::vector<RowKey>, std::vector<int>> by_rows;
   for (size_t i = 0; i < pe_count; ++i) {
-    if (!pes_[i]->active()) continue;
+    if (!pes_[i].active()) continue;
     std::vector<RowKey> key;
     int64_t q = 0;
-    for (const mapper::PeTask& t : pes_[i]->segments()) {
+    for (const mapper::PeTask& t : pes_[i].segments()) {
       if (t.active) key.emplace_back(q, t.a, t.k0, t.channels, t.in_row, t.t0);
       ++q;
     }
     by_rows[key].push_back(static_cast<int>(i));
   }
-  for (int r = 0; r < noc.iact_routers; ++r)
-    iact_routers_.emplace_back(
-        link_entries(noc.iact_link_bits, config_.glb.bank_width_bits, ctx.iact_bits),
-        noc.hop_cycles);
   for (auto& [key, members] : by_rows) {
-    std::vector<const Pe*> ptrs;
-    for (int i : members) ptrs.push_back(pes_[static_cast<size_t>(i)].get());
-    const Pe& first = *pes_[static_cast<size_t>(members.front())];
+    std::vector<const PeCore*> ptrs;
+    for (int i : members) ptrs.push_back(&pes_[static_cast<size_t>(i)]);
+    const PeCore& first = pes_[static_cast<size_t>(members.front())];
     std::vector<int64_t> ends;
     std::vector<int> banks;
     int64_t end = 0;
@@ -144,56 +119,59 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
       banks.push_back(
           p.rows.in_range(t.in_row) ? static_cast<int>(t.in_row % config_.glb.iact_banks) : -1);
     }
-    const int g = static_cast<int>(groups_.size());
-    groups_.push_back(
-        std::make_unique<MulticastGroup>(std::move(ptrs), std::move(ends), std::move(banks)));
-    for (int i : members) pe_group_[static_cast<size_t>(i)] = g;
-    iact_routers_[static_cast<size_t>(g % noc.iact_routers)].add(groups_.back().get());
+    MulticastGroup& g = iact_->add_group(std::move(ptrs), std::move(ends), std::move(banks));
+    for (int i : members) pe_feed_[static_cast<size_t>(i)].group = &g;
   }
 
   const int psums_per_transfer =
-      link_entries(noc.psum_link_bits, config_.glb.bank_width_bits, ctx.psum_bits);
+      link_entries(noc_config.psum_link_bits, config_.glb.bank_width_bits, ctx.psum_bits);
   for (int c = 0; c < cols_; ++c) {
-    std::vector<const Pe*> members;
+    std::vector<const PeCore*> members;
     std::vector<int> hops;  // the psum router sits below the column's bottom PE
     int64_t lanes = 0;
     for (int r = 0; r < rows_; ++r) {
-      const Pe& pe = *pes_[static_cast<size_t>(r * cols_ + c)];
+      const PeCore& pe = pes_[static_cast<size_t>(r * cols_ + c)];
       if (pe.active())
         members.push_back(&pe), hops.push_back(rows_ - 1 - r), lanes = pe.task().lanes;
     }
-    columns_[static_cast<size_t>(c)].start(
-        std::move(members), p.cols.out_len, lanes, psums_per_transfer, !work.first_fold,
-        c % psum_target_->banks(), c % noc.psum_routers, std::move(hops), noc.hop_cycles);
+    psum_->column(static_cast<size_t>(c))
+        .start(std::move(members), p.cols.out_len, lanes, psums_per_transfer, !work.first_fold,
+               c % psum_target_->banks(), psum_->link(c), std::move(hops), noc_config.hop_cycles);
   }
-  pe_feed_.assign(pe_count, PeFeed{});
   for (size_t i = 0; i < pe_count; ++i) {
-    const int g = pe_group_[i];
-    pe_feed_[i].group = g >= 0 ? groups_[static_cast<size_t>(g)].get() : nullptr;
-    pe_feed_[i].column = &columns_[i % static_cast<size_t>(cols_)];
+    pe_feed_[i].column_index = i % static_cast<size_t>(cols_);
+    pe_feed_[i].column = &psum_->column(pe_feed_[i].column_index);
   }
+  column_produced_.assign(static_cast<size_t>(cols_), 0);
   done_ = compute_done();
 }
 
 void ProcessingCluster::tick(uint64_t cycle) {
   if (cycle < wake_ && !step_every_cycle_) return;
   settle(cycle);
-  simulate_cycle(cycle);
+  if (simulate_cycle(cycle)) done_ = compute_done();
   ++simulated_cycles_;
-  done_ = compute_done();
   settled_ = cycle + 1;
   wake_ = settled_ + static_cast<uint64_t>(quiet_ticks(cycle));
 }
 
+void ProcessingCluster::resolve_ports() {
+  if (iact_banks_) return;
+  iact_banks_ = &glb->iact_banks();
+  psum_banks_ = &glb->psum_banks();
+  grad_banks_ = &glb->grad_banks();
+  iact_ = &noc->iact_routers();
+  weight_ = &noc->weight_routers();
+  psum_ = &noc->psum_routers();
+}
+
 void ProcessingCluster::release_filter_sets(int64_t n, uint64_t cycle) {
-  for (WeightRouter& w : weight_routers_) w.release(n);
+  weight_->release(n);
   wake_ = std::min(wake_, cycle);
 }
 
 bool ProcessingCluster::waits_for_filters() const {
-  for (const WeightRouter& w : weight_routers_)
-    if (w.waits_for_dram()) return true;
-  return false;
+  return weight_->waits_for_dram();
 }
 
 void ProcessingCluster::settle(uint64_t end) {
@@ -202,26 +180,39 @@ void ProcessingCluster::settle(uint64_t end) {
   settled_ = end;
 }
 
-void ProcessingCluster::simulate_cycle(uint64_t cycle) {
+bool ProcessingCluster::simulate_cycle(uint64_t cycle) {
   if (!active_) {
-    for (auto& pe : pes_) ++pe->cycles_.idle;
-    return;
+    for (PeCore& pe : pes_) ++pe.cycles_.idle;
+    return false;
   }
   if (hold_left_ > 0) {
     // Nothing has crossed the mesh yet: PEs with work wait for input, the others idle.
     --hold_left_;
-    for (auto& pe : pes_) pe->tick(0, 0);
-    return;
+    for (PeCore& pe : pes_) pe.tick(0, 0);
+    return false;
   }
-  for (WeightRouter& w : weight_routers_) w.tick(cycle, weight_arbiter_);
-  for (auto& g : groups_) g->advance(cycle);
-  for (IactRouter& r : iact_routers_) r.tick(cycle, *iact_banks_, iact_capacity_);
+  weight_->tick(cycle);
+  iact_->advance(cycle);
+  iact_->tick(cycle, *iact_banks_, iact_capacity_);
   const size_t pe_count = pes_.size();
-  const std::unique_ptr<Pe>* pes = pes_.data();
-  const PeFeed* feed = pe_feed_.data();
-  for (size_t i = 0; i < pe_count; ++i)
-    pes[i]->tick(feed[i].group ? feed[i].group->arrived() : 0, feed[i].column->sent());
-  for (PsumColumn& c : columns_) c.tick(cycle, *psum_target_, psum_arbiter_);
+  PeCore* pes = pes_.data();
+  PeFeed* feed = pe_feed_.data();
+  uint8_t* produced = column_produced_.data();
+  bool finished = false;
+  for (size_t i = 0; i < pe_count; ++i) {
+    PeCore& pe = pes[i];
+    // A PE in the middle of a position reads neither its input nor its column this cycle.
+    const bool position_done =
+        pe.computing()
+            ? pe.tick(0, 0)
+            : pe.tick(feed[i].group ? feed[i].group->arrived() : 0, feed[i].column->sent());
+    if (!position_done) continue;
+    // Only now can its produced() and released() have moved: its column and group look again.
+    finished = true;
+    produced[feed[i].column_index] = 1;
+    if (feed[i].group) feed[i].group->refresh_space();
+  }
+  return psum_->step(cycle, *psum_target_, produced) || finished;
 }
 
 // Quiet ticks are those in which, with the state left by cycle `now`, every block would only
@@ -229,85 +220,65 @@ void ProcessingCluster::simulate_cycle(uint64_t cycle) {
 // no psum transfer starts or completes, nothing arrives. All those are what any other block
 // reacts to, so until the first of them the state only advances by counting.
 int64_t ProcessingCluster::quiet_ticks(uint64_t now) const {
-  if (!active_) return Pe::kQuietForever;
+  if (!active_) return PeCore::kQuietForever;
   if (hold_left_ > 0) return hold_left_ - 1;
   // Cheapest and most frequent blockers first: an arrival due next cycle, a PE about to start or
   // finish a position.
-  int64_t ticks = Pe::kQuietForever;
-  for (const auto& g : groups_)
-    if ((ticks = std::min(ticks, g->ticks_before_arrival(now))) == 0) return 0;
+  int64_t ticks = iact_->ticks_before_arrival(now);
+  if (ticks == 0) return 0;
   for (size_t i = 0; i < pes_.size(); ++i)
-    if ((ticks = std::min(ticks, pes_[i]->quiet_ticks(arrived(i), drained(i)))) == 0) return 0;
-  for (const PsumColumn& c : columns_)
-    if ((ticks = std::min(ticks, c.quiet_ticks(now))) == 0) return 0;
-  for (const WeightRouter& w : weight_routers_)
-    if ((ticks = std::min(ticks, w.quiet_ticks(now))) == 0) return 0;
-  for (const IactRouter& r : iact_routers_)
-    if (!r.quiet(iact_capacity_)) return 0;
-  // Transfers in progress are only predictable while every port request is granted.
-  for (const PsumColumn& c : columns_) {
-    if (!c.transferring()) continue;
-    int sharing = 0;
-    for (const PsumColumn& o : columns_) sharing += o.transferring() && o.bank() == c.bank();
-    if (sharing > psum_target_->ports()) return 0;
-    // ... and while no other column wants its router.
-    if (psum_arbiter_)
-      for (const PsumColumn& o : columns_)
-        if (&o != &c && o.transferring() && o.link() == c.link()) return 0;
-  }
-  if (weight_arbiter_)
-    for (const WeightRouter& w : weight_routers_)
-      for (const WeightRouter& o : weight_routers_)
-        if (&o != &w && w.sending() && o.sending() && o.link() == w.link()) return 0;
+    if ((ticks = std::min(ticks, pes_[i].quiet_ticks(arrived(i), drained(i)))) == 0) return 0;
+  if ((ticks = std::min(ticks, psum_->quiet_ticks(now, psum_target_->ports()))) == 0) return 0;
+  if ((ticks = std::min(ticks, weight_->quiet_ticks(now))) == 0) return 0;
+  if (!iact_->quiet(iact_capacity_)) return 0;
   return ticks;
 }
 
 void ProcessingCluster::skip_quiet(int64_t ticks) {
   const uint64_t n = static_cast<uint64_t>(ticks);
   if (!active_) {
-    for (auto& pe : pes_) pe->cycles_.idle += n;
+    for (PeCore& pe : pes_) pe.cycles_.idle += n;
     return;
   }
   if (hold_left_ > 0) {
     hold_left_ -= ticks;  // ticks <= hold_left_ - 1 (quiet_ticks)
-    for (auto& pe : pes_) pe->skip_quiet(ticks, 0);
+    for (PeCore& pe : pes_) pe.skip_quiet(ticks, 0);
     return;
   }
-  for (WeightRouter& w : weight_routers_) w.skip_quiet(ticks, weight_arbiter_);
-  for (size_t i = 0; i < pes_.size(); ++i) pes_[i]->skip_quiet(ticks, arrived(i));
+  weight_->skip_quiet(ticks);
+  for (size_t i = 0; i < pes_.size(); ++i) pes_[i].skip_quiet(ticks, arrived(i));
   // settled_ is the first skipped cycle (settle() moves it after this).
-  for (PsumColumn& c : columns_) c.skip_quiet(ticks, *psum_target_, psum_arbiter_, settled_);
+  psum_->skip_quiet(ticks, *psum_target_, settled_);
 }
 
 bool ProcessingCluster::compute_done() const {
   if (!active_) return true;
-  for (const auto& pe : pes_)
-    if (!pe->finished()) return false;
-  for (const PsumColumn& c : columns_)
-    if (!c.drained()) return false;
-  return true;
+  for (const PeCore& pe : pes_)
+    if (!pe.finished()) return false;
+  return psum_->drained();
 }
 
 ClusterStats ProcessingCluster::collect() const {
   ClusterStats s = carried_;
-  for (const auto& pe : pes_) {
-    s.cycles += pe->cycles_;
-    s.macs += pe->macs_;
-    s.actions += pe->actions_;
+  for (const PeCore& pe : pes_) {
+    s.cycles += pe.cycles_;
+    s.macs += pe.macs_;
+    s.actions += pe.actions_;
   }
   const arch::Widths& w = config_.widths;
   ActionCounts& a = s.actions;
-  for (const WeightRouter& r : weight_routers_) {
+  if (!weight_) return s;  // before the first pass
+  for (const WeightRouter& r : weight_->rows()) {
     const uint64_t bits = r.entry_hops * static_cast<uint64_t>(filter_bits_);
     a.noc_weight_bit_hops += bits;
     (filter_in_feedback_ ? a.spad_feedback_write_bits : a.spad_weight_write_bits) += bits;
   }
-  for (const IactRouter& r : iact_routers_) {
+  for (const IactRouter& r : iact_->routers()) {
     a.noc_iact_bit_hops += r.traffic.entry_hops * static_cast<uint64_t>(iact_bits_);
     a.glb_iact_read_bits += r.traffic.glb_reads * static_cast<uint64_t>(iact_bits_);
     a.spad_iact_write_bits += r.traffic.entry_hops * static_cast<uint64_t>(iact_bits_);
   }
-  for (const PsumColumn& c : columns_) {
+  for (const PsumColumn& c : psum_->columns()) {
     const uint64_t bits = static_cast<uint64_t>(w.psum);
     a.noc_psum_bit_hops += (c.psums_moved + c.vertical_psum_hops) * bits;
     if (wgrad_) {
@@ -327,10 +298,8 @@ void ProcessingCluster::reset_stats() {
   carried_ = {};
   settled_ = kNoCycle;
   wake_ = 0;
-  for (auto& pe : pes_) pe->cycles_ = {}, pe->macs_ = {}, pe->actions_ = {};
-  weight_routers_.clear();
-  iact_routers_.clear();
-  columns_.clear();
+  for (PeCore& pe : pes_) pe.cycles_ = {}, pe.macs_ = {}, pe.actions_ = {};
+  if (weight_) weight_->begin_pass(), iact_->begin_pass(0, 0), psum_->begin_pass(0);
   if (iact_banks_) iact_banks_->conflicts = psum_banks_->conflicts = grad_banks_->conflicts = 0;
 }
 

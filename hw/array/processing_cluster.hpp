@@ -1,20 +1,19 @@
 #pragma once
-// A processing cluster (docs/DESIGN.md §2, §5.5): pe_rows x pe_cols PEs in row-stationary order,
-// its weight routers (one per PE row, filter rows shared along the row), iact routers (input rows
-// multicast to every PE that needs them, i.e. along the anti-diagonals), psum columns with their
-// psum routers; its GLB banks are its partition of the GLB cluster, reached through the `glb`
+// A processing cluster (docs/DESIGN.md §2, §5.5): pe_rows x pe_cols PEs in row-stationary order.
+// Its GLB banks are its partition of the GLB cluster, reached through the `glb` port; its routers
+// (weight routers, one path per PE row with filter rows shared along the row; iact routers,
+// input rows multicast to every PE that needs them, i.e. along the anti-diagonals; psum columns
+// with their psum routers) are its partition of the router cluster, reached through the `noc`
 // port. An sc_module without a process: the array's SystemC thread ticks it once per cycle as
-// plain C++.
+// plain C++, and it steps its PEs and routers in that tick.
 #include <memory>
 #include <vector>
 
 #include <systemc>
 
 #include "hw/array/glb_cluster.hpp"
-#include "hw/array/iact_router.hpp"
+#include "hw/array/noc_cluster.hpp"
 #include "hw/array/pe.hpp"
-#include "hw/array/psum_column.hpp"
-#include "hw/array/weight_router.hpp"
 #include "hw/described.hpp"
 #include "hw/stats_group.hpp"
 #include "models/arch/arch_config.hpp"
@@ -34,9 +33,7 @@ struct ClusterStats {
 
 class ProcessingCluster : public sc_core::sc_module, public Described, public StatsGroup {
  public:
-  // `index`: the cluster's place on the pc_rows x pc_cols mesh, row-major; off-chip data enters
-  // the mesh at cluster 0 and reaches cluster (r, c) after r + c hops (noc.hop_cycles each).
-  ProcessingCluster(sc_core::sc_module_name name, const arch::ArchConfig& config, int index = 0);
+  ProcessingCluster(sc_core::sc_module_name name, const arch::ArchConfig& config);
   const char* kind() const override { return "ProcessingCluster"; }
   Parameters parameters() const override;
   // Over the whole run: what its PEs did in the passes, its MACs, GLB conflicts (hardware figures
@@ -45,8 +42,10 @@ class ProcessingCluster : public sc_core::sc_module, public Described, public St
   // Adds one problem's collect() to the run totals (the array engine, after each problem).
   void add_to_run(const ClusterStats& s) { run_ += s; }
 
-  // This cluster's GLB partition (bound at elaboration; read at each pass's start).
+  // This cluster's GLB partition and NoC partition (bound at elaboration; resolved at the first
+  // pass).
   sc_core::sc_port<GlbPartitionIf> glb;
+  sc_core::sc_port<NocPartitionIf> noc;
 
   // Sets up one pass: `work` (may be inactive: the cluster idles), sharing `ctx`.
   void start(const mapper::PcWork& work, const mapper::Tiling& tiling, const PeContext& ctx);
@@ -75,25 +74,21 @@ class ProcessingCluster : public sc_core::sc_module, public Described, public St
   // Folds PE, router and bank counters into a snapshot (call after a pass).
   ClusterStats collect() const;
   void reset_stats();
-  const Pe& pe(size_t i) const { return *pes_[i]; }
+  const Pe& pe(size_t i) const { return *views_[i]; }
   size_t pe_count() const { return pes_.size(); }
 
  private:
   const arch::ArchConfig& config_;
   int rows_, cols_;
-  int64_t mesh_delay_ = 0;  // cycles off-chip data takes over the mesh to reach this cluster
-  int64_t hold_left_ = 0;   // cycles of the current pass before the first data arrives
-  // Routers shared by several PE rows (weight) or columns (psum): one transfer per router and
-  // cycle. Null when every row and column has its own router.
-  GlbBanks weight_links_, psum_links_;
-  GlbBanks* weight_arbiter_ = nullptr;
-  GlbBanks* psum_arbiter_ = nullptr;
-  std::vector<std::unique_ptr<Pe>> pes_;
-  std::vector<WeightRouter> weight_routers_;
-  std::vector<IactRouter> iact_routers_;
-  std::vector<PsumColumn> columns_;
-  std::vector<std::unique_ptr<MulticastGroup>> groups_;
-  std::vector<int> pe_group_;  // group index per PE (-1: idle)
+  int64_t hold_left_ = 0;  // cycles of the current pass before the first data arrives
+  // The PEs' state, contiguous (stepped every cycle), and their sc_module views (hierarchy and
+  // describe only). Sized once at construction: routers and views keep pointers into it.
+  std::vector<PeCore> pes_;
+  std::vector<std::unique_ptr<Pe>> views_;
+  // The NoC partition's router groups, resolved from `noc` at the first pass.
+  IactRouters* iact_ = nullptr;
+  WeightRouters* weight_ = nullptr;
+  PsumRouters* psum_ = nullptr;
   // The partition's banks, resolved from `glb` at the first pass.
   GlbBanks* iact_banks_ = nullptr;
   GlbBanks* psum_banks_ = nullptr;
@@ -115,7 +110,9 @@ class ProcessingCluster : public sc_core::sc_module, public Described, public St
   ClusterStats carried_;
   ClusterStats run_;  // whole run (statistics())
 
-  void simulate_cycle(uint64_t cycle);
+  void resolve_ports();
+  // Returns true when a PE finished a position or a column sent one (done() may have changed).
+  bool simulate_cycle(uint64_t cycle);
   bool compute_done() const;
   int64_t quiet_ticks(uint64_t now) const;
   void skip_quiet(int64_t ticks);
@@ -126,10 +123,13 @@ class ProcessingCluster : public sc_core::sc_module, public Described, public St
   int64_t drained(size_t pe) const { return pe_feed_[pe].column->sent(); }
   // Per PE: its multicast group (null: idle) and psum column, resolved once per pass.
   struct PeFeed {
-    const MulticastGroup* group = nullptr;
+    MulticastGroup* group = nullptr;
     const PsumColumn* column = nullptr;
+    size_t column_index = 0;
   };
   std::vector<PeFeed> pe_feed_;
+  // Per column, within a cycle: a member finished a position (the column observes only then).
+  std::vector<uint8_t> column_produced_;
 };
 
 }  // namespace eg::hw::array

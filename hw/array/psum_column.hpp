@@ -23,7 +23,7 @@ namespace eg::hw::array {
 class PsumColumn {
  public:
   // `hops[i]`: links between member i and the psum router (empty: all 0); `link`: the router.
-  void start(std::vector<const Pe*> members, int64_t positions, int64_t lanes,
+  void start(std::vector<const PeCore*> members, int64_t positions, int64_t lanes,
              int psums_per_transfer, bool accumulate, int bank, int link = 0,
              std::vector<int> hops = {}, int hop_cycles = 0) {
     members_ = std::move(members);
@@ -32,6 +32,7 @@ class PsumColumn {
     hop_cycles_ = static_cast<uint64_t>(hop_cycles);
     link_ = link;
     seen_.assign(members_.size(), 0);
+    min_seen_ = 0;
     due_.clear();
     started_ = 0;
     positions_ = members_.empty() ? 0 : positions;
@@ -45,9 +46,16 @@ class PsumColumn {
   }
 
   void tick(uint64_t cycle, GlbBanks& banks, GlbBanks* links = nullptr) {
-    observe(cycle);
+    step(cycle, banks, links, true);
+  }
+  // tick() for a caller that knows whether a member finished a position this cycle
+  // (`members_produced`): only then can a member's produced() have moved, so only then is there
+  // anything to observe (the cluster's per-cycle path).
+  // Returns true when a position's last transfer completed (sent() moved).
+  bool step(uint64_t cycle, GlbBanks& banks, GlbBanks* links, bool members_produced) {
+    if (members_produced) observe(cycle);
     if (transfers_left_ == 0) {
-      if (sent_ == positions_ || !next_arrived(cycle)) return;
+      if (sent_ == positions_ || !next_arrived(cycle)) return false;
       due_.pop_front();
       ++started_;
       transfers_left_ = transfers_per_position_;
@@ -55,12 +63,14 @@ class PsumColumn {
       // Vertical accumulation: every PE but the top one passes its psums one hop up.
       vertical_psum_hops += static_cast<uint64_t>(lanes_) * (members_.size() - 1);
     }
-    if (links && !links->acquire(link_, cycle)) return;
-    if (!banks.acquire(bank_, cycle)) return;
+    if (links && !links->acquire(link_, cycle)) return false;
+    if (!banks.acquire(bank_, cycle)) return false;
     ++glb_accesses;
-    if (--accesses_left_ > 0) return;
+    if (--accesses_left_ > 0) return false;
     move_transfer();
-    if (transfers_left_ == 0) ++sent_;
+    if (transfers_left_ != 0) return false;
+    ++sent_;
+    return true;
   }
 
   // Cycle skipping: true while the column moves a position's psums (it needs a bank port every
@@ -73,7 +83,7 @@ class PsumColumn {
   // position.
   int64_t quiet_ticks(uint64_t now) const {
     if (transfers_left_ == 0) {
-      if (sent_ == positions_ || !all_produced_next()) return Pe::kQuietForever;
+      if (sent_ == positions_ || !all_produced_next()) return PeCore::kQuietForever;
       // The next position's sum is on its way up the column: quiet until it reaches the router.
       return due_.front() <= now + 1 ? 0 : static_cast<int64_t>(due_.front() - now - 1);
     }
@@ -95,7 +105,7 @@ class PsumColumn {
 
   int64_t ready() const {
     int64_t r = INT64_MAX;
-    for (const Pe* pe : members_) r = std::min(r, pe->produced());
+    for (const PeCore* pe : members_) r = std::min(r, pe->produced());
     return members_.empty() ? 0 : r;
   }
   int64_t sent() const { return sent_; }
@@ -126,17 +136,16 @@ class PsumColumn {
         due_[at] = std::max(due_[at], cycle + static_cast<uint64_t>(hops_[m]) * hop_cycles_);
       }
     }
+    min_seen_ = members_.empty() ? 0 : *std::min_element(seen_.begin(), seen_.end());
   }
-  bool all_produced_next() const {
-    for (int64_t s : seen_)
-      if (s <= started_) return false;
-    return !members_.empty();
-  }
+  // Every member has produced position started_ (seen_ only moves in observe()).
+  bool all_produced_next() const { return !members_.empty() && min_seen_ > started_; }
   bool next_arrived(uint64_t cycle) const { return all_produced_next() && due_.front() <= cycle; }
 
-  std::vector<const Pe*> members_;
+  std::vector<const PeCore*> members_;
   std::vector<int> hops_;
   std::vector<int64_t> seen_;  // per member: positions recorded by observe()
+  int64_t min_seen_ = 0;       // the least of seen_
   std::deque<uint64_t> due_;   // from position started_ on: cycle its sum reaches the router
   int64_t started_ = 0;        // positions whose transfer has started
   uint64_t hop_cycles_ = 0;

@@ -27,7 +27,7 @@ class WeightRouter {
       : per_cycle_(entries_per_cycle), hop_(hop_cycles), link_(link) {}
 
   // `entries[q]`: the row's filter entries of segment q.
-  void start(std::vector<Pe*> row, std::vector<int64_t> entries, int buffers) {
+  void start(std::vector<PeCore*> row, std::vector<int64_t> entries, int buffers) {
     row_ = std::move(row);
     entries_ = std::move(entries);
     buffers_ = std::max(1, buffers);
@@ -38,7 +38,7 @@ class WeightRouter {
     in_flight_.clear();
     if (row_.empty()) next_ = static_cast<int64_t>(entries_.size());
   }
-  void start(std::vector<Pe*> row, int64_t entries) { start(std::move(row), {entries}, 1); }
+  void start(std::vector<PeCore*> row, int64_t entries) { start(std::move(row), {entries}, 1); }
 
   // `links` (null: the row has its router to itself) arbitrates routers shared by several rows.
   void tick(uint64_t cycle, GlbBanks* links = nullptr) {
@@ -59,6 +59,10 @@ class WeightRouter {
     in_flight_.emplace_back(next_++, cycle + 1 + static_cast<uint64_t>(hop_));
   }
   bool loaded() const { return loaded_ == static_cast<int64_t>(entries_.size()); }
+  // Every set has been sent and announced: tick() can change nothing any more in this pass.
+  bool idle() const {
+    return remaining_ < 0 && next_ == static_cast<int64_t>(entries_.size()) && in_flight_.empty();
+  }
   // Sets [0, n) have arrived from off-chip and may start (all may, until the first call).
   void release(int64_t n) { released_ = n; }
   // The router would start its next set now but for its DRAM transfer.
@@ -73,7 +77,7 @@ class WeightRouter {
   // Cycle skipping: how many of the ticks after `now` only move entries of the set in transit
   // (not its last ones) or wait for a buffer, as long as the row's PEs finish no segment.
   int64_t quiet_ticks(uint64_t now) const {
-    int64_t ticks = Pe::kQuietForever;
+    int64_t ticks = PeCore::kQuietForever;
     if (!in_flight_.empty()) ticks = static_cast<int64_t>(in_flight_.front().second - now) - 1;
     if (remaining_ > 0) return std::min(ticks, (remaining_ - 1) / per_cycle_);
     if (next_ < static_cast<int64_t>(entries_.size()) && !buffer_blocked() &&
@@ -113,7 +117,7 @@ class WeightRouter {
   // Set next_ needs the buffer of set next_ - buffers, which a PE of the row still reads.
   bool buffer_blocked() const {
     if (next_ < buffers_) return false;
-    for (const Pe* pe : row_)
+    for (const PeCore* pe : row_)
       if (pe->segments_done() < next_ - buffers_ + 1) return true;
     return false;
   }
@@ -125,11 +129,11 @@ class WeightRouter {
     }
   }
   void announce() {
-    for (Pe* pe : row_) pe->set_filter_sets_loaded(loaded_);
+    for (PeCore* pe : row_) pe->set_filter_sets_loaded(loaded_);
   }
 
   int per_cycle_, hop_, link_;
-  std::vector<Pe*> row_;
+  std::vector<PeCore*> row_;
   std::vector<int64_t> entries_;
   int buffers_ = 1;
   int64_t next_ = 0, remaining_ = -1, loaded_ = 0, released_ = INT64_MAX;

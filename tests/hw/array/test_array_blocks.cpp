@@ -55,7 +55,7 @@ struct RowConv {
   }
   // Runs the PE with its inputs all present and psums drained at once; returns busy cycles.
   uint64_t run() {
-    Pe pe;
+    PeCore pe;
     pe.start(ctx, task, 4);
     pe.weights_loaded();
     for (int guard = 0; !pe.finished() && guard < 100000; ++guard) pe.tick(1 << 20, pe.produced());
@@ -132,7 +132,7 @@ TEST_CASE("PE skips zero error-gradient inputs at the configured cost per run", 
 TEST_CASE("PE stalls for input until its window arrives and for output when psum slots fill",
           "[array][pe]") {
   RowConv rc({1, 2, 3, 4, 5}, 2, 3, 1, 0, true, mapper::DeltaOperand::None);
-  Pe pe;
+  PeCore pe;
   pe.start(rc.ctx, rc.task, 1);
   pe.tick(100, 0);
   CHECK(pe.cycles_.wait_input == 1);  // weights not loaded
@@ -149,7 +149,7 @@ TEST_CASE("PE stalls for input until its window arrives and for output when psum
 
 TEST_CASE("iact router: round-robin multicast with hop latency under contention",
           "[array][router]") {
-  Pe idle_a, idle_b;  // never started: release nothing, so space is capacity - delivered
+  PeCore idle_a, idle_b;  // never started: release nothing, so space is capacity - delivered
   MulticastGroup g1({&idle_a}, 6, 0), g2({&idle_b, &idle_a}, 6, 1);
   IactRouter router(3, 1);
   router.add(&g1);
@@ -172,7 +172,7 @@ TEST_CASE("iact router: round-robin multicast with hop latency under contention"
 }
 
 TEST_CASE("iact router waits for scratchpad space in every multicast member", "[array][router]") {
-  Pe pe;
+  PeCore pe;
   MulticastGroup g({&pe}, 10, 0);
   IactRouter router(3, 0);
   router.add(&g);
@@ -182,7 +182,7 @@ TEST_CASE("iact router waits for scratchpad space in every multicast member", "[
 }
 
 TEST_CASE("GLB bank conflicts stall the second requester of a single-port bank", "[array][glb]") {
-  Pe pe;
+  PeCore pe;
   MulticastGroup g1({&pe}, 30, 0), g2({&pe}, 30, 0);  // both rows in bank 0
   IactRouter r1(3, 0), r2(3, 0);
   r1.add(&g1);
@@ -222,7 +222,7 @@ TEST_CASE("A DMA fill takes the bank port cycles the array's reads leave free",
     uint64_t done;
   };
   for (const Case& k : {Case{64, 1, 130}, Case{128, 1, 125}, Case{64, 2, 108}}) {
-    Pe pe;
+    PeCore pe;
     MulticastGroup g({&pe}, 60, 0);
     IactRouter router(3, 0);
     router.add(&g);
@@ -267,7 +267,7 @@ TEST_CASE(
 TEST_CASE("psum column drains one transfer per bank access, two when accumulating",
           "[array][glb]") {
   RowConv rc({1, 2, 3, 4}, 2, 1, 1, 0, true, mapper::DeltaOperand::None);
-  Pe pe;
+  PeCore pe;
   pe.start(rc.ctx, rc.task, 8);
   pe.weights_loaded();
   for (int i = 0; i < 10; ++i) pe.tick(100, 0);
@@ -289,7 +289,7 @@ namespace {
 // router of 1 entry/cycle and 1 hop; returns the cycle count and the PE's input-wait cycles.
 std::pair<uint64_t, uint64_t> run_two_folds(int64_t filter_entries, int buffers) {
   RowConv rc({0.5f, -1, 2, 0.25f, 3, -2, 1, 0.75f}, 2, 3, 1, 0, true, mapper::DeltaOperand::None);
-  Pe pe;
+  PeCore pe;
   pe.start(rc.ctx, {rc.task, rc.task}, 4, true);
   WeightRouter router(1, 1);
   router.start({&pe}, {filter_entries, filter_entries}, buffers);
@@ -334,7 +334,7 @@ TEST_CASE("a link transfer moves what the narrower of link and GLB bank width ca
   // A group of 24 entries through a router that moves link_entries(64, 32, 8) = 4 a cycle takes
   // 6 cycles; with 64-bit banks, 8 a cycle, 3 cycles.
   for (const auto& [bank_bits, want] : {std::pair{32, 6}, std::pair{64, 3}}) {
-    Pe pe;
+    PeCore pe;
     RowConv rc(std::vector<float>(26, 1.0f), 1, 3, 1, 0, true, mapper::DeltaOperand::None);
     pe.start(rc.ctx, rc.task, 4);
     MulticastGroup group({&pe}, 24, 0);
@@ -355,7 +355,7 @@ TEST_CASE("PE rows sharing a weight router take turns: the second row's set arri
   RowConv rc({1, 2, 3, 4, 5, 6}, 2, 3, 1, 0, true, mapper::DeltaOperand::None);
   for (bool shared : {false, true}) {
     INFO("shared " << shared);
-    Pe a, b;
+    PeCore a, b;
     a.start(rc.ctx, rc.task, 4);
     b.start(rc.ctx, rc.task, 4);
     WeightRouter r0(3, 0, 0), r1(3, 0, shared ? 0 : 1);
@@ -378,8 +378,8 @@ TEST_CASE("PE rows sharing a weight router take turns: the second row's set arri
 TEST_CASE("psum columns sharing a router take turns, and the vertical hops delay each sum",
           "[array][noc][glb]") {
   RowConv rc({1, 2, 3, 4}, 2, 1, 1, 0, true, mapper::DeltaOperand::None);
-  Pe pe0, pe1;
-  for (Pe* pe : {&pe0, &pe1}) {
+  PeCore pe0, pe1;
+  for (PeCore* pe : {&pe0, &pe1}) {
     pe->start(rc.ctx, rc.task, 8);
     pe->weights_loaded();
     for (int i = 0; i < 10; ++i) pe->tick(100, 0);
@@ -408,7 +408,7 @@ TEST_CASE("psum columns sharing a router take turns, and the vertical hops delay
   uint64_t cycles = 0;
   while (!far.drained() && cycles < 100) far.tick(cycles++, banks);
   CHECK(cycles == 14);
-  CHECK(far.quiet_ticks(cycles) == Pe::kQuietForever);  // drained: nothing left
+  CHECK(far.quiet_ticks(cycles) == PeCore::kQuietForever);  // drained: nothing left
   // Cycle skipping knows the wait: after the first tick (cycle 0), cycles 1-5 change nothing.
   PsumColumn again;
   again.start({&pe0}, 4, 2, 1, false, 0, 0, {2}, 3);

@@ -1,6 +1,7 @@
 // The accelerator elaborates as the block diagram: named sc_modules for the clusters and their PEs,
-// the GLB cluster with one partition per cluster, the PPU, the DMA engine and the DRAM channel;
-// each cluster's GLB port reaches its own partition; `describe` prints what a config builds.
+// the GLB cluster and the router cluster with one partition per cluster, the PPU, the DMA engine
+// and the DRAM channel; each cluster's GLB and NoC ports reach its own partitions; `describe`
+// prints what a config builds.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -43,6 +44,15 @@ TEST_CASE("the shipped config elaborates 6 clusters of 12 PEs, the GLB cluster, 
     REQUIRE(partition);
     CHECK(&cluster->glb->iact_banks() == &partition->iact_banks());
     CHECK(&cluster->glb->grad_banks() == &partition->grad_banks());
+    // Likewise its NoC port reaches its own router partition, whose router groups are modules.
+    const std::string noc = "accelerator.noc.pc" + std::to_string(pc);
+    auto* routers = dynamic_cast<NocPartition*>(sc_core::sc_find_object(noc.c_str()));
+    REQUIRE(routers);
+    CHECK(&cluster->noc->iact_routers() == &routers->iact_routers());
+    CHECK(&cluster->noc->psum_routers() == &routers->psum_routers());
+    CHECK(routers->mesh_delay_cycles() == pc / 3 + pc % 3);  // 2 x 3 mesh, hop_cycles 1
+    for (const char* group : {".iact", ".weight", ".psum"})
+      CHECK(sc_core::sc_find_object((noc + group).c_str()));
   }
   CHECK_FALSE(sc_core::sc_find_object("accelerator.pc6"));
   CHECK(std::string(sc_core::sc_find_object("accelerator.pc3.pe7")->kind()) == "Pe");
@@ -57,6 +67,15 @@ TEST_CASE("describe prints the hierarchy a config builds, alike siblings as one 
   CHECK_THAT(text, Catch::Contains("accelerator.pc0 .. pc5  (6 x ProcessingCluster)  pe_rows=3"));
   CHECK_THAT(text, Catch::Contains("accelerator.pc0.pe0 .. pe11  (12 x Pe)  macs_per_cycle=2"));
   CHECK_THAT(text, Catch::Contains("accelerator.glb.pc0 .. pc5  (6 x GlbPartition)"));
+  CHECK_THAT(text,
+             Catch::Contains("accelerator.noc  (NocCluster)  pc_rows=2  pc_cols=3  hop_cycles=1"));
+  CHECK_THAT(text, Catch::Contains("accelerator.noc.pc0 .. pc5  (6 x NocPartition)  "
+                                   "mesh_delay_cycles=0,1,2,1,2,3"));
+  CHECK_THAT(text,
+             Catch::Contains("accelerator.noc.pc0.iact  (IactRouters)  routers=3  link_bits=24"));
+  CHECK_THAT(text, Catch::Contains("accelerator.noc.pc0.weight  (WeightRouters)  routers=3"));
+  CHECK_THAT(text,
+             Catch::Contains("accelerator.noc.pc0.psum  (PsumRouters)  routers=4  link_bits=40"));
   CHECK_THAT(text, Catch::Contains("accelerator.dram  (Lpddr4Channel)  standard=LPDDR4-3200"));
 
   // Another geometry and off-chip model elaborate what they say.
@@ -94,6 +113,27 @@ TEST_CASE("each module's statistics group is in the run's blocks and adds up to 
     CHECK(b[name]["pe_cycles"]["busy"].get<uint64_t>() > 0);
   }
   CHECK(cluster_macs == macs);
+  // The routers' groups count what the energy model charges: iact entry hops and GLB reads.
+  uint64_t iact_hops = 0, glb_reads = 0, actions_hops = 0, actions_reads = 0;
+  for (int pc = 0; pc < 6; ++pc) {
+    const std::string noc = "accelerator.noc.pc" + std::to_string(pc);
+    for (const char* group : {".iact", ".weight", ".psum"}) REQUIRE(b.contains(noc + group));
+    iact_hops += b[noc + ".iact"]["entry_hops"].get<uint64_t>();
+    glb_reads += b[noc + ".iact"]["glb_reads"].get<uint64_t>();
+    CHECK(b[noc + ".psum"]["psums_moved"].get<uint64_t>() > 0);
+  }
+  for (const LayerFigures& l : r.layers)
+    for (const auto& [phase, f] : l.phases) {
+      actions_hops += f.actions.noc_iact_bit_hops;
+      actions_reads += f.actions.glb_iact_read_bits;
+    }
+  CHECK(iact_hops > 0);
+  // Every iact operand of the tiny trace is 8 bits wide in the forward phase and 8 or 16 in the
+  // others: the bit counts lie between 8 and 16 times the entry counts.
+  CHECK(actions_hops >= 8 * iact_hops);
+  CHECK(actions_hops <= 16 * iact_hops);
+  CHECK(actions_reads >= 8 * glb_reads);
+  CHECK(actions_reads <= 16 * glb_reads);
   CHECK(b["accelerator.ppu"]["ops"].get<uint64_t>() == ppu_ops);
   CHECK(b["accelerator.dram"]["bursts"].get<uint64_t>() == bursts);
   CHECK(b["accelerator.dma"]["transactions"].get<uint64_t>() == bursts);

@@ -60,14 +60,17 @@ TEST_CASE("the same pass on a farther cluster of the mesh takes its hops longer"
 
     hw::SimContext context;
     GlbCluster glb("glb", cfg.glb, 6);
+    NocCluster noc("noc", cfg, 6);
     // 2 x 3 mesh: cluster 0 at (0, 0), cluster 5 at (1, 2), 3 hops away.
-    ProcessingCluster near("near", cfg, 0), far("far", cfg, 5);
+    ProcessingCluster near("near", cfg), far("far", cfg);
     near.glb.bind(glb.partition(0).target);
     far.glb.bind(glb.partition(5).target);
+    near.noc.bind(noc.partition(0).target);
+    far.noc.bind(noc.partition(5).target);
     const PassResult a = run_on(near, work, s.tiling, ctx);
     const PassResult b = run_on(far, work, s.tiling, ctx);
     uint64_t with_work = 0;
-    for (size_t i = 0; i < near.pe_count(); ++i) with_work += near.pe(i).active() ? 1 : 0;
+    for (size_t i = 0; i < near.pe_count(); ++i) with_work += near.pe(i).core().active() ? 1 : 0;
     REQUIRE(with_work > 0);
     CHECK(b.cycles == a.cycles + 3 * uint64_t(hop));
     CHECK(b.stats.cycles.busy == a.stats.cycles.busy);
