@@ -1,5 +1,6 @@
 #include "hw/array/ideal_memory.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace eg::hw::array {
@@ -27,19 +28,27 @@ TlmMemoryPort::TlmMemoryPort(sc_core::sc_module_name name) : sc_module(name), so
 
 void TlmMemoryPort::transfer(const MemoryRequest& request) {
   if (request.bytes == 0) return;
-  // The array model moves no real data off-chip (values live in the trace); the payload only
-  // carries the size the memory model times.
-  if (scratch_.size() < request.bytes) scratch_.resize(request.bytes);
-  tlm::tlm_generic_payload payload;
-  payload.set_command(request.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-  payload.set_address(request.address);
-  payload.set_data_ptr(scratch_.data());
-  payload.set_data_length(static_cast<unsigned>(request.bytes));
-  payload.set_streaming_width(static_cast<unsigned>(request.bytes));
-  payload.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-  socket->b_transport(payload, delay);
-  wait(delay);
+  // The array model moves no real data off-chip (values live in the trace); the payloads only
+  // carry the sizes the memory model times. A TLM payload's length is 32 bits, so a transfer is
+  // split into payloads of at most kMaxPayloadBytes, all sent at once (the memory serialises
+  // them); the transfer is done when the last one is.
+  const uint64_t chunk = std::min<uint64_t>(request.bytes, kMaxPayloadBytes);
+  if (scratch_.size() < chunk) scratch_.resize(chunk);
+  sc_core::sc_time done = sc_core::SC_ZERO_TIME;
+  for (uint64_t offset = 0; offset < request.bytes; offset += chunk) {
+    const unsigned length = static_cast<unsigned>(std::min(chunk, request.bytes - offset));
+    tlm::tlm_generic_payload payload;
+    payload.set_command(request.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+    payload.set_address(request.address + offset);
+    payload.set_data_ptr(scratch_.data());
+    payload.set_data_length(length);
+    payload.set_streaming_width(length);
+    payload.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    socket->b_transport(payload, delay);
+    if (delay > done) done = delay;
+  }
+  wait(done);
 }
 
 }  // namespace eg::hw::array

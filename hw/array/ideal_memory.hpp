@@ -48,6 +48,10 @@ class TlmMemoryPort : public sc_core::sc_module, public MemoryPort {
   tlm_utils::simple_initiator_socket<TlmMemoryPort> socket;
   explicit TlmMemoryPort(sc_core::sc_module_name name);
   void transfer(const MemoryRequest& request) override;
+  // Bytes of one TLM payload: a transfer larger than this is split (payload lengths are 32-bit;
+  // 1 MiB also bounds the scratch buffer the payloads point at). Each payload is rounded to whole
+  // cycles by the ideal memory on its own.
+  static constexpr uint64_t kMaxPayloadBytes = uint64_t{1} << 20;
 
  private:
   std::vector<unsigned char> scratch_;
