@@ -329,6 +329,15 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   std::vector<size_t> input_id(passes), output_id(passes);
   std::vector<std::vector<size_t>> filter_ids(passes);
   std::vector<char> fetched_input(passes, 0), fetched_filters(passes, 0);
+  // Earlier problems' transfers are never asked about again, except those the previous problem
+  // prefetched for this one.
+  size_t keep = next_id_;
+  if (prefetched_) {
+    for (size_t id : prefetched_->input_ids) keep = std::min(keep, id);
+    for (const std::vector<size_t>& ids : prefetched_->filter_ids)
+      for (size_t id : ids) keep = std::min(keep, id);
+  }
+  queue_->forget_before(keep);
   // What the previous problem prefetched for this one (cross_layer_prefetch).
   if (prefetched_) {
     const Prefetched& pf = *prefetched_;

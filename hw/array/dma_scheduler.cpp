@@ -20,6 +20,15 @@ void DmaScheduler::append(std::vector<QueuedTransfer> transfers) {
   work_.notify(sc_core::SC_ZERO_TIME);
 }
 
+void DmaScheduler::forget_before(size_t id) {
+  // Only transfers already handed out and completed go (a worker may still hold a later one).
+  while (first_ < id && first_ < next_ && done_.front() != kPending) {
+    transfers_.pop_front();
+    done_.pop_front();
+    ++first_;
+  }
+}
+
 void DmaScheduler::pass_ended(int64_t pass, uint64_t cycle) {
   if (static_cast<size_t>(pass) != pass_end_.size()) return;  // passes end in order
   pass_end_.push_back(cycle);
@@ -28,9 +37,9 @@ void DmaScheduler::pass_ended(int64_t pass, uint64_t cycle) {
 
 void DmaScheduler::run() {
   for (;;) {
-    while (next_ >= transfers_.size()) wait(work_);
+    while (next_ >= end()) wait(work_);
     // By value: append() may grow the list while this thread waits.
-    const int64_t after_pass = transfers_[next_].after_pass;
+    const int64_t after_pass = transfers_[next_ - first_].after_pass;
     if (after_pass >= 0) {
       while (pass_end_.size() <= static_cast<size_t>(after_pass)) wait(work_);
       const sc_time when = at(pass_end_[static_cast<size_t>(after_pass)]);
@@ -44,7 +53,7 @@ void DmaScheduler::run() {
       wait(completed_);
     }
     if (error_) {
-      next_ = transfers_.size();
+      next_ = end();
       continue;
     }
     idle->task = next_++;
@@ -57,11 +66,12 @@ void DmaScheduler::worker(size_t w) {
   for (;;) {
     while (me.task == SIZE_MAX) wait(me.start);
     try {
-      const MemoryRequest request = transfers_[me.task].request;  // the list may grow meanwhile
+      // By value: the list may grow meanwhile.
+      const MemoryRequest request = transfers_[me.task - first_].request;
       port_.transfer(request);
       // Usable from the first array cycle that starts at or after the last byte.
       const uint64_t ps = sc_time_stamp().value(), period = period_.value();
-      done_[me.task] = (ps + period - 1) / period;
+      done_of(me.task) = (ps + period - 1) / period;
     } catch (...) {
       error_ = std::current_exception();
     }
@@ -82,17 +92,17 @@ std::optional<uint64_t> DmaScheduler::done_by(size_t id, uint64_t cycle) {
   // Waiting until just past the start of `cycle` lets every transfer that completes at or before
   // it be recorded first, whatever the order of processes within one instant.
   const sc_time limit = at(cycle) + sc_core::sc_get_time_resolution();
-  while (done_.at(id) == kPending && !error_ && sc_time_stamp() < limit)
+  while (done_of(id) == kPending && !error_ && sc_time_stamp() < limit)
     wait(limit - sc_time_stamp(), completed_);
   rethrow();
-  const uint64_t c = done_[id];
+  const uint64_t c = done_of(id);
   return c != kPending && c <= cycle ? std::optional<uint64_t>(c) : std::nullopt;
 }
 
 uint64_t DmaScheduler::completion(size_t id) {
-  while (done_.at(id) == kPending && !error_) wait(completed_);
+  while (done_of(id) == kPending && !error_) wait(completed_);
   rethrow();
-  return done_[id];
+  return done_of(id);
 }
 
 }  // namespace eg::hw::array

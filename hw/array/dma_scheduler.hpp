@@ -8,8 +8,10 @@
 // and announced with an event; the array thread waits on it only when the array's own cycle has
 // reached a transfer that is not complete.
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,7 @@ class DmaScheduler : public sc_core::sc_module, public TransferQueue, public Des
   void pass_ended(int64_t pass, uint64_t cycle) override;
   std::optional<uint64_t> done_by(size_t id, uint64_t cycle) override;
   uint64_t completion(size_t id) override;
+  void forget_before(size_t id) override;
 
  private:
   static constexpr uint64_t kPending = UINT64_MAX;
@@ -61,9 +64,18 @@ class DmaScheduler : public sc_core::sc_module, public TransferQueue, public Des
   MemoryPort& port_;
   sc_core::sc_time period_;
   bool across_problems_;
-  std::vector<QueuedTransfer> transfers_;
-  std::vector<uint64_t> done_;  // completion cycle per transfer, kPending until then
-  size_t next_ = 0;             // next transfer to hand to a worker
+  // Transfers from id first_ on (those before were forgotten): the request and the completion
+  // cycle (kPending until then) of transfer id at index id - first_.
+  std::deque<QueuedTransfer> transfers_;
+  std::deque<uint64_t> done_;
+  size_t first_ = 0;
+  size_t next_ = 0;  // next transfer (id) to hand to a worker
+  size_t end() const { return first_ + transfers_.size(); }
+  uint64_t& done_of(size_t id) {
+    if (id < first_ || id >= end())
+      throw std::logic_error("DMA queue: transfer " + std::to_string(id) + " is not held");
+    return done_[id - first_];
+  }
   struct Worker {
     size_t task = SIZE_MAX;  // transfer it is making (SIZE_MAX: idle)
     sc_core::sc_event start;

@@ -37,6 +37,9 @@ class TransferQueue {
   virtual std::optional<uint64_t> done_by(size_t id, uint64_t cycle) = 0;
   // The cycle transfer `id` completes, waiting for it as long as needed.
   virtual uint64_t completion(size_t id) = 0;
+  // No transfer before `id` is asked about again: a queue may free what it keeps of those that
+  // have completed, so a long run's memory does not grow with its transfers.
+  virtual void forget_before(size_t id) { (void)id; }
 };
 
 // Without a SystemC kernel: a transfer is made, blocking on the port from the clock's current
