@@ -104,8 +104,7 @@ Features parse_features(JsonFields& f) {
                            : c == "rle" ? GradientCompression::Rle
                                         : GradientCompression::Csc;
   x.interlayer_glb_reuse = f.boolean("interlayer_glb_reuse");
-  // Optional (older configs omit it): off is the update as it was costed before the field existed.
-  if (f.has("fused_weight_update")) x.fused_weight_update = f.boolean("fused_weight_update");
+  x.fused_weight_update = f.boolean("fused_weight_update");
   x.cross_layer_prefetch = f.boolean("cross_layer_prefetch");
   f.finish();
   return x;

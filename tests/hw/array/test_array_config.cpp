@@ -32,15 +32,16 @@ TEST_CASE("shipped configs parse and differ only in the BP baseline switches", "
   CHECK(eg.mapping.double_buffer_filter_spad);
 }
 
-TEST_CASE("the fused weight update is on for EfficientGrad, off for the baseline, and optional",
+TEST_CASE("the fused weight update is on for EfficientGrad, off for the baseline, and required",
           "[array][config]") {
   CHECK(arch::arch_config_from_json(shipped("efficientgrad.json"), "eg")
             .features.fused_weight_update);
   CHECK_FALSE(arch::arch_config_from_json(shipped("eyeriss_v2_bp.json"), "bp")
                   .features.fused_weight_update);
   json j = shipped("efficientgrad.json");
-  j["features"].erase("fused_weight_update");  // a config written before the field existed
-  CHECK_FALSE(arch::arch_config_from_json(j, "cfg.json").features.fused_weight_update);
+  j["features"].erase("fused_weight_update");  // every feature is stated, as cross_layer_prefetch
+  CHECK_THROWS_WITH(arch::arch_config_from_json(j, "cfg.json"),
+                    Catch::StartsWith("cfg.json: /features/fused_weight_update: "));
   j["features"]["fused_weight_update"] = "yes";
   CHECK_THROWS_WITH(arch::arch_config_from_json(j, "cfg.json"),
                     Catch::StartsWith("cfg.json: /features/fused_weight_update: "));

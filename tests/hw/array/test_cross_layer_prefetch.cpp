@@ -68,8 +68,10 @@ struct TwoProblems {
 
 // Conv 16 -> 16 (3x3, 16x16, several passes of hundreds of cycles each), then conv 4 -> 4 (one
 // pass of one fold) whose operands nothing in between writes, on an ideal memory of latency L.
-// With `prefetch`, the first problem is told the second is next.
-TwoProblems run_two(uint64_t latency, bool prefetch) {
+// What the first problem is told of the second: nothing (no prefetch), that its filters may go
+// early (its input is written in between), or that both its operands may.
+enum class Ahead { None, Filters, Both };
+TwoProblems run_two(uint64_t latency, Ahead ahead) {
   arch::ArchConfig cfg =
       arch::load_arch_config(std::string(EGSIM_SOURCE_DIR) + "/configs/hw/efficientgrad.json");
   cfg.offchip.model = arch::OffchipModel::Ideal;
@@ -98,8 +100,9 @@ TwoProblems run_two(uint64_t latency, bool prefetch) {
     next.iact_bits = cb.iact_bits, next.filter_bits = cb.filter_bits;
     next.output_bits = cb.output_bits;
     next.addresses = b.addr;
-    next.inputs = next.filters = true;
-    bn.engine.execute(a.schedule, ca, a.addr, r.first, prefetch ? &next : nullptr);
+    next.filters = ahead != Ahead::None;
+    next.inputs = ahead == Ahead::Both;
+    bn.engine.execute(a.schedule, ca, a.addr, r.first, ahead != Ahead::None ? &next : nullptr);
     bn.engine.execute(b.schedule, cb, b.addr, r.second);
   });
   context.start();
@@ -170,7 +173,7 @@ TEST_CASE(
   // The first problem is not slowed: the two transfers and its own output tiles all complete while
   // its last pass computes.
   for (uint64_t latency : {20u, 50u}) {
-    const TwoProblems off = run_two(latency, false), on = run_two(latency, true);
+    const TwoProblems off = run_two(latency, Ahead::None), on = run_two(latency, Ahead::Both);
     REQUIRE(off.first_passes > 2);
     REQUIRE(off.second_passes == 1);
     REQUIRE(off.second_folds == 1);
@@ -208,34 +211,12 @@ TEST_CASE("Prefetching only the filters leaves the next problem waiting for its 
   // less than without prefetch (where the filter set takes the memory's first cycle) and 0 with
   // both operands prefetched.
   const uint64_t latency = 30;
-  arch::ArchConfig cfg =
-      arch::load_arch_config(std::string(EGSIM_SOURCE_DIR) + "/configs/hw/efficientgrad.json");
-  cfg.offchip.model = arch::OffchipModel::Ideal;
-  cfg.offchip.latency_cycles = static_cast<int64_t>(latency);
-  cfg.offchip.bytes_per_cycle = 1e6;
-  Problem a = make_problem(cfg, {1, 16, 16, 16, 16, 3, 3, 1, 1}, 0, 3);
-  Problem b = make_problem(cfg, {1, 4, 16, 16, 4, 3, 3, 1, 1}, 8 << 20, 4);
-  const mapper::RowStationaryMapper mapper(cfg);
-  PhaseFigures first, second;
-  hw::SimContext context;
-  Bench bench("bench", cfg, [&](Bench& bn) {
-    const PeContext ca = make_pe_context(cfg, mapper, a.schedule, a.data);
-    const PeContext cb = make_pe_context(cfg, mapper, b.schedule, b.data);
-    NextProblem next;
-    next.schedule = &b.schedule;
-    next.iact_bits = cb.iact_bits, next.filter_bits = cb.filter_bits;
-    next.output_bits = cb.output_bits;
-    next.addresses = b.addr;
-    next.filters = true;
-    bn.engine.execute(a.schedule, ca, a.addr, first, &next);
-    bn.engine.execute(b.schedule, cb, b.addr, second);
-  });
-  context.start();
-  const TwoProblems off = run_two(latency, false), on = run_two(latency, true);
-  CHECK(second.cycles == on.second.cycles + 1 + latency + kSecondFill);
-  CHECK(second.cycles + 1 == off.second.cycles);
-  CHECK(second.offchip.transfers == 2);  // input rows and output tile
-  testing::check_pe_cycle_sum(second.pe_cycles, second.cycles, 72);
+  const TwoProblems off = run_two(latency, Ahead::None), on = run_two(latency, Ahead::Both),
+                    filters = run_two(latency, Ahead::Filters);
+  CHECK(filters.second.cycles == on.second.cycles + 1 + latency + kSecondFill);
+  CHECK(filters.second.cycles + 1 == off.second.cycles);
+  CHECK(filters.second.offchip.transfers == 2);  // input rows and output tile
+  CHECK(filters.first.offchip.transfers == off.first.offchip.transfers + 1);  // + the filter set
 }
 
 TEST_CASE("On a whole trace the prefetch moves DRAM traffic in time and never adds any",
