@@ -170,6 +170,22 @@ void write_metrics(OwnedDir& out, const json& metrics) {
                  {"layer_stats.csv", layers.str()}});
 }
 
+// A checkpoint from before mini-batch dropping existed ran without it: no drop probability in its
+// config, and its completed epochs executed every iteration. Anything malformed is left for
+// check_checkpoint_header to name.
+void upgrade_checkpoint_header(json& header) {
+  if (!header.is_object() || !header.contains("config") || !header["config"].is_object() ||
+      header["config"].contains("smd-drop-prob"))
+    return;
+  header["config"]["smd-drop-prob"] = 0.0;
+  if (!header.contains("progress") || !header["progress"].is_object()) return;
+  json& history = header["progress"]["history"];
+  if (!history.is_array()) return;
+  for (json& row : history)
+    if (row.is_object() && !row.contains("executed_iterations") && row.contains("iterations"))
+      row["executed_iterations"] = row["iterations"];
+}
+
 }  // namespace
 
 bool is_run_only_key(const std::string& key) {
@@ -290,10 +306,7 @@ json run_training(const TrainConfig& c, std::ostream& log) {
     throw Error(ckpt.string() + ": cannot look for a checkpoint (" + exists_error.message() + ")");
   if (has_checkpoint) {
     json header = load_checkpoint(ckpt, net);
-    // Checkpoints from before mini-batch dropping existed ran without it.
-    if (header.is_object() && header.contains("config") && header["config"].is_object() &&
-        !header["config"].contains("smd-drop-prob"))
-      header["config"]["smd-drop-prob"] = 0.0;
+    upgrade_checkpoint_header(header);
     CheckpointExpectation expected;
     expected.config = config_echo;
     expected.epochs = c.epochs;
@@ -303,6 +316,8 @@ json run_training(const TrainConfig& c, std::ostream& log) {
       if (dynamic_cast<const WeightedLayer*>(node.layer.get()))
         expected.layers.push_back(node.name);
     expected.histogram_bins = c.histogram_bins;
+    expected.seed = c.seed;
+    expected.smd_drop_prob = c.smd_drop_prob;
     check_checkpoint_header(header, ckpt.string(), expected);
     p = Progress::from_json(header.at("progress"));
     if (p.iteration > limit)

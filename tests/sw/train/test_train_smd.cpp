@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -111,7 +112,7 @@ TEST_CASE("two runs with dropping and the same seed write identical files, and c
     INFO(f);
     CHECK(testing::read_bytes(dir / "a" / f) == testing::read_bytes(dir / "b" / f));
   }
-  const MiniBatchDropper d(testing::tiny_config(dir).seed, 0.5);
+  const MiniBatchDropper d(testing::tiny_config(dir.path()).seed, 0.5);
   const json m = read_json(dir / "a" / "metrics.json");
   CHECK(m["config"]["smd-drop-prob"] == 0.5);
   REQUIRE(m["epochs"].size() == 2);
@@ -148,7 +149,7 @@ TEST_CASE("--smd-drop-prob 0 is the run without the flag, byte for byte", "[trai
 TEST_CASE("dropping leaves the data order and the learning rate on the nominal schedule",
           "[train][smd]") {
   TempDir dir("egtrain-smd-nominal");
-  const TrainConfig base = testing::tiny_config(dir);
+  const TrainConfig base = testing::tiny_config(dir.path());
   const MiniBatchDropper d(base.seed, 0.5);
   // An executed iteration after a dropped one: a shifted stream would give it another batch.
   int64_t at = 0;
@@ -186,7 +187,7 @@ TEST_CASE("dropping leaves the data order and the learning rate on the nominal s
 TEST_CASE("a dropped trace iteration is traced at the last executed one before it",
           "[train][smd]") {
   TempDir dir("egtrain-smd-trace");
-  const TrainConfig base = testing::tiny_config(dir);
+  const TrainConfig base = testing::tiny_config(dir.path());
   const MiniBatchDropper d(base.seed, 0.5);
   int64_t want = 0;
   for (int64_t i = 2; i <= 12 && want == 0; ++i)
@@ -249,10 +250,46 @@ TEST_CASE("resume of a run with dropping gives the uninterrupted run's files", "
                     Catch::Contains("key 'smd-drop-prob' is 0.5 in the checkpoint but 0.25"));
 }
 
+TEST_CASE("a checkpoint from before mini-batch dropping resumes as a run without it",
+          "[train][smd]") {
+  TempDir dir("egtrain-smd-legacy");
+  std::ostringstream log;
+  TrainConfig whole = tiny_smd(dir / "whole", 0.0);
+  whole.epochs = 3;
+  run_training(whole, log);
+  TrainConfig part = tiny_smd(dir / "part", 0.0);
+  part.epochs = 3;
+  part.iterations = 8;  // one completed epoch in the history
+  run_training(part, log);
+  // Rewrite the header as an earlier trainer wrote it: no drop probability, no executed counts.
+  const fs::path ckpt = dir / "part" / "checkpoint.bin";
+  const std::string bytes = testing::read_bytes(ckpt);
+  REQUIRE(bytes.size() > 16);
+  uint64_t len = 0;
+  std::memcpy(&len, bytes.data() + 8, sizeof len);
+  REQUIRE(16 + len <= bytes.size());
+  json header = json::parse(bytes.substr(16, len));
+  REQUIRE(header["config"].erase("smd-drop-prob") == 1);
+  REQUIRE(header["progress"]["history"].size() == 1);
+  REQUIRE(header["progress"]["history"][0].erase("executed_iterations") == 1);
+  const std::string text = header.dump();
+  const uint64_t new_len = text.size();
+  std::string old = bytes.substr(0, 8);
+  old.append(reinterpret_cast<const char*>(&new_len), sizeof new_len);
+  std::ofstream(ckpt, std::ios::binary | std::ios::trunc) << old + text + bytes.substr(16 + len);
+  TrainConfig resumed = tiny_smd(dir / "part", 0.0);
+  resumed.epochs = 3;
+  resumed.resume = true;
+  run_training(resumed, log);
+  CHECK(testing::read_bytes(dir / "part" / "metrics.json") ==
+        testing::read_bytes(dir / "whole" / "metrics.json"));
+  CHECK(testing::read_bytes(ckpt) == testing::read_bytes(dir / "whole" / "checkpoint.bin"));
+}
+
 TEST_CASE("a drop probability outside [0, 1) is refused with one line naming the key",
           "[train][smd]") {
   TempDir dir("egtrain-smd-bad");
-  for (const std::string& value : {"1", "1.5", "-0.1", "nan", "half"}) {
+  for (const std::string value : {"1", "1.5", "-0.1", "nan", "half"}) {
     INFO(value);
     const RunResult r =
         run(kTiny + " --smd-drop-prob " + value + " --out " + (dir / "out").string(), dir);
