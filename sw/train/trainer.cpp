@@ -170,20 +170,12 @@ void write_metrics(OwnedDir& out, const json& metrics) {
                  {"layer_stats.csv", layers.str()}});
 }
 
-// A checkpoint from before mini-batch dropping existed ran without it: no drop probability in its
-// config, and its completed epochs executed every iteration. Anything malformed is left for
-// check_checkpoint_header to name.
-void upgrade_checkpoint_header(json& header) {
-  if (!header.is_object() || !header.contains("config") || !header["config"].is_object() ||
-      header["config"].contains("smd-drop-prob"))
-    return;
-  header["config"]["smd-drop-prob"] = 0.0;
-  if (!header.contains("progress") || !header["progress"].is_object()) return;
-  json& history = header["progress"]["history"];
-  if (!history.is_array()) return;
-  for (json& row : history)
-    if (row.is_object() && !row.contains("executed_iterations") && row.contains("iterations"))
-      row["executed_iterations"] = row["iterations"];
+// A checkpoint from before mini-batch dropping existed ran without it: its config has no drop
+// probability. Anything malformed is left for check_checkpoint_header to name.
+void upgrade_checkpoint_config(json& header) {
+  if (header.is_object() && header.contains("config") && header["config"].is_object() &&
+      !header["config"].contains("smd-drop-prob"))
+    header["config"]["smd-drop-prob"] = 0.0;
 }
 
 }  // namespace
@@ -306,7 +298,7 @@ json run_training(const TrainConfig& c, std::ostream& log) {
     throw Error(ckpt.string() + ": cannot look for a checkpoint (" + exists_error.message() + ")");
   if (has_checkpoint) {
     json header = load_checkpoint(ckpt, net);
-    upgrade_checkpoint_header(header);
+    upgrade_checkpoint_config(header);
     CheckpointExpectation expected;
     expected.config = config_echo;
     expected.epochs = c.epochs;
@@ -320,6 +312,10 @@ json run_training(const TrainConfig& c, std::ostream& log) {
     expected.smd_drop_prob = c.smd_drop_prob;
     check_checkpoint_header(header, ckpt.string(), expected);
     p = Progress::from_json(header.at("progress"));
+    // Epoch rows from before mini-batch dropping (the check allows them only without it) ran
+    // every iteration.
+    for (json& row : p.history)
+      if (!row.contains("executed_iterations")) row["executed_iterations"] = row["iterations"];
     if (p.iteration > limit)
       throw Error(ckpt.string() + ": /progress/iteration: " + std::to_string(p.iteration) +
                   " is beyond this run's last iteration " + std::to_string(limit) +
