@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -53,6 +54,22 @@ TrainConfig tiny_smd(const fs::path& out, double p) {
   c.smd_drop_prob = p;
   c.threads = 1;
   return c;
+}
+
+// Rewrites the JSON header of a checkpoint (magic, 64-bit length, header, tensors) in place.
+void edit_checkpoint_header(const fs::path& ckpt, const std::function<void(json&)>& edit) {
+  const std::string bytes = testing::read_bytes(ckpt);
+  REQUIRE(bytes.size() > 16);
+  uint64_t len = 0;
+  std::memcpy(&len, bytes.data() + 8, sizeof len);
+  REQUIRE(16 + len <= bytes.size());
+  json header = json::parse(bytes.substr(16, len));
+  edit(header);
+  const std::string text = header.dump();
+  const uint64_t new_len = text.size();
+  std::string out = bytes.substr(0, 8);
+  out.append(reinterpret_cast<const char*>(&new_len), sizeof new_len);
+  std::ofstream(ckpt, std::ios::binary | std::ios::trunc) << out + text + bytes.substr(16 + len);
 }
 
 }  // namespace
@@ -243,6 +260,25 @@ TEST_CASE("resume of a run with dropping gives the uninterrupted run's files", "
         testing::read_bytes(dir / "whole" / "metrics.json"));
   CHECK(testing::read_bytes(dir / "part" / "checkpoint.bin") ==
         testing::read_bytes(dir / "whole" / "checkpoint.bin"));
+  // With dropping, an epoch row must say how many of its iterations ran, and say it right.
+  TrainConfig again = tiny_smd(dir / "again", 0.5);
+  again.epochs = 3;
+  again.iterations = 8;
+  run_training(again, log);
+  const fs::path ckpt = dir / "again" / "checkpoint.bin";
+  const std::string saved = testing::read_bytes(ckpt);
+  again.iterations = 0;
+  again.resume = true;
+  edit_checkpoint_header(ckpt,
+                         [](json& h) { h["progress"]["history"][0].erase("executed_iterations"); });
+  CHECK_THROWS_WITH(run_training(again, log),
+                    Catch::EndsWith("/progress/history/0/executed_iterations: missing"));
+  std::ofstream(ckpt, std::ios::binary | std::ios::trunc) << saved;
+  edit_checkpoint_header(ckpt, [](json& h) {
+    h["progress"]["history"][0]["executed_iterations"] = h["progress"]["history"][0]["iterations"];
+  });
+  CHECK_THROWS_WITH(run_training(again, log),
+                    Catch::Contains("/progress/history/0/executed_iterations"));
   // Another drop probability is another run: its checkpoint is not continued.
   TrainConfig other = tiny_smd(dir / "part", 0.25);
   other.epochs = 3;
@@ -265,20 +301,11 @@ TEST_CASE("a checkpoint from before mini-batch dropping resumes as a run without
   run_training(part, log);
   // Rewrite the header as an earlier trainer wrote it: no drop probability, no executed counts.
   const fs::path ckpt = dir / "part" / "checkpoint.bin";
-  const std::string bytes = testing::read_bytes(ckpt);
-  REQUIRE(bytes.size() > 16);
-  uint64_t len = 0;
-  std::memcpy(&len, bytes.data() + 8, sizeof len);
-  REQUIRE(16 + len <= bytes.size());
-  json header = json::parse(bytes.substr(16, len));
-  REQUIRE(header["config"].erase("smd-drop-prob") == 1);
-  REQUIRE(header["progress"]["history"].size() == 1);
-  REQUIRE(header["progress"]["history"][0].erase("executed_iterations") == 1);
-  const std::string text = header.dump();
-  const uint64_t new_len = text.size();
-  std::string old = bytes.substr(0, 8);
-  old.append(reinterpret_cast<const char*>(&new_len), sizeof new_len);
-  std::ofstream(ckpt, std::ios::binary | std::ios::trunc) << old + text + bytes.substr(16 + len);
+  edit_checkpoint_header(ckpt, [](json& header) {
+    REQUIRE(header["config"].erase("smd-drop-prob") == 1);
+    REQUIRE(header["progress"]["history"].size() == 1);
+    REQUIRE(header["progress"]["history"][0].erase("executed_iterations") == 1);
+  });
   TrainConfig resumed = tiny_smd(dir / "part", 0.0);
   resumed.epochs = 3;
   resumed.resume = true;
