@@ -1043,6 +1043,10 @@ def hw_cases():
     for path in [["array", "pc_rows"], ["pe", "macs_per_cycle"], ["offchip", "dram_config"],
                  ["glb", "grad_bank_bytes"], ["features", "gradient_zero_skip"]]:
         bad("missing-" + ".".join(path), delk(path))
+    bad("missing-features.first_layer_input_gradient",
+        delk(["features", "first_layer_input_gradient"]))
+    bad("first-layer-dx-string", setk(["features", "first_layer_input_gradient"], "false"))
+    bad("feedback-source-transposed", setk(["features", "feedback_source"], "transposed"))
     bad("unknown-top-key", setk(["junk"], 1))
     for sec in ["array", "pe", "widths", "glb", "noc", "ppu", "features", "mapping", "offchip",
                 "check"]:
