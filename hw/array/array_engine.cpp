@@ -122,7 +122,7 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
         if (marks.local[row] != cluster_mark) {
           marks.local[row] = cluster_mark, ++local_rows;
           // In CSC form (features.onchip_compression) a row takes the bits its values give
-          // (docs/DESIGN.md §5.12); computed once per row and problem.
+          // (docs/DESIGN.md §5.3); computed once per row and problem.
           if (ctx.onchip.input) {
             if (marks.csc_bits.size() != row_count) marks.csc_bits.assign(row_count, kUnknownBits);
             uint64_t& bits = marks.csc_bits[row];

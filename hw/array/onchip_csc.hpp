@@ -1,6 +1,6 @@
 #pragma once
 // Sizes of operands held and moved on chip in compressed sparse column (CSC) form
-// (features.onchip_compression, docs/DESIGN.md §5.12), computed from the operand's actual values.
+// (features.onchip_compression, docs/DESIGN.md §5.3), computed from the operand's actual values.
 //
 // A column is stored as one entry (value, count of zeros before it in count_bits) per non-zero,
 // plus an explicit zero entry for every 2^count_bits zeros of a run the count field cannot hold,

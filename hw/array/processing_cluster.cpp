@@ -91,7 +91,7 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
     std::vector<uint64_t> bits;
     if (ctx.onchip.filter)
       for (const mapper::PeTask* t : sets) {
-        // A set in CSC form: its transfers and bits from its values (docs/DESIGN.md §5.12).
+        // A set in CSC form: its transfers and bits from its values (docs/DESIGN.md §5.3).
         const CscSize size =
             t ? csc_filter_set(p, ctx.filter, *t, ctx.onchip.weight.count_bits) : CscSize{};
         cycles.push_back(t ? size.link_cycles(ctx.onchip.weight, noc_config.weight_link_bits) : 0);
@@ -131,7 +131,7 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
           p.rows.in_range(t.in_row) ? static_cast<int>(t.in_row % config_.glb.iact_banks) : -1);
       if (ctx.onchip.input) {
         // The segment in CSC form: its transfers (each one bank access) and bits from its values
-        // (docs/DESIGN.md §5.12).
+        // (docs/DESIGN.md §5.3).
         const CscSize size = csc_stream_segment(p, ctx.input, t, ctx.onchip.iact.count_bits);
         cycles.push_back(size.link_cycles(
             ctx.onchip.iact, std::min(noc_config.iact_link_bits, config_.glb.bank_width_bits)));
