@@ -98,4 +98,26 @@ CscSize csc_filter_set(const mapper::CanonicalProblem& p, const float* filter,
   return s;
 }
 
+CscSize csc_input_tensor(const mapper::CanonicalProblem& p, const float* input, int count_bits) {
+  CscSize s;
+  const int64_t rows = p.a * p.k * p.rows.in_len, in_c = p.cols.in_len;
+  for (int64_t r = 0; r < rows; ++r) {
+    uint64_t run = 0;
+    s.entries += csc_entries(input + r * in_c, in_c, 1, count_bits, run);
+  }
+  s.columns = static_cast<uint64_t>(rows);
+  return s;
+}
+
+CscSize csc_filter_tensor(const mapper::CanonicalProblem& p, const float* filter, int count_bits) {
+  CscSize s;
+  const int64_t per_filter = p.k * p.rows.taps * p.cols.taps;
+  for (int64_t j = 0; j < per_filter; ++j) {
+    uint64_t run = 0;
+    s.entries += csc_entries(filter + j, p.b, per_filter, count_bits, run);
+  }
+  s.columns = static_cast<uint64_t>(per_filter);
+  return s;
+}
+
 }  // namespace eg::hw::array

@@ -71,4 +71,10 @@ CscSize csc_stream_segment(const mapper::CanonicalProblem& p, const float* input
 CscSize csc_filter_set(const mapper::CanonicalProblem& p, const float* filter,
                        const mapper::PeTask& t, int count_bits);
 
+// Whole operands, for the per-tensor format choice (make_pe_context): the canonical input with one
+// column per row (as the GLB holds it); the canonical filter with one column per (channel, filter
+// row, tap) over all its filters.
+CscSize csc_input_tensor(const mapper::CanonicalProblem& p, const float* input, int count_bits);
+CscSize csc_filter_tensor(const mapper::CanonicalProblem& p, const float* filter, int count_bits);
+
 }  // namespace eg::hw::array
