@@ -19,7 +19,7 @@ Parameters Pe::parameters() const {
           {"spad_feedback_entries", std::to_string(c.spad_feedback_entries)},
           {"spad_psum_entries", std::to_string(c.spad_psum_entries)},
           {"mac_pipeline_depth", std::to_string(c.mac_pipeline_depth)},
-          {"zero_skip_cost_cycles", std::to_string(c.zero_skip_cost_cycles)}};
+          {"sparsity", arch::to_string(c.sparsity)}};
 }
 
 IactStream iact_stream(const CanonicalProblem& p, const PeTask& t) {

@@ -19,7 +19,7 @@ inline PeContext make_pe_context(const arch::ArchConfig& config,
   ctx.filter = data.filter.data();
   ctx.output = data.output.data();
   ctx.simd_lanes = config.pe.macs_per_cycle;
-  ctx.zero_skip_cost_cycles = config.pe.zero_skip_cost_cycles;
+  ctx.zero_skip_cost_cycles = config.pe.csc.empty_column_cycles;
   ctx.pipeline_extra_cycles = config.pe.mac_pipeline_depth - 1;
   ctx.iact_bits = mapper.operand_bits(p.input);
   ctx.filter_bits = mapper.operand_bits(p.filter);

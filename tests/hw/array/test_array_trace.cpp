@@ -58,7 +58,7 @@ void check_invariants(const arch::ArchConfig& cfg, const trace::Trace& t, const 
       INFO("phase " << phase);
       const PhaseFigures& f = lf.phases.at(phase);
       CHECK(f.macs.issued + f.macs.skipped == dense);
-      CHECK(f.macs.skipped == (cfg.features.gradient_zero_skip ? zero_macs : 0));
+      CHECK(f.macs.skipped == (cfg.features.sparse_operands.backward_input ? zero_macs : 0));
     }
     for (const char* phase : {"forward", "backward", "weight_gradient"}) {
       INFO("phase " << phase);
@@ -105,7 +105,8 @@ TEST_CASE("zero-skipping makes backward faster on a pruned trace", "[array]") {
   const trace::Trace t = trace::Trace::open(dir / "trace");
   arch::ArchConfig skip = config("efficientgrad.json");
   arch::ArchConfig dense = skip;
-  dense.features.gradient_zero_skip = false;
+  dense.features.sparse_operands.backward_input = false;
+  dense.features.sparse_operands.weight_gradient_filter = false;
   const RunResult a = simulate(skip, t, RunOptions{});
   const RunResult b = simulate(dense, t, RunOptions{});
   const auto& conv2_a = a.layers[3].phases.at("backward");

@@ -124,7 +124,8 @@ TEST_CASE("backward of a stride-2 layer splits into stride phases with only thei
             .size() == 1);
   arch::Features baseline = cfg.features;
   baseline.feedback_source = arch::FeedbackSource::TransposedDram;
-  baseline.gradient_zero_skip = false;
+  baseline.sparse_operands.backward_input = false;
+  baseline.sparse_operands.weight_gradient_filter = false;
   const auto bp = canonical_problems(v, Phase::Backward, baseline);
   CHECK(bp[0].filter == Operand::Weight);
   CHECK(bp[0].delta == DeltaOperand::None);
