@@ -120,4 +120,44 @@ CscSize csc_filter_tensor(const mapper::CanonicalProblem& p, const float* filter
   return s;
 }
 
+OnchipCompression onchip_compression(const arch::ArchConfig& config,
+                                     const mapper::CanonicalProblem& p, const float* input,
+                                     int iact_bits, const float* filter, int filter_bits) {
+  OnchipCompression o;
+  const arch::CscConfig& csc = config.pe.csc;
+  o.iact = {iact_bits, csc.count_bits, csc.iact_pointer_bits};
+  o.weight = {filter_bits, csc.count_bits, csc.weight_pointer_bits};
+  if (config.pe.sparsity != arch::Sparsity::Csc) return o;
+  const arch::SparseOperands& sparse = config.features.sparse_operands;
+  const arch::OnchipCompression& flags = config.features.onchip_compression;
+  auto class_on = [&](mapper::Operand operand) {
+    return operand == mapper::Operand::Activation ? flags.activations
+           : operand == mapper::Operand::Gradient ? flags.gradients
+                                                  : false;
+  };
+  bool input_sparse = false, filter_sparse = false;
+  switch (p.phase) {
+    case mapper::Phase::Forward:
+      input_sparse = sparse.forward_input;
+      break;
+    case mapper::Phase::Backward:
+      input_sparse = sparse.backward_input;
+      break;
+    case mapper::Phase::WeightGradient:
+      input_sparse = sparse.weight_gradient_input;
+      filter_sparse = sparse.weight_gradient_filter;
+      break;
+  }
+  auto smaller = [](const CscSize& s, const CscFormat& f, int64_t elements) {
+    return s.bits(f) < static_cast<uint64_t>(elements) * static_cast<uint64_t>(f.value_bits);
+  };
+  if (input_sparse && class_on(p.input) && input)
+    o.input = smaller(csc_input_tensor(p, input, csc.count_bits), o.iact,
+                      p.a * p.k * p.rows.in_len * p.cols.in_len);
+  if (filter_sparse && class_on(p.filter) && filter)
+    o.filter = smaller(csc_filter_tensor(p, filter, csc.count_bits), o.weight,
+                       p.b * p.k * p.rows.taps * p.cols.taps);
+  return o;
+}
+
 }  // namespace eg::hw::array

@@ -19,6 +19,7 @@
 // transfers), so a fully dense operand never moves faster compressed than raw.
 #include <cstdint>
 
+#include "models/arch/arch_config.hpp"
 #include "sw/mapper/canonical_problem.hpp"
 #include "sw/mapper/schedule.hpp"
 
@@ -76,5 +77,15 @@ CscSize csc_filter_set(const mapper::CanonicalProblem& p, const float* filter,
 // row, tap) over all its filters.
 CscSize csc_input_tensor(const mapper::CanonicalProblem& p, const float* input, int count_bits);
 CscSize csc_filter_tensor(const mapper::CanonicalProblem& p, const float* filter, int count_bits);
+
+// What problem `p` holds and moves on chip in CSC form under `config`: an operand the PE treats as
+// sparse (pe.sparsity "csc" and its features.sparse_operands flag) whose class (activations, or
+// the error gradient) has its features.onchip_compression flag on, unless its whole CSC form
+// would be larger than dense (a per-tensor format choice, as the DMA makes for δ̂ in DRAM, so a
+// dense operand such as the network's input image is not slowed down). `input` and `filter` are
+// the canonical operands, `iact_bits` and `filter_bits` their widths.
+OnchipCompression onchip_compression(const arch::ArchConfig& config,
+                                     const mapper::CanonicalProblem& p, const float* input,
+                                     int iact_bits, const float* filter, int filter_bits);
 
 }  // namespace eg::hw::array
