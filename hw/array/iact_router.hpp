@@ -3,7 +3,8 @@
 // per cycle from a GLB bank to one multicast group (every PE that needs the same input row gets
 // the same transfer), choosing among its groups round-robin; data reaches the PEs `hop_cycles`
 // later. A group is served only when every member has scratchpad space, and only when its bank
-// grants a port this cycle.
+// grants a port this cycle. A group whose stream is held in CSC form (features.onchip_compression)
+// takes, per segment, the transfers its compressed size gives instead (set_compressed()).
 #include <algorithm>
 #include <array>
 #include <cstdint>

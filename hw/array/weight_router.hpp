@@ -8,7 +8,9 @@
 // (0 entries) is announced at once. Rows may share a router (fewer weight routers than PE rows):
 // `links` then grants one row per router and cycle, the others wait. A set also waits for its
 // DRAM transfer: only the first `released` sets (release()) may start; the array engine releases
-// each when its DMA transfer has completed (docs/DESIGN.md §5.6).
+// each when its DMA transfer has completed (docs/DESIGN.md §5.6). A set in CSC form
+// (features.onchip_compression) takes the transfers its compressed size gives (docs/DESIGN.md
+// §5.3).
 #include <algorithm>
 #include <cstdint>
 #include <deque>
