@@ -27,13 +27,10 @@ Parameters IactRouters::parameters() const {
 nlohmann::json IactRouters::statistics() const {
   RouterTraffic t = run_;
   for (const IactRouter& r : routers_) t += r.traffic;
-  return {{"entries", t.entries},
-          {"entry_hops", t.entry_hops},
-          {"glb_reads", t.glb_reads},
-          {"bits", t.bits},
-          {"glb_read_bits", t.glb_read_bits},
-          {"busy_cycles", t.busy_cycles},
-          {"bank_blocked_cycles", t.blocked_cycles}};
+  return {{"entries", t.entries},         {"entry_hops", t.entry_hops},
+          {"glb_reads", t.glb_reads},     {"bits", t.bits},
+          {"bit_hops", t.bit_hops},       {"glb_read_bits", t.glb_read_bits},
+          {"busy_cycles", t.busy_cycles}, {"bank_blocked_cycles", t.blocked_cycles}};
 }
 
 void IactRouters::begin_pass(int entry_bits, size_t max_groups) {
