@@ -34,9 +34,6 @@ const std::set<std::string> kInert = {
     // Tolerances of the functional check: they decide pass or fail, never time or energy.
     "/check/atol",
     "/check/rtol",
-    // Parsed and validated; the PE's CSC cycle rule that uses it is not in yet. (count_bits and
-    // the pointer widths size the operands held and moved on chip in CSC form.)
-    "/pe/csc/nonzero_iact_overhead_cycles",
 };
 
 // Per layer and phase: cycles and total energy; the fingerprint of what a run costs.
