@@ -795,7 +795,7 @@ def manifest_cases():
 def npy_cases():
     N = "npy"
 
-    def npy_case(name, role_file, make, expect="fail", also_map=False):
+    def npy_case(name, role_file, make, expect="fail", also_map=False, hw_mutate=None):
         def files(Sd, base):
             p = os.path.join(Sd, "trace", role_file)
             arr = load_npy(p)
@@ -803,7 +803,9 @@ def npy_cases():
             os.remove(p)
             write(p, data)
 
-        case(N, name, run_argv(), setup_trace(files=files), expect=expect, names=[role_file])
+        setup = (setup_trace(files=files) if hw_mutate is None else
+                 setup_trace(files=files, hw=False, extra_setup=setup_hw(hw_mutate)))
+        case(N, name, run_argv(), setup, expect=expect, names=[role_file])
         if also_map:
             case(N, name + "-map", map_argv(), setup_trace(files=files), expect=expect,
                  names=[role_file])
@@ -871,8 +873,14 @@ def npy_cases():
 
         return make
 
+    # conv1's dx and feedback are read only when its backward phase runs: the gradient w.r.t. the
+    # network input is skipped unless features.first_layer_input_gradient asks for it.
+    def with_first_dx(j, Sd, b):
+        j["features"]["first_layer_input_gradient"] = True
+
     for role in ["x", "w", "feedback", "y", "dy", "dx", "dw"]:
-        npy_case("%s-nan" % role, "conv1.%s.npy" % role, poison(np.nan, 3))
+        npy_case("%s-nan" % role, "conv1.%s.npy" % role, poison(np.nan, 3),
+                 hw_mutate=with_first_dx if role in ("dx", "feedback") else None)
     npy_case("x-inf", x, poison(np.inf))
     npy_case("w-neg-inf", "conv1.w.npy", poison(-np.inf, 5))
     npy_case("dy-inf-last", "conv1.dy.npy", lambda a: poison(np.inf, a.size - 1)(a))
