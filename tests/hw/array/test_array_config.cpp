@@ -32,9 +32,10 @@ TEST_CASE("shipped configs parse and differ only in the BP baseline switches", "
   CHECK(eg.mapping.double_buffer_filter_spad);
 }
 
-TEST_CASE("on-chip compression holds activations compressed in both configs, δ̂ only in "
-          "EfficientGrad, and both switches are required",
-          "[array][config]") {
+TEST_CASE(
+    "on-chip compression holds activations compressed in both configs, δ̂ only in "
+    "EfficientGrad, and both switches are required",
+    "[array][config]") {
   const arch::ArchConfig eg = arch::arch_config_from_json(shipped("efficientgrad.json"), "eg");
   const arch::ArchConfig bp = arch::arch_config_from_json(shipped("eyeriss_v2_bp.json"), "bp");
   CHECK(eg.features.onchip_compression.activations);
