@@ -89,6 +89,20 @@ def resolve_paths(cfg, config_path):
     return cfg
 
 
+def referenced_files_digest(cfg):
+    """The contents of the files a config names (DRAM config, energy table): an edited table
+    must not reuse a simulation run with the old one."""
+    h = hashlib.sha256()
+    for path in (get_key(cfg, ("offchip", "dram_config"))[0], cfg.get("energy_table")):
+        if isinstance(path, str):
+            try:
+                with open(path, "rb") as f:
+                    h.update(f.read())
+            except OSError as e:
+                raise StudyError(f"{path}: {e.strerror}")
+    return h.hexdigest()
+
+
 def get_key(cfg, path):
     node = cfg
     for k in path:
@@ -247,8 +261,9 @@ def cmd_plan(a):
 
     def sim_for(config_entry, kind, p):
         tname = trace_name(kind, p, a.settings)
-        key = hashlib.sha256((canonical(config_entry["config"]) + "\n" + tname + "\n" +
-                              a.layers).encode()).hexdigest()[:16]
+        key = hashlib.sha256("\n".join([canonical(config_entry["config"]),
+                                        referenced_files_digest(config_entry["config"]), tname,
+                                        a.layers, a.sim_id]).encode()).hexdigest()[:16]
         sims.setdefault(key, {"config": config_entry["config_file"], "trace": tname})
         return key
 
@@ -433,7 +448,8 @@ def cmd_tables(a):
 
     # ---- P table
     base = bases["0"]
-    p_header = ["P", "δ̂ density", "throughput ×", "chip power ×", "total power ×", "energy ×",
+    p_header = ["P", "δ̂ density", "throughput ×", "chip power ×", "total power ×",
+                "energy ×",
                 "backward ×", "weight gradient ×", "DRAM bytes"]
     p_csv_header = ["p", "dy_density", "throughput_ratio", "chip_power_ratio",
                     "total_power_ratio", "energy_ratio", "backward_speedup",
@@ -554,11 +570,11 @@ def conclusion(plan, ab, prow):
                          f"largest chip-power step is row {bc[0]} ({bc[3]:.3f}×).")
     if "0b" in by_id:
         r = by_id["0b"]
+        against = (f"; against it the headline throughput would be "
+                   f"{head['throughput'] / r['q']['throughput']:.2f}×" if head else "")
         lines.append(f"- Reference: the baseline reading W with transposed addressing instead "
                      f"of the re-layout (row 0b) runs {r['q']['throughput']:.3f}× the baseline's "
-                     f"throughput at {r['q']['chip_power']:.3f}× its chip power; against it the "
-                     f"headline throughput would be "
-                     f"{(head['throughput'] / r['q']['throughput']) if head else float('nan'):.2f}×.")
+                     f"throughput at {r['q']['chip_power']:.3f}× its chip power{against}.")
     if len(prow) >= 2:
         lo, hi = prow[0], prow[-1]
         mono = all(b["throughput"] >= a["throughput"] for a, b in zip(prow, prow[1:]))
@@ -588,6 +604,7 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--egsim", required=True)
     p.add_argument("--settings", required=True)
+    p.add_argument("--sim-id", required=True)
     p.add_argument("--describe", required=True)
     p.add_argument("--layers", default="")
     t = sub.add_parser("tables")

@@ -12,6 +12,10 @@
 # usage: scripts/paper_study.sh [--out DIR] [--batch N] [--jobs N] [--data-dir DIR]
 #                               [--iterations N] [--layers a,b,...] [--width W] [--build DIR]
 set -euo pipefail
+
+# The whole script is one function, read in full before it runs: a study takes long, and a script
+# file replaced meanwhile (a checkout, a merge) must not change the commands of the running one.
+main() {
 start_ns=$(date +%s%N)
 prog="paper_study.sh"
 die() {
@@ -81,7 +85,8 @@ done
 egtrain="$build/bin/egtrain"
 egsim="$build/bin/egsim"
 [ -x "$egtrain" ] && [ -x "$egsim" ] ||
-  die "$build/bin: egtrain and egsim not found; build them first (cmake --build $build --target egtrain egsim)"
+  die "$build/bin: egtrain and egsim not found; build them first" \
+    "(cmake --build $build --target egtrain egsim)"
 py=/usr/bin/python3
 [ -x "$py" ] || die "$py: not found (the study's tables are written by scripts/paper_study.py)"
 helper="$repo/scripts/paper_study.py"
@@ -128,7 +133,9 @@ out=$(cd "$out" && pwd)
 [ -f "$out/$marker_name" ] || echo "$marker_text" >"$out/$marker_name"
 # One study at a time per folder.
 exec 9<"$out/$marker_name"
-flock -n 9 || die "--out: $out is in use by another paper_study.sh"
+if command -v flock >/dev/null; then
+  flock -n 9 || die "--out: $out is in use by another paper_study.sh"
+fi
 mkdir -p "$out/traces" "$out/train" "$out/sim" "$out/logs"
 
 # ---- cleanup of this run's temporary folders and of the jobs it started
@@ -145,7 +152,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-settings="b${batch}_i${iterations}_w${width}_${data_tag}"
+# A trace is reused only when it was written by the same egtrain binary from the same training
+# config and settings; a simulation only when the same egsim binary ran it (the helper adds the
+# config's and its referenced files' contents, the trace and the layers).
+train_id=$(cat "$egtrain" "$repo/configs/train/resnet18_cifar10.json" | sha256sum | cut -c1-10)
+sim_id=$(sha256sum <"$egsim" | cut -c1-16)
+settings="b${batch}_i${iterations}_w${width}_${data_tag}_${train_id}"
 describe="ResNet-18, $data_text, batch $batch, trace of mini-batch $iterations"
 [ "$width" = 1 ] || describe="$describe, width $width"
 [ -z "$layers" ] || describe="$describe, layers $layers only"
@@ -153,7 +165,7 @@ export SC_COPYRIGHT_MESSAGE=DISABLE
 
 echo "== $prog: $describe; output in $out"
 "$py" "$helper" plan --repo "$repo" --out "$out" --egsim "$egsim" --settings "$settings" \
-  --describe "$describe" --layers "$layers" || exit 1
+  --sim-id "$sim_id" --describe "$describe" --layers "$layers" || exit 1
 
 # ---- a small job pool: at most $jobs tasks at once; a failed task's one-line error is kept
 fail_file="$out/logs/.tmp-failed-$$"
@@ -241,5 +253,10 @@ echo
 "$py" "$helper" tables --out "$out" || exit 1
 end_ns=$(date +%s%N)
 wall=$(((end_ns - start_ns) / 1000000))
-printf '\n%s: wall time %d.%03d s (%d trace(s) written, %d simulation(s) run, --jobs %d); tables in %s\n' \
-  "$prog" $((wall / 1000)) $((wall % 1000)) "$n_train" "$n_sim" "$jobs" "$out"
+printf '\n%s: wall time %d.%03d s (%d trace(s) written, %d simulation(s) run, --jobs %d);' \
+  "$prog" $((wall / 1000)) $((wall % 1000)) "$n_train" "$n_sim" "$jobs"
+printf ' tables in %s\n' "$out"
+}
+
+main "$@"
+exit $?

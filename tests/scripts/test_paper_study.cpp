@@ -137,6 +137,28 @@ TEST_CASE("paper_study.sh writes every ablation row and every pruning rate with 
   CHECK(slurp(out / "ablation.csv") == first_table);
 }
 
+TEST_CASE("paper_study.sh trains on the CIFAR-10 binary files of --data-dir", "[scripts][study]") {
+  eg::testing::TempDir dir("egstudy");
+  const fs::path data = dir / "cifar";
+  fs::create_directories(data);
+  // Two records per file (label byte + 3072 pixel bytes), a pattern per record.
+  for (const std::string name : {"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
+                                 "data_batch_5", "test_batch"}) {
+    std::ofstream f(data / (name + ".bin"), std::ios::binary);
+    for (int r = 0; r < 2; ++r) {
+      f.put(static_cast<char>(r * 3));
+      for (int i = 0; i < 3072; ++i) f.put(static_cast<char>((i * 7 + r * 31) % 251));
+    }
+  }
+  const fs::path out = dir / "study";
+  REQUIRE(study("--out " + out.string() + " --data-dir " + data.string() +
+                    " --batch 1 --iterations 2 --width 0.125 --jobs 1 --layers fc",
+                dir / "run.out", dir / "run.err") == 0);
+  CHECK(slurp(out / "conclusion.md").find("CIFAR-10 (" + data.string() + ")") != std::string::npos);
+  CHECK(read_csv(out / "ablation.csv").size() >= 7);
+  CHECK(read_csv(out / "p_table.csv").size() == 7);
+}
+
 TEST_CASE("paper_study.sh rejects bad arguments with one line and exit code 1 and writes nothing",
           "[scripts][study]") {
   eg::testing::TempDir dir("egstudy");
