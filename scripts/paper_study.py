@@ -225,20 +225,23 @@ def cmd_plan(a):
     base14["name"] = "study_row0_14nm"
     extra.append({"id": "0@14nm", "config": base14, "trace": "bp"})
 
-    # Row 0b: the baseline reading W with transposed addressing instead of the re-layout, when
-    # this build knows that feedback source.
+    # Row 0b, for reference: the baseline with the other way of getting Wᵀ for the backward pass
+    # (transposed addressing instead of the re-layout in DRAM, or the re-layout if the base
+    # config already reads transposed), when this build knows "transposed_read".
     ref_rows = []
+    base_fb = get_key(base, ("features", "feedback_source"))[0]
+    other_fb = "transposed_dram" if base_fb == "transposed_read" else "transposed_read"
     tr = json.loads(json.dumps(base))
-    tr["features"]["feedback_source"] = "transposed_read"
+    tr["features"]["feedback_source"] = other_fb
     tr["name"] = "study_row0b"
     tr_path = os.path.join(cfg_dir, "row0b.json")
     write_files_atomic([(tr_path, json.dumps(tr, indent=1) + "\n")])
     tr_ok, tr_why = egsim_accepts(a.egsim, tr_path)
     if tr_ok:
-        ref_rows.append({"id": "0b", "label": "baseline with feedback_source transposed_read "
+        ref_rows.append({"id": "0b", "label": f"baseline with feedback_source {other_fb} "
                          "(reference, not cumulative)", "config": tr, "trace": "bp", "base": "0",
-                         "applied": ["features.feedback_source = \"transposed_read\""],
-                         "skipped": [], "notes": ["reference for the baseline's feedback path"]})
+                         "applied": [f"features.feedback_source = \"{other_fb}\""],
+                         "skipped": [], "notes": ["the baseline's other way of reading Wᵀ"]})
     else:
         os.remove(tr_path)
     eg = dict(eg, name="efficientgrad")
@@ -282,7 +285,8 @@ def cmd_plan(a):
     plan = {"settings": a.settings, "describe": a.describe, "layers": a.layers,
             "rows": plan_rows, "ratio_bases": ratio_bases, "p_rows": p_rows, "sims": sims,
             "traces": traces, "pe_sparsity": get_key(base, ("pe", "sparsity"))[0],
-            "transposed_read": tr_ok, "transposed_read_why": tr_why}
+            "transposed_read": tr_ok, "transposed_read_why": tr_why,
+            "reference_feedback": other_fb}
     write_files_atomic([(os.path.join(out, PLAN_FILE), json.dumps(plan, indent=1) + "\n")])
     # The shell reads these lines: what to train, then what to simulate.
     lines = [f"train\t{n}\t{t['mode']}\t{t['p']:g}" for n, t in traces.items()]
@@ -385,7 +389,8 @@ def svg_chart(p_rows):
     step = 0.5 if ymax <= 4 else 1.0
     v = 0.0
     while v <= ymax + 1e-9:
-        s.append(f'<line x1="{L}" x2="{W - R}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
+        grid = "#888" if abs(v - 1) < 1e-9 else "#ddd"  # 1x: no change against BP
+        s.append(f'<line x1="{L}" x2="{W - R}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="{grid}"/>'
                  f'<text x="{L - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
         v += step
     for p in [0, 0.2, 0.4, 0.6, 0.8, 1.0]:
@@ -396,10 +401,12 @@ def svg_chart(p_rows):
     series = [("throughput", "#1f77b4", "throughput", PAPER_THROUGHPUT),
               ("chip_power", "#d62728", "chip power", PAPER_POWER)]
     for i, (key, colour, name, paper) in enumerate(series):
-        pts = [(x(r["p"]), y(r[key])) for r in p_rows if r[key] == r[key]]
+        shown = [r for r in p_rows if r[key] == r[key]]
+        pts = [(x(r["p"]), y(r[key])) for r in shown]
         s.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="' +
                  " ".join(f"{a:.1f},{b:.1f}" for a, b in pts) + '"/>')
-        s += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colour}"/>' for a, b in pts]
+        s += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colour}"><title>P = {r["p"]:g}: '
+              f'{name} {r[key]:.3f}×</title></circle>' for (a, b), r in zip(pts, shown)]
         s.append(f'<line x1="{L}" x2="{W - R}" y1="{y(paper):.1f}" y2="{y(paper):.1f}" '
                  f'stroke="{colour}" stroke-dasharray="6 4"/>')
         ly = T + 14 + 36 * i
@@ -482,8 +489,9 @@ def cmd_tables(a):
                f"columns are those phases' speed-ups (cycles).\n\n")
     ab_after = ""
     if not plan["transposed_read"]:
-        ab_after = (f"\nRow 0b (baseline with feedback_source \"transposed_read\") is left out: "
-                    f"this build's egsim rejects it ({plan['transposed_read_why']}).\n")
+        ab_after = (f"\nRow 0b (baseline with feedback_source "
+                    f"\"{plan['reference_feedback']}\") is left out: this build's egsim "
+                    f"rejects it ({plan['transposed_read_why']}).\n")
     ab_text = ab_intro + md_table(ab_header, ab_md) + ab_after
     p_text = p_intro + md_table(p_header, p_md)
     concl = conclusion(plan, ab, prow)
@@ -572,8 +580,10 @@ def conclusion(plan, ab, prow):
         r = by_id["0b"]
         against = (f"; against it the headline throughput would be "
                    f"{head['throughput'] / r['q']['throughput']:.2f}×" if head else "")
-        lines.append(f"- Reference: the baseline reading W with transposed addressing instead "
-                     f"of the re-layout (row 0b) runs {r['q']['throughput']:.3f}× the baseline's "
+        how = ("reading W with transposed addressing instead of the re-layout"
+               if plan.get("reference_feedback") == "transposed_read" else
+               "re-laying W out as Wᵀ in DRAM instead of reading it transposed")
+        lines.append(f"- Reference: the baseline {how} (row 0b) runs {r['q']['throughput']:.3f}× the baseline's "
                      f"throughput at {r['q']['chip_power']:.3f}× its chip power{against}.")
     if len(prow) >= 2:
         lo, hi = prow[0], prow[-1]
