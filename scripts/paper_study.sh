@@ -41,6 +41,8 @@ settings, so an interrupted study resumes.
 EOF
 }
 
+((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))) ||
+  die "needs bash 5.1 or newer (for wait -p); this is $BASH_VERSION"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out="out/paper_study"
 batch=8
@@ -143,7 +145,12 @@ tmps=()
 pids=()
 cleanup() {
   local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # A job is a subshell running egtrain or egsim: stop the tool (its child) and then the job.
+  # Background jobs ignore SIGINT in a script, so an interrupted study must stop them itself.
+  for p in "${pids[@]}"; do
+    pkill -TERM -P "$p" 2>/dev/null || true
+    kill "$p" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
   for p in "${tmps[@]}"; do
     case "$p" in "$out"/*/.tmp-*) rm -rf -- "$p" ;; esac
@@ -171,11 +178,20 @@ echo "== $prog: $describe; output in $out"
 fail_file="$out/logs/.tmp-failed-$$"
 tmps+=("$fail_file")
 running=0
-reap() {
-  local rc=0
-  wait -n || rc=$?
+reap() {  # waits for one job; stops the study at the first failure (cleanup stops the rest)
+  local rc=0 done_pid="" p left=()
+  wait -n -p done_pid || rc=$?
   running=$((running - 1))
-  return 0
+  # Forget the finished job, so cleanup never signals a process id the system has reused.
+  for p in "${pids[@]}"; do [ "$p" = "$done_pid" ] || left+=("$p"); done
+  pids=("${left[@]}")
+  if [ "$rc" != 0 ] && [ ! -s "$fail_file" ]; then
+    echo "a training or simulation job failed (exit code $rc)" >>"$fail_file"
+  fi
+  if [ -s "$fail_file" ]; then
+    echo "$prog: $(head -n 1 "$fail_file")" >&2
+    exit 1
+  fi
 }
 launch() {
   while [ "$running" -ge "$jobs" ]; do reap; done
@@ -185,11 +201,6 @@ launch() {
 }
 drain() {
   while [ "$running" -gt 0 ]; do reap; done
-  pids=()
-  if [ -s "$fail_file" ]; then
-    echo "$prog: $(head -n 1 "$fail_file")" >&2
-    exit 1
-  fi
 }
 last_line() { grep -v '^\s*$' "$1" | tail -n 1; }
 
