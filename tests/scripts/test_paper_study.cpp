@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/temp_dir.hpp"
+#include "tools/render/markup_check.hpp"
 
 namespace fs = std::filesystem;
 
@@ -121,7 +122,12 @@ TEST_CASE("paper_study.sh writes every ablation row and every pruning rate with 
   CHECK(pt[5][2] == ab[5][3]);
 
   const std::string page = slurp(out / "study.html");
-  CHECK(page.find("<svg") != std::string::npos);
+  const size_t svg_at = page.find("<svg");
+  const size_t svg_end = page.find("</svg>");
+  REQUIRE(svg_at != std::string::npos);
+  REQUIRE(svg_end != std::string::npos);
+  CHECK(eg::testing::svg_problem(page.substr(svg_at, svg_end + 6 - svg_at)) == "");
+  CHECK(eg::testing::html_links(page).empty());  // self-contained
   CHECK(page.find("</html>") != std::string::npos);
   const std::string concl = slurp(out / "conclusion.md");
   CHECK(concl.find("- Direction: throughput") != std::string::npos);
