@@ -489,9 +489,9 @@ def cmd_tables(a):
                f"columns are those phases' speed-ups (cycles).\n\n")
     ab_after = ""
     if not plan["transposed_read"]:
-        ab_after = (f"\nRow 0b (baseline with feedback_source "
-                    f"\"{plan['reference_feedback']}\") is left out: this build's egsim "
-                    f"rejects it ({plan['transposed_read_why']}).\n")
+        other = plan.get("reference_feedback", "transposed_read")
+        ab_after = (f"\nRow 0b (baseline with feedback_source \"{other}\") is left out: this "
+                    f"build's egsim rejects it ({plan['transposed_read_why']}).\n")
     ab_text = ab_intro + md_table(ab_header, ab_md) + ab_after
     p_text = p_intro + md_table(p_header, p_md)
     concl = conclusion(plan, ab, prow)
@@ -570,6 +570,11 @@ def conclusion(plan, ab, prow):
         for rid, r, t, c in steps:
             same = " (no edit applied in this build)" if not r["applied"] else ""
             lines.append(f"  - row {rid}, {r['label']}: {t:.3f}×, {c:.3f}×{same}")
+        up = [s[0] for s in steps if s[1]["applied"] and s[2] > 1.0005]
+        down = [s[0] for s in steps if s[1]["applied"] and s[3] < 0.9995]
+        lines.append(f"  - Rows that move throughput in the paper's direction (above 0.05%): "
+                     f"{', '.join(up) or 'none'}; rows that lower chip power: "
+                     f"{', '.join(down) or 'none'}.")
         real = [s for s in steps if s[1]["applied"] and s[0] != "5"]
         if real:
             bt = max(real, key=lambda s: s[2])
