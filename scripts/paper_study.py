@@ -588,8 +588,8 @@ def conclusion(plan, ab, prow):
         how = ("reading W with transposed addressing instead of the re-layout"
                if plan.get("reference_feedback") == "transposed_read" else
                "re-laying W out as Wᵀ in DRAM instead of reading it transposed")
-        lines.append(f"- Reference: the baseline {how} (row 0b) runs {r['q']['throughput']:.3f}× the baseline's "
-                     f"throughput at {r['q']['chip_power']:.3f}× its chip power{against}.")
+        lines.append(f"- Reference: the baseline {how} (row 0b) runs "
+                     f"{r['q']['throughput']:.3f}× the baseline's throughput at {r['q']['chip_power']:.3f}× its chip power{against}.")
     if len(prow) >= 2:
         lo, hi = prow[0], prow[-1]
         mono = all(b["throughput"] >= a["throughput"] for a, b in zip(prow, prow[1:]))
