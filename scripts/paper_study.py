@@ -237,6 +237,7 @@ def cmd_plan(a):
     tr_path = os.path.join(cfg_dir, "row0b.json")
     write_files_atomic([(tr_path, json.dumps(tr, indent=1) + "\n")])
     tr_ok, tr_why = egsim_accepts(a.egsim, tr_path)
+    tr_why = tr_why.replace(tr_path, "configs/row0b.json")  # the same tables in any folder
     if tr_ok:
         ref_rows.append({"id": "0b", "label": f"baseline with feedback_source {other_fb} "
                          "(reference, not cumulative)", "config": tr, "trace": "bp", "base": "0",

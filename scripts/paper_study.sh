@@ -25,14 +25,14 @@ die() {
 usage() {
   cat <<'EOF'
 usage: scripts/paper_study.sh [options]
-  --out DIR         output folder (default out/paper_study); must be new, empty or one this
-                    script made (it holds the marker file .paper-study)
+  --out DIR         output folder (default out/paper_study in the repository); must be new,
+                    empty or one this script made (it holds the marker file .paper-study)
   --batch N         mini-batch size of the traced iteration (default 8)
   --jobs N          trainings / simulations run at once (default: number of cores)
   --data-dir DIR    real CIFAR-10 (binary version: data_batch_1..5.bin, test_batch.bin);
                     without it, CIFAR-shaped (3x32x32) synthetic data
-  --iterations N    mini-batches trained before the traced one's end (default 10; the trace is
-                    the last of them)
+  --iterations N    mini-batches to train (default 10); the trace is of the last one. Seed 1 and
+                    one thread per training: the same options give the same tables
   --layers a,b,...  simulate only these layers (default all; for quick looks and tests)
   --width W         channel width multiplier of ResNet-18 (default 1; below 1 for quick looks)
   --build DIR       build folder holding bin/egtrain and bin/egsim (default build)
@@ -44,7 +44,7 @@ EOF
 ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))) ||
   die "needs bash 5.1 or newer (for wait -p); this is $BASH_VERSION"
 repo=$(cd "$(dirname "$0")/.." && pwd)
-out="out/paper_study"
+out="$repo/out/paper_study"
 batch=8
 jobs=$(nproc 2>/dev/null || echo 1)
 data_dir=""

@@ -141,6 +141,18 @@ TEST_CASE("paper_study.sh writes every ablation row and every pruning rate with 
   CHECK(again.find("training: 0 of 7") != std::string::npos);
   CHECK(again.find("simulating: 0 of") != std::string::npos);
   CHECK(slurp(out / "ablation.csv") == first_table);
+
+  // Deterministic: a fresh study with the same options in another folder writes the same files.
+  const fs::path out2 = dir / "study2";
+  const std::string args2 = "--out " + out2.string() +
+                            " --batch 1 --iterations 1 --width 0.125 --jobs 2"
+                            " --layers layer4.1.conv2,fc";
+  REQUIRE(study(args2, dir / "fresh.out", dir / "fresh.err") == 0);
+  for (const char* f : {"ablation.md", "ablation.csv", "p_table.md", "p_table.csv", "study.html",
+                        "conclusion.md"}) {
+    INFO(f);
+    CHECK(slurp(out2 / f) == slurp(out / f));
+  }
 }
 
 TEST_CASE("paper_study.sh trains on the CIFAR-10 binary files of --data-dir", "[scripts][study]") {
