@@ -1041,7 +1041,9 @@ def hw_cases():
                 "mapping", "offchip", "energy_table", "check"]:
         bad("missing-" + key, delk([key]))
     for path in [["array", "pc_rows"], ["pe", "macs_per_cycle"], ["offchip", "dram_config"],
-                 ["glb", "grad_bank_bytes"], ["features", "gradient_zero_skip"]]:
+                 ["glb", "grad_bank_bytes"], ["features", "sparse_operands"],
+                 ["features", "sparse_operands", "backward_input"], ["pe", "sparsity"], ["pe", "csc"],
+                 ["pe", "csc", "count_bits"]]:
         bad("missing-" + ".".join(path), delk(path))
     bad("unknown-top-key", setk(["junk"], 1))
     for sec in ["array", "pe", "widths", "glb", "noc", "ppu", "features", "mapping", "offchip",
@@ -1064,7 +1066,17 @@ def hw_cases():
             ("glb-width-zero", ["glb", "bank_width_bits"], 0),
             ("hop-negative", ["noc", "hop_cycles"], -1),
             ("ports-removed-field", ["noc", "iact_ports"], 4),
-            ("zero-skip-string", ["features", "gradient_zero_skip"], "true"),
+            ("sparse-operand-string", ["features", "sparse_operands", "forward_input"], "true"),
+            ("sparse-operands-not-object", ["features", "sparse_operands"], True),
+            ("sparsity-dense", ["pe", "sparsity"], "dense"),
+            ("csc-not-object", ["pe", "csc"], 4),
+            ("csc-count-bits-zero", ["pe", "csc", "count_bits"], 0),
+            ("csc-pointer-bits-33", ["pe", "csc", "weight_pointer_bits"], 33),
+            ("csc-empty-column-negative", ["pe", "csc", "empty_column_cycles"], -1),
+            ("csc-unknown-key", ["pe", "csc", "junk"], 1),
+            ("sparse-operands-unknown-key", ["features", "sparse_operands", "junk"], True),
+            ("removed-zero-skip-cost", ["pe", "zero_skip_cost_cycles"], 1),
+            ("removed-gradient-zero-skip", ["features", "gradient_zero_skip"], True),
             ("compression-zip", ["features", "gradient_compression"], "zip"),
             ("feedback-source-x", ["features", "feedback_source"], "x"),
             ("offchip-model-hbm", ["offchip", "model"], "hbm"),

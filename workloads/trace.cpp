@@ -412,6 +412,11 @@ json to_json(const Manifest& m) {
                             {"lr", m.optimizer->lr},
                             {"momentum", m.optimizer->momentum},
                             {"weight_decay", m.optimizer->weight_decay}};
+  if (m.smd)
+    out["smd"] = json{{"drop_prob", m.smd->drop_prob},
+                      {"executed_iteration", m.smd->executed_iteration},
+                      {"nominal_iterations", m.smd->nominal_iterations},
+                      {"executed_iterations", m.smd->executed_iterations}};
   return out;
 }
 
@@ -425,7 +430,7 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
                              std::to_string(kFormatVersion));
   std::set<std::string> top_keys{"format",    "version",      "network",         "dataset",
                                  "mode",      "pruning_rate", "sigma_estimator", "seed",
-                                 "iteration", "batch",        "layers"};
+                                 "iteration", "batch",        "layers",          "smd"};
   if (version >= 2) top_keys.insert("optimizer");
   top.allow_only(top_keys);
   Manifest m;
@@ -460,6 +465,21 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
   m.seed = top.unsigned_integer("seed");
   m.iteration = top.integer("iteration", 1);
   m.batch = top.integer("batch", 1, kMaxTensorElements);
+  if (top.has("smd")) {
+    // Counts that a run can produce: the traced step is one the run executed, within its nominal
+    // schedule, and no more mini-batches execute after it than nominal iterations remain.
+    Fields sf(top.raw("smd"), source, "/smd");
+    sf.allow_only({"drop_prob", "executed_iteration", "nominal_iterations", "executed_iterations"});
+    MiniBatchDropping d;
+    d.drop_prob = sf.number("drop_prob");
+    if (!(d.drop_prob >= 0.0 && d.drop_prob < 1.0))
+      sf.fail(sf.path("drop_prob"), "must be in [0, 1)");
+    d.executed_iteration = sf.integer("executed_iteration", 1, m.iteration);
+    d.nominal_iterations = sf.integer("nominal_iterations", m.iteration);
+    d.executed_iterations = sf.integer("executed_iterations", d.executed_iteration,
+                                       d.executed_iteration + (d.nominal_iterations - m.iteration));
+    m.smd = d;
+  }
   const json& layers = top.raw("layers");
   if (!layers.is_array() || layers.empty()) top.fail("/layers", "must be a non-empty array");
 

@@ -3,7 +3,8 @@
 // A trace is a directory with manifest.json and one .npy file per (layer, tensor role).
 // Version 2 adds the optimizer's hyper-parameters and, per conv/FC layer, the momentum before the
 // SGD step and the weights and momentum after it, so the weight update can be checked; version 1
-// traces are still read (they simply have no update check).
+// traces are still read (they simply have no update check). Either version may carry `smd`, the
+// mini-batch dropping of the run (MiniBatchDropping below); without it, the run dropped nothing.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -79,6 +80,19 @@ struct Optimizer {
   double weight_decay = 0.0;
 };
 
+// Stochastic mini-batch dropping (E²-Train's SMD) in the run the trace was taken from: each
+// mini-batch of the nominal schedule was skipped with probability `drop_prob`. The trainer writes
+// it only when drop_prob > 0, in traces of either version; a manifest without it comes from a run
+// that executed every mini-batch (executed = nominal). The manifest's `iteration` stays the
+// nominal index of the traced step (it fixes the learning rate and the pruning draws). The run's
+// energy is the per-iteration energy times `executed_iterations`.
+struct MiniBatchDropping {
+  double drop_prob = 0.0;
+  int64_t executed_iteration = 0;   // executed mini-batches up to and including the traced one
+  int64_t nominal_iterations = 0;   // mini-batches of the run's nominal schedule
+  int64_t executed_iterations = 0;  // of those, the ones the run executes
+};
+
 struct LayerStats {
   double dy_nonzero_fraction = 1.0;                 // of the pruned dy actually used
   double dy_nonzero_fraction_before_pruning = 1.0;  // of dy before pruning
@@ -112,8 +126,9 @@ struct Manifest {
   uint64_t seed = 0;
   int64_t iteration = 0;  // 1-based mini-batch index the trace was taken at
   int64_t batch = 0;
-  std::optional<Optimizer> optimizer;  // version 2 traces only
-  std::vector<Layer> layers;           // in forward (topological) order
+  std::optional<Optimizer> optimizer;    // version 2 traces only
+  std::optional<MiniBatchDropping> smd;  // absent: no mini-batch was dropped
+  std::vector<Layer> layers;             // in forward (topological) order
 
   int version() const { return optimizer ? kFormatVersion : kOldestFormatVersion; }
 

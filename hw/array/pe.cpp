@@ -7,7 +7,6 @@
 namespace eg::hw::array {
 
 using mapper::CanonicalProblem;
-using mapper::DeltaOperand;
 using mapper::PeTask;
 
 Parameters Pe::parameters() const {
@@ -19,7 +18,12 @@ Parameters Pe::parameters() const {
           {"spad_feedback_entries", std::to_string(c.spad_feedback_entries)},
           {"spad_psum_entries", std::to_string(c.spad_psum_entries)},
           {"mac_pipeline_depth", std::to_string(c.mac_pipeline_depth)},
-          {"zero_skip_cost_cycles", std::to_string(c.zero_skip_cost_cycles)}};
+          {"sparsity", arch::to_string(c.sparsity)},
+          {"csc.count_bits", std::to_string(c.csc.count_bits)},
+          {"csc.iact_pointer_bits", std::to_string(c.csc.iact_pointer_bits)},
+          {"csc.weight_pointer_bits", std::to_string(c.csc.weight_pointer_bits)},
+          {"csc.empty_column_cycles", std::to_string(c.csc.empty_column_cycles)},
+          {"csc.nonzero_iact_overhead_cycles", std::to_string(c.csc.nonzero_iact_overhead_cycles)}};
 }
 
 IactStream iact_stream(const CanonicalProblem& p, const PeTask& t) {
@@ -44,24 +48,36 @@ std::vector<float> lane_major_filter(const CanonicalProblem& p, const float* fil
 }
 
 namespace {
-void count_position(const PeContext& ctx, int64_t issued, int64_t skipped, int64_t zero_entries,
-                    int64_t iact_reads, MacCounts& macs, ActionCounts& actions) {
-  macs.issued += static_cast<uint64_t>(issued);
-  macs.skipped += static_cast<uint64_t>(skipped);
+// What one position did: its cycles, its MACs, and its scratchpad reads by format (dense entries,
+// CSC entries carrying a zero-run count, CSC address pointers).
+struct Tally {
+  int64_t cycles = 0, issued = 0, skipped = 0, zero_entries = 0;
+  int64_t iact_dense = 0, iact_csc = 0, iact_pointers = 0;
+  int64_t filter_dense = 0, filter_csc = 0, weight_pointers = 0;
+};
+
+void count_position(const PeContext& ctx, const Tally& n, MacCounts& macs, ActionCounts& actions) {
+  auto u = [](int64_t x) { return static_cast<uint64_t>(x); };
+  macs.issued += u(n.issued);
+  macs.skipped += u(n.skipped);
   if (ctx.wide_mac)
-    actions.mac_16x8 += static_cast<uint64_t>(issued);
+    actions.mac_16x8 += u(n.issued);
   else
-    actions.mac_8x8 += static_cast<uint64_t>(issued);
-  actions.zero_skips += static_cast<uint64_t>(zero_entries);
-  const uint64_t filter_read_bits = static_cast<uint64_t>(issued + zero_entries) * ctx.filter_bits;
+    actions.mac_8x8 += u(n.issued);
+  actions.zero_skips += u(n.zero_entries);
+  const uint64_t filter_read_bits = u(n.filter_dense) * u(ctx.filter_bits) +
+                                    u(n.filter_csc) * u(ctx.filter_bits + ctx.csc.count_bits) +
+                                    u(n.weight_pointers) * u(ctx.csc.weight_pointer_bits);
   if (ctx.filter_in_feedback_spad)
     actions.spad_feedback_read_bits += filter_read_bits;
   else
     actions.spad_weight_read_bits += filter_read_bits;
-  actions.spad_iact_read_bits += static_cast<uint64_t>(iact_reads) * ctx.iact_bits;
+  actions.spad_iact_read_bits += u(n.iact_dense) * u(ctx.iact_bits) +
+                                 u(n.iact_csc) * u(ctx.iact_bits + ctx.csc.count_bits) +
+                                 u(n.iact_pointers) * u(ctx.csc.iact_pointer_bits);
   // Each issued MAC reads and writes its lane's psum.
-  actions.spad_psum_read_bits += static_cast<uint64_t>(issued) * ctx.psum_bits;
-  actions.spad_psum_write_bits += static_cast<uint64_t>(issued) * ctx.psum_bits;
+  actions.spad_psum_read_bits += u(n.issued) * u(ctx.psum_bits);
+  actions.spad_psum_write_bits += u(n.issued) * u(ctx.psum_bits);
 }
 
 // Filter entry (lane l, channel k, tap tt) of task t, from whichever layout ctx has.
@@ -71,73 +87,117 @@ float filter_entry(const PeContext& ctx, const PeTask& t, int64_t l, int64_t k, 
   return ctx.filter[(((t.b0 + l) * p.k + k) * taps_r + t.filter_row) * taps_c + tt];
 }
 
-// Output position `o` of a task with a plan: only the non-zero filter entries, in MAC order.
-// `acc`: t.lanes zeroed psum accumulators (see compute_position).
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+
+// An input entry whose zero the PE exploits (ctx.input_sparse) and that is zero: under CSC it is
+// not in the compressed stream (no read, no cycle); under zero gating it is read and its lanes'
+// slots take their dense cycles with no MAC issued (the filter entries are still read).
+void zero_input_entry(const PeContext& ctx, int64_t lanes, int64_t lane_cycles, Tally& n) {
+  ++n.zero_entries;
+  n.skipped += lanes;
+  if (ctx.sparsity == arch::Sparsity::Csc) return;
+  ++n.iact_dense;
+  n.filter_dense += lanes;
+  n.cycles += lane_cycles;
+}
+
+// The read of an input entry the PE processes: a CSC entry (data + count, and its pipeline
+// overhead) when the input is compressed, a plain one otherwise.
+void read_input_entry(const PeContext& ctx, Tally& n) {
+  if (ctx.input_sparse && ctx.sparsity == arch::Sparsity::Csc) {
+    ++n.iact_csc;
+    n.cycles += ctx.csc.nonzero_iact_overhead_cycles;
+  } else {
+    ++n.iact_dense;
+  }
+}
+
+// The iact address reads of a position: one pointer per channel row of its window, when the input
+// is compressed and the window has entries to look up.
+int64_t iact_pointer_reads(const PeContext& ctx, const PeTask& t) {
+  if (!ctx.input_sparse || ctx.sparsity != arch::Sparsity::Csc) return 0;
+  const CanonicalProblem& p = *ctx.problem;
+  return p.rows.in_range(t.in_row) || p.issue_padding ? t.channels : 0;
+}
+
+// Output position `o` of a task with a plan (ctx.filter_sparse): each (channel, tap) column with
+// the input entry it multiplies. `acc`: t.lanes zeroed psum accumulators (see compute_position).
 int64_t compute_planned(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
                         ActionCounts& actions, const FilterSkipPlan& plan, float* __restrict acc) {
   const CanonicalProblem& p = *ctx.problem;
   const int64_t in_r = p.rows.in_len, in_c = p.cols.in_len;
   const bool row_in = p.rows.in_range(t.in_row);
   const int64_t lanes = t.lanes;
+  const int64_t lane_cycles = ceil_div(lanes, ctx.simd_lanes);
+  const bool csc = ctx.sparsity == arch::Sparsity::Csc;
   const float* plane = row_in ? ctx.input + (t.a * p.k * in_r + t.in_row) * in_c : nullptr;
   const int64_t channel_stride = in_r * in_c;
-  for (const FilterSkipPlan::Entry& e : plan.nonzero) {
-    const int64_t col = p.cols.input_index(o, e.tap);
+  Tally n;
+  n.iact_pointers = iact_pointer_reads(ctx, t);
+  for (const FilterSkipPlan::Column& c : plan.columns) {
+    const int64_t col = p.cols.input_index(o, c.tap);
     const bool in_range = row_in && col >= 0 && col < in_c;
-    const float v = in_range ? plane[(t.k0 + e.channel) * channel_stride + col] : 0.0f;
-    acc[e.lane] += v * e.weight;
+    if (!in_range && !p.issue_padding) continue;  // outside a full correlation: no MAC exists
+    const float v = in_range ? plane[(t.k0 + c.channel) * channel_stride + col] : 0.0f;
+    if (ctx.input_sparse && v == 0.0f) {
+      zero_input_entry(ctx, lanes, lane_cycles, n);
+      continue;
+    }
+    read_input_entry(ctx, n);
+    for (int64_t e = c.begin; e < c.end; ++e) {
+      const FilterSkipPlan::Entry& x = plan.nonzero[static_cast<size_t>(e)];
+      acc[x.lane] += v * x.weight;
+    }
+    const int64_t nnz = c.end - c.begin;
+    n.issued += nnz;
+    n.skipped += lanes - nnz;
+    n.zero_entries += lanes - nnz;
+    if (csc) {
+      // The column's start and end (the next column's start) from the weight address spad, then
+      // its non-zeros packed into the SIMD lanes.
+      n.cycles += c.csc_cycles;
+      n.weight_pointers += 2;
+      n.filter_csc += nnz;
+    } else {
+      n.cycles += lane_cycles;
+      n.filter_dense += lanes;
+    }
   }
   const int64_t out_r = p.rows.out_len, out_c = p.cols.out_len;
   for (int64_t l = 0; l < lanes; ++l)
     ctx.output[((t.a * p.b + t.b0 + l) * out_r + t.out_row) * out_c + o] += acc[l];
-  count_position(ctx, plan.issued, plan.skipped, plan.zero_entries, plan.iact_reads, macs, actions);
-  return std::max<int64_t>(1, plan.cycles);
+  count_position(ctx, n, macs, actions);
+  return std::max<int64_t>(1, n.cycles);
 }
 }  // namespace
 
 void build_filter_skip_plan(const PeContext& ctx, const PeTask& t, FilterSkipPlan& plan) {
   plan.valid = false;
   plan.nonzero.clear();
-  plan.cycles = plan.issued = plan.skipped = plan.zero_entries = plan.iact_reads = 0;
-  const CanonicalProblem& p = *ctx.problem;
-  if (!t.active || p.delta != DeltaOperand::Filter || !p.issue_padding) return;
+  plan.columns.clear();
+  if (!t.active || !ctx.filter_sparse) return;
   plan.valid = true;
-  // The same walk as compute_position's filter-operand branch, which with padding issued visits
-  // every (channel, tap) whatever the position.
-  bool in_skip_run = false;
   for (int64_t kk = 0; kk < t.channels; ++kk) {
     for (int64_t tt = t.t0; tt < t.t0 + t.taps; ++tt) {
-      ++plan.iact_reads;
-      for (int64_t l0 = 0; l0 < t.lanes; l0 += ctx.simd_lanes) {
-        const int64_t l1 = std::min<int64_t>(t.lanes, l0 + ctx.simd_lanes);
-        bool any = false;
-        for (int64_t l = l0; l < l1; ++l) {
-          const float w = filter_entry(ctx, t, l, t.k0 + kk, tt);
-          if (w == 0.0f) {
-            ++plan.skipped;
-            ++plan.zero_entries;
-          } else {
-            plan.nonzero.push_back({kk, tt, l, w});
-            ++plan.issued;
-            any = true;
-          }
-        }
-        if (any) {
-          ++plan.cycles;
-          in_skip_run = false;
-        } else {
-          if (!in_skip_run) plan.cycles += ctx.zero_skip_cost_cycles;
-          in_skip_run = true;
-        }
+      FilterSkipPlan::Column c{kk, tt, static_cast<int64_t>(plan.nonzero.size()), 0, 0};
+      for (int64_t l = 0; l < t.lanes; ++l) {
+        const float w = filter_entry(ctx, t, l, t.k0 + kk, tt);
+        if (w != 0.0f) plan.nonzero.push_back({l, w});
       }
+      c.end = static_cast<int64_t>(plan.nonzero.size());
+      const int64_t nnz = c.end - c.begin;
+      c.csc_cycles = nnz > 0 ? ceil_div(nnz, ctx.simd_lanes) : ctx.csc.empty_column_cycles;
+      plan.columns.push_back(c);
     }
   }
 }
 
 namespace {
-// One position, MAC by MAC, for a problem whose skipped operand is `kDelta`.
-// `acc`: t.lanes zeroed psum accumulators (see compute_position).
-template <DeltaOperand kDelta>
+// One position of a task whose filter is dense (not exploited), MAC by MAC; `kInputSparse`: the
+// input's zeros are exploited. `acc`: t.lanes zeroed psum accumulators (see compute_position).
+template <bool kInputSparse>
 int64_t walk_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
                       ActionCounts& actions, float* __restrict acc) {
   const CanonicalProblem& p = *ctx.problem;
@@ -149,7 +209,7 @@ int64_t walk_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCount
   const int64_t lane_step = lane_major ? 1 : p.k * taps_r * taps_c;
   const int64_t tap_step = lane_major ? p.b : 1;
   const int64_t lanes = t.lanes;
-  const int64_t lane_cycles = (lanes + ctx.simd_lanes - 1) / ctx.simd_lanes;
+  const int64_t lane_cycles = ceil_div(lanes, ctx.simd_lanes);
 
   // Taps [lo, hi) read inside the row (the input column grows with the tap: tap_step >= 1); the
   // others read padding, which is either multiplied (issue_padding) or no MAC at all.
@@ -163,44 +223,17 @@ int64_t walk_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCount
     while (hi < t_end && p.cols.input_index(o, hi) < in_c) ++hi;
   }
 
-  int64_t cycles = 0, issued = 0, skipped = 0, zero_entries = 0, iact_reads = 0;
-  bool in_skip_run = false;
-  auto skip_slot = [&]() {
-    if (!in_skip_run) cycles += ctx.zero_skip_cost_cycles;
-    in_skip_run = true;
-  };
-  auto visit = [&](const float* wrow, int64_t tt, bool in_range, float v) {
-    ++iact_reads;
-    if (kDelta == DeltaOperand::Input && in_range && v == 0.0f) {
-      skipped += lanes;
-      ++zero_entries;
-      skip_slot();
-      return;
-    }
-    if (kDelta == DeltaOperand::Filter) {
-      // Lanes go in SIMD groups; a group whose filter entries are all zero is stepped over.
-      for (int64_t l0 = 0; l0 < lanes; l0 += ctx.simd_lanes) {
-        const int64_t l1 = std::min<int64_t>(lanes, l0 + ctx.simd_lanes);
-        bool any = false;
-        for (int64_t l = l0; l < l1; ++l) {
-          const float w = wrow[l * lane_step + tt * tap_step];
-          if (w == 0.0f) {
-            ++skipped;
-            ++zero_entries;
-          } else {
-            acc[l] += v * w;
-            ++issued;
-            any = true;
-          }
-        }
-        if (any) {
-          ++cycles;
-          in_skip_run = false;
-        } else {
-          skip_slot();
-        }
+  Tally n;
+  n.iact_pointers = iact_pointer_reads(ctx, t);
+  auto visit = [&](const float* wrow, int64_t tt, float v) {
+    if (kInputSparse) {
+      if (v == 0.0f) {
+        zero_input_entry(ctx, lanes, lane_cycles, n);
+        return;
       }
-      return;
+      read_input_entry(ctx, n);
+    } else {
+      ++n.iact_dense;
     }
     const float* w = wrow + tt * tap_step;
     if (lane_major) {
@@ -208,9 +241,9 @@ int64_t walk_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCount
     } else {
       for (int64_t l = 0; l < lanes; ++l) acc[l] += v * w[l * lane_step];
     }
-    issued += lanes;
-    cycles += lane_cycles;
-    in_skip_run = false;
+    n.issued += lanes;
+    n.filter_dense += lanes;
+    n.cycles += lane_cycles;
   };
   for (int64_t kk = 0; kk < t.channels; ++kk) {
     const int64_t k = t.k0 + kk;
@@ -219,31 +252,29 @@ int64_t walk_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCount
         lane_major ? ctx.filter_lane_major + ((k * taps_r + t.filter_row) * taps_c) * p.b + t.b0
                    : ctx.filter + ((t.b0 * p.k + k) * taps_r + t.filter_row) * taps_c;
     if (p.issue_padding)
-      for (int64_t tt = t.t0; tt < lo; ++tt) visit(wrow, tt, false, 0.0f);
-    for (int64_t tt = lo; tt < hi; ++tt) visit(wrow, tt, true, row[p.cols.input_index(o, tt)]);
+      for (int64_t tt = t.t0; tt < lo; ++tt) visit(wrow, tt, 0.0f);
+    for (int64_t tt = lo; tt < hi; ++tt) visit(wrow, tt, row[p.cols.input_index(o, tt)]);
     if (p.issue_padding)
-      for (int64_t tt = hi; tt < t_end; ++tt) visit(wrow, tt, false, 0.0f);
+      for (int64_t tt = hi; tt < t_end; ++tt) visit(wrow, tt, 0.0f);
   }
   const int64_t out_r = p.rows.out_len, out_c = p.cols.out_len;
   for (int64_t l = 0; l < lanes; ++l)
     ctx.output[((t.a * p.b + t.b0 + l) * out_r + t.out_row) * out_c + o] += acc[l];
 
-  count_position(ctx, issued, skipped, zero_entries, iact_reads, macs, actions);
-  return std::max<int64_t>(1, cycles);
+  count_position(ctx, n, macs, actions);
+  return std::max<int64_t>(1, n.cycles);
 }
 
 int64_t compute_into(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
                      ActionCounts& actions, const FilterSkipPlan* plan, float* acc) {
-  if (plan && plan->valid) return compute_planned(ctx, t, o, macs, actions, *plan, acc);
-  switch (ctx.problem->delta) {
-    case DeltaOperand::Input:
-      return walk_position<DeltaOperand::Input>(ctx, t, o, macs, actions, acc);
-    case DeltaOperand::Filter:
-      return walk_position<DeltaOperand::Filter>(ctx, t, o, macs, actions, acc);
-    case DeltaOperand::None:
-      break;
+  if (ctx.filter_sparse) {
+    if (plan && plan->valid) return compute_planned(ctx, t, o, macs, actions, *plan, acc);
+    FilterSkipPlan own;  // a caller without a plan (a test): build it for this position
+    build_filter_skip_plan(ctx, t, own);
+    return compute_planned(ctx, t, o, macs, actions, own, acc);
   }
-  return walk_position<DeltaOperand::None>(ctx, t, o, macs, actions, acc);
+  if (ctx.input_sparse) return walk_position<true>(ctx, t, o, macs, actions, acc);
+  return walk_position<false>(ctx, t, o, macs, actions, acc);
 }
 }  // namespace
 

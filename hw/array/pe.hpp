@@ -3,8 +3,12 @@
 // of `channels` channels (taps t0..t0+taps) in its filter scratchpad and slides one input row
 // through its iact scratchpad, producing one psum per lane and output position. A SIMD MAC serves
 // `simd_lanes` filters per iact per cycle. A position starts only when its input window has
-// arrived and a psum slot is free; a zero error-gradient operand is skipped when enabled, costing
-// `zero_skip_cost_cycles` per run of consecutive skips. Values are computed for real.
+// arrived and a psum slot is free. Zero operands (of the operands the phase exploits) are handled
+// per pe.sparsity (docs/DESIGN.md §5.2): "csc" processes compressed operands as Eyeriss v2 does (a
+// zero input entry takes no cycle; a non-zero one takes ceil(non-zero filter entries of its lanes /
+// simd_lanes) cycles, or empty_column_cycles for an empty column), "zero_gating" keeps the dense
+// cycles but issues no MAC with a zero operand, "none" issues everything. Values are computed for
+// real.
 #include <cstdint>
 #include <vector>
 
@@ -28,7 +32,11 @@ struct PeContext {
   const float* filter_lane_major = nullptr;
   float* output = nullptr;  // canonical O, accumulated
   int simd_lanes = 2;
-  int zero_skip_cost_cycles = 1;
+  // How zeros are treated (pe.sparsity), and whether this problem's input and filter zeros are
+  // exploited (features.sparse_operands for its phase; both false under Sparsity::None).
+  arch::Sparsity sparsity = arch::Sparsity::None;
+  bool input_sparse = false, filter_sparse = false;
+  arch::CscConfig csc;            // format widths and overheads, used under Sparsity::Csc
   int pipeline_extra_cycles = 1;  // mac_pipeline_depth - 1: fill and drain once per row task
   int iact_bits = 8, filter_bits = 8, psum_bits = 24;
   int output_bits = 8;  // width a finished output is stored with off-chip
@@ -46,23 +54,30 @@ IactStream iact_stream(const mapper::CanonicalProblem& problem, const mapper::Pe
 // W of `problem` re-laid out for PeContext::filter_lane_major.
 std::vector<float> lane_major_filter(const mapper::CanonicalProblem& problem, const float* filter);
 
-// When the skipped operand is the filter (weight gradient: δ̂ rows are the filter) and padding is
-// issued, which MACs a position issues or skips and the cycles it takes do not depend on the
-// position: the plan records them once per task, with the non-zero filter entries in MAC order.
+// When the filter's zeros are exploited (weight gradient: δ̂ rows are the filter), a task's
+// filter entries do not change from position to position: the plan records, once per task, each
+// (channel, tap) column's non-zero entries in MAC order and what the column costs, so a position
+// only looks at its input entries. Used whenever ctx.filter_sparse.
 struct FilterSkipPlan {
   struct Entry {
-    int64_t channel, tap, lane;
+    int64_t lane;
     float weight;
+  };
+  struct Column {
+    int64_t channel, tap;
+    int64_t begin, end;  // its non-zero entries: nonzero[begin, end)
+    int64_t csc_cycles;  // ceil(non-zeros / simd_lanes), or empty_column_cycles when none
   };
   bool valid = false;
   std::vector<Entry> nonzero;
-  int64_t cycles = 0, issued = 0, skipped = 0, zero_entries = 0, iact_reads = 0;
+  std::vector<Column> columns;
 };
 // Fills `plan` for `task` (invalid when the task does not qualify); reuses its storage.
 void build_filter_skip_plan(const PeContext& ctx, const mapper::PeTask& task, FilterSkipPlan& plan);
 
 // Computes output position `o` of `task` (adding into ctx.output) and returns the MAC cycles it
-// takes (>= 1); counts MACs and scratchpad actions. `plan` (built for this task,
+// takes, at least 1 (the cycle that hands its psums on, even when every input entry was a skipped
+// zero); counts MACs and scratchpad actions. `plan` (built for this task,
 // or null) only makes it faster.
 int64_t compute_position(const PeContext& ctx, const mapper::PeTask& task, int64_t o,
                          MacCounts& macs, ActionCounts& actions,

@@ -19,7 +19,19 @@ inline PeContext make_pe_context(const arch::ArchConfig& config,
   ctx.filter = data.filter.data();
   ctx.output = data.output.data();
   ctx.simd_lanes = config.pe.macs_per_cycle;
-  ctx.zero_skip_cost_cycles = config.pe.zero_skip_cost_cycles;
+  // The operands whose zeros this problem's phase exploits (features.sparse_operands): the input
+  // is δ̂ in backward, the activations in forward and in the weight gradient; the filter is δ̂ in
+  // the weight gradient (mapper::DeltaOperand says which operand is δ̂), weights or feedback
+  // otherwise, which nothing prunes.
+  const arch::SparseOperands& so = config.features.sparse_operands;
+  const bool exploit = config.pe.sparsity != arch::Sparsity::None;
+  ctx.sparsity = config.pe.sparsity;
+  ctx.csc = config.pe.csc;
+  ctx.input_sparse = exploit && (p.delta == mapper::DeltaOperand::Input ? so.backward_input
+                                 : p.phase == mapper::Phase::Forward    ? so.forward_input
+                                                                        : so.weight_gradient_input);
+  ctx.filter_sparse =
+      exploit && p.delta == mapper::DeltaOperand::Filter && so.weight_gradient_filter;
   ctx.pipeline_extra_cycles = config.pe.mac_pipeline_depth - 1;
   ctx.iact_bits = mapper.operand_bits(p.input);
   ctx.filter_bits = mapper.operand_bits(p.filter);

@@ -34,7 +34,19 @@ PeConfig parse_pe(JsonFields& f) {
   p.spad_feedback_entries = small(f, "spad_feedback_entries", 1, kMaxSpadEntries);
   p.spad_psum_entries = small(f, "spad_psum_entries", 1, kMaxSpadEntries);
   p.mac_pipeline_depth = small(f, "mac_pipeline_depth", 1, 64);
-  p.zero_skip_cost_cycles = small(f, "zero_skip_cost_cycles", 0, 64);
+  const std::string sparsity = f.choice("sparsity", {"csc", "zero_gating", "none"});
+  p.sparsity = sparsity == "csc"           ? Sparsity::Csc
+               : sparsity == "zero_gating" ? Sparsity::ZeroGating
+                                           : Sparsity::None;
+  // Required whatever the sparsity, so that an ablation switching pe.sparsity alone keeps a valid
+  // config (and the CSC costs stay stated next to the switch).
+  JsonFields c = f.object("csc");
+  p.csc.count_bits = small(c, "count_bits", 1, kMaxCscFieldBits);
+  p.csc.iact_pointer_bits = small(c, "iact_pointer_bits", 1, kMaxCscFieldBits);
+  p.csc.weight_pointer_bits = small(c, "weight_pointer_bits", 1, kMaxCscFieldBits);
+  p.csc.empty_column_cycles = small(c, "empty_column_cycles", 0, kMaxCscCycles);
+  p.csc.nonzero_iact_overhead_cycles = small(c, "nonzero_iact_overhead_cycles", 0, kMaxCscCycles);
+  c.finish();
   f.finish();
   return p;
 }
@@ -98,7 +110,12 @@ Features parse_features(JsonFields& f) {
   x.feedback_magnitudes = f.choice("feedback_magnitudes", {"dram", "seed"}) == "dram"
                               ? FeedbackMagnitudes::Dram
                               : FeedbackMagnitudes::Seed;
-  x.gradient_zero_skip = f.boolean("gradient_zero_skip");
+  JsonFields so = f.object("sparse_operands");
+  x.sparse_operands.forward_input = so.boolean("forward_input");
+  x.sparse_operands.backward_input = so.boolean("backward_input");
+  x.sparse_operands.weight_gradient_input = so.boolean("weight_gradient_input");
+  x.sparse_operands.weight_gradient_filter = so.boolean("weight_gradient_filter");
+  so.finish();
   const std::string c = f.choice("gradient_compression", {"none", "rle", "csc"});
   x.gradient_compression = c == "none"  ? GradientCompression::None
                            : c == "rle" ? GradientCompression::Rle
@@ -218,6 +235,9 @@ ArchConfig load_arch_config(const std::filesystem::path& path) {
   return c;
 }
 
+const char* to_string(Sparsity s) {
+  return s == Sparsity::Csc ? "csc" : s == Sparsity::ZeroGating ? "zero_gating" : "none";
+}
 const char* to_string(FeedbackSource s) {
   return s == FeedbackSource::PeSpad ? "pe_spad" : "transposed_dram";
 }

@@ -34,6 +34,12 @@ inline constexpr int kMaxMeshSide = 64;
 // Entries of any one PE scratchpad: Eyeriss v2's largest holds 192 (weights); 65536 keeps every
 // per-PE product (entries x bits, entries x lanes) far from overflowing.
 inline constexpr int kMaxSpadEntries = 1 << 16;
+// A CSC count or address pointer: 32 bits address any spad within kMaxSpadEntries many times over
+// (Eyeriss v2 uses 4 and 7).
+inline constexpr int kMaxCscFieldBits = 32;
+// Cycles of one CSC overhead (an empty column, a non-zero's extra reads): the PE's pipeline is at
+// most 64 stages (pe.mac_pipeline_depth), and no single spad lookup takes longer than it.
+inline constexpr int kMaxCscCycles = 64;
 // Bytes of one GLB bank: Eyeriss v2's are 1.5-1.9 KiB; 1 GiB keeps clusters x banks x bank bytes
 // (at most 2^12 x 2^10 x 2^30) within 64 bits.
 inline constexpr int64_t kMaxGlbBankBytes = int64_t{1} << 30;
@@ -53,14 +59,34 @@ struct ArrayGeometry {
   int pe_count() const { return pc_count() * pes_per_pc(); }
 };
 
+// How the PE treats zero operands (configs/hw/README.md, `pe.sparsity`): Eyeriss v2's compressed
+// processing (a zero takes no MAC cycle, SIMD lanes are filled with non-zeros), zero gating (a
+// zero MAC is not issued, saving its energy but not its cycle), or none (every MAC issued).
+enum class Sparsity { Csc, ZeroGating, None };
+
+// Compressed sparse column (CSC) format of the PE's scratchpads and its per-non-zero costs
+// (Eyeriss v2, Chen et al., JETCAS 2019; sources per field in configs/hw/README.md).
+struct CscConfig {
+  int count_bits = 4;           // zero-run count stored beside each non-zero (iact and weight)
+  int iact_pointer_bits = 4;    // one entry of the iact address spad (a column's start)
+  int weight_pointer_bits = 7;  // one entry of the weight address spad (a column's start)
+  // Cycles a non-zero iact whose weight column holds no non-zero still costs (the address read
+  // that finds the column empty).
+  int empty_column_cycles = 1;
+  // Extra cycles per non-zero iact processed beyond its SIMD MAC cycles (its address and data
+  // reads; 0 when the PE's pipeline hides them behind the previous iact's MACs).
+  int nonzero_iact_overhead_cycles = 0;
+};
+
 struct PeConfig {
   int macs_per_cycle = 2;  // SIMD lanes: filters sharing one iact per cycle
   int spad_iact_entries = 16;
   int spad_weight_entries = 96;
   int spad_feedback_entries = 96;
   int spad_psum_entries = 32;
-  int mac_pipeline_depth = 2;     // fill + drain once per row task
-  int zero_skip_cost_cycles = 1;  // per run of consecutive skipped zero operands
+  int mac_pipeline_depth = 2;  // fill + drain once per row task
+  Sparsity sparsity = Sparsity::Csc;
+  CscConfig csc;
 };
 
 struct Widths {  // bits
@@ -107,10 +133,19 @@ enum class GradientCompression { None, Rle, Csc };
 // weights (a feedback-class transfer), or regenerated on chip from the run's seed (no traffic).
 enum class FeedbackMagnitudes { Dram, Seed };
 
+// Which operand's zeros the PE exploits in each phase (with pe.sparsity "csc" or "zero_gating";
+// "none" exploits none).
+struct SparseOperands {
+  bool forward_input = true;           // post-ReLU activations, the input of forward
+  bool backward_input = true;          // δ̂, the input of backward
+  bool weight_gradient_input = true;   // activations, the input of the weight gradient
+  bool weight_gradient_filter = true;  // δ̂, the filter of the weight gradient
+};
+
 struct Features {
   FeedbackSource feedback_source = FeedbackSource::PeSpad;
   FeedbackMagnitudes feedback_magnitudes = FeedbackMagnitudes::Dram;
-  bool gradient_zero_skip = true;
+  SparseOperands sparse_operands;
   GradientCompression gradient_compression = GradientCompression::None;
   // A layer's output (forward) or input gradient (backward) stays in the GLB for the next layer
   // when it fits and that layer is its only consumer; otherwise it goes through DRAM.
@@ -195,6 +230,7 @@ void load_referenced_files(ArchConfig& config, const std::string& file,
 // Both of the above, relative paths resolved against the config file's folder.
 ArchConfig load_arch_config(const std::filesystem::path& path);
 
+const char* to_string(Sparsity s);
 const char* to_string(FeedbackSource s);
 const char* to_string(GradientCompression c);
 const char* to_string(FeedbackMagnitudes m);

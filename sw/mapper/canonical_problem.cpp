@@ -126,7 +126,7 @@ std::vector<CanonicalProblem> canonical_problems(const ConvView& v, Phase phase,
     case Phase::Backward:
       p.a = v.n, p.b = v.c, p.k = v.m;
       p.issue_padding = false;
-      p.delta = features.gradient_zero_skip ? DeltaOperand::Input : DeltaOperand::None;
+      p.delta = DeltaOperand::Input;
       p.input = Operand::Gradient, p.output = Operand::Gradient;
       p.filter_in_feedback_spad = features.feedback_source == arch::FeedbackSource::PeSpad;
       p.filter = p.filter_in_feedback_spad ? Operand::Feedback : Operand::Weight;
@@ -146,7 +146,7 @@ std::vector<CanonicalProblem> canonical_problems(const ConvView& v, Phase phase,
       p.rows = {v.h, v.r, v.e, 1, v.stride, v.pad};
       p.cols = {v.w, v.s, v.f, 1, v.stride, v.pad};
       p.issue_padding = true;
-      p.delta = features.gradient_zero_skip ? DeltaOperand::Filter : DeltaOperand::None;
+      p.delta = DeltaOperand::Filter;
       p.input = Operand::Activation, p.filter = Operand::Gradient;
       p.output = Operand::WeightGradient;
       out.push_back(p);

@@ -38,7 +38,8 @@ struct ConvAxis {
 // What data an operand is: sets its width and its off-chip data class.
 enum class Operand { Activation, Weight, Feedback, Gradient, WeightGradient };
 const char* to_string(Operand o);
-// Which operand is the (pruned) error gradient, whose zeros the PE may skip.
+// Which operand is the (pruned) error gradient δ̂: the input in backward, the filter in the
+// weight gradient, none in forward. The PE exploits its zeros per features.sparse_operands.
 enum class DeltaOperand { None, Input, Filter };
 
 struct CanonicalProblem {

@@ -6,6 +6,7 @@
 
 #include "base/checked.hpp"
 #include "base/error.hpp"
+#include "sw/train/smd.hpp"
 
 namespace eg::train {
 namespace {
@@ -140,7 +141,11 @@ void check_checkpoint_header(const json& header, const std::string& file,
   const std::string what = file + ": /progress/iteration";
   ck.exact(p["iteration"], "/progress/iteration",
            checked_add(checked_mul(epoch, e.batches_per_epoch, what), bie, what));
-  const int64_t seen = checked_mul(bie, e.batch, file + ": /progress/seen");
+  // Samples of the epoch's executed mini-batches (all of them without dropping).
+  const MiniBatchDropper smd(e.seed, e.smd_drop_prob);
+  const int64_t epoch_start = epoch * e.batches_per_epoch;  // checked just above
+  const int64_t seen = checked_mul(smd.executed_between(epoch_start, epoch_start + bie), e.batch,
+                                   file + ": /progress/seen");
   ck.exact(p["seen"], "/progress/seen", seen);
   ck.integer(p["correct"], "/progress/correct", 0, seen);
   ck.number(p["loss_sum"], "/progress/loss_sum", 0, Checker::kAny);
@@ -149,16 +154,24 @@ void check_checkpoint_header(const json& header, const std::string& file,
   if (!history.is_array() || int64_t(history.size()) != epoch)
     ck.fail("/progress/history",
             "must be an array of " + std::to_string(epoch) + " rows, one per completed epoch");
+  int64_t executed = 0;  // by the end of row i's epoch
   for (size_t i = 0; i < history.size(); ++i) {
     const std::string rp = "/progress/history/" + std::to_string(i);
     const json& row = history[i];
-    ck.object_with(row, rp,
-                   {"epoch", "iterations", "partial", "lr", "train_loss", "train_acc", "test_loss",
-                    "test_acc", "layers"});
+    // Rows written before mini-batch dropping existed have no executed count; without dropping
+    // it may be absent (every iteration ran), with dropping it is required.
+    const bool counted =
+        !row.is_object() || row.contains("executed_iterations") || e.smd_drop_prob > 0;
+    std::vector<std::string> keys{"epoch",     "iterations", "partial",  "lr",    "train_loss",
+                                  "train_acc", "test_loss",  "test_acc", "layers"};
+    if (counted) keys.push_back("executed_iterations");
+    ck.object_with(row, rp, keys);
     const int64_t n = int64_t(i) + 1;
     ck.exact(row["epoch"], rp + "/epoch", n);
     ck.exact(row["iterations"], rp + "/iterations",
              checked_mul(n, e.batches_per_epoch, file + ": " + rp));
+    executed += smd.executed_between((n - 1) * e.batches_per_epoch, n * e.batches_per_epoch);
+    if (counted) ck.exact(row["executed_iterations"], rp + "/executed_iterations", executed);
     if (row["partial"] != false) ck.fail(rp + "/partial", "must be false for a completed epoch");
     ck.number(row["lr"], rp + "/lr", 0, Checker::kAny);
     ck.number(row["train_loss"], rp + "/train_loss", 0, Checker::kAny);

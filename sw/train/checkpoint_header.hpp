@@ -19,6 +19,10 @@ struct CheckpointExpectation {
   int64_t batch = 0;                // samples per mini-batch
   std::vector<std::string> layers;  // the network's weighted layers, in order
   int64_t histogram_bins = 0;       // counts per layer histogram
+  // Mini-batch dropping of this run (smd.hpp): which iterations ran, and so the samples seen and
+  // each epoch's executed iterations, follow from them.
+  uint64_t seed = 0;
+  double smd_drop_prob = 0.0;
 };
 
 // Throws eg::Error "<file>: <JSON pointer>: <problem>" (or, for a config that differs,

@@ -102,6 +102,13 @@ const std::vector<OptionSpec>& specs() {
       int_key("epochs", "number of epochs", 1, kMaxEpochs),
       int_key("iterations", "stop after this many mini-batches in total (0 = no limit)", 0,
               kMaxIterations),
+      real_key("smd-drop-prob",
+               "stochastic mini-batch dropping (E2-Train): each mini-batch is skipped with this "
+               "probability in [0, 1), drawn from its own stream of the seed (0 = off; the paper "
+               "uses 0.5). Epochs, iterations, the lr schedule and trace-iteration count nominal "
+               "mini-batches; a dropped trace-iteration is traced at the last executed one "
+               "before it",
+               0, 1, true),
       int_key("batch", "mini-batch size", 1, kMaxBatch),
       real_key("width", "channel width multiplier", 1e-6, kMaxWidth),
       real_key("lr", "base learning rate of update sgd", 0, kAnyFinite),
@@ -309,6 +316,7 @@ TrainConfig from_json(const json& j) {
   c.sigma_estimator = j.at("sigma-estimator");
   c.epochs = j.at("epochs");
   c.iterations = j.at("iterations");
+  c.smd_drop_prob = j.at("smd-drop-prob");
   c.batch = j.at("batch");
   c.width = j.at("width");
   c.lr = j.at("lr");
@@ -390,6 +398,7 @@ json to_json(const TrainConfig& c) {
               {"sigma-estimator", c.sigma_estimator},
               {"epochs", c.epochs},
               {"iterations", c.iterations},
+              {"smd-drop-prob", c.smd_drop_prob},
               {"batch", c.batch},
               {"width", c.width},
               {"lr", c.lr},

@@ -18,6 +18,10 @@ struct TrainConfig {
   std::string sigma_estimator = "mean_abs";
   int64_t epochs = 1;
   int64_t iterations = 0;  // 0 = no limit besides epochs
+  // Stochastic mini-batch dropping (smd.hpp): probability in [0, 1) that a mini-batch of the
+  // nominal schedule is skipped; 0 = off. Epochs, iterations, the learning-rate schedule and
+  // trace-iteration count nominal mini-batches.
+  double smd_drop_prob = 0.0;
   int64_t batch = 64;
   double width = 1.0;
   double lr = 0.1;  // update sgd's base learning rate

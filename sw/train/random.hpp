@@ -29,7 +29,8 @@ enum class Stream : uint64_t {
   Pruning = 3,
   Shuffle = 4,
   Augment = 5,
-  Synthetic = 6
+  Synthetic = 6,
+  MiniBatchDrop = 7  // stochastic mini-batch dropping (smd.hpp)
 };
 
 class CounterRng {

@@ -24,6 +24,7 @@
 #include "sw/train/random.hpp"
 #include "sw/train/resnet.hpp"
 #include "sw/train/sgd.hpp"
+#include "sw/train/smd.hpp"
 #include "sw/train/trace_export.hpp"
 #include "sw/train/train_step.hpp"
 #include "sw/train/update_rule.hpp"
@@ -114,6 +115,13 @@ Evaluation evaluate(Network& net, const Dataset& test, int64_t eval_batch) {
   return e;
 }
 
+// For messages: short ("0.5", "0.25").
+std::string short_number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
 std::string fmt(double v) {
   std::ostringstream os;
   os << std::setprecision(17) << v;
@@ -142,14 +150,16 @@ bool is_within(const fs::path& inner, const fs::path& outer) {
 // The three metrics files as one all-or-nothing write.
 void write_metrics(OwnedDir& out, const json& metrics) {
   std::ostringstream csv, layers;
-  csv << "epoch,iterations,partial,lr,train_loss,train_acc,test_loss,test_acc\n";
+  // executed_iterations is last so that readers of the earlier columns by position still work.
+  csv << "epoch,iterations,partial,lr,train_loss,train_acc,test_loss,test_acc,"
+         "executed_iterations\n";
   layers << "epoch,layer,dy_nonzero_fraction,dy_nonzero_fraction_before_pruning,tau,"
             "angle_to_bp_deg\n";
   for (const json& row : metrics.at("epochs")) {
     csv << row["epoch"].get<int64_t>() << "," << row["iterations"].get<int64_t>() << ","
         << (row["partial"].get<bool>() ? 1 : 0) << "," << fmt(row["lr"]) << ","
         << fmt(row["train_loss"]) << "," << fmt(row["train_acc"]) << "," << fmt(row["test_loss"])
-        << "," << fmt(row["test_acc"]) << "\n";
+        << "," << fmt(row["test_acc"]) << "," << row["executed_iterations"].get<int64_t>() << "\n";
     for (const json& l : row["layers"])
       layers << row["epoch"].get<int64_t>() << "," << csv_field(l["name"].get<std::string>()) << ","
              << fmt(l["dy_nonzero_fraction"]) << "," << fmt(l["dy_nonzero_fraction_before_pruning"])
@@ -158,6 +168,14 @@ void write_metrics(OwnedDir& out, const json& metrics) {
   out.write_all({{"metrics.json", metrics.dump(1) + "\n"},
                  {"metrics.csv", csv.str()},
                  {"layer_stats.csv", layers.str()}});
+}
+
+// A checkpoint from before mini-batch dropping existed ran without it: its config has no drop
+// probability. Anything malformed is left for check_checkpoint_header to name.
+void upgrade_checkpoint_config(json& header) {
+  if (header.is_object() && header.contains("config") && header["config"].is_object() &&
+      !header["config"].contains("smd-drop-prob"))
+    header["config"]["smd-drop-prob"] = 0.0;
 }
 
 }  // namespace
@@ -251,6 +269,24 @@ json run_training(const TrainConfig& c, std::ostream& log) {
                      ? ", limited by iterations = " + std::to_string(c.iterations)
                      : std::string()) +
                 ")");
+  // Mini-batch dropping: whether a nominal iteration runs is known up front (smd.hpp), so the
+  // trace step and the executed counts are too.
+  const MiniBatchDropper smd(c.seed, c.smd_drop_prob);
+  const int64_t trace_at = c.trace_iteration > 0 ? smd.trace_iteration_at(c.trace_iteration) : 0;
+  if (c.trace_iteration > 0 && trace_at == 0)
+    throw Error(c.source + ": key 'trace-iteration': smd-drop-prob " +
+                short_number(c.smd_drop_prob) + " drops every mini-batch up to iteration " +
+                std::to_string(c.trace_iteration) +
+                ", so there is no step to trace (choose a later one)");
+  const int64_t executed_planned = smd.executed_through(limit);
+  if (c.smd_drop_prob > 0) {
+    log << "mini-batch dropping: p = " << short_number(c.smd_drop_prob) << ", " << executed_planned
+        << " of " << limit << " mini-batches execute";
+    if (trace_at > 0 && trace_at != c.trace_iteration)
+      log << "; iteration " << c.trace_iteration << " is dropped, so the trace is taken at "
+          << trace_at << ", the last executed one before it";
+    log << "\n";
+  }
   const json config_echo = result_config(c);
   const fs::path out = c.out;
   const fs::path ckpt = out / "checkpoint.bin";
@@ -261,7 +297,8 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   if (c.resume && exists_error)
     throw Error(ckpt.string() + ": cannot look for a checkpoint (" + exists_error.message() + ")");
   if (has_checkpoint) {
-    const json header = load_checkpoint(ckpt, net);
+    json header = load_checkpoint(ckpt, net);
+    upgrade_checkpoint_config(header);
     CheckpointExpectation expected;
     expected.config = config_echo;
     expected.epochs = c.epochs;
@@ -271,16 +308,26 @@ json run_training(const TrainConfig& c, std::ostream& log) {
       if (dynamic_cast<const WeightedLayer*>(node.layer.get()))
         expected.layers.push_back(node.name);
     expected.histogram_bins = c.histogram_bins;
+    expected.seed = c.seed;
+    expected.smd_drop_prob = c.smd_drop_prob;
     check_checkpoint_header(header, ckpt.string(), expected);
     p = Progress::from_json(header.at("progress"));
+    // Epoch rows from before mini-batch dropping (the check allows them only without it) ran
+    // every iteration.
+    for (json& row : p.history)
+      if (!row.contains("executed_iterations")) row["executed_iterations"] = row["iterations"];
     if (p.iteration > limit)
       throw Error(ckpt.string() + ": /progress/iteration: " + std::to_string(p.iteration) +
                   " is beyond this run's last iteration " + std::to_string(limit) +
                   " (raise iterations to continue it)");
-    if (c.trace_iteration > 0 && p.iteration >= c.trace_iteration)
+    if (trace_at > 0 && p.iteration >= trace_at)
       throw Error(c.source + ": key 'trace-iteration': the checkpoint " + ckpt.string() +
                   " is already at iteration " + std::to_string(p.iteration) + ", so iteration " +
-                  std::to_string(c.trace_iteration) + " would never be traced");
+                  std::to_string(c.trace_iteration) +
+                  (trace_at != c.trace_iteration
+                       ? " (traced at " + std::to_string(trace_at) + ", mini-batch dropping)"
+                       : std::string()) +
+                  " would never be traced");
     log << "resuming from " << ckpt.string() << " at iteration " << p.iteration << "\n";
   } else if (c.resume) {
     log << "no checkpoint at " << ckpt.string() << "; starting from scratch\n";
@@ -296,10 +343,12 @@ json run_training(const TrainConfig& c, std::ostream& log) {
           "checkpoint.bin",
           checkpoint_bytes(json{{"config", config_echo}, {"progress", p.to_json()}}, net));
   };
+  int64_t executed = smd.executed_through(p.iteration);  // mini-batches trained so far
   auto epoch_row = [&](bool partial) {
     const Evaluation ev = evaluate(net, data.test, c.eval_batch);
     return json{{"epoch", p.epoch + 1},
                 {"iterations", p.iteration},
+                {"executed_iterations", executed},
                 {"partial", partial},
                 {"lr", learning_rate(sgd, p.epoch, std::max<int64_t>(0, p.iteration - 1), planned)},
                 {"train_loss", p.seen ? p.loss_sum / p.seen : 0.0},
@@ -314,15 +363,42 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   double step_seconds = 0.0, first_step_seconds = 0.0;
   int64_t step_images = 0;
   json last_metrics = metrics_json(p.history);
+  // Progress line and checkpoint after each nominal iteration, executed or dropped.
+  auto after_iteration = [&] {
+    if (c.log_every > 0 && p.iteration % c.log_every == 0 && p.seen > 0 && step_seconds > 0) {
+      char line[240];
+      std::snprintf(line, sizeof line,
+                    "epoch %lld iter %lld/%lld loss %.4f acc %.2f%% %.1f img/s lr %.5f",
+                    (long long)p.epoch + 1, (long long)p.iteration, (long long)limit,
+                    p.loss_sum / p.seen, 100.0 * p.correct / p.seen, step_images / step_seconds,
+                    learning_rate(sgd, p.epoch, p.iteration - 1, planned));
+      log << line;
+      if (c.smd_drop_prob > 0) log << " (" << executed << " executed)";
+      log << "\n" << std::flush;
+    }
+    if (c.checkpoint_every > 0 && p.iteration % c.checkpoint_every == 0) save();
+  };
   while (p.iteration < limit) {
     const std::vector<int64_t> order = epoch_order(data.train.count(), c.seed, p.epoch);
     const uint64_t aug_key = stream_key({c.seed, uint64_t(Stream::Augment), uint64_t(p.epoch)});
     while (p.batch_in_epoch < batches_per_epoch && p.iteration < limit) {
-      const auto t0 = std::chrono::steady_clock::now();
       const int64_t iteration = p.iteration + 1;
-      const bool tracing = !c.trace_out.empty() && iteration == c.trace_iteration;
-      const bool record =
-          tracing || p.batch_in_epoch + 1 == batches_per_epoch || iteration == limit;
+      if (smd.dropped(iteration)) {
+        // Skipped whole: the data order, learning rate and every other draw stay on the nominal
+        // schedule, so the following mini-batches are the ones they would have been.
+        p.iteration = iteration;
+        ++p.batch_in_epoch;
+        after_iteration();
+        continue;
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      const bool tracing = !c.trace_out.empty() && iteration == trace_at;
+      // The epoch's row reports the layer stats of its last executed mini-batch.
+      const int64_t epoch_end = std::min(limit, p.iteration - p.batch_in_epoch + batches_per_epoch);
+      bool last_executed = true;
+      for (int64_t later = iteration + 1; later <= epoch_end && last_executed; ++later)
+        last_executed = smd.dropped(later);
+      const bool record = tracing || last_executed;
       make_batch(data.train, order.data() + p.batch_in_epoch * c.batch, c.batch, augment,
                  stream_key({aug_key, uint64_t(p.batch_in_epoch)}), x, y);
       const LossResult r = forward_backward(net, x, y, step, iteration, record);
@@ -337,6 +413,8 @@ json run_training(const TrainConfig& c, std::ostream& log) {
         m.seed = c.seed;
         m.iteration = iteration;
         m.batch = c.batch;
+        if (c.smd_drop_prob > 0)
+          m.smd = trace::MiniBatchDropping{c.smd_drop_prob, executed + 1, limit, executed_planned};
         if (update == UpdateRule::Sgd) {
           m.optimizer = trace::Optimizer{"sgd", lr, sgd.momentum, sgd.weight_decay};
           // The trace holds the step's inputs and results: write_trace takes the step in between.
@@ -357,21 +435,13 @@ json run_training(const TrainConfig& c, std::ostream& log) {
       p.seen += c.batch;
       p.iteration = iteration;
       ++p.batch_in_epoch;
+      ++executed;
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (step_images == 0) first_step_seconds = seconds;
       step_seconds += seconds;
       step_images += c.batch;
-      if (c.log_every > 0 && p.iteration % c.log_every == 0) {
-        char line[200];
-        std::snprintf(line, sizeof line,
-                      "epoch %lld iter %lld/%lld loss %.4f acc %.2f%% %.1f img/s lr %.5f\n",
-                      (long long)p.epoch + 1, (long long)p.iteration, (long long)limit,
-                      p.loss_sum / p.seen, 100.0 * p.correct / p.seen, step_images / step_seconds,
-                      lr);
-        log << line << std::flush;
-      }
-      if (c.checkpoint_every > 0 && p.iteration % c.checkpoint_every == 0) save();
+      after_iteration();
     }
     if (p.batch_in_epoch == batches_per_epoch) {
       p.history.push_back(epoch_row(false));

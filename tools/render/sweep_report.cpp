@@ -47,7 +47,9 @@ class SeriesNamer {
       if (key == "mode" || values_.at(key).size() > 1) {
         const std::string v = value(row, key);
         if (v.empty()) continue;
-        n += (n.empty() ? "" : " · ") + (key == "seed" ? "seed " + v : v);
+        n += (n.empty() ? "" : " · ") + (key == "seed"            ? "seed " + v
+                                         : key == "smd_drop_prob" ? "SMD " + v
+                                                                  : v);
       }
     }
     return n;
@@ -57,7 +59,8 @@ class SeriesNamer {
   static std::string value(const json& row, const std::string& key) {
     return key == "hw_config" ? hw_name(row) : text_of(row.value(key, json(nullptr)));
   }
-  const std::vector<std::string> keys_{"label", "mode", "hw_config", "network", "dataset", "seed"};
+  const std::vector<std::string> keys_{"label",   "mode", "hw_config",    "network",
+                                       "dataset", "seed", "smd_drop_prob"};
   std::map<std::string, std::set<std::string>> values_;
 };
 
@@ -180,15 +183,17 @@ std::vector<std::string> write_sweep_report(const json& summary, const json& swe
         point_cell = page.link(html, text_of(row["id"]));
       }
     }
-    table.push_back({point_cell, cell(row, "label"), cell(row, "mode"), cell(row, "network"),
-                     cell(row, "dataset"), cell(row, "seed"), xml_escape(hw_name(row)),
-                     cell(row, "pruning_rate"), cell(row, "test_accuracy"),
-                     cell(row, "cycles_total"), cell(row, "cycles_backward"),
-                     cell(row, "energy_pj_total"), cell(row, "dram_bytes")});
+    table.push_back(
+        {point_cell, cell(row, "label"), cell(row, "mode"), cell(row, "network"),
+         cell(row, "dataset"), cell(row, "seed"), xml_escape(hw_name(row)),
+         cell(row, "pruning_rate"), cell(row, "smd_drop_prob"), cell(row, "test_accuracy"),
+         cell(row, "iterations_executed"), cell(row, "cycles_total"), cell(row, "cycles_backward"),
+         cell(row, "energy_pj_total"), cell(row, "energy_pj_run_total"), cell(row, "dram_bytes")});
   }
   page.heading("Summary");
   page.table({"point", "label", "mode", "network", "dataset", "seed", "hw config", "P",
-              "test accuracy", "cycles", "backward cycles", "energy (pJ)", "DRAM bytes"},
+              "SMD drop p", "test accuracy", "executed iterations", "cycles", "backward cycles",
+              "energy per iteration (pJ)", "energy of the run (pJ)", "DRAM bytes"},
              table);
 
   page.heading("Against pruning rate");
@@ -211,6 +216,10 @@ std::vector<std::string> write_sweep_report(const json& summary, const json& swe
                          "Backward-phase cycles vs pruning rate", "cycles"},
                         {"energy_vs_pruning.svg", "energy_pj_total",
                          "Energy per training iteration vs pruning rate", "energy (pJ)"},
+                        {"run_energy_vs_pruning.svg", "energy_pj_run_total",
+                         "Energy of the whole training run (per iteration x executed "
+                         "iterations) vs pruning rate",
+                         "energy (pJ)"},
                         {"dram_vs_pruning.svg", "dram_bytes",
                          "DRAM traffic per training iteration vs pruning rate", "bytes"}};
   for (const auto& plot : plots) {

@@ -99,4 +99,40 @@ std::optional<double> read_test_accuracy(const fs::path& train_out_dir, std::str
   return std::nullopt;
 }
 
+std::optional<RunIterations> read_run_iterations(const fs::path& train_out_dir) {
+  const fs::path file = train_out_dir / "metrics.json";
+  if (!fs::exists(file)) return std::nullopt;
+  const json metrics = read_json_file(file);
+  if (!metrics.contains("epochs") || !metrics["epochs"].is_array() || metrics["epochs"].empty())
+    return std::nullopt;
+  const json& last = metrics["epochs"].back();
+  const auto count = [&](const char* key) -> std::optional<int64_t> {
+    if (!last.is_object() || !last.contains(key) || !last[key].is_number_integer() ||
+        last[key].get<int64_t>() < 0)
+      return std::nullopt;
+    return last[key].get<int64_t>();
+  };
+  const auto nominal = count("iterations");
+  if (!nominal) return std::nullopt;
+  const auto executed = last.is_object() && last.contains("executed_iterations")
+                            ? count("executed_iterations")
+                            : nominal;
+  if (!executed || *executed > *nominal) return std::nullopt;
+  return RunIterations{*nominal, *executed};
+}
+
+void add_run_figures(json& figures, const std::optional<RunIterations>& iterations) {
+  json& missing = figures["missing"];
+  if (!missing.is_array()) missing = json::array();
+  figures["iterations_nominal"] = iterations ? json(iterations->nominal) : json(nullptr);
+  figures["iterations_executed"] = iterations ? json(iterations->executed) : json(nullptr);
+  const json per_iteration = figures.value("energy_pj_total", json(nullptr));
+  figures["energy_pj_run_total"] =
+      iterations && per_iteration.is_number()
+          ? json(per_iteration.get<double>() * static_cast<double>(iterations->executed))
+          : json(nullptr);
+  for (const char* column : {"iterations_nominal", "iterations_executed", "energy_pj_run_total"})
+    if (figures[column].is_null()) missing.push_back(column);
+}
+
 }  // namespace eg::sweep

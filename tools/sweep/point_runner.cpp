@@ -156,6 +156,7 @@ PointOutcome run_point(const Sweep& sweep, const Point& point, const SweepLayout
   row["test_accuracy"] = accuracy ? json(*accuracy) : json(nullptr);
   json figures = figures_from_report(report);
   if (!accuracy) figures["missing"].push_back("test_accuracy");
+  add_run_figures(figures, read_run_iterations(entry / "train"));
   for (const auto& item : figures.items()) row[item.key()] = item.value();
   // Relative to the sweep directory, so results stay valid when the directory moves.
   row["report"] = fs::relative(report_file, layout.out).generic_string();

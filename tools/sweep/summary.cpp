@@ -17,10 +17,26 @@ using nlohmann::json;
 
 const std::vector<std::string>& summary_columns() {
   static const std::vector<std::string> columns = [] {
-    std::vector<std::string> c{"index",     "id",           "label", "network",   "dataset",
-                               "mode",      "pruning_rate", "seed",  "hw_config", "hw_config_hash",
-                               "trace_key", "test_accuracy"};
-    for (const auto& col : report_figure_columns()) c.push_back(col.first);
+    std::vector<std::string> c{"index",
+                               "id",
+                               "label",
+                               "network",
+                               "dataset",
+                               "mode",
+                               "pruning_rate",
+                               "smd_drop_prob",
+                               "seed",
+                               "hw_config",
+                               "hw_config_hash",
+                               "trace_key",
+                               "test_accuracy",
+                               "iterations_nominal",
+                               "iterations_executed"};
+    // The whole run's energy sits next to the per-iteration total it is derived from.
+    for (const auto& col : report_figure_columns()) {
+      c.push_back(col.first);
+      if (col.first == "energy_pj_total") c.push_back("energy_pj_run_total");
+    }
     c.push_back("dram_bytes");
     c.push_back("report");
     return c;
@@ -49,6 +65,8 @@ json build_summary(const fs::path& out) {
       continue;
     }
     json row = std::move(*found);
+    // A result from before the mini-batch dropping axis existed is of a run that dropped nothing.
+    if (!row.contains("smd_drop_prob")) row["smd_drop_prob"] = 0.0;
     for (const auto& column : summary_columns())
       if (!row.contains(column)) row[column] = nullptr;
     for (const auto& m : row.value("missing", json::array()))

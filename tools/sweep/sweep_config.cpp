@@ -192,8 +192,10 @@ std::string trainer_flag(const std::string& key) {
 }
 
 std::string readable_id_prefix(const Point& p) {
-  return p.mode + "-p" + format_number(p.pruning_rate) + "-" + p.network + "-" + p.dataset + "-s" +
-         std::to_string(p.seed) + "-" + id_safe(p.hw_config_path.stem().string());
+  return p.mode + "-p" + format_number(p.pruning_rate) +
+         (p.smd_drop_prob != 0.0 ? "-d" + format_number(p.smd_drop_prob) : std::string()) + "-" +
+         p.network + "-" + p.dataset + "-s" + std::to_string(p.seed) + "-" +
+         id_safe(p.hw_config_path.stem().string());
 }
 
 // Hash of a file the sweep names (hardware or training config): a regular file of bounded size.
@@ -204,15 +206,11 @@ std::string file_hash(const fs::path& file) {
 }  // namespace
 
 json Point::params() const {
-  return json{{"label", label},
-              {"network", network},
-              {"dataset", dataset},
-              {"mode", mode},
-              {"pruning_rate", pruning_rate},
-              {"seed", seed},
-              {"hw_config", hw_config},
-              {"hw_config_hash", hw_config_hash},
-              {"trace_key", trace_key}};
+  return json{
+      {"label", label},        {"network", network},           {"dataset", dataset},
+      {"mode", mode},          {"pruning_rate", pruning_rate}, {"smd_drop_prob", smd_drop_prob},
+      {"seed", seed},          {"hw_config", hw_config},       {"hw_config_hash", hw_config_hash},
+      {"trace_key", trace_key}};
 }
 
 std::vector<std::string> Sweep::trainer_args(const Point& point) const {
@@ -221,6 +219,9 @@ std::vector<std::string> Sweep::trainer_args(const Point& point) const {
   args.insert(args.end(), {"--network", point.network, "--dataset", point.dataset, "--mode",
                            point.mode, "--pruning-rate", exact_number(point.pruning_rate), "--seed",
                            std::to_string(point.seed)});
+  // Only when dropping, so a p = 0 point runs the trainer exactly as before the axis existed.
+  if (point.smd_drop_prob != 0.0)
+    args.insert(args.end(), {"--smd-drop-prob", exact_number(point.smd_drop_prob)});
   for (const auto& item : training.items()) {
     if (item.key() == "config" || item.key() == "extra_args") continue;
     const json& v = item.value();
@@ -300,7 +301,13 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
         }
         case Kind::StringList:
           if (!v.is_array()) p.fail(ptr, "must be an array of strings");
-          for (size_t i = 0; i < v.size(); ++i) p.string_at(v[i], ptr + "/" + std::to_string(i));
+          for (size_t i = 0; i < v.size(); ++i) {
+            const std::string arg = p.string_at(v[i], ptr + "/" + std::to_string(i));
+            // The drop probability is a grid axis: it names points and shapes their energy.
+            if (arg == "--smd-drop-prob" || arg.rfind("--smd-drop-prob=", 0) == 0)
+              p.fail(ptr + "/" + std::to_string(i),
+                     "--smd-drop-prob is set per point by the grids' smd_drop_probs");
+          }
           sweep.training[item.key()] = v;
           break;
       }
@@ -339,7 +346,8 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
     const std::string gp = "/grids/" + std::to_string(g);
     const json& grid = grids[g];
     p.only_keys(grid, gp,
-                {"label", "networks", "datasets", "modes", "pruning_rates", "hw_configs", "seeds"});
+                {"label", "networks", "datasets", "modes", "pruning_rates", "hw_configs", "seeds",
+                 "smd_drop_probs"});
     // Free text shown in reports, which quote (CSV) or escape (HTML) it.
     std::string label;
     if (grid.contains("label")) {
@@ -354,10 +362,15 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
     const json& rates = p.nonempty_array(grid, "pruning_rates", gp);
     const json& hws = p.nonempty_array(grid, "hw_configs", gp);
     const json& seeds = p.nonempty_array(grid, "seeds", gp);
+    // Optional: without it, no mini-batch is dropped.
+    const json no_dropping = json::array({0.0});
+    const json& drops = grid.contains("smd_drop_probs")
+                            ? p.nonempty_array(grid, "smd_drop_probs", gp)
+                            : no_dropping;
 
     // Validate every value first, so errors name the value's own position.
     std::vector<std::string> network_v, dataset_v, mode_v;
-    std::vector<double> rate_v;
+    std::vector<double> rate_v, drop_v;
     std::vector<uint64_t> seed_v;
     std::vector<std::pair<std::string, fs::path>> hw_v;
     for (size_t i = 0; i < networks.size(); ++i)
@@ -376,6 +389,14 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
         p.fail(ptr, "pruning rate " + format_number(r) + " outside [0, 1)");
       rate_v.push_back(r);
     }
+    for (size_t i = 0; i < drops.size(); ++i) {
+      const std::string ptr = gp + "/smd_drop_probs/" + std::to_string(i);
+      const double d = p.number_at(drops[i], ptr);
+      // 1 would drop every mini-batch: a run that trains nothing.
+      if (!(d >= 0.0 && d < 1.0))
+        p.fail(ptr, "mini-batch drop probability " + format_number(d) + " outside [0, 1)");
+      drop_v.push_back(d == 0.0 ? 0.0 : d);  // -0 names the same point as 0
+    }
     for (size_t i = 0; i < seeds.size(); ++i)
       seed_v.push_back(p.seed_at(seeds[i], gp + "/seeds/" + std::to_string(i)));
     for (size_t i = 0; i < hws.size(); ++i) {
@@ -391,7 +412,7 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
     // Bound the expansion before doing it: each point is a training run.
     uint64_t grid_points = 1;
     for (size_t n : {network_v.size(), dataset_v.size(), mode_v.size(), seed_v.size(),
-                     rate_v.size(), hw_v.size()})
+                     rate_v.size(), drop_v.size(), hw_v.size()})
       if (__builtin_mul_overflow(grid_points, uint64_t{n}, &grid_points))
         grid_points = std::numeric_limits<uint64_t>::max();
     if (grid_points > kMaxSweepPoints - sweep.points.size())
@@ -413,33 +434,40 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
         for (const auto& mode : mode_v)
           for (uint64_t seed : seed_v)
             for (double rate : rate_v)
-              for (const auto& hw : hw_v) {
-                Point point;
-                point.index = static_cast<int>(sweep.points.size());
-                point.label = label;
-                point.network = network;
-                point.dataset = dataset;
-                point.mode = mode;
-                point.pruning_rate = rate;
-                point.seed = seed;
-                point.hw_config = hw.first;
-                point.hw_config_path = hw.second;
-                point.hw_config_hash = hw_hashes.at(hw.second.string());
-                point.trace_key = stable_hash(json{{"trace_format", 1},
-                                                   {"network", network},
-                                                   {"dataset", dataset},
-                                                   {"mode", mode},
-                                                   {"pruning_rate", rate},
-                                                   {"seed", seed},
-                                                   {"training", training_identity}});
-                point.id = readable_id_prefix(point) + "-" +
-                           stable_hash(point.trace_key + "/" + point.hw_config_hash).substr(0, 10);
-                auto [it, fresh] = seen_ids.emplace(point.id, gp);
-                if (!fresh)
-                  p.fail(gp,
-                         "duplicate point " + point.id + " (also produced by " + it->second + ")");
-                sweep.points.push_back(std::move(point));
-              }
+              for (double drop : drop_v)
+                for (const auto& hw : hw_v) {
+                  Point point;
+                  point.index = static_cast<int>(sweep.points.size());
+                  point.label = label;
+                  point.network = network;
+                  point.dataset = dataset;
+                  point.mode = mode;
+                  point.pruning_rate = rate;
+                  point.smd_drop_prob = drop;
+                  point.seed = seed;
+                  point.hw_config = hw.first;
+                  point.hw_config_path = hw.second;
+                  point.hw_config_hash = hw_hashes.at(hw.second.string());
+                  json trace_identity{{"trace_format", 1},
+                                      {"network", network},
+                                      {"dataset", dataset},
+                                      {"mode", mode},
+                                      {"pruning_rate", rate},
+                                      {"seed", seed},
+                                      {"training", training_identity}};
+                  // Absent at 0: the same training as before the axis existed, the same cache
+                  // entry.
+                  if (drop != 0.0) trace_identity["smd_drop_prob"] = drop;
+                  point.trace_key = stable_hash(trace_identity);
+                  point.id =
+                      readable_id_prefix(point) + "-" +
+                      stable_hash(point.trace_key + "/" + point.hw_config_hash).substr(0, 10);
+                  auto [it, fresh] = seen_ids.emplace(point.id, gp);
+                  if (!fresh)
+                    p.fail(gp, "duplicate point " + point.id + " (also produced by " + it->second +
+                                   ")");
+                  sweep.points.push_back(std::move(point));
+                }
   }
   // Copied only now that every key and value is known to be valid (a copy recurses per level).
   sweep.raw = root;

@@ -6,7 +6,8 @@
 //   "description": "...",                    // optional, shown in the HTML report
 //   "training": { "config": "../train/x.json", "epochs": 1, "iterations": 200, ... },
 //   "grids": [ { "label": "...", "networks": [...], "datasets": [...], "modes": [...],
-//                "pruning_rates": [...], "hw_configs": ["../hw/efficientgrad.json"], "seeds": [1] }
+//                "pruning_rates": [...], "hw_configs": ["../hw/efficientgrad.json"], "seeds": [1],
+//                "smd_drop_probs": [0, 0.5] }      // optional, default [0]
 //                ],
 //   "slurm": { "partition": "...", "time": "02:00:00", "cpus_per_task": 2, "mem": "4G" }   //
 //   optional
@@ -14,7 +15,9 @@
 //
 // Relative paths are relative to the directory of the sweep config file. The points are the union
 // of every grid's cartesian product, in order: grids as listed, then networks, datasets, modes,
-// seeds, pruning rates, hardware configs (the last varies fastest).
+// seeds, pruning rates, mini-batch drop probabilities, hardware configs (the last varies fastest).
+// A point with drop probability 0 has the identity (id, trace key, trainer flags) it had before
+// the axis existed, so earlier sweep folders and trace caches stay valid.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -38,6 +41,10 @@ struct Point {
   std::string label;  // the grid's label (e.g. "reference"); not part of any identity
   std::string network, dataset, mode;
   double pruning_rate = 0.0;
+  // Stochastic mini-batch dropping (egtrain --smd-drop-prob): the run executes about (1 - p) of
+  // its nominal mini-batches, so its energy is the simulated per-iteration energy times the
+  // executed iterations (the summary's energy_pj_run_total).
+  double smd_drop_prob = 0.0;
   uint64_t seed = 0;
   std::string hw_config;                 // as written in the sweep config
   std::filesystem::path hw_config_path;  // resolved
@@ -69,7 +76,8 @@ struct Sweep {
 };
 
 // Parses and validates; throws eg::Error "<file>: <json pointer>: <problem>" on the first problem
-// (unknown key, wrong type, unknown mode/network/dataset, empty grid, pruning rate outside [0,1),
+// (unknown key, wrong type, unknown mode/network/dataset, empty grid, pruning rate or mini-batch
+// drop probability outside [0,1), --smd-drop-prob in training.extra_args,
 // a pruning rate for a mode that does not prune, a missing hardware/training config, duplicate
 // points).
 Sweep load_sweep(const std::filesystem::path& file);

@@ -1,6 +1,10 @@
 // Blocks against plain reference models: PE row convolution (values and hand-derived cycles),
-// zero-skipping, router latency under contention, GLB bank conflicts, psum drain.
+// sparse processing (CSC, zero gating), router latency under contention, GLB bank conflicts, psum
+// drain.
 #include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <random>
 
 #include "hw/array/glb_banks.hpp"
 #include "hw/array/iact_router.hpp"
@@ -21,15 +25,16 @@ struct RowConv {
   std::vector<float> in, w, out;
   PeTask task;
   PeContext ctx;
+  MacCounts macs;  // of the last run()
+  ActionCounts actions;
   RowConv(std::vector<float> input, int64_t lanes, int64_t taps, int64_t step, int64_t pad,
-          bool issue_padding, mapper::DeltaOperand delta)
+          bool issue_padding)
       : in(std::move(input)) {
     const int64_t width = static_cast<int64_t>(in.size());
     p.a = 1, p.b = lanes, p.k = 1;
     p.rows = {1, 1, 1, 1, 1, 0};
     p.cols = {width, (width + 2 * pad - taps) / step + 1, taps, step, 1, pad};
     p.issue_padding = issue_padding;
-    p.delta = delta;
     for (int64_t i = 0; i < lanes * taps; ++i) w.push_back(0.25f * float(i % 7) - 0.5f);
     out.assign(static_cast<size_t>(lanes * p.cols.out_len), 0.0f);
     task.active = true;
@@ -39,8 +44,21 @@ struct RowConv {
     ctx.filter = w.data();
     ctx.output = out.data();
     ctx.simd_lanes = 2;
-    ctx.zero_skip_cost_cycles = 1;
     ctx.pipeline_extra_cycles = 1;
+  }
+  // How the PE treats zeros, and whose zeros it exploits.
+  RowConv& sparse(arch::Sparsity s, bool input, bool filter) {
+    ctx.sparsity = s;
+    ctx.input_sparse = input;
+    ctx.filter_sparse = filter;
+    return *this;
+  }
+  // Filter entries w[lane * taps + tap] instead of the default pattern.
+  RowConv& filter(std::vector<float> weights) {
+    REQUIRE(weights.size() == w.size());
+    w = std::move(weights);
+    ctx.filter = w.data();
+    return *this;
   }
   std::vector<float> reference() const {
     std::vector<float> r(out.size(), 0.0f);
@@ -62,6 +80,8 @@ struct RowConv {
     REQUIRE(pe.finished());
     CHECK(pe.cycles_.wait_input == 0);
     CHECK(pe.cycles_.wait_output == 0);
+    macs = pe.macs_;
+    actions = pe.actions_;
     return pe.cycles_.busy;
   }
 };
@@ -72,7 +92,7 @@ TEST_CASE("PE computes a 1-D row convolution exactly in positions x taps x ceil(
           "[array][pe]") {
   std::vector<float> input{0.5f, -1, 2, 0.25f, 3, -2, 1, 0.75f};
   for (int64_t lanes : {1, 2, 3, 4}) {
-    RowConv rc(input, lanes, 3, 1, 0, true, mapper::DeltaOperand::None);
+    RowConv rc(input, lanes, 3, 1, 0, true);
     const uint64_t busy = rc.run();
     INFO("lanes " << lanes);
     CHECK(rc.out == rc.reference());
@@ -80,21 +100,23 @@ TEST_CASE("PE computes a 1-D row convolution exactly in positions x taps x ceil(
     CHECK(busy == static_cast<uint64_t>(6 * 3 * ((lanes + 1) / 2) + 1));
   }
   // Stride 2, padding 1: padding MACs are issued (forward), 4 positions.
-  RowConv strided(input, 2, 3, 2, 1, true, mapper::DeltaOperand::None);
+  RowConv strided(input, 2, 3, 2, 1, true);
   CHECK(strided.run() == 4 * 3 + 1);
   CHECK(strided.out == strided.reference());
 }
 
 TEST_CASE("PE computes every lane of a task with more lanes than its stack accumulators hold",
           "[array][pe]") {
-  // 300 lanes (above the 256 kept on the stack) in each operand-skipping mode, with padding issued
-  // (so the weight-gradient mode takes the precomputed skip plan) and without.
+  // 300 lanes (above the 256 kept on the stack) with each operand's zeros exploited or not, with
+  // padding issued and without (the sparse-filter modes take the per-task plan).
   std::vector<float> input{0.5f, -1, 2, 0, 3, -2, 1, 0.75f};
-  for (auto delta :
-       {mapper::DeltaOperand::None, mapper::DeltaOperand::Input, mapper::DeltaOperand::Filter})
+  for (auto [in_sparse, filter_sparse] : {std::pair{false, false}, std::pair{true, false},
+                                          std::pair{false, true}, std::pair{true, true}})
     for (bool issue_padding : {true, false}) {
-      INFO("delta " << static_cast<int>(delta) << ", issue_padding " << issue_padding);
-      RowConv rc(input, 300, 3, 1, 1, issue_padding, delta);
+      INFO("input sparse " << in_sparse << ", filter sparse " << filter_sparse << ", issue_padding "
+                           << issue_padding);
+      RowConv rc(input, 300, 3, 1, 1, issue_padding);
+      rc.sparse(arch::Sparsity::Csc, in_sparse, filter_sparse);
       rc.run();
       const std::vector<float> want = rc.reference();
       CHECK(rc.out == want);
@@ -104,34 +126,171 @@ TEST_CASE("PE computes every lane of a task with more lanes than its stack accum
     }
 }
 
-TEST_CASE("PE skips zero error-gradient inputs at the configured cost per run", "[array][pe]") {
-  // Windows of 2 over [1,0,0,2,0,3]: (1,0) (0,0) (0,2) (2,0) (0,3): 4 non-zero slots and 5 zero
-  // runs (one per position) -> 4 + 5 x cost cycles, + 1 fill/drain.
-  std::vector<float> input{1, 0, 0, 2, 0, 3};
-  RowConv rc(input, 2, 2, 1, 0, false, mapper::DeltaOperand::Input);
-  CHECK(rc.run() == 4 + 5 + 1);
-  CHECK(rc.out == rc.reference());
-  MacCounts macs;
-  ActionCounts actions;
-  std::vector<float> out2(rc.out.size(), 0.0f);
-  rc.ctx.output = out2.data();
-  for (int64_t o = 0; o < 5; ++o) compute_position(rc.ctx, rc.task, o, macs, actions);
-  CHECK(macs.issued == 4 * 2);
-  CHECK(macs.skipped == 6 * 2);  // 6 zero slots x 2 lanes
-  CHECK(actions.zero_skips == 6);
+TEST_CASE("CSC PE: a zero input entry costs no cycle, a non-zero one its lanes' SIMD cycles",
+          "[array][pe][csc]") {
+  // Windows of 2 over [1,0,0,2,0,3] (no padding, as backward): (1,0) (0,0) (0,2) (2,0) (0,3). Only
+  // the 4 non-zero entries are processed, each ceil(lanes / 2) cycles; the all-zero position
+  // (0,0) takes the 1-cycle minimum that hands its psums on; + 1 pipeline fill/drain.
+  const std::vector<float> input{1, 0, 0, 2, 0, 3};
+  for (int64_t lanes : {1, 2, 3, 5}) {
+    INFO("lanes " << lanes);
+    RowConv rc(input, lanes, 2, 1, 0, false);
+    rc.sparse(arch::Sparsity::Csc, true, false);
+    const uint64_t per_entry = static_cast<uint64_t>((lanes + 1) / 2);
+    CHECK(rc.run() == 4 * per_entry + 1 + 1);
+    CHECK(rc.out == rc.reference());
+    CHECK(rc.macs.issued == static_cast<uint64_t>(4 * lanes));
+    CHECK(rc.macs.skipped == static_cast<uint64_t>(6 * lanes));  // 6 zero entries x lanes
+    CHECK(rc.actions.zero_skips == 6);
+    // iact spad: 4 CSC entries of 8-bit data + 4-bit count, and one 4-bit column pointer per
+    // position; weight spad: the dense filter's lanes for each non-zero entry, 8 bits each.
+    CHECK(rc.actions.spad_iact_read_bits == 4 * (8 + 4) + 5 * 4);
+    CHECK(rc.actions.spad_weight_read_bits == static_cast<uint64_t>(4 * lanes * 8));
+  }
+  // A per-non-zero overhead adds to each processed entry: 4 x (1 + 2) + 1 + 1.
+  RowConv slow(input, 2, 2, 1, 0, false);
+  slow.sparse(arch::Sparsity::Csc, true, false);
+  slow.ctx.csc.nonzero_iact_overhead_cycles = 2;
+  CHECK(slow.run() == 4 * 3 + 1 + 1);
+  // Padding issued (as forward): the padded zeros are zero input entries too. Windows of 3 over
+  // [P,1,2,0,3,P] hold 2, 2, 2, 1 non-zero entries -> 7 cycles + 1.
+  RowConv padded({1, 2, 0, 3}, 2, 3, 1, 1, true);
+  padded.sparse(arch::Sparsity::Csc, true, false);
+  CHECK(padded.run() == 7 + 1);
+  CHECK(padded.out == padded.reference());
+}
 
-  RowConv free_skip(input, 2, 2, 1, 0, false, mapper::DeltaOperand::Input);
-  free_skip.ctx.zero_skip_cost_cycles = 0;
-  // Free skipping; the all-zero position (0,0) still takes the 1-cycle minimum to emit its psum.
-  CHECK(free_skip.run() == 4 + 1 + 1);
-  RowConv dense(input, 2, 2, 1, 0, false, mapper::DeltaOperand::None);
-  CHECK(dense.run() == 10 + 1);
+TEST_CASE(
+    "CSC PE: a column's non-zero filter entries fill the SIMD lanes, an empty one costs "
+    "empty_column_cycles",
+    "[array][pe][csc]") {
+  // Dense input [1,2,3,4,5], 3 taps -> 3 positions. 5 lanes (odd, SIMD 2); per tap, the lanes'
+  // non-zero entries: tap 0 all 5 -> 3 cycles, tap 1 none -> empty column, tap 2 one -> 1 cycle.
+  const std::vector<float> weights{1, 0, 0,  // lane 0
+                                   2, 0, 0,  // lane 1
+                                   3, 0, 4,  // lane 2
+                                   5, 0, 0,  // lane 3
+                                   6, 0, 0};
+  for (int empty : {0, 1, 3}) {
+    INFO("empty_column_cycles " << empty);
+    RowConv rc({1, 2, 3, 4, 5}, 5, 3, 1, 0, true);
+    rc.sparse(arch::Sparsity::Csc, false, true).filter(weights);
+    rc.ctx.csc.empty_column_cycles = empty;
+    CHECK(rc.run() == static_cast<uint64_t>(3 * (3 + empty + 1) + 1));
+    CHECK(rc.out == rc.reference());
+    CHECK(rc.macs.issued == 3 * 6);
+    CHECK(rc.macs.skipped == 3 * 9);
+    // Weight spad per position: two 7-bit pointers per column (3 columns) and 6 CSC entries of
+    // 8-bit data + 4-bit count; iact spad: 3 dense 8-bit entries per position.
+    CHECK(rc.actions.spad_weight_read_bits == 3 * (3 * 2 * 7 + 6 * (8 + 4)));
+    CHECK(rc.actions.spad_iact_read_bits == 3 * 3 * 8);
+  }
+  // The same filter dense: 3 positions x 3 taps x ceil(5 / 2) cycles + 1.
+  RowConv dense({1, 2, 3, 4, 5}, 5, 3, 1, 0, true);
+  dense.filter(weights);
+  CHECK(dense.run() == 3 * 3 * 3 + 1);
   CHECK(dense.out == dense.reference());
+}
+
+TEST_CASE("CSC PE with both operands sparse skips zero inputs and packs each non-zero's column",
+          "[array][pe][csc]") {
+  // Windows of 2 over [1,0,2,0,0,3] (no padding); 3 lanes whose tap 0 column holds 2 non-zeros (1
+  // cycle) and whose tap 1 column is empty (empty_column_cycles = 2). Positions: (1,0) 1, (0,2) 2,
+  // (2,0) 1, (0,0) the 1-cycle minimum, (0,3) 2 -> 7, + 1 fill/drain.
+  RowConv rc({1, 0, 2, 0, 0, 3}, 3, 2, 1, 0, false);
+  rc.sparse(arch::Sparsity::Csc, true, true).filter({1, 0, 2, 0, 0, 0});
+  rc.ctx.csc.empty_column_cycles = 2;
+  CHECK(rc.run() == 7 + 1);
+  CHECK(rc.out == rc.reference());
+  // Issued: the two non-zero lanes of tap 0 against the non-zero inputs 1 and 2.
+  CHECK(rc.macs.issued == 4);
+  CHECK(rc.macs.issued + rc.macs.skipped == 5 * 2 * 3);
+}
+
+TEST_CASE("CSC PE cycles follow the CSC rule for random zero patterns", "[array][pe][csc]") {
+  // The rule, written out independently of the PE: per position, each input entry the position
+  // multiplies (padding counts as a zero entry when issued) costs nothing when it is zero and the
+  // input is sparse; otherwise its column's non-zero lanes (all lanes for a dense filter) take
+  // ceil(nnz / 2) cycles, an empty column empty_column_cycles; a position takes at least 1 cycle.
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int64_t lanes = 1 + trial % 5, taps = 1 + (trial / 5) % 4;
+    const int64_t pad = (trial / 20) % 2, width = taps + 3 + trial % 4;
+    const bool issue_padding = (trial / 40) % 2 == 0;
+    const bool in_sparse = trial % 3 != 0, filter_sparse = trial % 2 == 0;
+    std::vector<float> input(static_cast<size_t>(width));
+    std::vector<float> weights(static_cast<size_t>(lanes * taps));
+    std::bernoulli_distribution zero(0.5);
+    for (float& x : input) x = zero(rng) ? 0.0f : 0.5f + float(rng() % 4);
+    for (float& x : weights) x = zero(rng) ? 0.0f : -1.0f + float(rng() % 3) * 0.75f;
+    RowConv rc(input, lanes, taps, 1, pad, issue_padding);
+    rc.sparse(arch::Sparsity::Csc, in_sparse, filter_sparse).filter(weights);
+    uint64_t want = 1;  // pipeline fill/drain
+    for (int64_t o = 0; o < rc.p.cols.out_len; ++o) {
+      int64_t cycles = 0;
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t i = rc.p.cols.input_index(o, t);
+        const bool in_range = i >= 0 && i < width;
+        if (!in_range && !issue_padding) continue;
+        const float v = in_range ? input[static_cast<size_t>(i)] : 0.0f;
+        if (in_sparse && v == 0.0f) continue;
+        int64_t nnz = lanes;
+        if (filter_sparse) {
+          nnz = 0;
+          for (int64_t l = 0; l < lanes; ++l)
+            nnz += weights[static_cast<size_t>(l * taps + t)] != 0;
+        }
+        cycles += nnz > 0 ? (nnz + 1) / 2 : 1;
+      }
+      want += static_cast<uint64_t>(std::max<int64_t>(1, cycles));
+    }
+    INFO("trial " << trial << ": lanes " << lanes << ", taps " << taps << ", pad " << pad
+                  << ", issue_padding " << issue_padding << ", input sparse " << in_sparse
+                  << ", filter sparse " << filter_sparse);
+    CHECK(rc.run() == want);
+    CHECK(rc.out == rc.reference());
+  }
+}
+
+TEST_CASE("zero gating costs the dense cycles with fewer MACs, none issues every MAC",
+          "[array][pe][csc]") {
+  const std::vector<float> input{1, 0, 0, 2, 0, 3};
+  RowConv none(input, 3, 2, 1, 0, false);
+  none.sparse(arch::Sparsity::None, false, false);
+  const uint64_t dense_cycles = none.run();
+  CHECK(dense_cycles == 5 * 2 * 2 + 1);  // 5 positions x 2 taps x ceil(3 / 2) + 1
+  CHECK(none.macs.issued == 30);
+  CHECK(none.macs.skipped == 0);
+  CHECK(none.out == none.reference());
+
+  RowConv gated(input, 3, 2, 1, 0, false);
+  gated.sparse(arch::Sparsity::ZeroGating, true, false);
+  CHECK(gated.run() == dense_cycles);
+  CHECK(gated.out == gated.reference());
+  CHECK(gated.macs.issued == 4 * 3);  // the 4 non-zero entries x 3 lanes
+  CHECK(gated.macs.skipped == 6 * 3);
+  CHECK(gated.actions.mac_8x8 == 12);
+  // The spads are read as if dense: every entry, every lane's filter entry.
+  CHECK(gated.actions.spad_iact_read_bits == none.actions.spad_iact_read_bits);
+  CHECK(gated.actions.spad_weight_read_bits == none.actions.spad_weight_read_bits);
+
+  // Gating the filter's zeros too: the same cycles, only MACs with two non-zero operands issue.
+  RowConv both(input, 3, 2, 1, 0, false);
+  both.sparse(arch::Sparsity::ZeroGating, true, true).filter({1, 0, 2, 0, 0, 0});
+  CHECK(both.run() == dense_cycles);
+  CHECK(both.out == both.reference());
+  CHECK(both.macs.issued == 4);  // as the CSC case of the same operands
+  CHECK(both.macs.issued + both.macs.skipped == 30);
+
+  RowConv csc(input, 3, 2, 1, 0, false);
+  csc.sparse(arch::Sparsity::Csc, true, false);
+  CHECK(csc.run() < dense_cycles);
+  CHECK(csc.macs.issued == gated.macs.issued);
 }
 
 TEST_CASE("PE stalls for input until its window arrives and for output when psum slots fill",
           "[array][pe]") {
-  RowConv rc({1, 2, 3, 4, 5}, 2, 3, 1, 0, true, mapper::DeltaOperand::None);
+  RowConv rc({1, 2, 3, 4, 5}, 2, 3, 1, 0, true);
   PeCore pe;
   pe.start(rc.ctx, rc.task, 1);
   pe.tick(100, 0);
@@ -266,7 +425,7 @@ TEST_CASE(
 
 TEST_CASE("psum column drains one transfer per bank access, two when accumulating",
           "[array][glb]") {
-  RowConv rc({1, 2, 3, 4}, 2, 1, 1, 0, true, mapper::DeltaOperand::None);
+  RowConv rc({1, 2, 3, 4}, 2, 1, 1, 0, true);
   PeCore pe;
   pe.start(rc.ctx, rc.task, 8);
   pe.weights_loaded();
@@ -288,7 +447,7 @@ namespace {
 // One PE running the same 6-position row task twice (two folds, psums held), fed by a weight
 // router of 1 entry/cycle and 1 hop; returns the cycle count and the PE's input-wait cycles.
 std::pair<uint64_t, uint64_t> run_two_folds(int64_t filter_entries, int buffers) {
-  RowConv rc({0.5f, -1, 2, 0.25f, 3, -2, 1, 0.75f}, 2, 3, 1, 0, true, mapper::DeltaOperand::None);
+  RowConv rc({0.5f, -1, 2, 0.25f, 3, -2, 1, 0.75f}, 2, 3, 1, 0, true);
   PeCore pe;
   pe.start(rc.ctx, {rc.task, rc.task}, 4, true);
   WeightRouter router(1, 1);
@@ -335,7 +494,7 @@ TEST_CASE("a link transfer moves what the narrower of link and GLB bank width ca
   // 6 cycles; with 64-bit banks, 8 a cycle, 3 cycles.
   for (const auto& [bank_bits, want] : {std::pair{32, 6}, std::pair{64, 3}}) {
     PeCore pe;
-    RowConv rc(std::vector<float>(26, 1.0f), 1, 3, 1, 0, true, mapper::DeltaOperand::None);
+    RowConv rc(std::vector<float>(26, 1.0f), 1, 3, 1, 0, true);
     pe.start(rc.ctx, rc.task, 4);
     MulticastGroup group({&pe}, 24, 0);
     IactRouter router(link_entries(64, bank_bits, 8), 0);
@@ -352,7 +511,7 @@ TEST_CASE("PE rows sharing a weight router take turns: the second row's set arri
   // Two rows, one 12-entry filter set each, 3 entries a cycle, hop 0. Own routers: both sets are
   // readable after 4 cycles. One shared router: row 0 moves in cycles 0-3 (readable at 4), row 1
   // waits, then moves in cycles 4-7 (readable at 8).
-  RowConv rc({1, 2, 3, 4, 5, 6}, 2, 3, 1, 0, true, mapper::DeltaOperand::None);
+  RowConv rc({1, 2, 3, 4, 5, 6}, 2, 3, 1, 0, true);
   for (bool shared : {false, true}) {
     INFO("shared " << shared);
     PeCore a, b;
@@ -377,7 +536,7 @@ TEST_CASE("PE rows sharing a weight router take turns: the second row's set arri
 
 TEST_CASE("psum columns sharing a router take turns, and the vertical hops delay each sum",
           "[array][noc][glb]") {
-  RowConv rc({1, 2, 3, 4}, 2, 1, 1, 0, true, mapper::DeltaOperand::None);
+  RowConv rc({1, 2, 3, 4}, 2, 1, 1, 0, true);
   PeCore pe0, pe1;
   for (PeCore* pe : {&pe0, &pe1}) {
     pe->start(rc.ctx, rc.task, 8);

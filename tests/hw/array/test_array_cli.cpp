@@ -52,8 +52,8 @@ TEST_CASE("egsim run writes report.json and report.csv, bad configs write nothin
       {"/pe/spad_psum_entries", "must be >= 1", [](json& j) { j["pe"]["spad_psum_entries"] = 0; }},
       {"/array/pc_rows", "must be >= 1", [](json& j) { j["array"]["pc_rows"] = 0; }},
       {"/noc/bogus", "unknown key", [](json& j) { j["noc"]["bogus"] = 1; }},
-      {"/features/gradient_zero_skip", "must be true or false",
-       [](json& j) { j["features"]["gradient_zero_skip"] = "yes"; }},
+      {"/features/sparse_operands/backward_input", "must be true or false",
+       [](json& j) { j["features"]["sparse_operands"]["backward_input"] = "yes"; }},
       {"/glb/iact_banks", "missing", [](json& j) { j["glb"].erase("iact_banks"); }},
   };
   for (const Bad& b : bads) {

@@ -24,9 +24,9 @@ TEST_CASE("shipped configs parse and differ only in the BP baseline switches", "
   CHECK(eg.clock_mhz == 500);
   CHECK(eg.pe.spad_weight_entries == 96);
   CHECK(eg.features.feedback_source == arch::FeedbackSource::PeSpad);
-  CHECK(eg.features.gradient_zero_skip);
+  CHECK(eg.features.sparse_operands.backward_input);
   CHECK(bp.features.feedback_source == arch::FeedbackSource::TransposedDram);
-  CHECK(!bp.features.gradient_zero_skip);
+  CHECK(!bp.features.sparse_operands.backward_input);
   CHECK(bp.array.pe_count() == eg.array.pe_count());
   CHECK(eg.mapping.psum_stationary_folds);
   CHECK(eg.mapping.double_buffer_filter_spad);

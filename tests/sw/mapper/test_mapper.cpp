@@ -124,12 +124,15 @@ TEST_CASE("backward of a stride-2 layer splits into stride phases with only thei
             .size() == 1);
   arch::Features baseline = cfg.features;
   baseline.feedback_source = arch::FeedbackSource::TransposedDram;
-  baseline.gradient_zero_skip = false;
+  baseline.sparse_operands.backward_input = false;
+  baseline.sparse_operands.weight_gradient_filter = false;
   const auto bp = canonical_problems(v, Phase::Backward, baseline);
   CHECK(bp[0].filter == Operand::Weight);
-  CHECK(bp[0].delta == DeltaOperand::None);
-  CHECK(canonical_problems(v, Phase::WeightGradient, cfg.features)[0].delta ==
-        DeltaOperand::Filter);
+  // δ̂ is the backward input and the weight-gradient filter whether or not its zeros are exploited
+  // (the PE reads features.sparse_operands for that).
+  CHECK(bp[0].delta == DeltaOperand::Input);
+  CHECK(canonical_problems(v, Phase::WeightGradient, baseline)[0].delta == DeltaOperand::Filter);
+  CHECK(canonical_problems(v, Phase::Forward, baseline)[0].delta == DeltaOperand::None);
 }
 
 TEST_CASE("mapper folds large sets and replicates small ones", "[mapper]") {

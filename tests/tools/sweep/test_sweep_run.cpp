@@ -290,8 +290,9 @@ TEST_CASE("the sweep report: plot files are valid SVG and the HTML links only ex
   REQUIRE(s.run("out", {"--jobs", "2"}).code == 0);
   const fs::path out = s.dir / "out";
   const std::vector<std::string> plots{
-      "accuracy_vs_pruning.svg", "cycles_vs_pruning.svg", "backward_cycles_vs_pruning.svg",
-      "energy_vs_pruning.svg",   "dram_vs_pruning.svg",   "energy_by_phase.svg"};
+      "accuracy_vs_pruning.svg",  "cycles_vs_pruning.svg", "backward_cycles_vs_pruning.svg",
+      "energy_vs_pruning.svg",    "dram_vs_pruning.svg",   "energy_by_phase.svg",
+      "run_energy_vs_pruning.svg"};
   for (const auto& p : plots) require_valid_svg(out / "plots" / p);
   require_links_exist(out / "report.html");
   const std::string html = slurp(out / "report.html");
