@@ -1045,6 +1045,10 @@ def hw_cases():
                  ["features", "sparse_operands", "backward_input"], ["pe", "sparsity"], ["pe", "csc"],
                  ["pe", "csc", "count_bits"]]:
         bad("missing-" + ".".join(path), delk(path))
+    bad("missing-features.first_layer_input_gradient",
+        delk(["features", "first_layer_input_gradient"]))
+    bad("first-layer-dx-string", setk(["features", "first_layer_input_gradient"], "false"))
+    bad("feedback-source-transposed", setk(["features", "feedback_source"], "transposed"))
     bad("unknown-top-key", setk(["junk"], 1))
     for sec in ["array", "pe", "widths", "glb", "noc", "ppu", "features", "mapping", "offchip",
                 "check"]:

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "base/checked.hpp"
 #include "base/error.hpp"
@@ -82,7 +84,8 @@ void ArrayEngine::transfer(bool write, uint64_t address, uint64_t bytes, DataCla
 }
 
 ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, size_t pass,
-                                                   const PeContext& ctx, RowMarks& marks) const {
+                                                   const PeContext& ctx, RowMarks& marks,
+                                                   int64_t transposed_kernel) const {
   PassTraffic t;
   const mapper::CanonicalProblem& p = *ctx.problem;
   // Filters and input rows shared by several clusters are fetched once and multicast over the
@@ -93,6 +96,7 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
     size_t order;
     size_t fold;
     uint64_t bytes;
+    int64_t lanes, channels, taps;
   };
   std::vector<FilterUse> filters;
   const size_t row_count = static_cast<size_t>(p.a * p.k * p.rows.in_len);
@@ -111,11 +115,14 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
     for (size_t i = 0; i < w.pes.size(); ++i) {
       const mapper::PeTask& task = w.pes[i];
       if (!task.active) continue;
-      filters.push_back({{task.b0, task.k0, task.filter_row, task.t0},
-                         filters.size(),
-                         i / per_fold,
-                         bytes_of(static_cast<uint64_t>(task.lanes * task.channels * task.taps),
-                                  ctx.filter_bits)});
+      filters.push_back(
+          {{task.b0, task.k0, task.filter_row, task.t0},
+           filters.size(),
+           i / per_fold,
+           bytes_of(static_cast<uint64_t>(task.lanes * task.channels * task.taps), ctx.filter_bits),
+           task.lanes,
+           task.channels,
+           task.taps});
       if (!p.rows.in_range(task.in_row)) continue;
       for (int64_t k = task.k0; k < task.k0 + task.channels; ++k) {
         const size_t row = static_cast<size_t>((task.a * p.k + k) * p.rows.in_len + task.in_row);
@@ -142,9 +149,48 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
   t.filter_bytes.assign(1, 0);
   for (const FilterUse& f : filters)
     if (f.fold >= t.filter_bytes.size()) t.filter_bytes.resize(f.fold + 1, 0);
-  for (size_t i = 0; i < filters.size(); ++i)
-    if (i == 0 || filters[i].key != filters[i - 1].key)
-      t.filter_bytes[filters[i].fold] += filters[i].bytes;
+  if (transposed_kernel <= 0) {
+    for (size_t i = 0; i < filters.size(); ++i)
+      if (i == 0 || filters[i].key != filters[i - 1].key)
+        t.filter_bytes[filters[i].fold] += filters[i].bytes;
+  } else {
+    // W read with transposed addressing: the backward problem's filter (b, k) is W's kernel
+    // (m = k, c = b), stored at ((k * C + b) * R·S) in W's forward layout. Kernels of consecutive
+    // c for one m are adjacent, so a fold reads one run per m and run of consecutive c, each run
+    // the fold's taps of those kernels (taken as contiguous, as a plain read takes a whole fold),
+    // and the runs lie C·R·S apart.
+    struct Pair {
+      size_t fold;
+      int64_t k, b, elements;
+    };
+    std::vector<Pair> pairs;
+    for (size_t i = 0; i < filters.size(); ++i) {
+      if (i > 0 && filters[i].key == filters[i - 1].key) continue;
+      const FilterUse& f = filters[i];
+      for (int64_t k = f.key[1]; k < f.key[1] + f.channels; ++k)
+        for (int64_t b = f.key[0]; b < f.key[0] + f.lanes; ++b)
+          pairs.push_back({f.fold, k, b, f.taps});
+    }
+    std::sort(pairs.begin(), pairs.end(), [](const Pair& x, const Pair& y) {
+      return std::tie(x.fold, x.k, x.b) < std::tie(y.fold, y.k, y.b);
+    });
+    t.filter_bytes.assign(t.filter_bytes.size(), 0);
+    t.filter_runs.assign(t.filter_bytes.size(), {});
+    const uint64_t c_count = static_cast<uint64_t>(p.b), kernel = uint64_t(transposed_kernel);
+    for (size_t i = 0; i < pairs.size();) {
+      const Pair& first = pairs[i];
+      int64_t elements = 0, last_b = first.b;
+      for (; i < pairs.size() && pairs[i].fold == first.fold && pairs[i].k == first.k &&
+             pairs[i].b <= last_b + 1;
+           ++i)
+        elements += pairs[i].elements, last_b = pairs[i].b;
+      const uint64_t offset = (uint64_t(first.k) * c_count + uint64_t(first.b)) * kernel;
+      const uint64_t bytes = bytes_of(static_cast<uint64_t>(elements), ctx.filter_bits);
+      t.filter_runs[first.fold].push_back(
+          {offset * static_cast<uint64_t>(ctx.filter_bits) / 8, bytes});
+      t.filter_bytes[first.fold] += bytes;
+    }
+  }
   t.first_input_offset = min_offset == UINT64_MAX ? 0 : bytes_of(min_offset, ctx.iact_bits);
   return t;
 }
@@ -313,7 +359,8 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   const size_t passes = static_cast<size_t>(s.pass_count);
   std::vector<PassTraffic> traffic(passes);
   RowMarks marks;
-  for (size_t i = 0; i < passes; ++i) traffic[i] = pass_traffic(s, i, ctx, marks);
+  for (size_t i = 0; i < passes; ++i)
+    traffic[i] = pass_traffic(s, i, ctx, marks, addr.transposed_kernel);
 
   // The queue is one stream over the run: ids and pass numbers continue from the previous
   // problem's (pass_base_ is this problem's first pass).
@@ -363,7 +410,8 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
     RowMarks next_marks;
     const size_t n = std::min(in_buffers, static_cast<size_t>(next->schedule->pass_count));
     for (size_t j = 0; j < n; ++j)
-      next_traffic.push_back(pass_traffic(*next->schedule, j, nctx, next_marks));
+      next_traffic.push_back(
+          pass_traffic(*next->schedule, j, nctx, next_marks, next->addresses.transposed_kernel));
     ahead = Prefetched{
         next->schedule->problem.label(), next->schedule->pass_count, next->addresses, {}, {}};
   }
@@ -372,14 +420,24 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
   // inputs prefetched into the buffer it freed. The next problem's first passes continue that
   // order as passes `passes`, `passes` + 1, ...; transfers the previous problem prefetched are not
   // made again.
+  auto fold_runs = [](const PassTraffic& t, size_t fold) -> const std::vector<MemoryRun>* {
+    return fold < t.filter_runs.size() ? &t.filter_runs[fold] : nullptr;
+  };
   std::vector<QueuedTransfer> list;
   std::vector<size_t> own;  // this problem's transfers, which it waits for before it ends
-  auto add = [&](bool write, uint64_t address, uint64_t bytes, DataClass c, int64_t after) {
+  auto add = [&](bool write, uint64_t address, uint64_t bytes, DataClass c, int64_t after,
+                 const std::vector<MemoryRun>* runs = nullptr) {
     MemoryRequest r;
     r.write = write;
     r.address = address;
     r.bytes = bytes;
     r.data_class = c;
+    if (runs && !runs->empty()) {  // a gather: runs relative to `address`
+      auto absolute = std::make_shared<std::vector<MemoryRun>>(*runs);
+      for (MemoryRun& run : *absolute) run.address += address;
+      r.address = absolute->front().address;
+      r.runs = std::move(absolute);
+    }
     if (bytes > 0) fig.offchip.add(r);
     list.push_back({r, after});
     return next_id_ + list.size() - 1;
@@ -396,10 +454,12 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
         own.push_back(input_id[i] = add(false, addr.input + traffic[i].first_input_offset,
                                         traffic[i].input_bytes, in_class, gate));
       // One transfer per fold, each from the filter tensor's (aligned) start, as every filter
-      // transfer was: each is rounded to whole DRAM bursts on its own.
+      // transfer was: each is rounded to whole DRAM bursts on its own. A transposed read's is
+      // the gather of its runs in W.
       if (!fetched_filters[i])
-        for (uint64_t bytes : traffic[i].filter_bytes)
-          filter_ids[i].push_back(add(false, addr.filter, bytes, filter_class, gate));
+        for (size_t f = 0; f < traffic[i].filter_bytes.size(); ++f)
+          filter_ids[i].push_back(add(false, addr.filter, traffic[i].filter_bytes[f], filter_class,
+                                      gate, fold_runs(traffic[i], f)));
     } else {
       const PassTraffic& t = next_traffic[i - passes];
       const mapper::CanonicalProblem& np = next->schedule->problem;
@@ -408,9 +468,9 @@ void ArrayEngine::execute(const mapper::Schedule& s, const PeContext& caller_ctx
                                        t.input_bytes, data_class_of(np.input), gate));
       if (next->filters) {
         ahead->filter_ids.emplace_back();
-        for (uint64_t bytes : t.filter_bytes)
-          ahead->filter_ids.back().push_back(
-              add(false, next->addresses.filter, bytes, data_class_of(np.filter), gate));
+        for (size_t f = 0; f < t.filter_bytes.size(); ++f)
+          ahead->filter_ids.back().push_back(add(false, next->addresses.filter, t.filter_bytes[f],
+                                                 data_class_of(np.filter), gate, fold_runs(t, f)));
       }
     }
     if (i >= in_buffers && i - in_buffers < passes) add_output(i - in_buffers);

@@ -29,6 +29,12 @@ namespace eg::hw::array {
 // Where a problem's operands live off-chip.
 struct OperandAddresses {
   uint64_t input = 0, filter = 0, output = 0;
+  // > 0: the filter is W read in place with transposed addressing (features.feedback_source
+  // "transposed_read", a backward problem), `filter` being W's base in its forward layout
+  // [M][C][R·S] and this R·S. Each fold's filter transfer is then a gather of W's runs (one per
+  // output channel m and run of consecutive input channels c, docs/DESIGN.md §5.7). 0: the
+  // filter tensor is laid out in the order the folds read it, one contiguous range per fold.
+  int64_t transposed_kernel = 0;
 };
 
 // The array problem that runs next (features.cross_layer_prefetch, docs/DESIGN.md §5.6): the
@@ -90,6 +96,8 @@ class ArrayEngine {
     // Filter bytes per fold (each set counted in the fold where it is first needed), fetched
     // fold by fold: a weight router starts a fold's set once its transfer has completed.
     std::vector<uint64_t> filter_bytes;
+    // With a transposed read, per fold: its gather's runs, addresses relative to W's base.
+    std::vector<std::vector<MemoryRun>> filter_runs;
     uint64_t input_bytes = 0, output_bytes = 0;
     uint64_t glb_iact_write_bits = 0;
     uint64_t first_input_offset = 0;
@@ -105,7 +113,7 @@ class ArrayEngine {
     uint64_t pass_mark = 0, cluster_mark = 0;
   };
   PassTraffic pass_traffic(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
-                           RowMarks& marks) const;
+                           RowMarks& marks, int64_t transposed_kernel) const;
   // The DMA's GLB side of a transfer that moves `bits_per_pc` (per cluster) into the iact banks
   // (`drain` false) or out of the psum or grad banks (`drain` true), from array cycle `from` on,
   // in the port cycles the array leaves free: the cycle after its last bank access

@@ -208,15 +208,13 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
     // Forward: x -> y; backward: δ̂ -> dx; weight gradient: x with δ̂ -> dw.
     const std::string x = activation_of(layer, 0), dy = "grad:" + layer.name;
     const std::string in_tensor = phase == Phase::Backward ? dy : x;
-    const std::string filter_tensor = phase == Phase::Forward          ? own(layer, "w")
-                                      : phase == Phase::WeightGradient ? dy
-                                      : p.filter_in_feedback_spad      ? own(layer, "feedback")
-                                                                       : own(layer, "wT");
+    const std::string filter_tensor = filter_tensor_of(layer, phase, p);
     const std::string out_tensor = phase == Phase::Forward    ? "act:" + layer.name
                                    : phase == Phase::Backward ? gradient_of(layer, 0)
                                                               : own(layer, "dw");
     addr.input = address_of(in_tensor, bytes_of(int64_t(data.input.size()), ctx.iact_bits));
     addr.filter = address_of(filter_tensor, bytes_of(int64_t(data.filter.size()), ctx.filter_bits));
+    addr.transposed_kernel = transposed_kernel(view, phase, p);
     addr.output = address_of(out_tensor, bytes_of(int64_t(result.size()), ctx.output_bits));
     const std::optional<NextProblem> next = config_.features.cross_layer_prefetch
                                                 ? next_problem(j, problems, out_tensor)
@@ -252,6 +250,24 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
     check_summary_.worst_layer = layer.name;
     check_summary_.worst_tensor = role;
   }
+}
+
+std::string Controller::filter_tensor_of(const Layer& layer, Phase phase,
+                                         const mapper::CanonicalProblem& p) const {
+  if (phase == Phase::Forward) return own(layer, "w");
+  if (phase == Phase::WeightGradient) return "grad:" + layer.name;
+  if (p.filter_in_feedback_spad) return own(layer, "feedback");
+  // Back-propagation: Wᵀ re-laid-out in DRAM, or W itself read with transposed addressing.
+  return config_.features.feedback_source == arch::FeedbackSource::TransposedRead
+             ? own(layer, "w")
+             : own(layer, "wT");
+}
+
+int64_t Controller::transposed_kernel(const mapper::ConvView& view, Phase phase,
+                                      const mapper::CanonicalProblem& p) const {
+  const bool transposed = phase == Phase::Backward && !p.filter_in_feedback_spad &&
+                          config_.features.feedback_source == arch::FeedbackSource::TransposedRead;
+  return transposed ? view.r * view.s : 0;
 }
 
 std::optional<NextProblem> Controller::next_problem(
@@ -311,10 +327,7 @@ std::optional<NextProblem> Controller::next_problem(
   // The operands as run_array_phase names them.
   const std::string in_tensor =
       phase == Phase::Backward ? "grad:" + layer.name : activation_of(layer, 0);
-  const std::string filter_tensor = phase == Phase::Forward          ? own(layer, "w")
-                                    : phase == Phase::WeightGradient ? "grad:" + layer.name
-                                    : p->filter_in_feedback_spad     ? own(layer, "feedback")
-                                                                     : own(layer, "wT");
+  const std::string filter_tensor = filter_tensor_of(layer, phase, *p);
   // A filter tensor is allocated on first use, with the size run_array_phase gives it then.
   if (!tensors_.count(filter_tensor) && !filters_written) {
     const int64_t entries = phase == Phase::Forward ? element_count(layer.expected_shape("w"))
@@ -333,6 +346,7 @@ std::optional<NextProblem> Controller::next_problem(
   next.filters = !filters_written && free_to_read(filter_tensor);
   if (next.inputs) next.addresses.input = tensors_.at(in_tensor).base;
   if (next.filters) next.addresses.filter = tensors_.at(filter_tensor).base;
+  next.addresses.transposed_kernel = transposed_kernel(mapper::conv_view(layer), phase, *p);
   return next;
 }
 
@@ -420,7 +434,10 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
   plan_traffic(trace, layers);
   engine_.observe(options.timeline, options.progress);
   // Progress is measured in dense MACs of the array phases still to run (the phases below).
+  // A layer fed by the network input (no producer) has a dx that feeds nothing in training: its
+  // backward phase runs only with features.first_layer_input_gradient.
   const auto runs_backward = [&](const Layer& l) {
+    if (l.inputs.empty() && !config_.features.first_layer_input_gradient) return false;
     return has(l, {"dy"}) && (has(l, {"feedback"}) || has(l, {"w"}));
   };
   const auto runs_weight_gradient = [&](const Layer& l) { return has(l, {"dy", "x"}); };

@@ -92,6 +92,12 @@ class Controller {
   std::optional<NextProblem> next_problem(size_t problem,
                                           const std::vector<mapper::CanonicalProblem>& problems,
                                           const std::string& out_tensor);
+  // The DRAM tensor a problem streams as its filter, and (features.feedback_source
+  // "transposed_read", backward) the R·S of W read in place with transposed addressing, else 0.
+  std::string filter_tensor_of(const trace::Layer& layer, mapper::Phase phase,
+                               const mapper::CanonicalProblem& p) const;
+  int64_t transposed_kernel(const mapper::ConvView& view, mapper::Phase phase,
+                            const mapper::CanonicalProblem& p) const;
   void run_ppu(const trace::Layer& layer, bool backward, PhaseFigures& fig);
   void run_weight_update(const trace::Layer& layer, PhaseFigures& fig);
   // controller_update.cpp: the fused update's timing, and the PPU's SGD step computed and

@@ -32,22 +32,25 @@ void TlmMemoryPort::transfer(const MemoryRequest& request) {
   // carry the sizes the memory model times. A TLM payload's length is 32 bits, so a transfer is
   // split into payloads of at most kMaxPayloadBytes, all sent at once (the memory serialises
   // them); the transfer is done when the last one is.
+  // A gather sends each of its runs as payloads of its own.
   const uint64_t chunk = std::min<uint64_t>(request.bytes, kMaxPayloadBytes);
   if (scratch_.size() < chunk) scratch_.resize(chunk);
   sc_core::sc_time done = sc_core::SC_ZERO_TIME;
-  for (uint64_t offset = 0; offset < request.bytes; offset += chunk) {
-    const unsigned length = static_cast<unsigned>(std::min(chunk, request.bytes - offset));
-    tlm::tlm_generic_payload payload;
-    payload.set_command(request.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    payload.set_address(request.address + offset);
-    payload.set_data_ptr(scratch_.data());
-    payload.set_data_length(length);
-    payload.set_streaming_width(length);
-    payload.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    socket->b_transport(payload, delay);
-    if (delay > done) done = delay;
-  }
+  for_each_run(request, [&](uint64_t first, uint64_t bytes) {
+    for (uint64_t offset = 0; offset < bytes; offset += chunk) {
+      const unsigned length = static_cast<unsigned>(std::min(chunk, bytes - offset));
+      tlm::tlm_generic_payload payload;
+      payload.set_command(request.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+      payload.set_address(first + offset);
+      payload.set_data_ptr(scratch_.data());
+      payload.set_data_length(length);
+      payload.set_streaming_width(length);
+      payload.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+      sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+      socket->b_transport(payload, delay);
+      if (delay > done) done = delay;
+    }
+  });
   wait(done);
 }
 

@@ -23,7 +23,10 @@ const TensorPolicy* MemoryInterface::policy_of(uint64_t address) const {
 
 void MemoryInterface::forward(const MemoryRequest& r) {
   if (r.bytes == 0) return;
-  const uint64_t bursts = (r.address + r.bytes - 1) / burst_bytes_ - r.address / burst_bytes_ + 1;
+  uint64_t bursts = 0;  // each run of a gather in bursts of its own
+  for_each_run(r, [&](uint64_t address, uint64_t bytes) {
+    bursts += (address + bytes - 1) / burst_bytes_ - address / burst_bytes_ + 1;
+  });
   dram::DramCounts c;
   (r.write ? c.write_bursts : c.read_bursts) = bursts;
   (r.write ? c.write_bytes : c.read_bytes) = bursts * burst_bytes_;
@@ -42,7 +45,8 @@ void MemoryInterface::transfer(const MemoryRequest& request) {
   if (p == nullptr) return forward(request);
   if (request.write ? p->writes_on_chip : p->reads_on_chip) return;
   MemoryRequest r = request;
-  if (r.data_class == DataClass::Gradients && p->gradient_ratio != 1.0)
+  // (Compression shrinks one contiguous range; gathers carry weights only, never compressed.)
+  if (r.data_class == DataClass::Gradients && p->gradient_ratio != 1.0 && !r.runs)
     r.bytes = std::max<uint64_t>(
         1, static_cast<uint64_t>(std::ceil(static_cast<double>(r.bytes) * p->gradient_ratio)));
   if (r.write && p->accumulate_writes) {

@@ -79,10 +79,9 @@ tlm::tlm_sync_enum DmaEngine::nb_transport_bw(tlm::tlm_generic_payload& trans,
   return tlm::TLM_COMPLETED;
 }
 
-void DmaEngine::transfer(const MemoryRequest& request) {
-  Job job;
-  uint64_t address = request.address;
-  const uint64_t end = request.address + request.bytes;
+void DmaEngine::issue(const MemoryRequest& request, Job& job, uint64_t first, uint64_t bytes) {
+  uint64_t address = first;
+  const uint64_t end = first + bytes;
   while (address < end) {
     const uint64_t burst_end =
         std::min(end, (address / config_.burst_bytes + 1) * config_.burst_bytes);
@@ -120,6 +119,12 @@ void DmaEngine::transfer(const MemoryRequest& request) {
     }  // TLM_UPDATED with END_REQ: accepted, response follows on the backward path
     address = burst_end;
   }
+}
+
+void DmaEngine::transfer(const MemoryRequest& request) {
+  Job job;
+  // A gather's runs are split one after another, each into its own burst-aligned transactions.
+  for_each_run(request, [&](uint64_t first, uint64_t bytes) { issue(request, job, first, bytes); });
   while (job.outstanding > 0) sc_core::wait(job.progress);
   if (!job.error.empty()) throw Error(job.error);
 }

@@ -64,6 +64,8 @@ class DmaEngine : public sc_core::sc_module,
   bool complete(tlm::tlm_generic_payload& trans, const sc_core::sc_time& delay);
   void end_request(tlm::tlm_generic_payload& trans);
   tlm::tlm_generic_payload* allocate();
+  // Sends [first, first + bytes) of `request` as burst-aligned transactions booked to `job`.
+  void issue(const MemoryRequest& request, Job& job, uint64_t first, uint64_t bytes);
 
   DmaConfig config_;
   std::vector<std::unique_ptr<tlm::tlm_generic_payload>> payloads_;

@@ -104,9 +104,11 @@ PpuConfig parse_ppu(JsonFields& f) {
 
 Features parse_features(JsonFields& f) {
   Features x;
-  x.feedback_source = f.choice("feedback_source", {"pe_spad", "transposed_dram"}) == "pe_spad"
-                          ? FeedbackSource::PeSpad
-                          : FeedbackSource::TransposedDram;
+  const std::string fs =
+      f.choice("feedback_source", {"pe_spad", "transposed_dram", "transposed_read"});
+  x.feedback_source = fs == "pe_spad"           ? FeedbackSource::PeSpad
+                      : fs == "transposed_dram" ? FeedbackSource::TransposedDram
+                                                : FeedbackSource::TransposedRead;
   x.feedback_magnitudes = f.choice("feedback_magnitudes", {"dram", "seed"}) == "dram"
                               ? FeedbackMagnitudes::Dram
                               : FeedbackMagnitudes::Seed;
@@ -123,6 +125,7 @@ Features parse_features(JsonFields& f) {
   x.interlayer_glb_reuse = f.boolean("interlayer_glb_reuse");
   x.fused_weight_update = f.boolean("fused_weight_update");
   x.cross_layer_prefetch = f.boolean("cross_layer_prefetch");
+  x.first_layer_input_gradient = f.boolean("first_layer_input_gradient");
   f.finish();
   return x;
 }
@@ -239,7 +242,9 @@ const char* to_string(Sparsity s) {
   return s == Sparsity::Csc ? "csc" : s == Sparsity::ZeroGating ? "zero_gating" : "none";
 }
 const char* to_string(FeedbackSource s) {
-  return s == FeedbackSource::PeSpad ? "pe_spad" : "transposed_dram";
+  return s == FeedbackSource::PeSpad           ? "pe_spad"
+         : s == FeedbackSource::TransposedDram ? "transposed_dram"
+                                               : "transposed_read";
 }
 const char* to_string(GradientCompression c) {
   return c == GradientCompression::None ? "none" : c == GradientCompression::Rle ? "rle" : "csc";

@@ -127,7 +127,11 @@ struct PpuConfig {
   int sgd_ops_per_weight = 3;
 };
 
-enum class FeedbackSource { PeSpad, TransposedDram };
+// The backward phase's filter: the feedback in the PE spad (EfficientGrad), or W itself read as Wᵀ
+// (back-propagation), either re-laid-out in DRAM first (TransposedDram: W read, Wᵀ written, then
+// Wᵀ streamed contiguously) or read in place with transposed addressing (TransposedRead: no
+// re-layout; each fold's filters are short runs of W at a stride, each its own DRAM burst(s)).
+enum class FeedbackSource { PeSpad, TransposedDram, TransposedRead };
 enum class GradientCompression { None, Rle, Csc };
 // Where the feedback magnitudes of the backward phase come from: read from DRAM next to the
 // weights (a feedback-class transfer), or regenerated on chip from the run's seed (no traffic).
@@ -159,6 +163,10 @@ struct Features {
   // writes) while the current one computes, so the array does not wait for its first fill
   // (docs/DESIGN.md §5.6); off: every problem starts with its first fill exposed (the ablation).
   bool cross_layer_prefetch = true;
+  // The gradient w.r.t. the network input (the backward phase of a conv/FC layer fed by the
+  // network input) feeds nothing in training, so by default it is not computed; true runs that
+  // backward phase too (and checks it when the trace has the layer's dx).
+  bool first_layer_input_gradient = false;
 };
 
 // Mapper fold scheduling (docs/DESIGN.md §4); each switch is an ablation, not a fixed choice.

@@ -47,6 +47,25 @@ TEST_CASE("the fused weight update is on for EfficientGrad, off for the baseline
                     Catch::StartsWith("cfg.json: /features/fused_weight_update: "));
 }
 
+TEST_CASE(
+    "the first layer's input gradient is off in both configs and required, and "
+    "transposed_read parses",
+    "[array][config]") {
+  for (const char* name : {"efficientgrad.json", "eyeriss_v2_bp.json"})
+    CHECK_FALSE(
+        arch::arch_config_from_json(shipped(name), name).features.first_layer_input_gradient);
+  json j = shipped("eyeriss_v2_bp.json");
+  j["features"]["first_layer_input_gradient"] = true;
+  j["features"]["feedback_source"] = "transposed_read";
+  const arch::ArchConfig c = arch::arch_config_from_json(j, "cfg.json");
+  CHECK(c.features.first_layer_input_gradient);
+  CHECK(c.features.feedback_source == arch::FeedbackSource::TransposedRead);
+  CHECK(std::string(arch::to_string(c.features.feedback_source)) == "transposed_read");
+  j["features"].erase("first_layer_input_gradient");
+  CHECK_THROWS_WITH(arch::arch_config_from_json(j, "cfg.json"),
+                    Catch::StartsWith("cfg.json: /features/first_layer_input_gradient: "));
+}
+
 TEST_CASE("the mapping section is required and strict", "[array][config]") {
   json j = shipped("efficientgrad.json");
   j["mapping"]["double_buffer_filter_spad"] = false;
@@ -79,7 +98,7 @@ TEST_CASE("config errors name the file and JSON pointer", "[array][config]") {
         "cfg.json: /glb/iact_banks: must be an integer");
   CHECK(error_of([](json& j) { j["features"]["feedback_source"] = "magic"; }) ==
         "cfg.json: /features/feedback_source: is \"magic\", expected one of \"pe_spad\", "
-        "\"transposed_dram\"");
+        "\"transposed_dram\", \"transposed_read\"");
   CHECK(error_of([](json& j) { j.erase("ppu"); }) == "cfg.json: /ppu: missing");
   CHECK(error_of([](json& j) { j["noc"]["psum_link_bits"] = 8; }).find("psum_link_bits") !=
         std::string::npos);

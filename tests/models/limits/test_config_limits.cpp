@@ -76,7 +76,7 @@ TEST_CASE("hardware config sizes beyond their limits are refused naming the fiel
     j["features"]["feedback_source"] = "x\ny";
     CHECK(hw_error(j) ==
           "hw.json: /features/feedback_source: is \"x\\ny\", expected one of "
-          "\"pe_spad\", \"transposed_dram\"");
+          "\"pe_spad\", \"transposed_dram\", \"transposed_read\"");
   }
 }
 
