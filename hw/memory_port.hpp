@@ -44,7 +44,7 @@ struct MemoryRequest {
   // A gather: the transfer moves these runs, in order, each on its own (its own burst or bursts:
   // a run never shares a burst with the next one), instead of one range. `address` is then the
   // first run's and `bytes` their sum. Null: the single range [address, address + bytes).
-  std::shared_ptr<const std::vector<MemoryRun>> runs;
+  std::shared_ptr<const std::vector<MemoryRun>> runs{};
 };
 
 // Calls f(address, bytes) for each contiguous run of `r`.

@@ -1043,7 +1043,8 @@ def hw_cases():
     for path in [["array", "pc_rows"], ["pe", "macs_per_cycle"], ["offchip", "dram_config"],
                  ["glb", "grad_bank_bytes"], ["features", "sparse_operands"],
                  ["features", "sparse_operands", "backward_input"], ["pe", "sparsity"], ["pe", "csc"],
-                 ["pe", "csc", "count_bits"]]:
+                 ["pe", "csc", "count_bits"], ["features", "onchip_compression"],
+                 ["features", "onchip_compression", "gradients"]]:
         bad("missing-" + ".".join(path), delk(path))
     bad("missing-features.first_layer_input_gradient",
         delk(["features", "first_layer_input_gradient"]))
@@ -1079,6 +1080,9 @@ def hw_cases():
             ("csc-empty-column-negative", ["pe", "csc", "empty_column_cycles"], -1),
             ("csc-unknown-key", ["pe", "csc", "junk"], 1),
             ("sparse-operands-unknown-key", ["features", "sparse_operands", "junk"], True),
+            ("onchip-compression-string", ["features", "onchip_compression", "activations"], "true"),
+            ("onchip-compression-not-object", ["features", "onchip_compression"], True),
+            ("onchip-compression-unknown-key", ["features", "onchip_compression", "weights"], True),
             ("removed-zero-skip-cost", ["pe", "zero_skip_cost_cycles"], 1),
             ("removed-gradient-zero-skip", ["features", "gradient_zero_skip"], True),
             ("compression-zip", ["features", "gradient_compression"], "zip"),

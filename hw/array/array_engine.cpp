@@ -111,7 +111,7 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
   for (size_t pc = 0; pc < ps.pcs.size(); ++pc) {
     const mapper::PcWork& w = ps.pcs[pc];
     const uint64_t cluster_mark = ++marks.cluster_mark;
-    uint64_t local_rows = 0;
+    uint64_t local_rows = 0, local_bits = 0;
     for (size_t i = 0; i < w.pes.size(); ++i) {
       const mapper::PeTask& task = w.pes[i];
       if (!task.active) continue;
@@ -126,7 +126,19 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
       if (!p.rows.in_range(task.in_row)) continue;
       for (int64_t k = task.k0; k < task.k0 + task.channels; ++k) {
         const size_t row = static_cast<size_t>((task.a * p.k + k) * p.rows.in_len + task.in_row);
-        if (marks.local[row] != cluster_mark) marks.local[row] = cluster_mark, ++local_rows;
+        if (marks.local[row] != cluster_mark) {
+          marks.local[row] = cluster_mark, ++local_rows;
+          // In CSC form (features.onchip_compression) a row takes the bits its values give
+          // (docs/DESIGN.md §5.3); computed once per row and problem.
+          if (ctx.onchip.input) {
+            if (marks.csc_bits.size() != row_count) marks.csc_bits.assign(row_count, kUnknownBits);
+            uint64_t& bits = marks.csc_bits[row];
+            if (bits == kUnknownBits)
+              bits = csc_input_row(p, ctx.input, task.a, k, task.in_row, ctx.onchip.iact.count_bits)
+                         .bits(ctx.onchip.iact);
+            local_bits += bits;
+          }
+        }
         if (marks.global[row] == pass_mark) continue;
         marks.global[row] = pass_mark;
         t.input_bytes += bytes_of(static_cast<uint64_t>(p.cols.in_len), ctx.iact_bits);
@@ -134,7 +146,9 @@ ArrayEngine::PassTraffic ArrayEngine::pass_traffic(const mapper::Schedule& s, si
             std::min(min_offset, static_cast<uint64_t>(row) * static_cast<uint64_t>(p.cols.in_len));
       }
     }
-    t.fill_bits[pc] = local_rows * static_cast<uint64_t>(p.cols.in_len * ctx.iact_bits);
+    t.fill_bits[pc] = ctx.onchip.input
+                          ? local_bits
+                          : local_rows * static_cast<uint64_t>(p.cols.in_len * ctx.iact_bits);
     t.glb_iact_write_bits += t.fill_bits[pc];
     if (w.tile >= 0 && w.last_fold) {
       const uint64_t entries = static_cast<uint64_t>(mapper::tile_output_entries(s, w.tile));

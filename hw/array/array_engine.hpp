@@ -111,7 +111,11 @@ class ArrayEngine {
   struct RowMarks {
     std::vector<uint64_t> global, local;
     uint64_t pass_mark = 0, cluster_mark = 0;
+    // Per row, its bits in CSC form when the input is compressed on chip (kUnknownBits: not yet
+    // computed).
+    std::vector<uint64_t> csc_bits;
   };
+  static constexpr uint64_t kUnknownBits = UINT64_MAX;
   PassTraffic pass_traffic(const mapper::Schedule& s, size_t pass, const PeContext& ctx,
                            RowMarks& marks, int64_t transposed_kernel) const;
   // The DMA's GLB side of a transfer that moves `bits_per_pc` (per cluster) into the iact banks

@@ -3,7 +3,8 @@
 // per cycle from a GLB bank to one multicast group (every PE that needs the same input row gets
 // the same transfer), choosing among its groups round-robin; data reaches the PEs `hop_cycles`
 // later. A group is served only when every member has scratchpad space, and only when its bank
-// grants a port this cycle.
+// grants a port this cycle. A group whose stream is held in CSC form (features.onchip_compression)
+// takes, per segment, the transfers its compressed size gives instead (set_compressed()).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -30,6 +31,36 @@ class MulticastGroup {
         segment_ends_(std::move(segment_ends)),
         banks_(std::move(banks)) {
     refresh_space();
+  }
+  // Compressed segments (features.onchip_compression): segment i takes `cycles[i]` link transfers
+  // (CscSize::link_cycles) and carries `bits[i]` bits. Its entries arrive spread evenly over its
+  // transfers (a per-segment average: the exact position of each non-zero within the segment is
+  // not modelled, its transfer count and bits are); a transfer may complete no entry.
+  void set_compressed(std::vector<int64_t> cycles, std::vector<uint64_t> bits) {
+    seg_cycles_ = std::move(cycles);
+    seg_bits_ = std::move(bits);
+    seg_start_ = 0, progress_ = 0;
+  }
+  bool compressed() const { return !seg_cycles_.empty(); }
+  // Compressed: entries the next transfer of the current segment completes when at most `space`
+  // more may be delivered (call bank() first). Progress runs in units where a transfer moves E
+  // (the segment's entries) of E x L (L: its transfers), entry j being complete at (j + 1) x L.
+  int64_t compressed_amount(int64_t space) {
+    const int64_t e = segment_end_ - seg_start_, l = seg_cycles_[segment_];
+    const int64_t d = delivered_ - seg_start_;
+    int64_t q = std::min(progress_ + e, e * l);
+    if (d + space < e) q = std::min(q, (d + space + 1) * l - 1);
+    next_progress_ = q;
+    return q / l - d;
+  }
+  // Commits the transfer compressed_amount() sized (before send()); returns the bits it carried.
+  uint64_t commit_compressed() {
+    const uint64_t total =
+        static_cast<uint64_t>((segment_end_ - seg_start_) * seg_cycles_[segment_]);
+    const uint64_t bits = seg_bits_[segment_];
+    const uint64_t before = bits * static_cast<uint64_t>(progress_) / total;
+    progress_ = next_progress_;
+    return bits * static_cast<uint64_t>(progress_) / total - before;
   }
 
   // Applies arrivals due at `cycle`; call once per cycle before the PEs tick.
@@ -76,6 +107,7 @@ class MulticastGroup {
   // Bank of the next entry to send; -1: a padding row, generated as zeros without a GLB read.
   int bank() {
     while (segment_ + 1 < segment_ends_.size() && delivered_ >= segment_end_) {
+      seg_start_ = segment_end_, progress_ = 0;
       ++segment_;
       segment_end_ = segment_ends_[segment_];
       bank_ = banks_[segment_];
@@ -95,6 +127,11 @@ class MulticastGroup {
   std::vector<const PeCore*> members_;
   std::vector<int64_t> segment_ends_;
   std::vector<int> banks_;
+  // Compressed segments only: transfers and bits per segment, the current segment's first entry
+  // and progress (compressed_amount()).
+  std::vector<int64_t> seg_cycles_;
+  std::vector<uint64_t> seg_bits_;
+  int64_t seg_start_ = 0, progress_ = 0, next_progress_ = 0;
   std::array<int64_t, kMaxHop> in_flight_{};
 };
 
@@ -102,14 +139,24 @@ struct RouterTraffic {
   uint64_t entries = 0;         // entries moved (once per multicast)
   uint64_t entry_hops = 0;      // entries x destinations reached
   uint64_t glb_reads = 0;       // entries read from GLB banks
+  uint64_t bits = 0;            // bits moved (compressed: values, counts and pointers)
+  uint64_t bit_hops = 0;        // bits x destinations reached
+  uint64_t glb_read_bits = 0;   // bits read from GLB banks
   uint64_t busy_cycles = 0;     // cycles the link carried data
   uint64_t blocked_cycles = 0;  // cycles lost to a bank conflict
+  RouterTraffic& operator+=(const RouterTraffic& o) {
+    entries += o.entries, entry_hops += o.entry_hops, glb_reads += o.glb_reads;
+    bits += o.bits, bit_hops += o.bit_hops, glb_read_bits += o.glb_read_bits;
+    busy_cycles += o.busy_cycles, blocked_cycles += o.blocked_cycles;
+    return *this;
+  }
 };
 
 class IactRouter {
  public:
-  IactRouter(int entries_per_cycle, int hop_cycles)
-      : per_cycle_(entries_per_cycle), hop_(hop_cycles) {}
+  // `entry_bits`: width of a dense entry (the bits a dense transfer's entries carry).
+  IactRouter(int entries_per_cycle, int hop_cycles, int entry_bits = 0)
+      : per_cycle_(entries_per_cycle), hop_(hop_cycles), entry_bits_(entry_bits) {}
   void clear() { groups_.clear(), next_ = 0; }
   void add(MulticastGroup* g) { groups_.push_back(g); }
 
@@ -125,6 +172,18 @@ class IactRouter {
       const int64_t space = g->space(spad_capacity);
       if (space <= 0) continue;
       const int bank = g->bank();
+      if (g->compressed()) {
+        const int64_t amount = g->compressed_amount(space);
+        if (bank >= 0 && !banks.acquire(bank, cycle)) {
+          ++traffic.blocked_cycles;
+          return nullptr;
+        }
+        const uint64_t bits = g->commit_compressed();
+        const bool now_in_flight = amount > 0 && g->send(cycle, hop_, amount);
+        count(g, amount, bits, bank >= 0);
+        next_ = at + 1 == n ? 0 : at + 1;
+        return now_in_flight ? g : nullptr;
+      }
       const int64_t amount =
           std::min({int64_t{per_cycle_}, g->pending(), g->segment_left(), space});
       if (amount <= 0) continue;
@@ -133,10 +192,8 @@ class IactRouter {
         return nullptr;  // the chosen group keeps its turn; the link idles this cycle
       }
       const bool now_in_flight = g->send(cycle, hop_, amount);
-      traffic.entries += static_cast<uint64_t>(amount);
-      traffic.entry_hops += static_cast<uint64_t>(amount) * g->fanout();
-      if (bank >= 0) traffic.glb_reads += static_cast<uint64_t>(amount);
-      ++traffic.busy_cycles;
+      count(g, amount, static_cast<uint64_t>(amount) * static_cast<uint64_t>(entry_bits_),
+            bank >= 0);
       next_ = at + 1 == n ? 0 : at + 1;
       return now_in_flight ? g : nullptr;
     }
@@ -154,7 +211,18 @@ class IactRouter {
   RouterTraffic traffic;
 
  private:
-  int per_cycle_, hop_;
+  // One transfer of `entries` entries in `bits` bits to group g (read from a bank or not).
+  void count(const MulticastGroup* g, int64_t entries, uint64_t bits, bool from_bank) {
+    const uint64_t n = static_cast<uint64_t>(entries), fanout = g->fanout();
+    traffic.entries += n;
+    traffic.entry_hops += n * fanout;
+    traffic.bits += bits;
+    traffic.bit_hops += bits * fanout;
+    if (from_bank) traffic.glb_reads += n, traffic.glb_read_bits += bits;
+    ++traffic.busy_cycles;
+  }
+
+  int per_cycle_, hop_, entry_bits_;
   std::vector<MulticastGroup*> groups_;
   size_t next_ = 0;
 };

@@ -26,28 +26,15 @@ Parameters IactRouters::parameters() const {
 
 nlohmann::json IactRouters::statistics() const {
   RouterTraffic t = run_;
-  for (const IactRouter& r : routers_) {
-    t.entries += r.traffic.entries;
-    t.entry_hops += r.traffic.entry_hops;
-    t.glb_reads += r.traffic.glb_reads;
-    t.busy_cycles += r.traffic.busy_cycles;
-    t.blocked_cycles += r.traffic.blocked_cycles;
-  }
-  return {{"entries", t.entries},
-          {"entry_hops", t.entry_hops},
-          {"glb_reads", t.glb_reads},
-          {"busy_cycles", t.busy_cycles},
-          {"bank_blocked_cycles", t.blocked_cycles}};
+  for (const IactRouter& r : routers_) t += r.traffic;
+  return {{"entries", t.entries},         {"entry_hops", t.entry_hops},
+          {"glb_reads", t.glb_reads},     {"bits", t.bits},
+          {"bit_hops", t.bit_hops},       {"glb_read_bits", t.glb_read_bits},
+          {"busy_cycles", t.busy_cycles}, {"bank_blocked_cycles", t.blocked_cycles}};
 }
 
 void IactRouters::begin_pass(int entry_bits, size_t max_groups) {
-  for (const IactRouter& r : routers_) {
-    run_.entries += r.traffic.entries;
-    run_.entry_hops += r.traffic.entry_hops;
-    run_.glb_reads += r.traffic.glb_reads;
-    run_.busy_cycles += r.traffic.busy_cycles;
-    run_.blocked_cycles += r.traffic.blocked_cycles;
-  }
+  for (const IactRouter& r : routers_) run_ += r.traffic;
   routers_.clear();
   groups_.clear();
   in_flight_.clear();
@@ -56,7 +43,7 @@ void IactRouters::begin_pass(int entry_bits, size_t max_groups) {
   groups_.reserve(max_groups);
   for (int r = 0; r < noc_.iact_routers; ++r)
     routers_.emplace_back(link_entries(noc_.iact_link_bits, glb_.bank_width_bits, entry_bits),
-                          noc_.hop_cycles);
+                          noc_.hop_cycles, entry_bits);
 }
 
 MulticastGroup& IactRouters::add_group(std::vector<const PeCore*> members,
@@ -94,12 +81,14 @@ Parameters WeightRouters::parameters() const {
 }
 
 nlohmann::json WeightRouters::statistics() const {
-  uint64_t entries = run_entries_, hops = run_entry_hops_, busy = run_busy_, blocked = run_blocked_;
+  uint64_t entries = run_entries_, hops = run_entry_hops_, busy = run_busy_, blocked = run_blocked_,
+           bits = run_bits_;
   for (const WeightRouter& w : rows_)
     entries += w.entries_moved, hops += w.entry_hops, busy += w.busy_cycles,
-        blocked += w.blocked_cycles;
+        blocked += w.blocked_cycles, bits += w.bits_moved;
   return {{"entries", entries},
           {"entry_hops", hops},
+          {"bits", bits},
           {"busy_cycles", busy},
           {"link_blocked_cycles", blocked}};
 }
@@ -107,7 +96,7 @@ nlohmann::json WeightRouters::statistics() const {
 void WeightRouters::begin_pass() {
   for (const WeightRouter& w : rows_)
     run_entries_ += w.entries_moved, run_entry_hops_ += w.entry_hops, run_busy_ += w.busy_cycles,
-        run_blocked_ += w.blocked_cycles;
+        run_blocked_ += w.blocked_cycles, run_bits_ += w.bits_moved;
   rows_.clear();
   idle_ = true;
 }
@@ -116,7 +105,7 @@ WeightRouter& WeightRouters::add_row(int entry_bits) {
   const int row = static_cast<int>(rows_.size());
   idle_ = false;
   rows_.emplace_back(std::max(1, noc_.weight_link_bits / entry_bits), noc_.hop_cycles,
-                     row % noc_.weight_routers);
+                     row % noc_.weight_routers, entry_bits);
   return rows_.back();
 }
 

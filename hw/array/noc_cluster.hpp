@@ -116,7 +116,7 @@ class WeightRouters : public sc_core::sc_module, public Described, public StatsG
   GlbBanks* arbiter_ = nullptr;
   std::vector<WeightRouter> rows_;
   bool idle_ = true;  // idle() (checked after each tick(), reset by add_row())
-  uint64_t run_entries_ = 0, run_entry_hops_ = 0, run_busy_ = 0, run_blocked_ = 0;
+  uint64_t run_entries_ = 0, run_entry_hops_ = 0, run_busy_ = 0, run_blocked_ = 0, run_bits_ = 0;
 };
 
 // accelerator.noc.pc3.psum: one PsumColumn per PE column (vertical accumulation, then its psum

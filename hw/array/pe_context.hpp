@@ -39,6 +39,7 @@ inline PeContext make_pe_context(const arch::ArchConfig& config,
   ctx.psum_bits = config.widths.psum;
   ctx.filter_in_feedback_spad = p.filter_in_feedback_spad;
   ctx.wide_mac = p.phase != mapper::Phase::Forward;
+  ctx.onchip = onchip_compression(config, p, ctx.input, ctx.iact_bits, ctx.filter, ctx.filter_bits);
   return ctx;
 }
 

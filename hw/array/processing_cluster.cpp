@@ -52,8 +52,6 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
   const mapper::CanonicalProblem& p = *ctx.problem;
   wgrad_ = p.phase == mapper::Phase::WeightGradient;
   psum_target_ = wgrad_ ? grad_banks_ : psum_banks_;
-  iact_bits_ = ctx.iact_bits;
-  filter_bits_ = ctx.filter_bits;
   filter_in_feedback_ = ctx.filter_in_feedback_spad;
   iact_capacity_ = config_.pe.spad_iact_entries;
   const int64_t psum_slots = std::max<int64_t>(1, config_.pe.spad_psum_entries / tiling.lanes);
@@ -76,6 +74,7 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
     WeightRouter& router = weight_->add_row(ctx.filter_bits);
     std::vector<PeCore*> row;
     std::vector<int64_t> entries(static_cast<size_t>(folds), 0);
+    std::vector<const mapper::PeTask*> sets(static_cast<size_t>(folds), nullptr);
     for (int c = 0; c < cols_; ++c) {
       PeCore& pe = pes_[static_cast<size_t>(r * cols_ + c)];
       if (!pe.active()) continue;
@@ -83,12 +82,23 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
       // The row shares its filter rows: each set is sent once and multicast along the row.
       for (int64_t q = 0; q < folds; ++q) {
         const mapper::PeTask& t = pe.segments()[static_cast<size_t>(q)];
-        if (t.active)
-          entries[static_cast<size_t>(q)] =
-              std::max(entries[static_cast<size_t>(q)], t.lanes * t.channels * t.taps);
+        const size_t qi = static_cast<size_t>(q);
+        if (t.active && t.lanes * t.channels * t.taps > entries[qi])
+          entries[qi] = t.lanes * t.channels * t.taps, sets[qi] = &t;
       }
     }
-    router.start(std::move(row), std::move(entries), static_cast<int>(tiling.filter_buffers));
+    std::vector<int64_t> cycles;
+    std::vector<uint64_t> bits;
+    if (ctx.onchip.filter)
+      for (const mapper::PeTask* t : sets) {
+        // A set in CSC form: its transfers and bits from its values (docs/DESIGN.md §5.3).
+        const CscSize size =
+            t ? csc_filter_set(p, ctx.filter, *t, ctx.onchip.weight.count_bits) : CscSize{};
+        cycles.push_back(t ? size.link_cycles(ctx.onchip.weight, noc_config.weight_link_bits) : 0);
+        bits.push_back(size.bits(ctx.onchip.weight));
+      }
+    router.start(std::move(row), std::move(entries), static_cast<int>(tiling.filter_buffers),
+                 std::move(cycles), std::move(bits));
   }
 
   // Multicast groups: PEs streaming the same sequence of input rows (plane, channels, row, taps).
@@ -108,7 +118,8 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
     std::vector<const PeCore*> ptrs;
     for (int i : members) ptrs.push_back(&pes_[static_cast<size_t>(i)]);
     const PeCore& first = pes_[static_cast<size_t>(members.front())];
-    std::vector<int64_t> ends;
+    std::vector<int64_t> ends, cycles;
+    std::vector<uint64_t> bits;
     std::vector<int> banks;
     int64_t end = 0;
     for (const mapper::PeTask& t : first.segments()) {
@@ -118,8 +129,17 @@ void ProcessingCluster::start(const mapper::PcWork& work, const mapper::Tiling& 
       // Rows are interleaved over the banks; padding rows are generated, not read.
       banks.push_back(
           p.rows.in_range(t.in_row) ? static_cast<int>(t.in_row % config_.glb.iact_banks) : -1);
+      if (ctx.onchip.input) {
+        // The segment in CSC form: its transfers (each one bank access) and bits from its values
+        // (docs/DESIGN.md §5.3).
+        const CscSize size = csc_stream_segment(p, ctx.input, t, ctx.onchip.iact.count_bits);
+        cycles.push_back(size.link_cycles(
+            ctx.onchip.iact, std::min(noc_config.iact_link_bits, config_.glb.bank_width_bits)));
+        bits.push_back(size.bits(ctx.onchip.iact));
+      }
     }
     MulticastGroup& g = iact_->add_group(std::move(ptrs), std::move(ends), std::move(banks));
+    if (ctx.onchip.input) g.set_compressed(std::move(cycles), std::move(bits));
     for (int i : members) pe_feed_[static_cast<size_t>(i)].group = &g;
   }
 
@@ -269,14 +289,14 @@ ClusterStats ProcessingCluster::collect() const {
   ActionCounts& a = s.actions;
   if (!weight_) return s;  // before the first pass
   for (const WeightRouter& r : weight_->rows()) {
-    const uint64_t bits = r.entry_hops * static_cast<uint64_t>(filter_bits_);
+    const uint64_t bits = r.bit_hops;
     a.noc_weight_bit_hops += bits;
     (filter_in_feedback_ ? a.spad_feedback_write_bits : a.spad_weight_write_bits) += bits;
   }
   for (const IactRouter& r : iact_->routers()) {
-    a.noc_iact_bit_hops += r.traffic.entry_hops * static_cast<uint64_t>(iact_bits_);
-    a.glb_iact_read_bits += r.traffic.glb_reads * static_cast<uint64_t>(iact_bits_);
-    a.spad_iact_write_bits += r.traffic.entry_hops * static_cast<uint64_t>(iact_bits_);
+    a.noc_iact_bit_hops += r.traffic.bit_hops;
+    a.glb_iact_read_bits += r.traffic.glb_read_bits;
+    a.spad_iact_write_bits += r.traffic.bit_hops;
   }
   for (const PsumColumn& c : psum_->columns()) {
     const uint64_t bits = static_cast<uint64_t>(w.psum);

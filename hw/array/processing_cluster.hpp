@@ -96,7 +96,6 @@ class ProcessingCluster : public sc_core::sc_module, public Described, public St
   GlbBanks* psum_target_ = nullptr;
 
   bool wgrad_ = false;
-  int iact_bits_ = 8, filter_bits_ = 8;
   bool filter_in_feedback_ = false;
   int64_t iact_capacity_ = 0;
   bool active_ = false;

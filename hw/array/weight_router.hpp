@@ -8,7 +8,9 @@
 // (0 entries) is announced at once. Rows may share a router (fewer weight routers than PE rows):
 // `links` then grants one row per router and cycle, the others wait. A set also waits for its
 // DRAM transfer: only the first `released` sets (release()) may start; the array engine releases
-// each when its DMA transfer has completed (docs/DESIGN.md §5.6).
+// each when its DMA transfer has completed (docs/DESIGN.md §5.6). A set in CSC form
+// (features.onchip_compression) takes the transfers its compressed size gives (docs/DESIGN.md
+// §5.3).
 #include <algorithm>
 #include <cstdint>
 #include <deque>
@@ -22,14 +24,26 @@ namespace eg::hw::array {
 
 class WeightRouter {
  public:
-  // `link`: the router (of the cluster's weight routers) this row's filters go through.
-  WeightRouter(int entries_per_cycle, int hop_cycles, int link = 0)
-      : per_cycle_(entries_per_cycle), hop_(hop_cycles), link_(link) {}
+  // `link`: the router (of the cluster's weight routers) this row's filters go through;
+  // `entry_bits`: a dense entry's width.
+  WeightRouter(int entries_per_cycle, int hop_cycles, int link = 0, int entry_bits = 0)
+      : per_cycle_(entries_per_cycle), hop_(hop_cycles), link_(link), entry_bits_(entry_bits) {}
 
-  // `entries[q]`: the row's filter entries of segment q.
-  void start(std::vector<PeCore*> row, std::vector<int64_t> entries, int buffers) {
+  // `entries[q]`: the row's filter entries of segment q. Dense, a set moves entries_per_cycle
+  // entries per transfer; compressed (features.onchip_compression), set q takes `cycles[q]`
+  // transfers carrying `bits[q]` bits (CscSize; both empty: dense).
+  void start(std::vector<PeCore*> row, std::vector<int64_t> entries, int buffers,
+             std::vector<int64_t> cycles = {}, std::vector<uint64_t> bits = {}) {
     row_ = std::move(row);
     entries_ = std::move(entries);
+    cycles_ = std::move(cycles);
+    bits_ = std::move(bits);
+    if (cycles_.size() != entries_.size() || bits_.size() != entries_.size()) {
+      cycles_.resize(entries_.size()), bits_.resize(entries_.size());
+      for (size_t q = 0; q < entries_.size(); ++q)
+        cycles_[q] = (entries_[q] + per_cycle_ - 1) / per_cycle_,
+        bits_[q] = static_cast<uint64_t>(entries_[q]) * static_cast<uint64_t>(entry_bits_);
+    }
     buffers_ = std::max(1, buffers);
     next_ = 0;
     remaining_ = -1;
@@ -48,10 +62,7 @@ class WeightRouter {
       ++blocked_cycles;
       return;
     }
-    const int64_t n = std::min<int64_t>(per_cycle_, remaining_);
-    remaining_ -= n;
-    entries_moved += static_cast<uint64_t>(n);
-    entry_hops += static_cast<uint64_t>(n) * row_.size();
+    --remaining_;
     ++busy_cycles;
     if (remaining_ > 0) return;
     remaining_ = -1;
@@ -70,16 +81,16 @@ class WeightRouter {
     return remaining_ < 0 && next_ < static_cast<int64_t>(entries_.size()) && next_ >= released_ &&
            entries_[static_cast<size_t>(next_)] > 0 && !buffer_blocked();
   }
-  // Moving a set's entries (needs its router every cycle).
+  // Moving a set (needs its router every cycle).
   bool sending() const { return remaining_ > 0; }
   int link() const { return link_; }
 
-  // Cycle skipping: how many of the ticks after `now` only move entries of the set in transit
-  // (not its last ones) or wait for a buffer, as long as the row's PEs finish no segment.
+  // Cycle skipping: how many of the ticks after `now` only move the set in transit (not its last
+  // transfer) or wait for a buffer, as long as the row's PEs finish no segment.
   int64_t quiet_ticks(uint64_t now) const {
     int64_t ticks = PeCore::kQuietForever;
     if (!in_flight_.empty()) ticks = static_cast<int64_t>(in_flight_.front().second - now) - 1;
-    if (remaining_ > 0) return std::min(ticks, (remaining_ - 1) / per_cycle_);
+    if (remaining_ > 0) return std::min(ticks, remaining_ - 1);
     if (next_ < static_cast<int64_t>(entries_.size()) && !buffer_blocked() &&
         (next_ < released_ || entries_[static_cast<size_t>(next_)] == 0))
       return 0;
@@ -89,14 +100,13 @@ class WeightRouter {
   void skip_quiet(int64_t ticks, GlbBanks* links = nullptr) {
     if (remaining_ <= 0) return;
     if (links) links->count_granted(static_cast<uint64_t>(ticks));
-    const int64_t n = ticks * per_cycle_;
-    remaining_ -= n;
-    entries_moved += static_cast<uint64_t>(n);
-    entry_hops += static_cast<uint64_t>(n) * row_.size();
+    remaining_ -= ticks;
     busy_cycles += static_cast<uint64_t>(ticks);
   }
 
-  uint64_t entries_moved = 0, entry_hops = 0, busy_cycles = 0, blocked_cycles = 0;
+  // A set's entries and bits count when it starts (every set started completes in its pass).
+  uint64_t entries_moved = 0, entry_hops = 0, bits_moved = 0, bit_hops = 0, busy_cycles = 0,
+           blocked_cycles = 0;
 
  private:
   // Starts the next set if its buffer is free; sets with no entries complete immediately.
@@ -106,7 +116,13 @@ class WeightRouter {
       const int64_t n = entries_[static_cast<size_t>(next_)];
       if (n > 0) {
         if (next_ >= released_) return false;
-        remaining_ = n;
+        // remaining_: transfers left of the set in transit.
+        const size_t q = static_cast<size_t>(next_);
+        remaining_ = std::max<int64_t>(1, cycles_[q]);
+        entries_moved += static_cast<uint64_t>(n);
+        entry_hops += static_cast<uint64_t>(n) * row_.size();
+        bits_moved += bits_[q];
+        bit_hops += bits_[q] * row_.size();
         return true;
       }
       in_flight_.emplace_back(next_++, cycle);
@@ -132,9 +148,10 @@ class WeightRouter {
     for (PeCore* pe : row_) pe->set_filter_sets_loaded(loaded_);
   }
 
-  int per_cycle_, hop_, link_;
+  int per_cycle_, hop_, link_, entry_bits_;
   std::vector<PeCore*> row_;
-  std::vector<int64_t> entries_;
+  std::vector<int64_t> entries_, cycles_;
+  std::vector<uint64_t> bits_;
   int buffers_ = 1;
   int64_t next_ = 0, remaining_ = -1, loaded_ = 0, released_ = INT64_MAX;
   std::deque<std::pair<int64_t, uint64_t>> in_flight_;  // (set, cycle it becomes readable)

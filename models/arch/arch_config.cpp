@@ -118,6 +118,10 @@ Features parse_features(JsonFields& f) {
   x.sparse_operands.weight_gradient_input = so.boolean("weight_gradient_input");
   x.sparse_operands.weight_gradient_filter = so.boolean("weight_gradient_filter");
   so.finish();
+  JsonFields oc = f.object("onchip_compression");
+  x.onchip_compression.activations = oc.boolean("activations");
+  x.onchip_compression.gradients = oc.boolean("gradients");
+  oc.finish();
   const std::string c = f.choice("gradient_compression", {"none", "rle", "csc"});
   x.gradient_compression = c == "none"  ? GradientCompression::None
                            : c == "rle" ? GradientCompression::Rle

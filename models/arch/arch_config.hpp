@@ -146,10 +146,19 @@ struct SparseOperands {
   bool weight_gradient_filter = true;  // δ̂, the filter of the weight gradient
 };
 
+// Which operand classes are held in the GLB and cross the NoC in CSC form when the PE treats them
+// as sparse (pe.sparsity "csc" and their features.sparse_operands flag); otherwise they are dense
+// on chip (docs/DESIGN.md §5.3, configs/hw/README.md).
+struct OnchipCompression {
+  bool activations = true;  // forward and weight-gradient inputs
+  bool gradients = true;    // δ̂: backward input, weight-gradient filter
+};
+
 struct Features {
   FeedbackSource feedback_source = FeedbackSource::PeSpad;
   FeedbackMagnitudes feedback_magnitudes = FeedbackMagnitudes::Dram;
   SparseOperands sparse_operands;
+  OnchipCompression onchip_compression;
   GradientCompression gradient_compression = GradientCompression::None;
   // A layer's output (forward) or input gradient (backward) stays in the GLB for the next layer
   // when it fits and that layer is its only consumer; otherwise it goes through DRAM.

@@ -32,6 +32,31 @@ TEST_CASE("shipped configs parse and differ only in the BP baseline switches", "
   CHECK(eg.mapping.double_buffer_filter_spad);
 }
 
+TEST_CASE("on-chip compression holds activations compressed in both configs, δ̂ only in "
+          "EfficientGrad, and both switches are required",
+          "[array][config]") {
+  const arch::ArchConfig eg = arch::arch_config_from_json(shipped("efficientgrad.json"), "eg");
+  const arch::ArchConfig bp = arch::arch_config_from_json(shipped("eyeriss_v2_bp.json"), "bp");
+  CHECK(eg.features.onchip_compression.activations);
+  CHECK(eg.features.onchip_compression.gradients);
+  CHECK(bp.features.onchip_compression.activations);
+  CHECK_FALSE(bp.features.onchip_compression.gradients);
+  json j = shipped("efficientgrad.json");
+  j["features"]["onchip_compression"].erase("gradients");
+  CHECK_THROWS_WITH(arch::arch_config_from_json(j, "cfg.json"),
+                    "cfg.json: /features/onchip_compression/gradients: missing");
+  j["features"]["onchip_compression"]["gradients"] = 1;
+  CHECK_THROWS_WITH(arch::arch_config_from_json(j, "cfg.json"),
+                    Catch::StartsWith("cfg.json: /features/onchip_compression/gradients: "));
+  j["features"]["onchip_compression"]["gradients"] = true;
+  j["features"]["onchip_compression"]["weights"] = true;
+  CHECK_THROWS_WITH(arch::arch_config_from_json(j, "cfg.json"),
+                    Catch::StartsWith("cfg.json: /features/onchip_compression/weights: "));
+  j["features"].erase("onchip_compression");
+  CHECK_THROWS_WITH(arch::arch_config_from_json(j, "cfg.json"),
+                    Catch::StartsWith("cfg.json: /features/onchip_compression: "));
+}
+
 TEST_CASE("the fused weight update is on for EfficientGrad, off for the baseline, and required",
           "[array][config]") {
   CHECK(arch::arch_config_from_json(shipped("efficientgrad.json"), "eg")

@@ -161,8 +161,10 @@ TEST_CASE("the fused update moves no dW bytes and saves exactly the unfused dW w
                        &wu_b = b.layers[i].phases.at("weight_update");
     CHECK(dw_bytes(wu_a, false) == dw_read);
     CHECK(dw_bytes(wg_a, true) >= dw_read);
-    CHECK(dram_bytes(wu_a) - dram_bytes(wu_b) == dw_bytes(wu_a, false));
-    CHECK(dram_bytes(wg_a) - dram_bytes(wg_b) == dw_bytes(wg_a, true));
+    // Over the layer's two phases together: the next step's prefetch may fall in either phase,
+    // depending on when the DMA queue frees up, so a single phase's bytes may move between them.
+    CHECK(dram_bytes(wu_a) + dram_bytes(wg_a) - dram_bytes(wu_b) - dram_bytes(wg_b) ==
+          dw_bytes(wu_a, false) + dw_bytes(wg_a, true));
     saved += dw_bytes(wu_a, false) + dw_bytes(wg_a, true);
     // The same values are checked either way.
     CHECK(wu_a.actions.ppu_ops == wu_b.actions.ppu_ops);
