@@ -142,16 +142,13 @@ def egsim_accepts(egsim, config_path):
 
 
 # ---------------------------------------------------------------- plan
-# The cumulative ablation rows (the agreed schema for issue #11). Each edit is (key path, value);
-# `fallback` edits apply only when none of the row's own edits applies (the pre-CSC model's one
-# switch for the same mechanism), so the row still means what it says on an older build.
+# The cumulative ablation rows. Each edit is (key path, value).
 ROWS = [
     {"id": "1", "label": "+ feedback in the PE spad (feedback_source pe_spad); EfficientGrad trace",
      "edits": [(("features", "feedback_source"), "pe_spad")], "trace": "eg"},
     {"id": "2", "label": "+ δ̂ zero-skipping in the sparse PE",
      "edits": [(("features", "sparse_operands", "backward_input"), True),
-               (("features", "sparse_operands", "weight_gradient_filter"), True)],
-     "fallback": [(("features", "gradient_zero_skip"), True)], "trace": "eg"},
+               (("features", "sparse_operands", "weight_gradient_filter"), True)], "trace": "eg"},
     {"id": "3", "label": "+ compressed δ̂ on chip and off chip",
      "edits": [(("features", "onchip_compression", "gradients"), True),
                (("features", "gradient_compression"), "csc")], "trace": "eg"},
@@ -188,17 +185,7 @@ def cmd_plan(a):
             (applied if set_if_present(cfg, path, value) else skipped).append(
                 f"{dotted(path)} = {shown}")
         notes = []
-        fallback = []
-        if not applied and spec.get("fallback"):
-            for path, value in spec["fallback"]:
-                if set_if_present(cfg, path, value):
-                    fallback.append(f"{dotted(path)} = {json.dumps(value)}")
-        if fallback:
-            applied += fallback
-            notes.append("applied " + ", ".join(fallback) + " (the older model's switch for "
-                         "this mechanism), as the base config has no " +
-                         ", ".join(s.split(" = ")[0] for s in skipped))
-        elif skipped and applied:
+        if skipped and applied:
             notes.append("partly applied: the base config has no " +
                          ", ".join(s.split(" = ")[0] for s in skipped))
         elif not applied:
