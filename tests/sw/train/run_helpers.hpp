@@ -1,5 +1,8 @@
 #pragma once
 // Helpers for tests that run whole (tiny) trainings: a synthetic-data config and file reading.
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -37,6 +40,19 @@ inline std::string read_bytes(const std::filesystem::path& p) {
   std::ostringstream os;
   os << in.rdbuf();
   return os.str();
+}
+
+// egtrain (at `egtrain`) run as a process with `args`: its exit code, and its stderr, kept in
+// `stderr_file` (stdout is discarded).
+struct EgtrainRun {
+  int exit_code;
+  std::string err;
+};
+inline EgtrainRun run_egtrain(const std::string& egtrain, const std::string& args,
+                              const std::filesystem::path& stderr_file) {
+  const int status =
+      std::system((egtrain + " " + args + " >/dev/null 2>" + stderr_file.string()).c_str());
+  return {WEXITSTATUS(status), read_bytes(stderr_file)};
 }
 
 }  // namespace eg::train::testing

@@ -34,15 +34,9 @@ const std::string kTiny =
     "--dataset synthetic --width 0.25 --batch 16 --synthetic-train-size 64 "
     "--synthetic-test-size 16 --epochs 1 --log-every 0";
 
-struct RunResult {
-  int exit_code;
-  std::string err;
-};
-
+using RunResult = testing::EgtrainRun;
 RunResult run(const std::string& args, const TempDir& dir) {
-  const std::string err = (dir / "stderr.txt").string();
-  const int status = std::system((kEgtrain + " " + args + " >/dev/null 2>" + err).c_str());
-  return {WEXITSTATUS(status), testing::read_bytes(err)};
+  return testing::run_egtrain(kEgtrain, args, dir / "stderr.txt");
 }
 
 // The files a run left under `dir` (none when it does not exist).

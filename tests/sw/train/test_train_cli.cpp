@@ -17,15 +17,9 @@ namespace {
 
 const std::string kEgtrain = std::string(EGSIM_BINARY_DIR) + "/bin/egtrain";
 
-struct RunResult {
-  int exit_code;
-  std::string err;
-};
-
+using RunResult = testing::EgtrainRun;
 RunResult run(const std::string& args, const TempDir& dir) {
-  const std::string err = (dir / "stderr.txt").string();
-  const int status = std::system((kEgtrain + " " + args + " >/dev/null 2>" + err).c_str());
-  return {WEXITSTATUS(status), testing::read_bytes(err)};
+  return testing::run_egtrain(kEgtrain, args, dir / "stderr.txt");
 }
 
 void write(const std::filesystem::path& p, const std::string& text) {

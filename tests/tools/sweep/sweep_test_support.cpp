@@ -3,7 +3,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/error.hpp"
 #include "tools/sweep/subprocess.hpp"
+#include "tools/sweep/sweep_config.hpp"
 
 namespace eg::testing {
 
@@ -16,6 +18,15 @@ fs::path sweep_cli() {
 
 fs::path sweep_fixture(const std::string& name) {
   return fs::path(EGSIM_SOURCE_DIR) / "tests" / "tools" / "sweep" / "fixtures" / name;
+}
+
+std::string rejection(const nlohmann::json& config) {
+  try {
+    sweep::parse_sweep(config, fs::path(EGSIM_SOURCE_DIR) / "tests/tools/sweep/virtual.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "accepted";
 }
 
 std::string slurp(const fs::path& file) {

@@ -24,5 +24,8 @@ nlohmann::json tiny_sweep_json();
 std::filesystem::path write_config(const std::filesystem::path& dir, const nlohmann::json& config,
                                    const std::string& name = "sweep.json");
 std::string slurp(const std::filesystem::path& file);
+// The error parse_sweep gives `config` (read as if from tests/tools/sweep/virtual.json), or
+// "accepted".
+std::string rejection(const nlohmann::json& config);
 
 }  // namespace eg::testing

@@ -16,14 +16,7 @@ namespace {
 
 const fs::path kSource = fs::path(EGSIM_SOURCE_DIR) / "tests/tools/sweep/virtual.json";
 
-std::string rejection(const json& config) {
-  try {
-    parse_sweep(config, kSource);
-  } catch (const eg::Error& e) {
-    return e.what();
-  }
-  return "accepted";
-}
+using eg::testing::rejection;
 
 }  // namespace
 

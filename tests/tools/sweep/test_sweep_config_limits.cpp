@@ -17,14 +17,7 @@ namespace {
 
 const fs::path kSource = fs::path(EGSIM_SOURCE_DIR) / "tests/tools/sweep/virtual.json";
 
-std::string rejection(const json& config) {
-  try {
-    parse_sweep(config, kSource);
-  } catch (const eg::Error& e) {
-    return e.what();
-  }
-  return "accepted";
-}
+using eg::testing::rejection;
 
 json seeds(int64_t count) {
   json list = json::array();

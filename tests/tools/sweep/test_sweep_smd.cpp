@@ -23,14 +23,7 @@ namespace {
 
 const fs::path kSource = fs::path(EGSIM_SOURCE_DIR) / "tests/tools/sweep/virtual.json";
 
-std::string rejection(const json& config) {
-  try {
-    parse_sweep(config, kSource);
-  } catch (const eg::Error& e) {
-    return e.what();
-  }
-  return "accepted";
-}
+using eg::testing::rejection;
 
 // The tiny sweep's EfficientGrad grid at P = 0 and 0.9, each without and with dropping half the
 // mini-batches, and its reference point.
