@@ -1538,6 +1538,7 @@ REAL_FLAGS = {  # flag -> (lowest valid, highest valid or None, a valid value)
     "momentum": (0, 1, "0.9"), "weight-decay": (0, None, "0.0005"), "lr-gamma": (0, None, "0.1"),
     "bn-momentum": (0, 1, "0.1"), "bn-eps": (1e-12, None, "1e-5"),
     "synthetic-noise": (0, None, "1.0"), "histogram-range-std": (1e-6, None, "4"),
+    "smd-drop-prob": (0, 1, "0.5"),
 }
 INT_FLAGS = {  # flag -> lowest valid
     "epochs": 1, "iterations": 0, "batch": 1, "lr-step-epochs": 1, "seed": 0, "threads": 1,
@@ -1566,7 +1567,7 @@ def train_flag_cases():
             values.append(("zero", "0"))
         if hi is not None:
             values.append(("above-max", repr(hi + 1)))
-        if flag in ("pruning-rate", "momentum"):  # [0, 1): 1 itself is out
+        if flag in ("pruning-rate", "momentum", "smd-drop-prob"):  # [0, 1): 1 itself is out
             values.append(("one", "1"))
         for label, val in values:
             case(T, "%s-%s" % (flag, label), train_argv(dict(extra, **{flag: val})), None,
