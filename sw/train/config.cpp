@@ -13,6 +13,7 @@
 #include "base/json_io.hpp"
 #include "sw/train/feedback.hpp"
 #include "sw/train/limits.hpp"
+#include "sw/train/slu.hpp"
 #include "sw/train/update_rule.hpp"
 
 namespace eg::train {
@@ -109,6 +110,16 @@ const std::vector<OptionSpec>& specs() {
                "mini-batches; a dropped trace-iteration is traced at the last executed one "
                "before it",
                0, 1, true),
+      flag_key("slu",
+               "selective layer update (E2-Train): a gate per identity-shortcut residual block "
+               "decides per sample whether the block runs"),
+      real_key("slu-alpha",
+               "SLU: weight of the FLOPs penalty (alpha x fraction of the network's FLOPs in the "
+               "selected blocks); the start value when slu-target-skip steers it",
+               0, kSluAlphaMax),
+      real_key("slu-target-skip",
+               "SLU: steer alpha toward this skip ratio in [0, 1) (implies slu); -1 = no steering",
+               -1, 1, true),
       int_key("batch", "mini-batch size", 1, kMaxBatch),
       real_key("width", "channel width multiplier", 1e-6, kMaxWidth),
       real_key("lr", "base learning rate of update sgd", 0, kAnyFinite),
@@ -317,6 +328,10 @@ TrainConfig from_json(const json& j) {
   c.epochs = j.at("epochs");
   c.iterations = j.at("iterations");
   c.smd_drop_prob = j.at("smd-drop-prob");
+  c.slu = j.at("slu");
+  c.slu_alpha = j.at("slu-alpha");
+  c.slu_target_skip = j.at("slu-target-skip");
+  if (c.slu_target_skip >= 0) c.slu = true;
   c.batch = j.at("batch");
   c.width = j.at("width");
   c.lr = j.at("lr");
@@ -356,6 +371,10 @@ TrainConfig from_json(const json& j) {
 
 // Rules that involve more than one key.
 void check_combination(const TrainConfig& c, const std::string& source) {
+  if (c.slu_target_skip < 0 && c.slu_target_skip != -1)
+    fail(source, "slu-target-skip",
+         "value " + number_text(c.slu_target_skip) +
+             " out of range (must be >= 0 and < 1, or -1 for no steering)");
   if (c.dataset == "cifar10" && c.data_dir.empty())
     fail(source, "data-dir", "is required for the cifar10 data set");
   if (c.trace_iteration > 0 && c.trace_out.empty())
@@ -399,6 +418,9 @@ json to_json(const TrainConfig& c) {
               {"epochs", c.epochs},
               {"iterations", c.iterations},
               {"smd-drop-prob", c.smd_drop_prob},
+              {"slu", c.slu},
+              {"slu-alpha", c.slu_alpha},
+              {"slu-target-skip", c.slu_target_skip},
               {"batch", c.batch},
               {"width", c.width},
               {"lr", c.lr},

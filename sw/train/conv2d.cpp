@@ -39,7 +39,10 @@ void Conv2d::forward(const std::vector<const Tensor*>& in, Tensor& out, bool tra
   if (x.shape.size() != 4 || x.dim(1) != g_.in_channels)
     throw std::logic_error("conv: input shape does not match the layer");
   if (conv_backend() == ConvBackend::Onednn) {
-    if (!onednn_) onednn_ = std::make_unique<OnednnConv>(g_);
+    if (!onednn_) {
+      onednn_ = std::make_unique<OnednnConv>(g_);
+      onednn_->set_batch_buckets(buckets_);
+    }
     onednn_->forward(x, w_.value, out, training);
   } else {
     if (x.layout != Layout::Nchw) throw std::logic_error("conv: the im2col backend needs NCHW");

@@ -24,6 +24,8 @@ class Conv2d : public WeightedLayer {
   Conv2d(const ConvGeometry& g, uint64_t seed, uint64_t layer_id);
   trace::LayerType type() const override { return trace::LayerType::Conv; }
   const ConvGeometry& geometry() const { return g_; }
+  // An SLU-gated branch's conv: its batch changes every step (OnednnConv::set_batch_buckets).
+  void set_batch_buckets(bool on) { buckets_ = on; }
   void forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) override;
   void backward(const std::vector<const Tensor*>& in, const Tensor& out, Tensor& dout,
                 const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
@@ -34,6 +36,7 @@ class Conv2d : public WeightedLayer {
                        bool own_dx);
 
   ConvGeometry g_;
+  bool buckets_ = false;
   std::unique_ptr<OnednnConv> onednn_;
   Tensor cols_;  // im2col of the last forward input (reused by the weight gradient)
   // Scratch shared by all conv layers (layers run one at a time): [M, N·E·F] output/dy matrix,
