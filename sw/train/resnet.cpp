@@ -147,7 +147,7 @@ Network build_resnet(const ResNetSpec& spec) {
   const std::vector<int64_t>&widths = st.widths, &blocks = st.blocks, &strides = st.strides;
   if (spec.slu && !spec.slu_control)
     throw std::logic_error("resnet: an SLU network needs its alpha control");
-  Builder b{spec, Network{}, 0, spec.height, spec.width_px};
+  Builder b{spec, Network{}, 0, spec.height, spec.width_px, 0, {}};
   int64_t cin = scaled(widths[0], spec.width);
   int x = b.conv_bn("conv1", "bn1", 0, spec.channels, cin, 3, 1, 1);
   b.macs += Builder::conv_macs(spec.channels, cin, 3, b.h, b.w);
