@@ -42,8 +42,9 @@ struct SluControl {
 // reward for running blocks), which is what revives samples a block has stopped running (a
 // skipped sample gets no task gradient, only the FLOPs term's). A multiplicative α·exp(k·(S −
 // skip)) cannot change sign, and in trials it left whole blocks skipped for good once it had
-// overshot. η = 0.2: at a 10-point miss α moves by 0.02 per step. The gates answer α with the lag
-// of their momentum (~10 steps at 0.9); a larger step overshot the target by 40 points in trials.
+// overshot. η = 0.05: at a 10-point miss α moves by 0.005 per step. The gates answer α with the
+// lag of their momentum (~10 steps at 0.9), so the skip ratio swings around S (README, measured);
+// η = 0.2 overshot the target by 40 points in trials.
 inline constexpr double kSluAlphaStep = 0.05;
 // |α| <= kSluAlphaMax (config and controller): 10 weighs the whole network's FLOPs at ten times a
 // cross-entropy of ~0.1-2.3 nats, beyond which the penalty alone decides every gate.

@@ -29,13 +29,13 @@ std::string slurp(const fs::path& p) {
 
 // ResNet-20 at width 0.25 on 8x8 synthetic images, batch 8, alpha 3, traced at iteration 10:
 // its gated blocks are a mix of fully run, partly run (7 and 1 of 8 samples) and unused ones.
-fs::path slu_trace(const eg::testing::TempDir& dir) {
-  const fs::path trace = dir / "trace";
+fs::path slu_trace(const eg::testing::TempDir& dir, const std::string& name = "trace") {
+  const fs::path trace = dir / name;
   const std::string cmd = kBin +
                           "egtrain --dataset synthetic --network resnet20 --width 0.25 --batch 8 "
                           "--slu --slu-alpha 3 --iterations 10 --trace-iteration 10 --threads 1 "
                           "--log-every 0 --trace-out " +
-                          trace.string() + " --out " + (dir / "train").string();
+                          trace.string() + " --out " + (dir / (name + ".train")).string();
   INFO(cmd);
   const int rc = sh(cmd, dir / "train.log");
   INFO(slurp(dir / "train.log"));
@@ -129,4 +129,17 @@ TEST_CASE("skip_unused_block_update false still runs the update of a block no sa
   }
   CHECK(unused >= 1);
   CHECK(off.at("totals").at("cycles").get<int64_t>() > on.at("totals").at("cycles").get<int64_t>());
+}
+
+TEST_CASE("an slu run is deterministic: the same seed writes the same trace", "[array][slu]") {
+  eg::testing::TempDir dir;
+  const fs::path a = slu_trace(dir, "a"), b = slu_trace(dir, "b");
+  CHECK(slurp(a / "manifest.json") == slurp(b / "manifest.json"));
+  const eg::trace::Trace t = eg::trace::Trace::open(a);
+  REQUIRE(t.manifest().slu);
+  for (const eg::trace::SluBlock& blk : t.manifest().slu->blocks) {
+    CHECK(slurp(a / blk.mask) == slurp(b / blk.mask));
+    CHECK(slurp(a / blk.probabilities) == slurp(b / blk.probabilities));
+  }
+  CHECK(slurp(a / "layer1.1.conv1.dw.npy") == slurp(b / "layer1.1.conv1.dw.npy"));
 }
