@@ -20,7 +20,10 @@ trace::LayerStats layer_stats(const WeightedLayer& layer) {
   s.tau = r.prune.tau;
   s.angle_to_bp_deg = r.has_angle ? r.angle_to_bp_deg : 0.0;
   s.extra["sigma"] = r.prune.sigma;
-  s.extra["dy_histogram"] = {{"counts", r.dy_histogram.counts},
+  // A layer with no backward this step (an SLU branch no sample ran) has an empty histogram.
+  std::vector<int64_t> counts = r.dy_histogram.counts;
+  if (counts.empty()) counts.assign(static_cast<size_t>(WeightedLayer::histogram_spec().bins), 0);
+  s.extra["dy_histogram"] = {{"counts", counts},
                              {"std", r.dy_histogram.std},
                              {"range_std", r.dy_histogram.range_std},
                              {"of", "dy before pruning"}};

@@ -143,3 +143,21 @@ TEST_CASE("an slu run is deterministic: the same seed writes the same trace", "[
   }
   CHECK(slurp(a / "layer1.1.conv1.dw.npy") == slurp(b / "layer1.1.conv1.dw.npy"));
 }
+
+TEST_CASE("an slu run resumed from a checkpoint ends with the metrics of an uninterrupted one",
+          "[array][slu]") {
+  // The controller's alpha and the epoch's skip sums are part of the checkpoint.
+  eg::testing::TempDir dir;
+  const std::string run = kBin +
+                          "egtrain --dataset synthetic --network resnet20 --width 0.25 --batch 8 "
+                          "--slu-target-skip 0.3 --epochs 2 --threads 1 --log-every 0 --out ";
+  REQUIRE(sh(run + (dir / "whole").string(), dir / "whole.log") == 0);
+  REQUIRE(sh(run + (dir / "split").string() + " --iterations 70 --checkpoint-every 10",
+             dir / "first.log") == 0);
+  const int rc = sh(run + (dir / "split").string() + " --resume", dir / "second.log");
+  INFO(slurp(dir / "second.log"));
+  REQUIRE(rc == 0);
+  const json whole = json::parse(slurp(dir / "whole" / "metrics.json"));
+  CHECK(whole.at("epochs").at(1).at("slu").at("blocks").size() == 7);
+  CHECK(slurp(dir / "whole" / "metrics.json") == slurp(dir / "split" / "metrics.json"));
+}
