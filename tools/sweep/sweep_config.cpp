@@ -639,13 +639,13 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
     // Gradient filtering applies to the layers that train; with K = 0 (every layer trains) the
     // paper's protocol (filter the last K layers of a pretrained network) is not what runs, so a
     // grid that filters lists only K > 0 (unfiltered full training goes in a grid of its own).
-    for (int64_t r : grad_filter_v)
-      for (size_t i = 0; i < trainable_last_v.size(); ++i)
-        if (r != 0 && trainable_last_v[i] == 0)
-          p.fail(gp + "/trainable_lasts/" + std::to_string(i),
-                 "trainable_last 0 (every layer trains) in a grid with grad filter " +
-                     std::to_string(r) +
-                     ": gradient filtering applies to the last K layers, so list only K > 0 here");
+    for (size_t i = 0; i < grad_filter_v.size(); ++i)
+      for (int64_t k : trainable_last_v)
+        if (grad_filter_v[i] != 0 && k == 0)
+          p.fail(gp + "/grad_filters/" + std::to_string(i),
+                 "grad filter " + std::to_string(grad_filter_v[i]) +
+                     " needs trainable_lasts > 0 (it filters the last K layers, and "
+                     "trainable_last 0, the default, trains every layer)");
     if (grid.contains("backward_schedules")) {
       const json& values = p.nonempty_array(grid, "backward_schedules", gp);
       for (size_t i = 0; i < values.size(); ++i)
@@ -696,8 +696,9 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
       if (!fs::is_regular_file(resolved, ec))
         p.fail(ptr, "hardware config " + single_quoted(resolved.string()) + " does not exist");
       if (!hw_hashes.count(resolved.string())) hw_hashes[resolved.string()] = file_hash(resolved);
-      // Its backward schedule decides which values of the axis need an edited copy.
-      if (grid.contains("backward_schedules") && !hw_schedules.count(resolved.string())) {
+      // Its backward schedule: what the point runs, and which values of the axis need an
+      // edited copy.
+      if (!hw_schedules.count(resolved.string())) {
         try {
           hw_schedules[resolved.string()] = configured_backward_schedule(load_json_file(resolved));
         } catch (const Error& e) {
@@ -771,6 +772,7 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
                   point.hw_config_path = hw.second;
                   point.hw_config_hash = hw_hashes.at(hw.second.string());
                   point.backward_schedule_axis = schedule;
+                  point.backward_schedule = hw_schedules.at(hw.second.string());
                   if (!schedule.empty()) {
                     point.backward_schedule = schedule;
                     // An edited copy only when the config does not already run this schedule,
