@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
+#include <tuple>
 
 #include "base/error.hpp"
 #include "support/temp_dir.hpp"
@@ -506,4 +507,62 @@ TEST_CASE("summary rows written before the axes existed read as their defaults")
   CHECK(row["backward_schedule"] == "separate");
   CHECK(row["init_from"].is_null());
   CHECK(row["train_range"].is_null());
+}
+
+TEST_CASE("the shipped e2train sweep crosses SMD, PSG and SLU next to EfficientGrad") {
+  const fs::path file = fs::path(EGSIM_SOURCE_DIR) / "configs/sweeps/e2train.json";
+  const auto sweep = eg::sweep::load_sweep(file);
+  REQUIRE(sweep.points.size() == 13);
+  std::set<std::string> keys;
+  std::set<std::tuple<double, std::string, double>> crossed;
+  for (const auto& p : sweep.points) {
+    keys.insert(p.trace_key);
+    if (p.mode == "bp") crossed.emplace(p.smd_drop_prob, p.weight_gradient, p.slu_target_skip);
+  }
+  CHECK(keys.size() == 13);  // every point is its own training
+  CHECK(crossed.size() == 12);
+  // Plain BP on the baseline is the grid's first point: no E2-Train flag at all.
+  const auto args = sweep.trainer_args(sweep.points[0]);
+  for (const char* flag : {"--smd-drop-prob", "--weight-gradient", "--slu", "--slu-target-skip"})
+    CHECK(std::find(args.begin(), args.end(), flag) == args.end());
+  CHECK(sweep.points[0].hw_config_path.filename() == "eyeriss_v2_bp.json");
+  CHECK(sweep.points[12].mode == "efficientgrad");
+  CHECK(sweep.points[12].pruning_rate == 0.9);
+  CHECK(sweep.points[12].hw_config_path.filename() == "efficientgrad.json");
+}
+
+TEST_CASE("the shipped schemes sweep loads once its pretraining exists") {
+  eg::testing::TempDir dir("sweep-schemes");
+  const fs::path file = fs::path(EGSIM_SOURCE_DIR) / "configs/sweeps/schemes.json";
+  json config = eg::sweep::read_json_file(file);
+  // It names the pretraining scripts/schemes_study.sh writes by default; until then it is refused
+  // naming that checkpoint, rather than fine-tuning a network that was never pretrained.
+  const json& filtering = config["grids"][3];
+  REQUIRE(filtering["init_from"] == "../../out/schemes_study/pretrain/checkpoint.bin");
+  const fs::path checkpoint = write_checkpoint(dir.path(), "pretrained weights");
+  config["grids"][3]["init_from"] = checkpoint.string();
+  const auto sweep = parse_sweep(config, file);
+  REQUIRE(sweep.points.size() == 16);
+  std::set<std::string> keys;
+  for (const auto& p : sweep.points) {
+    keys.insert(p.trace_key);
+    CHECK(p.train_range == "30000:60000");
+  }
+  CHECK(keys.size() == 8);  // both schedules of a scheme share its training
+  std::set<std::string> schedules;
+  for (size_t i = 10; i < 16; ++i) {
+    const auto& p = sweep.points[i];
+    INFO(p.id);
+    schedules.insert(p.backward_schedule);
+    CHECK(p.trainable_last == 4);
+    const auto args = sweep.trainer_args(p);
+    const auto at = std::find(args.begin(), args.end(), "--init-from");
+    REQUIRE(at != args.end());
+    CHECK(*(at + 1) == checkpoint.string());
+  }
+  CHECK(schedules == std::set<std::string>{"separate", "interleaved"});
+  CHECK(sweep.points[12].grad_filter == 2);
+  CHECK(sweep.points[14].grad_filter == 4);
+  // 5 epochs of 30000 images in mini-batches of 64: the trace is the last mini-batch.
+  CHECK(sweep.training["trace_iteration"] == 5 * (30000 / 64));
 }
