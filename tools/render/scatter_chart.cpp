@@ -14,6 +14,10 @@ namespace {
 // Layout (pixels): the plot, room on the right for the points' labels and the legend.
 constexpr double kPlotLeft = 78, kPlotRight = 640, kPlotTop = 40, kHeight = 420, kBottomMargin = 60,
                  kLegendWidth = 200, kLegendRowHeight = 18;
+// Point labels at font size 9: an average glyph is about 5 px wide; a line is 11 px; a label tries
+// its own line and then up to 4 lines above and 4 below before it accepts an overlap.
+constexpr double kLabelCharWidth = 5, kLabelLineHeight = 11;
+constexpr int kLabelPlacementTries = 9;
 
 std::string fmt(double v) {
   char text[32];
@@ -77,16 +81,40 @@ std::string scatter_chart_svg(const ScatterChart& chart) {
        "\" text-anchor=\"middle\">" + xml_escape(chart.x_label) + "</text>\n";
   s += "<text transform=\"translate(16," + fmt((kPlotTop + plot_bottom) / 2) +
        ") rotate(-90)\" text-anchor=\"middle\">" + xml_escape(chart.y_label) + "</text>\n";
+  // Labels: beside their marker, on the side with room (left of markers in the right half of
+  // the plot), moved up or down a line when they would cover a label already placed. Widths are
+  // estimated (kLabelCharWidth per character); the tooltip carries the full text either way.
+  struct Box {
+    double x0, x1, y0, y1;
+  };
+  std::vector<Box> placed;
+  const auto overlaps = [&](const Box& b) {
+    for (const auto& o : placed)
+      if (b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1) return true;
+    return false;
+  };
   for (const auto& p : points) {
     const std::string colour = palette(p.group);
-    s += "<circle cx=\"" + fmt(px(p.x)) + "\" cy=\"" + fmt(py(p.y)) + "\" r=\"4\" fill=\"" +
-         colour + "\"><title>" +
-         xml_escape(p.label + ": " + short_number(p.x) + ", " + short_number(p.y)) +
+    const double cx = px(p.x), cy = py(p.y);
+    s += "<circle cx=\"" + fmt(cx) + "\" cy=\"" + fmt(cy) + "\" r=\"4\" fill=\"" + colour +
+         "\"><title>" + xml_escape(p.label + ": " + short_number(p.x) + ", " + short_number(p.y)) +
          "</title></circle>\n";
-    // Labels sit to the right of their marker, small, so neighbours overlap as little as they
-    // can; the tooltip carries the full text either way.
-    s += "<text x=\"" + fmt(px(p.x) + 6) + "\" y=\"" + fmt(py(p.y) - 5) +
-         "\" font-size=\"9\" fill=\"" + colour + "\">" + xml_escape(p.label) + "</text>\n";
+    const bool left = cx > (kPlotLeft + kPlotRight) / 2;
+    const double text_width = kLabelCharWidth * static_cast<double>(p.label.size());
+    const double x = left ? cx - 6 : cx + 6;
+    double y = cy - 5;
+    for (int attempt = 0; attempt < kLabelPlacementTries; ++attempt) {
+      const double shift = kLabelLineHeight * ((attempt + 1) / 2) * (attempt % 2 ? 1 : -1);
+      const Box box{left ? x - text_width : x, left ? x : x + text_width,
+                    cy - 5 + shift - kLabelLineHeight + 2, cy - 5 + shift + 2};
+      if (!overlaps(box)) {
+        y = cy - 5 + shift;
+        placed.push_back(box);
+        break;
+      }
+    }
+    s += "<text x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" font-size=\"9\" fill=\"" + colour + "\"" +
+         (left ? " text-anchor=\"end\"" : "") + ">" + xml_escape(p.label) + "</text>\n";
   }
   for (size_t i = 0; i < chart.groups.size(); ++i) {
     const double y = kPlotTop + 8 + kLegendRowHeight * static_cast<double>(i);

@@ -42,9 +42,10 @@ class SeriesNamer {
     for (const auto& key : keys_) k += value(row, key) + "|";
     return k;
   }
-  std::string name(const json& row) const {
+  std::string name(const json& row, bool with_label = true) const {
     std::string n;
     for (const auto& key : keys_) {
+      if (key == "label" && !with_label) continue;
       if (key == "mode" || values_.at(key).size() > 1) {
         const std::string v = readable(key, value(row, key));
         if (v.empty()) continue;
@@ -54,8 +55,9 @@ class SeriesNamer {
     return n;
   }
   // One sweep point: its series name, and its pruning rate when that varies too.
-  std::string point_name(const json& row) const {
-    std::string n = name(row);
+  // Without the grid's label when a chart's colours and legend show it.
+  std::string point_name(const json& row, bool with_label = true) const {
+    std::string n = name(row, with_label);
     if (pruning_rates_.size() > 1) n += " · P " + text_of(row.value("pruning_rate", json()));
     return n;
   }
@@ -71,7 +73,7 @@ class SeriesNamer {
   static std::string readable(const std::string& key, const std::string& v) {
     if (v.empty()) return "";
     if (key == "seed") return "seed " + v;
-    if (key == "smd_drop_prob") return "SMD " + v;
+    if (key == "smd_drop_prob") return v == "0" || v == "0.0" ? "no SMD" : "SMD " + v;
     if (key == "weight_gradient") return v == "psg" ? "PSG" : "exact dW";
     if (key == "slu_target_skip") return v == "0" || v == "0.0" ? "no SLU" : "SLU skip " + v;
     if (key == "trainable_last") return v == "0" ? "all layers train" : "last " + v + " train";
@@ -106,7 +108,7 @@ std::optional<ScatterChart> accuracy_versus(const json& rows, const SeriesNamer&
       chart.groups.push_back(group);
     }
     chart.points.push_back(
-        {x.get<double>(), y.get<double>(), namer.point_name(row), groups[group]});
+        {x.get<double>(), y.get<double>(), namer.point_name(row, false), groups[group]});
   }
   if (chart.points.empty()) return std::nullopt;
   return chart;

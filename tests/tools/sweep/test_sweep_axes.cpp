@@ -9,6 +9,7 @@
 #include <set>
 #include <tuple>
 
+#include "../render/markup_check.hpp"
 #include "base/error.hpp"
 #include "support/temp_dir.hpp"
 #include "sweep_test_support.hpp"
@@ -470,7 +471,13 @@ TEST_CASE("a sweep over the new axes runs with a derived hardware config per int
   CHECK(fs::exists(dir / "out" / "plots" / "accuracy_vs_energy.svg"));
   CHECK_FALSE(fs::exists(dir / "out" / "plots" / "accuracy_vs_run_energy.svg"));
   const std::string svg = eg::testing::slurp(dir / "out" / "plots" / "accuracy_vs_energy.svg");
+  CHECK(eg::testing::svg_problem(svg).empty());
+  // One marker per point with a tooltip, plus one per legend entry (two grid labels).
   CHECK(std::count(svg.begin(), svg.end(), '\n') > 5);
+  size_t markers = 0;
+  for (size_t at = svg.find("<circle"); at != std::string::npos; at = svg.find("<circle", at + 1))
+    ++markers;
+  CHECK(markers == 5 + 2);
   CHECK_THAT(svg,
              Catch::Contains("PSG") && Catch::Contains("interleaved") && Catch::Contains("GF R2"));
   const std::string html = eg::testing::slurp(dir / "out" / "report.html");
