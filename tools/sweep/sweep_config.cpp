@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <set>
@@ -208,26 +207,6 @@ std::string readable_id_prefix(const Point& p) {
   return p.mode + "-p" + format_number(p.pruning_rate) + training + "-" + p.network + "-" +
          p.dataset + "-s" + std::to_string(p.seed) + "-" +
          id_safe(p.hw_config_path.stem().string()) + schedule;
-}
-
-// The stable hash of a file of any size (a checkpoint holds every weight), read in chunks.
-std::string file_hash_streamed(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(file.string() + ": cannot open: " + errno_text(errno));
-  // FNV-1a as stable_hash computes it, over the whole file.
-  uint64_t hash = 14695981039346656037ull;
-  char buffer[1 << 16];
-  while (in) {
-    in.read(buffer, sizeof buffer);
-    for (std::streamsize i = 0; i < in.gcount(); ++i) {
-      hash ^= static_cast<unsigned char>(buffer[i]);
-      hash *= 1099511628211ull;
-    }
-  }
-  if (in.bad()) throw Error(file.string() + ": read failed: " + errno_text(errno));
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-  return text;
 }
 
 // Trainer flags and training-config keys that a grid axis or grid key sets per point: given in
@@ -669,7 +648,7 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
       auto [it, fresh] = checkpoint_hashes.emplace(init_from_path.string(), "");
       if (fresh) {
         try {
-          it->second = file_hash_streamed(init_from_path);
+          it->second = stable_file_hash(init_from_path);
         } catch (const Error& e) {
           p.fail(ptr, e.what());
         }

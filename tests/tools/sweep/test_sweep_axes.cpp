@@ -573,3 +573,16 @@ TEST_CASE("the shipped schemes sweep loads once its pretraining exists") {
   // 5 epochs of 30000 images in mini-batches of 64: the trace is the last mini-batch.
   CHECK(sweep.training["trace_iteration"] == 5 * (30000 / 64));
 }
+
+TEST_CASE("a checkpoint's hash is the stable hash of its bytes, however large") {
+  eg::testing::TempDir dir("sweep-axes-hash");
+  // More than one 64 KiB read, ending mid-chunk.
+  std::string bytes;
+  for (int i = 0; i < 200000; ++i) bytes += static_cast<char>(i * 7 % 251);
+  const fs::path file = write_checkpoint(dir.path(), bytes);
+  CHECK(eg::sweep::stable_file_hash(file) == eg::sweep::stable_hash(bytes));
+  CHECK(eg::sweep::stable_file_hash(write_checkpoint(dir.path(), "")) ==
+        eg::sweep::stable_hash(std::string()));
+  CHECK_THROWS_WITH(eg::sweep::stable_file_hash(dir / "absent.bin"),
+                    Catch::StartsWith((dir / "absent.bin").string() + ": cannot open: "));
+}
