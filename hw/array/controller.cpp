@@ -1,6 +1,7 @@
 #include "hw/array/controller.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "base/checked.hpp"
@@ -189,15 +190,26 @@ int64_t Controller::delta_tile_samples(const Layer& layer, bool backward,
     return 0;
   // The tile is held where a tensor handed over between layers is (plan_traffic): the iact GLBs
   // of all clusters. (It shares them with the passes' input buffers; like the hand-over, the
-  // model does not take their room off.) It is held raw, as the DMA delivers it.
+  // model does not take their room off.) It is held raw, or, when δ̂ is compressed both in DRAM
+  // and on chip (features.gradient_compression and onchip_compression.gradients), at the size
+  // the DMA delivers it: the layer's compressed/raw ratio (plan_traffic, from the trace's dy)
+  // taken as uniform over the samples.
   const uint64_t glb_bytes = static_cast<uint64_t>(config_.array.pc_count()) *
                              static_cast<uint64_t>(config_.glb.iact_banks) *
                              static_cast<uint64_t>(config_.glb.iact_bank_bytes);
+  double ratio = 1.0;
+  auto grad = tensors_.find("grad:" + layer.name);
+  if (grad != tensors_.end() && config_.features.onchip_compression.gradients &&
+      config_.features.gradient_compression != arch::GradientCompression::None)
+    ratio = grad->second.policy.gradient_ratio;
+  auto held = [&](int64_t entries) {
+    return std::ceil(static_cast<double>(bytes_of(entries, config_.widths.gradient)) * ratio);
+  };
   const mapper::ConvView v = mapper::conv_view(layer);
   const int64_t n = layer.out[0];
-  if (v.fc) return bytes_of(n * v.m, config_.widths.gradient) <= glb_bytes ? n : 0;
-  const uint64_t per_sample = bytes_of(v.m * v.e * v.f, config_.widths.gradient);
-  return std::min<int64_t>(n, static_cast<int64_t>(glb_bytes / std::max<uint64_t>(1, per_sample)));
+  if (v.fc) return held(n * v.m) <= static_cast<double>(glb_bytes) ? n : 0;
+  const double per_sample = std::max(1.0, held(v.m * v.e * v.f));
+  return std::min<int64_t>(n, static_cast<int64_t>(static_cast<double>(glb_bytes) / per_sample));
 }
 
 void Controller::weight_gradient_tile_policy(const Layer& layer, int64_t n0, int64_t n1) {
