@@ -90,7 +90,7 @@ TEST_CASE("a held tile's first bytes come from DRAM and every later read from th
   CHECK(port.bytes == 1024 + 768);
 }
 
-TEST_CASE("interleaving halves δ's DRAM reads of a layer whose δ does not fit the GLB",
+TEST_CASE("interleaving halves the DRAM reads of dy on a layer whose dy does not fit the GLB",
           "[array][interleaved]") {
   // δ of `second`: 16 channels x 24 x 24 at 16 bits = 18 KiB per sample, 36 KiB for the batch of
   // 2: more than the baseline's iact GLB (6 clusters x 3 banks x 1.5 KiB = 27 KiB), so one
@@ -168,5 +168,60 @@ TEST_CASE("interleaving keeps MACs and checked results and cuts DRAM reads on bo
     CHECK(ilv.layers.at(0).phases.at("forward").cycles ==
           sep.layers.at(0).phases.at("forward").cycles);
     CHECK(cycles(ilv.layers.at(1)) > 0);
+  }
+}
+
+TEST_CASE("with the fused update the last tile reads the partial dW back and writes none",
+          "[array][interleaved]") {
+  testing::TempDir dir;
+  // Dense δ (no zeros): compressed it is no smaller, so the tile is sized raw: one sample each.
+  testing::TraceBuilder b("two-convs", 2, 0.0, 7);
+  b.conv("first", {}, 3, 24, 8, 3, 1, 1);
+  b.conv("second", {"first"}, 8, 24, 16, 3, 1, 1);
+  b.write(dir / "trace");
+  const trace::Trace t = trace::Trace::open(dir / "trace");
+  RunOptions only;
+  only.layers = {"second"};
+  const arch::ArchConfig c = config("efficientgrad", arch::BackwardSchedule::Interleaved, false);
+  REQUIRE(c.features.fused_weight_update);
+  const RunResult ilv = simulate(c, t, only);
+  const RunResult sep =
+      simulate(config("efficientgrad", arch::BackwardSchedule::Separate, false), t, only);
+  constexpr size_t kDw = static_cast<size_t>(hw::DataClass::WeightGradients);
+  const uint64_t dw_bytes = 16 * 8 * 9 * 2;  // 16-bit ΔW, a whole number of 64-byte bursts
+  const dram::DramCounts& wg = ilv.layers.at(0).phases.at("weight_gradient").dram.by_class[kDw];
+  // Both tiles drain ΔW; tile 0's partial sum goes to DRAM, tile 1 reads it back and drains the
+  // sum into the PPU. (In DRAM each output transfer is rounded to whole bursts on its own.)
+  CHECK(ilv.layers.at(0).phases.at("weight_gradient").offchip.write_bytes[kDw] == 2 * dw_bytes);
+  CHECK(wg.write_bytes >= dw_bytes);
+  CHECK(wg.write_bytes < 2 * dw_bytes);
+  CHECK(wg.read_bytes == wg.write_bytes);
+  CHECK(ilv.layers.at(0).phases.at("weight_update").dram.by_class[kDw].read_bytes == 0);
+  // Separate: ΔW never reaches DRAM.
+  CHECK(sep.layers.at(0).phases.at("weight_gradient").dram.by_class[kDw].write_bytes == 0);
+  CHECK(ilv.check.tensors == sep.check.tensors);
+  CHECK(ilv.check.update_tensors == sep.check.update_tensors);
+}
+
+TEST_CASE("a layer one of whose samples' dy does not fit the GLB runs separate",
+          "[array][interleaved]") {
+  testing::TempDir dir;
+  // 16 channels x 32 x 32 at 16 bits: 32 KiB per sample, more than the 27 KiB iact GLB.
+  testing::TraceBuilder b("two-convs", 2, 0.0, 8);
+  b.conv("first", {}, 3, 32, 8, 3, 1, 1);
+  b.conv("second", {"first"}, 8, 32, 16, 3, 1, 1);
+  b.write(dir / "trace");
+  const trace::Trace t = trace::Trace::open(dir / "trace");
+  RunOptions only;
+  only.layers = {"second"};
+  const RunResult sep =
+      simulate(config("eyeriss_v2_bp", arch::BackwardSchedule::Separate, false), t, only);
+  const RunResult ilv =
+      simulate(config("eyeriss_v2_bp", arch::BackwardSchedule::Interleaved, false), t, only);
+  for (const char* phase : {"backward", "weight_gradient", "weight_update"}) {
+    INFO(phase);
+    CHECK(ilv.layers.at(0).phases.at(phase).cycles == sep.layers.at(0).phases.at(phase).cycles);
+    CHECK(ilv.layers.at(0).phases.at(phase).dram.total.read_bytes ==
+          sep.layers.at(0).phases.at(phase).dram.total.read_bytes);
   }
 }
