@@ -61,7 +61,27 @@ int64_t Controller::delta_tile_samples(const Layer& layer, bool backward,
   const int64_t n = layer.out[0];
   if (v.fc) return held(n * v.m) <= static_cast<double>(glb_bytes) ? n : 0;
   const double per_sample = std::max(1.0, held(v.m * v.e * v.f));
-  return std::min<int64_t>(n, static_cast<int64_t>(static_cast<double>(glb_bytes) / per_sample));
+  const int64_t tile =
+      std::min<int64_t>(n, static_cast<int64_t>(static_cast<double>(glb_bytes) / per_sample));
+  if (tile <= 0 || tile >= n) return tile;
+  // Several tiles: each tile after the first streams the backward's filter again (W, Wᵀ or the
+  // feedback: the whole tensor at least once per tile) and adds its partial ΔW to the sum in DRAM
+  // (written, then read back). Interleave only when that costs fewer DRAM bytes than it saves: at
+  // least δ's second stream, at its DRAM size (none when δ is handed over in the GLB anyway).
+  const int64_t extra_tiles = (n + tile - 1) / tile - 1;
+  const int64_t weights = v.m * v.c * v.r * v.s;
+  const bool feedback = config_.features.feedback_source == arch::FeedbackSource::PeSpad;
+  const uint64_t filter =
+      feedback && config_.features.feedback_magnitudes == arch::FeedbackMagnitudes::Seed
+          ? 0
+          : bytes_at(weights, feedback ? config_.widths.feedback : config_.widths.weight);
+  const double added = static_cast<double>(extra_tiles) *
+                       static_cast<double>(filter + 2 * bytes_at(weights, config_.widths.gradient));
+  double saved = 0;
+  if (grad != tensors_.end() && !grad->second.policy.reads_on_chip)
+    saved = std::ceil(static_cast<double>(bytes_at(n * v.m * v.e * v.f, config_.widths.gradient)) *
+                      grad->second.policy.gradient_ratio);
+  return added < saved ? tile : 0;
 }
 
 void Controller::weight_gradient_tile_policy(const Layer& layer, int64_t n0, int64_t n1) {

@@ -203,13 +203,18 @@ TEST_CASE("with the fused update the last tile reads the partial dW back and wri
   CHECK(ilv.check.update_tensors == sep.check.update_tensors);
 }
 
-TEST_CASE("a layer one of whose samples' dy does not fit the GLB runs separate",
+TEST_CASE("a layer runs separate when a sample's dy does not fit the GLB or tiles cost more",
           "[array][interleaved]") {
+  // 16 channels x 32 x 32 at 16 bits: 32 KiB of dy per sample, more than the 27 KiB iact GLB.
+  // 64 channels x 8 x 8: 8 KiB per sample, so two tiles of the batch of 4, but the second tile
+  // would stream W (36 KiB) again and read-modify-write the partial dW (2 x 72 KiB), more than
+  // the 32 KiB of dy it saves.
+  const bool wide = GENERATE(false, true);
+  INFO((wide ? "weights outweigh dy" : "a sample does not fit"));
   testing::TempDir dir;
-  // 16 channels x 32 x 32 at 16 bits: 32 KiB per sample, more than the 27 KiB iact GLB.
-  testing::TraceBuilder b("two-convs", 2, 0.0, 8);
-  b.conv("first", {}, 3, 32, 8, 3, 1, 1);
-  b.conv("second", {"first"}, 8, 32, 16, 3, 1, 1);
+  testing::TraceBuilder b("two-convs", wide ? 4 : 2, 0.0, 8);
+  b.conv("first", {}, 3, wide ? 8 : 32, wide ? 64 : 8, 3, 1, 1);
+  b.conv("second", {"first"}, wide ? 64 : 8, wide ? 8 : 32, wide ? 64 : 16, 3, 1, 1);
   b.write(dir / "trace");
   const trace::Trace t = trace::Trace::open(dir / "trace");
   RunOptions only;
