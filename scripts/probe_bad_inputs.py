@@ -1057,6 +1057,11 @@ def hw_cases():
     bad("missing-features.first_layer_input_gradient",
         delk(["features", "first_layer_input_gradient"]))
     bad("first-layer-dx-string", setk(["features", "first_layer_input_gradient"], "false"))
+    bad("missing-features.backward_schedule", delk(["features", "backward_schedule"]))
+    bad("backward-schedule-unknown", setk(["features", "backward_schedule"], "fused"))
+    bad("backward-schedule-bool", setk(["features", "backward_schedule"], True))
+    bad("backward-schedule-interleaved", setk(["features", "backward_schedule"], "interleaved"),
+        expect="succeed")
     bad("feedback-source-transposed", setk(["features", "feedback_source"], "transposed"))
     bad("unknown-top-key", setk(["junk"], 1))
     for sec in ["array", "pe", "widths", "glb", "noc", "ppu", "features", "mapping", "offchip",

@@ -83,8 +83,22 @@ class Controller {
   RunResult run(const trace::Trace& trace, const RunOptions& options);
 
  private:
+  // Samples [n0, n1) of the batch (n1 0: all of them): one δ tile of an interleaved layer.
   void run_array_phase(const trace::Trace& trace, const trace::Layer& layer, int phase_index,
-                       bool check, PhaseFigures& fig);
+                       bool check, PhaseFigures& fig, int64_t n0 = 0, int64_t n1 = 0);
+  // features.backward_schedule "interleaved": the samples per δ tile of `layer` (the most whose
+  // δ fits the GLB), or 0 when the layer runs its backward products separately (not both of
+  // them, or one sample's δ does not fit, or an FC layer's whole δ does not).
+  int64_t delta_tile_samples(const trace::Layer& layer, bool backward, bool weight_gradient) const;
+  // The conv view of samples [n0, n1) (n1 0: all), and the byte offsets of their x, δ and dx in
+  // the whole tensors.
+  mapper::ConvView tile_view(const trace::Layer& layer, int64_t n0, int64_t n1) const;
+  struct TileOffsets {
+    uint64_t x = 0, dy = 0, dx = 0;
+  };
+  TileOffsets tile_offsets(const trace::Layer& layer, int64_t n0) const;
+  // Before an interleaved layer's weight-gradient tile: where ΔW's partial sums go.
+  void weight_gradient_tile_policy(const trace::Layer& layer, int64_t n0, int64_t n1);
   // features.cross_layer_prefetch: the array problem after problem `problem` of the running step
   // (the next of the same phase, or the first of the next array step), mapped now, with which of
   // its operands may be fetched early (nothing written before it starts overlaps them). Nothing
@@ -126,6 +140,9 @@ class Controller {
     Kind kind = Kind::Array;
     size_t layer = 0;  // index into layers_
     int phase = 0;     // Array: index into mapper::kAllPhases
+    // Array backward and weight gradient of an interleaved layer (features.backward_schedule):
+    // the δ tile, samples [n0, n1); n1 0: the whole batch.
+    int64_t n0 = 0, n1 = 0;
   };
 
   const arch::ArchConfig& config_;
@@ -153,6 +170,8 @@ class Controller {
     mapper::Schedule schedule;
   };
   std::optional<Ahead> ahead_;
+  // An interleaved layer's ΔW summed over its δ tiles so far (conv view), for the check.
+  std::vector<float> dw_sum_;
 };
 
 }  // namespace eg::hw::array

@@ -130,6 +130,9 @@ Features parse_features(JsonFields& f) {
   x.fused_weight_update = f.boolean("fused_weight_update");
   x.cross_layer_prefetch = f.boolean("cross_layer_prefetch");
   x.first_layer_input_gradient = f.boolean("first_layer_input_gradient");
+  x.backward_schedule = f.choice("backward_schedule", {"separate", "interleaved"}) == "separate"
+                            ? BackwardSchedule::Separate
+                            : BackwardSchedule::Interleaved;
   f.finish();
   return x;
 }
@@ -250,6 +253,10 @@ const char* to_string(FeedbackSource s) {
          : s == FeedbackSource::TransposedDram ? "transposed_dram"
                                                : "transposed_read";
 }
+const char* to_string(BackwardSchedule s) {
+  return s == BackwardSchedule::Separate ? "separate" : "interleaved";
+}
+
 const char* to_string(GradientCompression c) {
   return c == GradientCompression::None ? "none" : c == GradientCompression::Rle ? "rle" : "csc";
 }
