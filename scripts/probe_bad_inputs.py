@@ -1572,7 +1572,7 @@ INT_FLAGS = {  # flag -> lowest valid
     "trace-iteration": 0, "train-subset": 0, "test-subset": 0, "crop-pad": 0,
     "checkpoint-every": 0, "eval-batch": 1, "log-every": 0, "synthetic-train-size": 1,
     "synthetic-test-size": 0, "synthetic-channels": 1, "synthetic-height": 1,
-    "synthetic-width": 1, "histogram-bins": 1,
+    "synthetic-width": 1, "histogram-bins": 1, "grad-filter": 0, "trainable-last": 0,
 }
 
 
@@ -1639,6 +1639,14 @@ def train_flag_cases():
             ("trace-out-without-iteration", {}, ["--trace-out", "{S}/trace"],
              ["--trace-out", "--trace-iteration"]),
             ("resume-without-out", {"out": None}, ["--resume"], ["--out", "--resume"]),
+            ("grad-filter-one", {}, ["--grad-filter", "1"], ["--grad-filter"]),
+            ("grad-filter-above-max", {}, ["--grad-filter", "65"], ["--grad-filter"]),
+            ("trainable-last-beyond-convs", {}, ["--trainable-last", "22"], ["trainable-last"]),
+            ("train-range-empty", {}, ["--train-range", "5:2"], ["train-range"]),
+            ("train-range-one-number", {}, ["--train-range", "5"], ["train-range"]),
+            ("train-range-words", {}, ["--train-range", "a:b"], ["train-range"]),
+            ("train-range-beyond-set", {}, ["--train-range", "0:100000"], ["train-range"]),
+            ("init-from-missing", {}, ["--init-from", "{S}/nosuch.bin"], ["nosuch.bin"]),
             ("checkpoint-every-without-out", {"out": None}, ["--checkpoint-every", "1"],
              ["--out", "--checkpoint-every"]),
             ("batch-above-train-size", {"batch": "9"}, [], ["--batch", "batch"]),

@@ -328,6 +328,15 @@ LayerType layer_type_from_string(const std::string& text, const std::string& con
 
 Shape Layer::expected_shape(const std::string& role) const {
   const bool weighted = type == LayerType::Conv || type == LayerType::Fc;
+  if (type == LayerType::Conv && grad_filter > 0 &&
+      std::find(grad_filter_roles().begin(), grad_filter_roles().end(), role) !=
+          grad_filter_roles().end()) {
+    const int64_t e = (out[2] + grad_filter - 1) / grad_filter,
+                  f = (out[3] + grad_filter - 1) / grad_filter;
+    if (role == "gy_filtered") return {out[0], out[1], e, f};
+    if (role == "x_filtered") return {in[0], in[1], e, f};
+    return {out[1], in[1], 1, 1};
+  }
   if (role == "x" || role == "dx") return in;
   if (role == "y" || role == "dy") return out;
   const bool weight_shaped =
@@ -388,6 +397,8 @@ json to_json(const Manifest& m) {
       j["pad"] = l.pad;
     }
     j["tensors"] = l.tensors;
+    if (l.frozen) j["frozen"] = true;
+    if (l.grad_filter > 0) j["grad_filter"] = json{{"r", l.grad_filter}};
     json stats{{"dy_nonzero_fraction", l.stats.dy_nonzero_fraction},
                {"dy_nonzero_fraction_before_pruning", l.stats.dy_nonzero_fraction_before_pruning},
                {"tau", l.stats.tau},
@@ -498,10 +509,22 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
     const bool windowed =
         l.type == LayerType::Conv || l.type == LayerType::AvgPool || l.type == LayerType::MaxPool;
     if (windowed)
-      lf.allow_only(
-          {"name", "type", "inputs", "in", "out", "kernel", "stride", "pad", "tensors", "stats"});
+      lf.allow_only({"name", "type", "inputs", "in", "out", "kernel", "stride", "pad", "tensors",
+                     "stats", "frozen", "grad_filter"});
     else
-      lf.allow_only({"name", "type", "inputs", "in", "out", "tensors", "stats"});
+      lf.allow_only({"name", "type", "inputs", "in", "out", "tensors", "stats", "frozen"});
+    if (lf.has("frozen")) {
+      if (!lf.raw("frozen").is_boolean()) lf.fail(lf.path("frozen"), "must be true or false");
+      l.frozen = lf.raw("frozen").get<bool>();
+    }
+    if (lf.has("grad_filter")) {
+      if (l.type != LayerType::Conv)
+        lf.fail(lf.path("grad_filter"), "only a conv layer is gradient-filtered");
+      Fields gf(lf.raw("grad_filter"), source, lf.path("grad_filter"),
+                " (layer " + single_quoted(l.name) + ")");
+      gf.allow_only({"r"});
+      l.grad_filter = gf.integer("r", 2, kMaxGradFilterPatch);
+    }
     const json& inputs = lf.raw("inputs");
     if (!inputs.is_array()) lf.fail(lf.path("inputs"), "must be an array of layer names");
     for (const json& in : inputs) {
@@ -543,7 +566,11 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
       if (update_role && version < 2)
         lf.fail(field, "is a version 2 tensor role (this trace is version " +
                            std::to_string(version) + ")");
-      if ((!update_role &&
+      const bool filter_role = std::find(grad_filter_roles().begin(), grad_filter_roles().end(),
+                                         it.key()) != grad_filter_roles().end();
+      if (filter_role && l.grad_filter == 0)
+        lf.fail(field, "is a gradient filtering role, but the layer has no grad_filter");
+      if ((!update_role && !filter_role &&
            std::find(all_roles().begin(), all_roles().end(), it.key()) == all_roles().end()) ||
           ((update_role || it.key() == "w" || it.key() == "feedback" || it.key() == "dw") &&
            l.type != LayerType::Conv && l.type != LayerType::Fc))

@@ -48,6 +48,11 @@ inline constexpr int64_t kMaxConvKernel = 64;
 // 255-byte file-name limit of Linux file systems (the longest role, momentum_next, adds 18 bytes).
 inline constexpr std::size_t kMaxNameBytes = 200;
 
+// Patch side of a gradient-filtered layer (Layer::grad_filter). A patch at least as large as the
+// feature map averages the whole map, so larger ones add nothing; 64 covers the 56 x 56 maps of
+// ImageNet ResNets after their stem with room to spare. The trainer accepts the same range.
+inline constexpr int64_t kMaxGradFilterPatch = 64;
+
 enum class LayerType { Conv, Fc, Bn, Relu, Add, AvgPool, MaxPool };
 std::string to_string(LayerType type);
 // Throws eg::Error "<context>: unknown layer type 'x' (expected conv, fc, ...)".
@@ -67,6 +72,15 @@ inline const std::vector<std::string>& all_roles() {
 // inputs).
 inline const std::vector<std::string>& update_roles() {
   static const std::vector<std::string> roles{"momentum", "w_next", "momentum_next"};
+  return roles;
+}
+
+// Gradient filtering roles of a conv layer with `grad_filter` (any version;
+// sw/train/grad_filter.hpp has the equations): `gy_filtered` g~ [N,M,E',F'] (dy's patch means, E' =
+// ceil(E/r), F' = ceil(F/r)), `x_filtered` x~ [N,C,E',F'] (x summed over each patch, at the centre
+// tap), `w_summed` W~ [M,C,1,1] (the feedback summed over its taps).
+inline const std::vector<std::string>& grad_filter_roles() {
+  static const std::vector<std::string> roles{"gy_filtered", "x_filtered", "w_summed"};
   return roles;
 }
 
@@ -111,6 +125,11 @@ struct Layer {
   int64_t kernel_r = 0, kernel_s = 0, stride = 1, pad = 0;
   std::map<std::string, std::string> tensors;  // role -> file name inside the trace dir
   LayerStats stats;
+  // Fine-tuning (optional, any version): a frozen layer ran forward only (no backward, no update;
+  // its trace has no dy, dx, dw). grad_filter: the patch side r >= 2 of a gradient-filtered conv
+  // layer (0 = not filtered); its dx and dw are the filtered ones.
+  bool frozen = false;
+  int64_t grad_filter = 0;
 
   // Shape a tensor of `role` must have for this layer; throws eg::Error for a role the type lacks.
   Shape expected_shape(const std::string& role) const;

@@ -83,6 +83,8 @@ std::string Controller::gradient_of(const Layer& layer, size_t input) const {
 namespace {
 // Layers whose backward (or weight-gradient) phase reads their forward input again.
 bool reads_input_in_backward(const Layer& l) {
+  // A frozen layer has no backward; a gradient-filtered one reads x~ (its own tensor) instead.
+  if (l.frozen || l.grad_filter > 0) return false;
   return on_array(l) || l.type == LayerType::Relu || l.type == LayerType::Bn ||
          l.type == LayerType::MaxPool;
 }
@@ -169,6 +171,10 @@ void Controller::idle_cycles(uint64_t from, PhaseFigures& fig) {
 void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, int phase_index,
                                  bool check, PhaseFigures& fig, int64_t n0, int64_t n1) {
   const Phase phase = mapper::kAllPhases[phase_index];
+  if (layer.grad_filter > 0 && phase != Phase::Forward) {
+    run_filtered_phase(trace, layer, phase, check, fig);
+    return;
+  }
   const mapper::ConvView view = tile_view(layer, n0, n1);
   const mapper::ConvView whole = mapper::conv_view(layer);
   const bool tiled = view.n != whole.n;
@@ -237,11 +243,20 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
     engine_.execute(schedule, ctx, addr, fig, next ? &*next : nullptr);
     scatter_output(p, data, view, result);
   }
+  if (layer.grad_filter > 0) sum_pool_input(layer, fig);
 
   // Reads of the held δ tile served by the GLB instead of DRAM.
   fig.actions.glb_iact_read_bits += (memory_.served_from_hold() - held_before) * 8;
   if (!check) return;
-  const char* role = phase == Phase::Forward ? "y" : phase == Phase::Backward ? "dx" : "dw";
+  check_result(trace, layer, phase,
+               phase == Phase::Forward    ? "y"
+               : phase == Phase::Backward ? "dx"
+                                          : "dw",
+               to_trace_layout(phase, view, result));
+}
+
+void Controller::check_result(const trace::Trace& trace, const Layer& layer, Phase phase,
+                              const char* role, const std::vector<float>& got) {
   if (!trace.has(layer, role)) return;
   NdArray want = trace.load(layer, role);
   std::vector<float> got = to_trace_layout(phase, view, result);
@@ -324,6 +339,8 @@ std::optional<NextProblem> Controller::next_problem(
     switch (st.kind) {
       case Step::Kind::Array: {
         const Phase phase = mapper::kAllPhases[st.phase];
+        // A filtered phase starts with PPU work whose writes are not modelled here: no prefetch.
+        if (l.grad_filter > 0 && phase != Phase::Forward) return std::nullopt;
         const auto next =
             mapper::canonical_problems(tile_view(l, st.n0, st.n1), phase, config_.features);
         if (next.empty()) break;
@@ -453,6 +470,7 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
                   (trace.dir() / "manifest.json").string());
   RunResult result;
   check_summary_ = CheckSummary{};
+  filtered_gradients_.clear();
   engine_.set_step_every_cycle(options.step_every_cycle);
   std::vector<const Layer*> layers;
   for (const Layer& l : m.layers)
@@ -475,8 +493,16 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
   // Progress is measured in dense MACs of the array phases still to run (the phases below).
   // A layer fed by the network input (no producer) has a dx that feeds nothing in training: its
   // backward phase runs only with features.first_layer_input_gradient.
+  // Nor has a layer whose producers are all frozen (fine-tuning): no gradient goes below the first
+  // trainable layer.
+  const auto producers_frozen = [&](const Layer& l) {
+    for (const std::string& in : l.inputs)
+      if (const Layer* p = m.find(in); p && !p->frozen) return false;
+    return !l.inputs.empty();
+  };
   const auto runs_backward = [&](const Layer& l) {
     if (l.inputs.empty() && !config_.features.first_layer_input_gradient) return false;
+    if (producers_frozen(l)) return false;
     return has(l, {"dy"}) && (has(l, {"feedback"}) || has(l, {"w"}));
   };
   const auto runs_weight_gradient = [&](const Layer& l) { return has(l, {"dy", "x"}); };
@@ -521,6 +547,7 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
   if (!layers.empty()) steps_.push_back({Kind::ActivationsOffChip, 0, 0});
   for (size_t i = layers.size(); i-- > 0;) {
     const Layer& l = *layers[i];
+    if (l.frozen) continue;  // forward only
     if (!on_array(l)) {
       steps_.push_back({Kind::PpuBackward, i, 0});
       continue;

@@ -113,6 +113,16 @@ class Controller {
   int64_t transposed_kernel(const mapper::ConvView& view, mapper::Phase phase,
                             const mapper::CanonicalProblem& p) const;
   void run_ppu(const trace::Layer& layer, bool backward, PhaseFigures& fig);
+  // controller_filter.cpp, gradient filtering (trace::Layer::grad_filter): the PPU's sum-pooling
+  // of x into x~ after a filtered layer's forward pass, and its backward and weight-gradient phases
+  // as the reduced 1x1 problems on the E' x F' map.
+  void sum_pool_input(const trace::Layer& layer, PhaseFigures& fig);
+  void run_filtered_phase(const trace::Trace& trace, const trace::Layer& layer, mapper::Phase phase,
+                          bool check, PhaseFigures& fig);
+  // Compares a phase's result with the trace's tensor `role` (when the trace has it) and records
+  // the outcome in the check summary.
+  void check_result(const trace::Trace& trace, const trace::Layer& layer, mapper::Phase phase,
+                    const char* role, const std::vector<float>& got);
   void run_weight_update(const trace::Layer& layer, PhaseFigures& fig);
   // controller_update.cpp: the fused update's timing, and the PPU's SGD step computed and
   // compared with a version 2 trace's post-step tensors.
@@ -159,6 +169,7 @@ class Controller {
   uint64_t next_address_ = 0;
   std::map<std::string, std::vector<std::string>> consumers_;  // among the simulated layers
   std::map<std::string, int> gradient_writers_;  // consumers that have written each gradient
+  std::set<std::string> filtered_gradients_;     // filtered layers whose g~ the PPU has made
   CheckSummary check_summary_;
   mapper::RowStationaryMapper mapper_;
   std::vector<const trace::Layer*> layers_;  // the simulated layers, forward order

@@ -17,6 +17,10 @@ class BatchNorm : public Layer {
                 const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
   std::vector<Param*> params() override { return {&gamma_, &beta_}; }
   std::vector<Tensor*> buffers() override { return {&running_mean_, &running_var_}; }
+  // Frozen statistics (fine-tuning, gradient filtering): training forwards normalise with the
+  // running statistics and leave them unchanged, and backward is that of the fixed affine map
+  // (dx = γ·dy/√(running var + eps); γ and β still get their gradients).
+  void set_frozen_statistics(bool frozen) { frozen_stats_ = frozen; }
 
  private:
   struct Affine {
@@ -34,6 +38,8 @@ class BatchNorm : public Layer {
 
   int64_t channels_;
   double momentum_, eps_;
+  bool frozen_stats_ = false;
+  bool keep_for_backward_ = false;  // this forward used frozen statistics in training
   Param gamma_, beta_;
   Tensor running_mean_, running_var_;
   // Of the last training forward; backward recomputes x̂ = (x − mean)·inv_std from its input

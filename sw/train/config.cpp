@@ -12,6 +12,7 @@
 #include "base/error.hpp"
 #include "base/json_io.hpp"
 #include "sw/train/feedback.hpp"
+#include "sw/train/grad_filter.hpp"
 #include "sw/train/limits.hpp"
 #include "sw/train/update_rule.hpp"
 
@@ -157,6 +158,19 @@ const std::vector<OptionSpec>& specs() {
       int_key("synthetic-width", "synthetic data: width", 1, kMaxImageSide),
       real_key("synthetic-noise", "synthetic data: noise std around class prototypes", 0,
                kMaxSyntheticNoise),
+      int_key("grad-filter",
+              "gradient filtering (Yang et al., CVPR 2023): the trainable conv layers average dy "
+              "over R x R patches and compute dx and dw on the reduced map (0 = off; R >= 2)",
+              0, kMaxGradFilterPatch),
+      int_key("trainable-last",
+              "only the last K conv layers (and the fc head) train; the earlier ones are frozen "
+              "and run forward only (0 = every layer trains). With it or grad-filter the BN "
+              "statistics are frozen",
+              0, kMaxTrainableLast),
+      text_key("init-from", "egtrain checkpoint.bin whose weights and BN statistics start the run"),
+      text_key("train-range",
+               "BEGIN:END: train on training images [BEGIN, END) only (after train-subset; "
+               "normalisation still uses the whole training split)"),
       int_key("histogram-bins", "bins of the per-layer dy histogram", 1, kMaxHistogramBins),
       real_key("histogram-range-std", "dy histogram spans +-this many standard deviations", 1e-6,
                kMaxHistogramRangeStd),
@@ -349,6 +363,10 @@ TrainConfig from_json(const json& j) {
   c.synthetic_height = j.at("synthetic-height");
   c.synthetic_width = j.at("synthetic-width");
   c.synthetic_noise = j.at("synthetic-noise");
+  c.grad_filter = j.at("grad-filter");
+  c.trainable_last = j.at("trainable-last");
+  c.init_from = j.at("init-from");
+  c.train_range = j.at("train-range");
   c.histogram_bins = j.at("histogram-bins");
   c.histogram_range_std = j.at("histogram-range-std");
   return c;
@@ -363,6 +381,9 @@ void check_combination(const TrainConfig& c, const std::string& source) {
   if (!c.trace_out.empty() && c.trace_iteration == 0)
     fail(source, "trace-iteration", "must be >= 1 when trace-out is set");
   if (c.resume && c.out.empty()) fail(source, "out", "is required with resume");
+  if (c.grad_filter == 1)
+    fail(source, "grad-filter", "value 1 would average nothing (0 = off, or a patch side >= 2)");
+  if (!c.train_range.empty()) parse_train_range(c.train_range, source);
   if (c.checkpoint_every > 0 && c.out.empty())
     fail(source, "out", "is required with checkpoint-every");
   // A trace iteration the run never reaches would end with no trace and no message. The data set
@@ -388,6 +409,25 @@ void check_combination(const TrainConfig& c, const std::string& source) {
 }
 
 }  // namespace
+
+TrainRange parse_train_range(const std::string& text, const std::string& source) {
+  const auto bad = [&](const std::string& why) {
+    fail(source, "train-range", "'" + text + "' " + why);
+  };
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos)
+    bad("is not BEGIN:END");
+  const auto number = [&](const std::string& part) -> int64_t {
+    if (part.empty() || part.size() > 18 ||
+        part.find_first_not_of("0123456789") != std::string::npos)
+      bad("is not BEGIN:END with whole numbers 0 <= BEGIN < END");
+    return std::stoll(part);
+  };
+  TrainRange r{number(text.substr(0, colon)), number(text.substr(colon + 1))};
+  if (r.begin >= r.end) bad("is empty (BEGIN must be below END)");
+  if (r.end > kMaxSamples) bad("ends beyond the " + std::to_string(kMaxSamples) + "-sample limit");
+  return r;
+}
 
 json to_json(const TrainConfig& c) {
   return json{{"network", c.network},
@@ -431,6 +471,10 @@ json to_json(const TrainConfig& c) {
               {"synthetic-height", c.synthetic_height},
               {"synthetic-width", c.synthetic_width},
               {"synthetic-noise", c.synthetic_noise},
+              {"grad-filter", c.grad_filter},
+              {"trainable-last", c.trainable_last},
+              {"init-from", c.init_from},
+              {"train-range", c.train_range},
               {"histogram-bins", c.histogram_bins},
               {"histogram-range-std", c.histogram_range_std}};
 }

@@ -61,6 +61,15 @@ struct TrainConfig {
   int64_t synthetic_height = 8;
   int64_t synthetic_width = 8;
   double synthetic_noise = 1.0;
+  // Gradient filtering (grad_filter.hpp) and fine-tuning. grad_filter: patch side r (0 = off, else
+  // >= 2) of the trainable conv layers; trainable_last: only the last K conv layers (and the FC
+  // head) train, the rest is frozen (0 = all train). Either one freezes every BN layer's
+  // statistics. init_from: an egtrain checkpoint whose weights and BN statistics start the run.
+  // train_range: "BEGIN:END", train on training images [BEGIN, END) only (empty = all).
+  int64_t grad_filter = 0;
+  int64_t trainable_last = 0;
+  std::string init_from;
+  std::string train_range;
   int64_t histogram_bins = 41;
   double histogram_range_std = 4.0;
   // Where the values came from ("command line", the config file, "<file> + command line"): the
@@ -83,5 +92,11 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]);
 TrainConfig load_config_file(const std::string& path);
 
 nlohmann::json to_json(const TrainConfig& config);
+
+// train-range "BEGIN:END" (0 <= BEGIN < END); throws eg::Error naming `source` and the key.
+struct TrainRange {
+  int64_t begin = 0, end = 0;
+};
+TrainRange parse_train_range(const std::string& text, const std::string& source);
 
 }  // namespace eg::train

@@ -3,6 +3,8 @@
 #include <stdexcept>
 
 #include "sw/train/gemm.hpp"
+#include "sw/train/grad_filter.hpp"
+#include "sw/train/layout.hpp"
 #include "sw/train/parallel.hpp"
 
 namespace eg::train {
@@ -99,6 +101,13 @@ void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tenso
   begin_backward(dout, ctx);
   const bool own_dx = needs_own_dx(din, ctx);
   Tensor& dx_own_ = scratch().dx_own;
+  if (filter_r_ > 0) {
+    backward_filtered(x, dout, ctx, own_dx);
+    if (!own_dx) return;
+    end_backward(dx_own_, ctx);
+    if (din[0]) write_from_nchw(dx_own_, *din[0], adds_to_din(ctx, 0));
+    return;
+  }
   if (conv_backend() == ConvBackend::Onednn) {
     if (!onednn_) throw std::logic_error("conv: backward before a training forward");
     // This layer's dx goes straight into the producer's gradient when nothing was there yet
@@ -114,6 +123,37 @@ void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tenso
   if (!own_dx) return;
   end_backward(dx_own_, ctx);
   if (din[0]) store_gradient(dx_own_.ptr(), din[0]->ptr(), dx_own_.size(), adds_to_din(ctx, 0));
+}
+
+void Conv2d::backward_filtered(const Tensor& x_any, const Tensor& dout_any,
+                               const BackwardContext& ctx, bool own_dx) {
+  Tensor x_plain, dy_plain;  // the filter works on NCHW whatever order oneDNN keeps
+  const Tensor& x = as_nchw(x_any, x_plain);
+  const Tensor& dy = as_nchw(dout_any, dy_plain);
+  FilterShape s;
+  s.n = x.dim(0), s.c = x.dim(1), s.h = x.dim(2), s.w = x.dim(3);
+  s.m = dy.dim(1), s.e = dy.dim(2), s.f = dy.dim(3);
+  s.kernel = g_.kernel, s.stride = g_.stride, s.pad = g_.pad, s.r = filter_r_;
+  Tensor g({s.n, s.m, s.ef(), s.ff()}), xs({s.n, s.c, s.ef(), s.ff()}), ws({s.m, s.c, 1, 1});
+  filter_output_gradient(s, dy.ptr(), g.ptr());
+  if (ctx.param_grads) {
+    sum_pool_input(s, x.ptr(), xs.ptr());
+    filtered_weight_gradient(s, g.ptr(), xs.ptr(), w_.grad.ptr());
+  }
+  sum_kernel(s, feedback().ptr(), ws.ptr());
+  if (own_dx) {
+    Tensor dxr({s.n, s.c, s.ef(), s.ff()});
+    reduced_input_gradient(s, ws.ptr(), g.ptr(), dxr.ptr());
+    Tensor& dx_own_ = scratch().dx_own;
+    dx_own_.ensure(x.shape);
+    broadcast_input_gradient(s, dxr.ptr(), dx_own_.ptr());
+  }
+  if (ctx.record) {
+    if (!ctx.param_grads) sum_pool_input(s, x.ptr(), xs.ptr());
+    rec_.gy_filtered = std::move(g);
+    rec_.x_filtered = std::move(xs);
+    rec_.w_summed = std::move(ws);
+  }
 }
 
 void Conv2d::backward_im2col(const Tensor& x, const Tensor& dout, const BackwardContext& ctx,

@@ -58,7 +58,17 @@ void write_trace(const std::filesystem::path& dir, Network& net, trace::Manifest
       l.stride = mp->geometry().stride;
       l.pad = mp->geometry().pad;
     }
-    if (auto* w = dynamic_cast<const WeightedLayer*>(node.layer.get())) {
+    l.frozen = net.is_frozen(i);
+    if (auto* conv = dynamic_cast<const Conv2d*>(node.layer.get()); conv && !l.frozen)
+      l.grad_filter = conv->grad_filter();
+    auto* weighted = dynamic_cast<const WeightedLayer*>(node.layer.get());
+    if (weighted && l.frozen) {
+      // Forward only: its input, weights and output; no gradient, no update.
+      Tensor plain_x, plain_y;
+      writer.write_tensor(l, "x", as_nchw(x, plain_x).ptr());
+      writer.write_tensor(l, "w", weighted->weight().value.ptr());
+      writer.write_tensor(l, "y", as_nchw(node.out, plain_y).ptr());
+    } else if (auto* w = weighted) {
       const WeightedRecord& r = w->record();
       if (!r.valid)
         throw std::logic_error("trace: layer '" + l.name + "' has no recorded backward");
@@ -71,6 +81,11 @@ void write_trace(const std::filesystem::path& dir, Network& net, trace::Manifest
       writer.write_tensor(l, "dx", r.dx.ptr());
       writer.write_tensor(l, "dw", w->weight().grad.ptr());
       if (sgd_step) writer.write_tensor(l, "momentum", w->weight().momentum.ptr());
+      if (l.grad_filter > 0) {
+        writer.write_tensor(l, "gy_filtered", r.gy_filtered.ptr());
+        writer.write_tensor(l, "x_filtered", r.x_filtered.ptr());
+        writer.write_tensor(l, "w_summed", r.w_summed.ptr());
+      }
       l.stats = layer_stats(*w);
     }
     manifest.layers.push_back(std::move(l));
@@ -79,7 +94,8 @@ void write_trace(const std::filesystem::path& dir, Network& net, trace::Manifest
     sgd_step();
     size_t at = 0;
     for (size_t i = 1; i < nodes.size(); ++i, ++at)
-      if (auto* w = dynamic_cast<const WeightedLayer*>(nodes[i].layer.get())) {
+      if (auto* w = dynamic_cast<const WeightedLayer*>(nodes[i].layer.get());
+          w && !net.is_frozen(i)) {
         trace::Layer& l = manifest.layers[at];
         writer.write_tensor(l, "w_next", w->weight().value.ptr());
         writer.write_tensor(l, "momentum_next", w->weight().momentum.ptr());

@@ -15,6 +15,7 @@
 #include "base/error.hpp"
 #include "base/new_dirs.hpp"
 #include "base/owned_dir.hpp"
+#include "sw/train/batchnorm.hpp"
 #include "sw/train/checkpoint.hpp"
 #include "sw/train/checkpoint_header.hpp"
 #include "sw/train/conv2d.hpp"
@@ -173,9 +174,80 @@ void write_metrics(OwnedDir& out, const json& metrics) {
 // A checkpoint from before mini-batch dropping existed ran without it: its config has no drop
 // probability. Anything malformed is left for check_checkpoint_header to name.
 void upgrade_checkpoint_config(json& header) {
-  if (header.is_object() && header.contains("config") && header["config"].is_object() &&
-      !header["config"].contains("smd-drop-prob"))
-    header["config"]["smd-drop-prob"] = 0.0;
+  if (!header.is_object() || !header.contains("config") || !header["config"].is_object()) return;
+  json& config = header["config"];
+  if (!config.contains("smd-drop-prob")) config["smd-drop-prob"] = 0.0;
+  // Nor gradient filtering or fine-tuning, from before those existed.
+  if (!config.contains("grad-filter")) config["grad-filter"] = 0;
+  if (!config.contains("trainable-last")) config["trainable-last"] = 0;
+  if (!config.contains("init-from")) config["init-from"] = "";
+  if (!config.contains("train-range")) config["train-range"] = "";
+}
+
+// Training images [BEGIN, END) of the (normalised) training split.
+void select_train_range(const TrainConfig& c, Dataset& train) {
+  const TrainRange r = parse_train_range(c.train_range, c.source);
+  if (r.end > train.count())
+    throw Error(c.source + ": key 'train-range': END " + std::to_string(r.end) +
+                " is beyond the training set (" + std::to_string(train.count()) + " samples)");
+  const int64_t size = train.image_size();
+  train.images.erase(train.images.begin() + r.end * size, train.images.end());
+  train.images.erase(train.images.begin(), train.images.begin() + r.begin * size);
+  train.labels.erase(train.labels.begin() + r.end, train.labels.end());
+  train.labels.erase(train.labels.begin(), train.labels.begin() + r.begin);
+}
+
+// --trainable-last and --grad-filter: which nodes train, which conv layers filter, BN statistics
+// frozen. Returns whether the run fine-tunes (anything frozen or filtered).
+bool configure_fine_tuning(const TrainConfig& c, Network& net, std::ostream& log) {
+  if (c.grad_filter == 0 && c.trainable_last == 0) return false;
+  std::vector<size_t> convs;
+  auto& nodes = net.nodes();
+  for (size_t i = 1; i < nodes.size(); ++i)
+    if (dynamic_cast<Conv2d*>(nodes[i].layer.get())) convs.push_back(i);
+  const int64_t count = static_cast<int64_t>(convs.size());
+  if (c.trainable_last > count)
+    throw Error(c.source + ": key 'trainable-last': " + std::to_string(c.trainable_last) +
+                " exceeds the " + std::to_string(count) + " conv layers of " + c.network);
+  const int64_t k = c.trainable_last > 0 ? c.trainable_last : count;
+  // The last K conv layers in forward order train, with the BN each feeds and every non-conv
+  // weighted layer (the fc head, which the paper trains too) after the first of them.
+  const size_t first = convs[static_cast<size_t>(count - k)];
+  std::vector<char> trainable(nodes.size(), 0);
+  for (size_t i = first; i < nodes.size(); ++i) {
+    Layer* layer = nodes[i].layer.get();
+    if (auto* conv = dynamic_cast<Conv2d*>(layer)) {
+      trainable[i] = std::find(convs.end() - k, convs.end(), i) != convs.end();
+      if (trainable[i]) conv->set_grad_filter(c.grad_filter);
+    } else if (dynamic_cast<BatchNorm*>(layer)) {
+      trainable[i] = trainable[static_cast<size_t>(nodes[i].inputs.at(0))];
+    } else {
+      trainable[i] = !layer->params().empty();
+    }
+  }
+  for (Node& node : nodes)
+    if (auto* bn = dynamic_cast<BatchNorm*>(node.layer.get())) bn->set_frozen_statistics(true);
+  net.set_trainable(std::move(trainable));
+  log << "fine-tuning: the last " << k << " of " << count << " conv layers train";
+  if (c.grad_filter > 0) log << ", gradient filter " << c.grad_filter << "x" << c.grad_filter;
+  log << "; BN statistics frozen\n";
+  return true;
+}
+
+// --init-from: weights and BN statistics of another run's checkpoint; the momentum starts at zero
+// (a new optimisation).
+void init_from_checkpoint(const TrainConfig& c, Network& net, std::ostream& log) {
+  const json header = load_checkpoint(c.init_from, net);
+  // A checkpoint of another width or class count fails on its size; one of the same size but
+  // another architecture is caught here.
+  const json* cfg = header.is_object() && header.contains("config") ? &header["config"] : nullptr;
+  if (!cfg || !cfg->is_object() || !cfg->contains("network") || !(*cfg)["network"].is_string())
+    throw Error(c.init_from + ": /config/network: missing; not an egtrain checkpoint");
+  if ((*cfg)["network"] != c.network)
+    throw Error(c.init_from + ": /config/network: the checkpoint is of " +
+                (*cfg)["network"].get<std::string>() + ", this run trains " + c.network);
+  for (Param* p : net.params()) p->momentum.zero();
+  log << "weights and BN statistics from " << c.init_from << "\n";
 }
 
 }  // namespace
@@ -219,6 +291,7 @@ json run_training(const TrainConfig& c, std::ostream& log) {
                                              c.synthetic_width, int64_t(sizeof(float))},
                         c.source + ": synthetic data set"));
   DataSplit data = load_data(c);
+  if (!c.train_range.empty()) select_train_range(c, data.train);
   if (!synthetic)
     check_run_memory(
         c, data.train.channels, data.train.height, data.train.width,
@@ -239,6 +312,7 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   spec.bn_momentum = c.bn_momentum;
   spec.bn_eps = c.bn_eps;
   Network net = build_resnet(spec);
+  const bool fine_tuning = configure_fine_tuning(c, net, log);
 
   StepSettings step;
   step.mode = mode_from_string(c.mode);
@@ -329,9 +403,13 @@ json run_training(const TrainConfig& c, std::ostream& log) {
                        : std::string()) +
                   " would never be traced");
     log << "resuming from " << ckpt.string() << " at iteration " << p.iteration << "\n";
-  } else if (c.resume) {
-    log << "no checkpoint at " << ckpt.string() << "; starting from scratch\n";
+  } else {
+    if (c.resume) log << "no checkpoint at " << ckpt.string() << "; starting from scratch\n";
+    if (!c.init_from.empty()) init_from_checkpoint(c, net, log);
   }
+  // Only the trainable parameters step (all of them unless fine-tuning): frozen ones keep their
+  // values, momentum and weight decay untouched.
+  const std::vector<Param*> train_params = fine_tuning ? net.trainable_params() : net.params();
 
   auto metrics_json = [&](const json& rows) {
     return json{
@@ -418,16 +496,16 @@ json run_training(const TrainConfig& c, std::ostream& log) {
         if (update == UpdateRule::Sgd) {
           m.optimizer = trace::Optimizer{"sgd", lr, sgd.momentum, sgd.weight_decay};
           // The trace holds the step's inputs and results: write_trace takes the step in between.
-          write_trace(c.trace_out, net, m, [&] { apply_update(update, net.params(), sgd, lr); });
+          write_trace(c.trace_out, net, m, [&] { apply_update(update, train_params, sgd, lr); });
         } else {
           // The trace format's update check knows SGD only: a Batch Manhattan step is traced as a
           // version 1 trace (no optimizer, no post-step tensors), with the step taken after it.
           write_trace(c.trace_out, net, m);
-          apply_update(update, net.params(), sgd, lr);
+          apply_update(update, train_params, sgd, lr);
         }
         log << "trace of iteration " << iteration << " written to " << c.trace_out << "\n";
       } else {
-        apply_update(update, net.params(), sgd, lr);
+        apply_update(update, train_params, sgd, lr);
       }
       if (record) p.last_layer_stats = collect_layer_stats(net);
       p.loss_sum += r.loss * c.batch;

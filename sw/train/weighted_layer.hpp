@@ -19,6 +19,8 @@ struct WeightedRecord {
   double angle_to_bp_deg = 0.0;
   bool bp_valid = false;
   Tensor bp_dx;  // dx of the reference BP pass on the same mini-batch
+  // Gradient filtering (grad_filter.hpp), conv layers that filter only: g~, x~ and W~ (NCHW/MC11).
+  Tensor gy_filtered, x_filtered, w_summed;
 };
 
 struct HistogramSpec {
