@@ -248,30 +248,33 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
   // Reads of the held δ tile served by the GLB instead of DRAM.
   fig.actions.glb_iact_read_bits += (memory_.served_from_hold() - held_before) * 8;
   if (!check) return;
-  check_result(trace, layer, phase,
-               phase == Phase::Forward    ? "y"
-               : phase == Phase::Backward ? "dx"
-                                          : "dw",
-               to_trace_layout(phase, view, result));
-}
-
-void Controller::check_result(const trace::Trace& trace, const Layer& layer, Phase phase,
-                              const char* role, const std::vector<float>& got) {
-  if (!trace.has(layer, role)) return;
-  NdArray want = trace.load(layer, role);
   std::vector<float> got = to_trace_layout(phase, view, result);
-  if (tiled && phase == Phase::Backward) {
-    // The tile's samples of dx.
-    const int64_t per = whole.c * whole.h * whole.w;
-    want.data = std::vector<float>(want.data.begin() + n0 * per, want.data.begin() + n1 * per);
-    want.shape[0] = n1 - n0;
-  }
   if (tiled && phase == Phase::WeightGradient) {
     // ΔW is the sum of the tiles' partial sums: checked once the last tile has added its own.
     if (n0 == 0) dw_sum_.assign(got.size(), 0.0f);
     for (size_t e = 0; e < got.size() && e < dw_sum_.size(); ++e) dw_sum_[e] += got[e];
     if (n1 < whole.n) return;
     got = dw_sum_;
+  }
+  // A tiled dx is compared tile by tile (its samples [n0, n1)) and counts as one tensor.
+  const bool dx_tile = tiled && phase == Phase::Backward;
+  check_result(trace, layer, phase,
+               phase == Phase::Forward    ? "y"
+               : phase == Phase::Backward ? "dx"
+                                          : "dw",
+               got, dx_tile ? SampleRange{n0, n1} : SampleRange{}, !dx_tile || n1 >= whole.n);
+}
+
+void Controller::check_result(const trace::Trace& trace, const Layer& layer, Phase phase,
+                              const char* role, const std::vector<float>& got, SampleRange samples,
+                              bool counts) {
+  if (!trace.has(layer, role)) return;
+  NdArray want = trace.load(layer, role);
+  if (samples.end > samples.begin && !want.shape.empty() && want.shape[0] > 0) {
+    const int64_t per = static_cast<int64_t>(want.data.size()) / want.shape[0];
+    want.data = std::vector<float>(want.data.begin() + samples.begin * per,
+                                   want.data.begin() + samples.end * per);
+    want.shape[0] = samples.end - samples.begin;
   }
   if (got.size() != want.data.size())
     throw Error("layer '" + layer.name + "' " + mapper::to_string(phase) + ": computed " + role +
@@ -289,8 +292,7 @@ void Controller::check_result(const trace::Trace& trace, const Layer& layer, Pha
         << " + check.atol " << config_.check.atol << ")";
     throw Error(msg.str());
   }
-  // A tiled dx counts as one tensor, compared tile by tile.
-  if (!tiled || n1 >= whole.n) ++check_summary_.tensors;
+  if (counts) ++check_summary_.tensors;
   if (check_summary_.worst_layer.empty() ||
       c.relative_error > check_summary_.worst_relative_error) {
     check_summary_.worst_relative_error = c.relative_error;

@@ -72,6 +72,12 @@ struct RunResult {
 
 using DramStatsSource = std::function<dram::DramStats()>;
 
+// Samples [begin, end) of a tensor's leading (batch) dimension; empty = the whole tensor.
+struct SampleRange {
+  int64_t begin = 0;
+  int64_t end = 0;
+};
+
 class Controller {
  public:
   // `dram_stats` reads the DRAM counters; the controller charges their change to each layer x
@@ -119,10 +125,12 @@ class Controller {
   void sum_pool_input(const trace::Layer& layer, PhaseFigures& fig);
   void run_filtered_phase(const trace::Trace& trace, const trace::Layer& layer, mapper::Phase phase,
                           bool check, PhaseFigures& fig);
-  // Compares a phase's result with the trace's tensor `role` (when the trace has it) and records
-  // the outcome in the check summary.
+  // Compares a phase's result with the trace's tensor `role` (when the trace has it), restricted
+  // to `samples` (an interleaved δ tile's dx), and records the outcome in the check summary;
+  // `counts` is false for all but a tensor's last tile, so a tiled tensor counts once.
   void check_result(const trace::Trace& trace, const trace::Layer& layer, mapper::Phase phase,
-                    const char* role, const std::vector<float>& got);
+                    const char* role, const std::vector<float>& got, SampleRange samples = {},
+                    bool counts = true);
   void run_weight_update(const trace::Layer& layer, PhaseFigures& fig);
   // controller_update.cpp: the fused update's timing, and the PPU's SGD step computed and
   // compared with a version 2 trace's post-step tensors.
