@@ -85,6 +85,10 @@ json collect_layer_stats(Network& net) {
                       {"angle_to_bp_deg", s.angle_to_bp_deg},
                       {"sigma", s.extra["sigma"]},
                       {"dy_histogram", s.extra["dy_histogram"]}});
+      if (w->psg().on) {
+        rows.back()["psg_tau"] = w->psg_decision().tau;
+        rows.back()["psg_predictor_fraction"] = 1.0 - w->psg_decision().full_precision_fraction();
+      }
     }
   return rows;
 }
@@ -176,6 +180,14 @@ void upgrade_checkpoint_config(json& header) {
   if (header.is_object() && header.contains("config") && header["config"].is_object() &&
       !header["config"].contains("smd-drop-prob"))
     header["config"]["smd-drop-prob"] = 0.0;
+  // ... and one from before PSG and SWA used the exact weight gradient and no averaging.
+  if (header.is_object() && header.contains("config") && header["config"].is_object()) {
+    json& config = header["config"];
+    const std::pair<const char*, json> defaults[] = {
+        {"weight-gradient", "exact"}, {"psg-beta", 0.05}, {"swa", false}, {"swa-start-epoch", 1}};
+    for (const auto& [key, value] : defaults)
+      if (!config.contains(key)) config[key] = value;
+  }
 }
 
 }  // namespace
@@ -239,6 +251,9 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   spec.bn_momentum = c.bn_momentum;
   spec.bn_eps = c.bn_eps;
   Network net = build_resnet(spec);
+  for (const Node& node : net.nodes())
+    if (auto* w = dynamic_cast<WeightedLayer*>(node.layer.get()))
+      w->set_psg({c.weight_gradient == "psg", c.psg_beta});
 
   StepSettings step;
   step.mode = mode_from_string(c.mode);
@@ -415,7 +430,11 @@ json run_training(const TrainConfig& c, std::ostream& log) {
         m.batch = c.batch;
         if (c.smd_drop_prob > 0)
           m.smd = trace::MiniBatchDropping{c.smd_drop_prob, executed + 1, limit, executed_planned};
-        if (update == UpdateRule::Sgd) {
+        if (c.weight_gradient == "psg")
+          m.weight_gradient = trace::WeightGradientRule{"psg", c.psg_beta};
+        // A PSG trace's w is the 8-bit weight the layers multiplied, not the master weight the
+        // step updates: it carries no update check (version 1), like a Batch Manhattan trace.
+        if (update == UpdateRule::Sgd && c.weight_gradient != "psg") {
           m.optimizer = trace::Optimizer{"sgd", lr, sgd.momentum, sgd.weight_decay};
           // The trace holds the step's inputs and results: write_trace takes the step in between.
           write_trace(c.trace_out, net, m, [&] { apply_update(update, net.params(), sgd, lr); });
