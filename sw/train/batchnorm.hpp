@@ -17,6 +17,10 @@ class BatchNorm : public Layer {
                 const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
   std::vector<Param*> params() override { return {&gamma_, &beta_}; }
   std::vector<Tensor*> buffers() override { return {&running_mean_, &running_var_}; }
+  // Stochastic weight averaging recomputes the running statistics as a plain average over a pass
+  // of mini-batches: momentum 1/(k+1) at the k-th (0-based), after a reset.
+  void set_momentum(double momentum) { momentum_ = momentum; }
+  double momentum() const { return momentum_; }
 
  private:
   struct Affine {

@@ -385,6 +385,13 @@ void check_combination(const TrainConfig& c, const std::string& source) {
   if (!c.trace_out.empty() && c.trace_iteration == 0)
     fail(source, "trace-iteration", "must be >= 1 when trace-out is set");
   if (c.resume && c.out.empty()) fail(source, "out", "is required with resume");
+  // The weight average lives in memory only: a resumed run would restart it without saying so.
+  if (c.swa && c.resume)
+    fail(source, "swa", "cannot be combined with resume (checkpoints do not keep the average)");
+  if (c.swa && c.swa_start_epoch > c.epochs)
+    fail(source, "swa-start-epoch",
+         std::to_string(c.swa_start_epoch) + " is beyond the run's " + std::to_string(c.epochs) +
+             " epochs, so nothing would be averaged");
   if (c.checkpoint_every > 0 && c.out.empty())
     fail(source, "out", "is required with checkpoint-every");
   // A trace iteration the run never reaches would end with no trace and no message. The data set
