@@ -46,7 +46,8 @@ const Tensor& WeightedLayer::forward_operands(const Tensor& x) {
 
 void WeightedLayer::psg_weight_gradient(const Tensor& x, const Tensor& dout) {
   // Scratch shared by all layers (they run one at a time).
-  static Tensor gyq, x_msb, gy_msb, predictor;
+  static Tensor gyq, x_msb, gy_msb;
+  Tensor& predictor = psg_predictor_;
   const float sx = psg::scale_of(x.ptr(), x.size(), psg::kBitsX);
   const float sg = psg::scale_of(dout.ptr(), dout.size(), psg::kBitsGy);
   // Full precision: x (already 8-bit) with g_y at 16 bits.

@@ -59,6 +59,7 @@ class WeightedLayer : public Layer {
   // The last PSG weight gradient's decision and mask (1 = full precision decided), shape of W.
   const psg::Decision& psg_decision() const { return psg_decision_; }
   const Tensor& psg_mask() const { return psg_mask_; }
+  const Tensor& psg_predictor() const { return psg_predictor_; }  // g_w^msb of the last backward
   void clear_record() { rec_ = WeightedRecord{}; }
   std::vector<Param*> params() override { return {&w_}; }
   static HistogramSpec& histogram_spec();
@@ -85,7 +86,7 @@ class WeightedLayer : public Layer {
   Param w_;
   Tensor b_;
   PsgSettings psg_;
-  Tensor xq_, wq_, psg_mask_;
+  Tensor xq_, wq_, psg_mask_, psg_predictor_;
   psg::Decision psg_decision_;
   Tensor feedback_;             // F for the modes where it differs from W
   bool feedback_is_w_ = false;  // bp, bp-prune: F = W, used in place (no copy per step)
