@@ -1382,6 +1382,28 @@ def sweep_cases():
             ("duplicate-points", lambda j, S2, b: g(j).update(hw_configs=[b.hw, b.hw])),
             ("slurm-cpus-zero", lambda j, S2, b: j.update(slurm={"cpus_per_task": 0}))]:
         bad(label, mut)
+    # The E2-Train and gradient-filtering axes, the backward-schedule edit, init_from, train_range.
+    for label, mut in [
+            ("weight-gradient-unknown", lambda j, S2, b: g(j).update(weight_gradients=["sign"])),
+            ("weight-gradient-duplicate",
+             lambda j, S2, b: g(j).update(weight_gradients=["psg", "psg"])),
+            ("slu-skip-1", lambda j, S2, b: g(j).update(slu_target_skips=[1])),
+            ("slu-skip-1e400", lambda j, S2, b: g(j).update(slu_target_skips=[Raw("1e400")])),
+            ("trainable-last-negative", lambda j, S2, b: g(j).update(trainable_lasts=[-4])),
+            ("trainable-last-u64max",
+             lambda j, S2, b: g(j).update(trainable_lasts=[Raw(str(U64_MAX))])),
+            ("grad-filter-1", lambda j, S2, b: g(j).update(grad_filters=[1], trainable_lasts=[4])),
+            ("grad-filter-without-trainable-last",
+             lambda j, S2, b: g(j).update(grad_filters=[2])),
+            ("backward-schedule-unknown",
+             lambda j, S2, b: g(j).update(backward_schedules=["fused"])),
+            ("init-from-missing", lambda j, S2, b: g(j).update(init_from="nosuch.bin")),
+            ("init-from-directory", lambda j, S2, b: g(j).update(init_from=".")),
+            ("train-range-reversed", lambda j, S2, b: g(j).update(train_range="9:3")),
+            ("train-range-word", lambda j, S2, b: g(j).update(train_range="all")),
+            ("extra-args-grad-filter",
+             lambda j, S2, b: t(j).update(extra_args=["--grad-filter", "2"]))]:
+        bad(label, mut)
 
     # Referenced files that exist but are not valid: refused before any training starts.
     def bad_hw(Sd, base):
