@@ -1565,7 +1565,7 @@ REAL_FLAGS = {  # flag -> (lowest valid, highest valid or None, a valid value)
     "momentum": (0, 1, "0.9"), "weight-decay": (0, None, "0.0005"), "lr-gamma": (0, None, "0.1"),
     "bn-momentum": (0, 1, "0.1"), "bn-eps": (1e-12, None, "1e-5"),
     "synthetic-noise": (0, None, "1.0"), "histogram-range-std": (1e-6, None, "4"),
-    "smd-drop-prob": (0, 1, "0.5"),
+    "smd-drop-prob": (0, 1, "0.5"), "psg-beta": (0, 1, "0.05"),
 }
 INT_FLAGS = {  # flag -> lowest valid
     "epochs": 1, "iterations": 0, "batch": 1, "lr-step-epochs": 1, "seed": 0, "threads": 1,
@@ -1573,6 +1573,7 @@ INT_FLAGS = {  # flag -> lowest valid
     "checkpoint-every": 0, "eval-batch": 1, "log-every": 0, "synthetic-train-size": 1,
     "synthetic-test-size": 0, "synthetic-channels": 1, "synthetic-height": 1,
     "synthetic-width": 1, "histogram-bins": 1, "grad-filter": 0, "trainable-last": 0,
+    "swa-start-epoch": 1,
 }
 
 

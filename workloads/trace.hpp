@@ -67,6 +67,10 @@ inline const std::vector<std::string>& all_roles() {
   return roles;
 }
 
+// Optional conv/FC role of PSG traces (any version): which weights' signs needed the
+// full-precision gradient (1) and which the predictor decided (0); the shape of w.
+inline constexpr const char* kPsgMaskRole = "psg_mask";
+
 // Version 2 roles of conv/FC layers: `momentum` is the SGD momentum buffer before the step,
 // `w_next` and `momentum_next` the weights and momentum after it (`w` and `dw` being the step's
 // inputs).
@@ -107,6 +111,26 @@ struct MiniBatchDropping {
   int64_t executed_iterations = 0;  // of those, the ones the run executes
 };
 
+// E²-Train's predictive sign gradient (PSG, Wang et al., NeurIPS 2019, §3.3) in the run the
+// trace was taken from (any version; absent: the exact weight gradient). x and w were
+// fake-quantised to `bits_x`/`bits_w` bits and g_y to `bits_gy`; a predictor g_w^msb was formed
+// from the top `bits_x_msb` bits of x and the top `bits_gy_msb` bits of g_y; where |g_w^msb| >= τ̃ =
+// beta·max|g_w^msb| (per layer) its sign is dW, elsewhere the sign of the full-precision (8/16-bit)
+// g_w. Each conv/FC layer then has a `psg` record, a `psg_mask` tensor (1 where the full-precision
+// gradient decided, 0 where the predictor did) and a `dw` of signs (-1, 0, +1).
+struct WeightGradientRule {
+  std::string rule = "psg";
+  double beta = 0.05;
+  int bits_x = 8, bits_w = 8, bits_gy = 16, bits_x_msb = 4, bits_gy_msb = 10;
+};
+
+// Per conv/FC layer under PSG: the layer's threshold τ̃ and the fraction of its weights whose
+// sign came from the full-precision gradient (the mean of psg_mask).
+struct PsgLayer {
+  double tau = 0.0;
+  double full_precision_fraction = 0.0;
+};
+
 struct LayerStats {
   double dy_nonzero_fraction = 1.0;                 // of the pruned dy actually used
   double dy_nonzero_fraction_before_pruning = 1.0;  // of dy before pruning
@@ -130,6 +154,7 @@ struct Layer {
   // layer (0 = not filtered); its dx and dw are the filtered ones.
   bool frozen = false;
   int64_t grad_filter = 0;
+  std::optional<PsgLayer> psg;  // conv/FC layers of a PSG trace only
 
   // Shape a tensor of `role` must have for this layer; throws eg::Error for a role the type lacks.
   Shape expected_shape(const std::string& role) const;
@@ -145,9 +170,10 @@ struct Manifest {
   uint64_t seed = 0;
   int64_t iteration = 0;  // 1-based mini-batch index the trace was taken at
   int64_t batch = 0;
-  std::optional<Optimizer> optimizer;    // version 2 traces only
-  std::optional<MiniBatchDropping> smd;  // absent: no mini-batch was dropped
-  std::vector<Layer> layers;             // in forward (topological) order
+  std::optional<Optimizer> optimizer;                 // version 2 traces only
+  std::optional<MiniBatchDropping> smd;               // absent: no mini-batch was dropped
+  std::optional<WeightGradientRule> weight_gradient;  // absent: the exact weight gradient
+  std::vector<Layer> layers;                          // in forward (topological) order
 
   int version() const { return optimizer ? kFormatVersion : kOldestFormatVersion; }
 

@@ -194,6 +194,8 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
       view, needs_x ? load("x") : std::vector<float>{}, needs_w ? load("w") : std::vector<float>{},
       phase == Phase::Backward ? load("feedback") : std::vector<float>{},
       needs_dy ? load("dy") : std::vector<float>{});
+  const bool psg = phase == Phase::WeightGradient && psg_layer(trace, layer);
+  const PsgOperands psg_full = psg ? begin_psg(trace, ops) : PsgOperands{};
 
   const mapper::RowStationaryMapper& mapper = mapper_;
   const auto problems = mapper::canonical_problems(view, phase, config_.features);
@@ -218,7 +220,8 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
                                           : mapper.map(p, context);
     ahead_.reset();
     CanonicalData data = build_canonical_data(p, ops);
-    const PeContext ctx = make_pe_context(config_, mapper, schedule, data);
+    PeContext ctx = make_pe_context(config_, mapper, schedule, data);
+    if (psg) psg_predictor_widths(trace, p, ctx);
     OperandAddresses addr;
     // Forward: x -> y; backward: δ̂ -> dx; weight gradient: x with δ̂ -> dw.
     const std::string x = activation_of(layer, 0), dy = "grad:" + layer.name;
@@ -243,6 +246,7 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
     engine_.execute(schedule, ctx, addr, fig, next ? &*next : nullptr);
     scatter_output(p, data, view, result);
   }
+  if (psg) return finish_psg(trace, layer, view, result, psg_full, check, fig);
   if (layer.grad_filter > 0) sum_pool_input(layer, fig);
 
   // Reads of the held δ tile served by the GLB instead of DRAM.
@@ -447,8 +451,9 @@ void Controller::run_weight_update(const Layer& layer, PhaseFigures& fig) {
   const uint64_t start = clock_.now_cycles();
   const int64_t n = element_count(layer.expected_shape("w"));
   const arch::Widths& w = config_.widths;
+  // PSG's ΔW is a sign: 1 bit per weight.
   const uint64_t wb = bytes_of(n, w.master_weight), mb = bytes_of(n, w.momentum),
-                 gb = bytes_of(n, w.gradient), qb = bytes_of(n, w.weight);
+                 gb = bytes_of(n, layer.psg ? 1 : w.gradient), qb = bytes_of(n, w.weight);
   // SGD with momentum on the PPU: W and momentum at master width in, ΔW in; W and momentum out,
   // plus the working copy at weight width that the next forward pass streams.
   engine_.transfer(false, address_of(own(layer, "dw"), gb), gb, DataClass::WeightGradients, fig);

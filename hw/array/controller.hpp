@@ -19,7 +19,9 @@
 
 #include "hw/array/array_engine.hpp"
 #include "hw/array/figures.hpp"
+#include "hw/array/layer_operands.hpp"
 #include "hw/array/memory_interface.hpp"
+#include "hw/array/pe.hpp"
 #include "hw/array/ppu.hpp"
 #include "hw/array/run_progress.hpp"
 #include "hw/timeline/timeline_recorder.hpp"
@@ -138,6 +140,20 @@ class Controller {
   void run_fused_weight_update(const trace::Layer& layer, PhaseFigures& fig);
   void check_weight_update(const trace::Trace& trace, const trace::Layer& layer);
   void idle_cycles(uint64_t from, PhaseFigures& fig);
+  // controller_psg.cpp: E²-Train's predictive sign gradient. A layer of a PSG trace (with its
+  // psg record and mask) runs its weight-gradient phase as a predictor pass on the array over
+  // all weights at the predictor widths, then a completion pass for the masked weights.
+  struct PsgOperands {
+    std::vector<float> x, dy;  // full precision (8-bit x, 16-bit dy), conv view
+  };
+  bool psg_layer(const trace::Trace& trace, const trace::Layer& layer) const;
+  // Keeps the full-precision operands and truncates ops.x and ops.dy to the predictor's MSBs.
+  PsgOperands begin_psg(const trace::Trace& trace, LayerOperands& ops) const;
+  void psg_predictor_widths(const trace::Trace& trace, const mapper::CanonicalProblem& p,
+                            PeContext& ctx) const;
+  void finish_psg(const trace::Trace& trace, const trace::Layer& layer,
+                  const mapper::ConvView& view, const std::vector<float>& predictor,
+                  const PsgOperands& full, bool check, PhaseFigures& fig);
 
   // DRAM address of a tensor, allocated (page aligned) on first use.
   uint64_t address_of(const std::string& tensor, uint64_t bytes);

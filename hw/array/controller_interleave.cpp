@@ -43,6 +43,9 @@ int64_t Controller::delta_tile_samples(const Layer& layer, bool backward,
   // A filtered layer's backward works on the reduced g̃, which the PPU makes from the whole δ
   // (run_filtered_phase): it has no δ tiles to share, so it keeps the separate order.
   if (layer.grad_filter > 0) return 0;
+  // A PSG layer's weight gradient reads δ̂ twice at two widths (predictor MSBs, then the full
+  // operand for the completion pass; controller_psg.cpp): not modelled as a held tile.
+  if (layer.psg) return 0;
   // The tile is held where a tensor handed over between layers is (plan_traffic): the iact GLBs
   // of all clusters. (It shares them with the passes' input buffers; like the hand-over, the
   // model does not take their room off.) It is held raw, or, when δ̂ is compressed both in DRAM

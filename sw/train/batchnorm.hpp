@@ -21,6 +21,10 @@ class BatchNorm : public Layer {
   // running statistics and leave them unchanged, and backward is that of the fixed affine map
   // (dx = γ·dy/√(running var + eps); γ and β still get their gradients).
   void set_frozen_statistics(bool frozen) { frozen_stats_ = frozen; }
+  // Stochastic weight averaging recomputes the running statistics as a plain average over a pass
+  // of mini-batches: momentum 1/(k+1) at the k-th (0-based), after a reset.
+  void set_momentum(double momentum) { momentum_ = momentum; }
+  double momentum() const { return momentum_; }
 
  private:
   struct Affine {

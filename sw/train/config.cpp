@@ -110,6 +110,21 @@ const std::vector<OptionSpec>& specs() {
                "mini-batches; a dropped trace-iteration is traced at the last executed one "
                "before it",
                0, 1, true),
+      choice_key("weight-gradient",
+                 "exact | psg (E2-Train's predictive sign gradient, any mode: x and w "
+                 "fake-quantised to 8 bits, dW = sign of a predictor from the 4 MSBs of x and "
+                 "the 10 MSBs of the 16-bit dy where |predictor| >= psg-beta x max|predictor|, "
+                 "else of the full-precision gradient; update manhattan by default)",
+                 {"exact", "psg"}),
+      real_key("psg-beta",
+               "PSG threshold factor in [0, 1]: tau = psg-beta x max|predictor| per layer "
+               "(default 0.05)",
+               0, 1),
+      flag_key("swa",
+               "stochastic weight averaging: average the weights at the end of each epoch from "
+               "swa-start-epoch on; the last epoch's row also reports the averaged model "
+               "(BN statistics recomputed on the training set)"),
+      int_key("swa-start-epoch", "first epoch (1-based) averaged by swa", 1, kMaxEpochs),
       int_key("batch", "mini-batch size", 1, kMaxBatch),
       real_key("width", "channel width multiplier", 1e-6, kMaxWidth),
       real_key("lr", "base learning rate of update sgd", 0, kAnyFinite),
@@ -316,8 +331,11 @@ void merge_file(json& merged, const std::string& path) {
 
 // Replaces update "auto" by the rule the mode uses, so configs echo the rule actually used.
 void resolve_update(json& merged) {
+  // PSG's dW is a sign already: signSGD, i.e. Batch Manhattan.
   if (merged.at("update") == "auto")
-    merged["update"] = to_string(default_update_rule(mode_from_string(merged.at("mode"))));
+    merged["update"] = merged.at("weight-gradient") == "psg"
+                           ? to_string(UpdateRule::Manhattan)
+                           : to_string(default_update_rule(mode_from_string(merged.at("mode"))));
 }
 
 TrainConfig from_json(const json& j) {
@@ -331,6 +349,10 @@ TrainConfig from_json(const json& j) {
   c.epochs = j.at("epochs");
   c.iterations = j.at("iterations");
   c.smd_drop_prob = j.at("smd-drop-prob");
+  c.weight_gradient = j.at("weight-gradient");
+  c.psg_beta = j.at("psg-beta");
+  c.swa = j.at("swa");
+  c.swa_start_epoch = j.at("swa-start-epoch");
   c.batch = j.at("batch");
   c.width = j.at("width");
   c.lr = j.at("lr");
@@ -384,6 +406,13 @@ void check_combination(const TrainConfig& c, const std::string& source) {
   if (c.grad_filter == 1)
     fail(source, "grad-filter", "value 1 would average nothing (0 = off, or a patch side >= 2)");
   if (!c.train_range.empty()) parse_train_range(c.train_range, source);
+  // The weight average lives in memory only: a resumed run would restart it without saying so.
+  if (c.swa && c.resume)
+    fail(source, "swa", "cannot be combined with resume (checkpoints do not keep the average)");
+  if (c.swa && c.swa_start_epoch > c.epochs)
+    fail(source, "swa-start-epoch",
+         std::to_string(c.swa_start_epoch) + " is beyond the run's " + std::to_string(c.epochs) +
+             " epochs, so nothing would be averaged");
   if (c.checkpoint_every > 0 && c.out.empty())
     fail(source, "out", "is required with checkpoint-every");
   // A trace iteration the run never reaches would end with no trace and no message. The data set
@@ -439,6 +468,10 @@ json to_json(const TrainConfig& c) {
               {"epochs", c.epochs},
               {"iterations", c.iterations},
               {"smd-drop-prob", c.smd_drop_prob},
+              {"weight-gradient", c.weight_gradient},
+              {"psg-beta", c.psg_beta},
+              {"swa", c.swa},
+              {"swa-start-epoch", c.swa_start_epoch},
               {"batch", c.batch},
               {"width", c.width},
               {"lr", c.lr},

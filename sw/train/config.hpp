@@ -22,6 +22,14 @@ struct TrainConfig {
   // nominal schedule is skipped; 0 = off. Epochs, iterations, the learning-rate schedule and
   // trace-iteration count nominal mini-batches.
   double smd_drop_prob = 0.0;
+  // "exact" | "psg": E²-Train's predictive sign gradient (workloads/psg.hpp), with τ̃ =
+  // psg_beta·max|predictor| per layer (β = 0.05 as the paper).
+  std::string weight_gradient = "exact";
+  double psg_beta = 0.05;
+  // Stochastic weight averaging (Izmailov et al., UAI 2018), which E²-Train pairs with PSG: the
+  // running mean of the parameters at the end of each epoch from swa_start_epoch (1-based) on.
+  bool swa = false;
+  int64_t swa_start_epoch = 1;
   int64_t batch = 64;
   double width = 1.0;
   double lr = 0.1;  // update sgd's base learning rate

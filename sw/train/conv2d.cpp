@@ -40,19 +40,19 @@ void Conv2d::forward(const std::vector<const Tensor*>& in, Tensor& out, bool tra
   const Tensor& x = *in.at(0);
   if (x.shape.size() != 4 || x.dim(1) != g_.in_channels)
     throw std::logic_error("conv: input shape does not match the layer");
+  const Tensor& operand = forward_operands(x);
   if (conv_backend() == ConvBackend::Onednn) {
     if (!onednn_) onednn_ = std::make_unique<OnednnConv>(g_);
-    onednn_->forward(x, w_.value, out, training);
+    onednn_->forward(operand, forward_weight(), out, training);
   } else {
     if (x.layout != Layout::Nchw) throw std::logic_error("conv: the im2col backend needs NCHW");
-    forward_im2col(x, out);
+    forward_im2col(operand, out);
   }
 }
 
-void Conv2d::forward_im2col(const Tensor& x, Tensor& out) {
+void Conv2d::build_cols(const Tensor& x) {
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
-  const int64_t e = g_.out_size(h), f = g_.out_size(w), k = g_.kernel, st = g_.stride, pad = g_.pad,
-                m = g_.out_channels;
+  const int64_t e = g_.out_size(h), f = g_.out_size(w), k = g_.kernel, st = g_.stride, pad = g_.pad;
   const int64_t kk = c * k * k, cols = n * e * f;
   cols_.ensure({kk, cols});
   // Each row (c, r, s) of the column matrix is independent.
@@ -81,9 +81,16 @@ void Conv2d::forward_im2col(const Tensor& x, Tensor& out) {
       }
     }
   });
+}
+
+void Conv2d::forward_im2col(const Tensor& x, Tensor& out) {
+  const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
+  const int64_t e = g_.out_size(h), f = g_.out_size(w), k = g_.kernel, m = g_.out_channels;
+  const int64_t kk = c * k * k, cols = n * e * f;
+  build_cols(x);
   Tensor& ymat_ = scratch().ymat;
   ymat_.ensure({m, cols});
-  gemm(false, false, m, cols, kk, w_.value.ptr(), kk, cols_.ptr(), cols, ymat_.ptr(), cols);
+  gemm(false, false, m, cols, kk, forward_weight().ptr(), kk, cols_.ptr(), cols, ymat_.ptr(), cols);
   out.ensure({n, m, e, f});
   const int64_t ef = e * f;
   parallel_for(n * m, [&](int64_t b, int64_t end) {
@@ -95,10 +102,37 @@ void Conv2d::forward_im2col(const Tensor& x, Tensor& out) {
   });
 }
 
+void Conv2d::weight_gradient_of(const Tensor& x, const Tensor& gy, Tensor& gw) {
+  if (conv_backend() == ConvBackend::Onednn) {
+    if (!onednn_) throw std::logic_error("conv: backward before a training forward");
+    onednn_->weight_gradient(x, gy, gw);
+    return;
+  }
+  const int64_t n = x.dim(0), c = x.dim(1), k = g_.kernel, m = g_.out_channels;
+  const int64_t ef = gy.dim(2) * gy.dim(3), kk = c * k * k, cols = n * ef;
+  build_cols(x);
+  Tensor& ymat_ = scratch().ymat;
+  ymat_.ensure({m, cols});
+  parallel_for(n * m, [&](int64_t b, int64_t end) {
+    for (int64_t idx = b; idx < end; ++idx) {
+      const int64_t ni = idx / m, mi = idx % m;
+      const float* src = gy.ptr() + idx * ef;
+      std::copy(src, src + ef, ymat_.ptr() + mi * cols + ni * ef);
+    }
+  });
+  gemm(false, true, m, kk, cols, ymat_.ptr(), cols, cols_.ptr(), cols, gw.ptr(), kk);
+}
+
 void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tensor& dout,
-                      const std::vector<Tensor*>& din, const BackwardContext& ctx) {
-  const Tensor& x = *in.at(0);
-  begin_backward(dout, ctx);
+                      const std::vector<Tensor*>& din, const BackwardContext& context) {
+  // Under PSG the layer multiplied the quantised input, and its weight gradient is PSG's.
+  const Tensor& x = psg_.on ? xq_ : *in.at(0);
+  begin_backward(dout, context);
+  BackwardContext ctx = context;
+  if (psg_.on && ctx.param_grads) {
+    psg_weight_gradient(x, dout);
+    ctx.param_grads = false;
+  }
   const bool own_dx = needs_own_dx(din, ctx);
   Tensor& dx_own_ = scratch().dx_own;
   if (filter_r_ > 0) {

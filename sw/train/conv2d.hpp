@@ -32,6 +32,8 @@ class Conv2d : public WeightedLayer {
                 const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
 
  private:
+  void weight_gradient_of(const Tensor& x, const Tensor& gy, Tensor& gw) override;
+  void build_cols(const Tensor& x);  // cols_ = im2col(x)
   void forward_im2col(const Tensor& x, Tensor& out);
   void backward_im2col(const Tensor& x, const Tensor& dout, const BackwardContext& ctx,
                        bool own_dx);

@@ -73,8 +73,10 @@ void write_trace(const std::filesystem::path& dir, Network& net, trace::Manifest
       if (!r.valid)
         throw std::logic_error("trace: layer '" + l.name + "' has no recorded backward");
       Tensor plain_x, plain_y;  // traces are NCHW whatever order the trainer keeps
-      writer.write_tensor(l, "x", as_nchw(x, plain_x).ptr());
-      writer.write_tensor(l, "w", w->weight().value.ptr());
+      // What the layer multiplied: under PSG the fake-quantised x and w.
+      const Tensor* xq = w->quantized_input();
+      writer.write_tensor(l, "x", as_nchw(xq ? *xq : x, plain_x).ptr());
+      writer.write_tensor(l, "w", w->forward_weight().ptr());
       writer.write_tensor(l, "feedback", w->feedback().ptr());
       writer.write_tensor(l, "y", as_nchw(node.out, plain_y).ptr());
       writer.write_tensor(l, "dy", r.dy.ptr());
@@ -87,6 +89,12 @@ void write_trace(const std::filesystem::path& dir, Network& net, trace::Manifest
         writer.write_tensor(l, "w_summed", r.w_summed.ptr());
       }
       l.stats = layer_stats(*w);
+      if (w->psg().on) {
+        if (!manifest.weight_gradient)
+          throw std::logic_error("trace: a PSG layer needs the manifest's weight_gradient record");
+        writer.write_tensor(l, trace::kPsgMaskRole, w->psg_mask().ptr());
+        l.psg = trace::PsgLayer{w->psg_decision().tau, w->psg_decision().full_precision_fraction()};
+      }
     }
     manifest.layers.push_back(std::move(l));
   }

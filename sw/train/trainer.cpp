@@ -86,6 +86,10 @@ json collect_layer_stats(Network& net) {
                       {"angle_to_bp_deg", s.angle_to_bp_deg},
                       {"sigma", s.extra["sigma"]},
                       {"dy_histogram", s.extra["dy_histogram"]}});
+      if (w->psg().on) {
+        rows.back()["psg_tau"] = w->psg_decision().tau;
+        rows.back()["psg_predictor_fraction"] = 1.0 - w->psg_decision().full_precision_fraction();
+      }
     }
   return rows;
 }
@@ -113,6 +117,71 @@ Evaluation evaluate(Network& net, const Dataset& test, int64_t eval_batch) {
   }
   e.loss = loss_sum / test.count();
   e.accuracy = double(correct) / test.count();
+  return e;
+}
+
+// Stochastic weight averaging (Izmailov et al., UAI 2018): the running mean of every parameter
+// at the ends of the averaged epochs.
+struct WeightAverage {
+  std::vector<Tensor> mean;
+  int64_t count = 0;
+
+  void add(Network& net) {
+    const std::vector<Param*> params = net.params();
+    if (mean.empty())
+      for (Param* p : params) mean.push_back(p->value);
+    else
+      for (size_t i = 0; i < params.size(); ++i) {
+        const float keep = float(count) / float(count + 1), take = 1.0f / float(count + 1);
+        float* m = mean[i].ptr();
+        const float* w = params[i]->value.ptr();
+        for (int64_t j = 0; j < mean[i].size(); ++j) m[j] = keep * m[j] + take * w[j];
+      }
+    ++count;
+  }
+};
+
+// Evaluates the averaged model: the mean weights with BN statistics recomputed over one pass of
+// the training set in its stored order (the averaged weights never ran, so the trained running
+// statistics do not belong to them), then puts the trained weights and statistics back.
+Evaluation evaluate_average(Network& net, const WeightAverage& avg, const Dataset& train,
+                            const Dataset& test, int64_t batch, int64_t eval_batch) {
+  const std::vector<Param*> params = net.params();
+  std::vector<Tensor> kept_weights;
+  for (size_t i = 0; i < params.size(); ++i) {
+    kept_weights.push_back(params[i]->value);
+    params[i]->value = avg.mean[i];
+  }
+  std::vector<BatchNorm*> bns;
+  std::vector<Tensor> kept_buffers;
+  std::vector<double> kept_momenta;
+  for (Node& node : net.nodes())
+    if (auto* bn = dynamic_cast<BatchNorm*>(node.layer.get())) {
+      bns.push_back(bn);
+      kept_momenta.push_back(bn->momentum());
+      for (Tensor* t : bn->buffers()) kept_buffers.push_back(*t);
+    }
+  for (BatchNorm* bn : bns) {
+    std::vector<Tensor*> b = bn->buffers();
+    std::fill(b[0]->data.begin(), b[0]->data.end(), 0.0f);
+    std::fill(b[1]->data.begin(), b[1]->data.end(), 1.0f);
+  }
+  Tensor x;
+  std::vector<int> y;
+  std::vector<int64_t> idx(static_cast<size_t>(batch));
+  for (int64_t k = 0; (k + 1) * batch <= train.count(); ++k) {
+    for (BatchNorm* bn : bns) bn->set_momentum(1.0 / double(k + 1));
+    for (int64_t i = 0; i < batch; ++i) idx[size_t(i)] = k * batch + i;
+    make_batch(train, idx.data(), batch, Augment{}, 0, x, y);
+    net.forward(x, true);
+  }
+  const Evaluation e = evaluate(net, test, eval_batch);
+  size_t at = 0;
+  for (size_t i = 0; i < bns.size(); ++i) {
+    bns[i]->set_momentum(kept_momenta[i]);
+    for (Tensor* t : bns[i]->buffers()) *t = kept_buffers[at++];
+  }
+  for (size_t i = 0; i < params.size(); ++i) params[i]->value = kept_weights[i];
   return e;
 }
 
@@ -182,6 +251,11 @@ void upgrade_checkpoint_config(json& header) {
   if (!config.contains("trainable-last")) config["trainable-last"] = 0;
   if (!config.contains("init-from")) config["init-from"] = "";
   if (!config.contains("train-range")) config["train-range"] = "";
+  // ... and one from before PSG and SWA used the exact weight gradient and no averaging.
+  const std::pair<const char*, json> defaults[] = {
+      {"weight-gradient", "exact"}, {"psg-beta", 0.05}, {"swa", false}, {"swa-start-epoch", 1}};
+  for (const auto& [key, value] : defaults)
+    if (!config.contains(key)) config[key] = value;
 }
 
 // Training images [BEGIN, END) of the (normalised) training split.
@@ -312,6 +386,9 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   spec.bn_momentum = c.bn_momentum;
   spec.bn_eps = c.bn_eps;
   Network net = build_resnet(spec);
+  for (const Node& node : net.nodes())
+    if (auto* w = dynamic_cast<WeightedLayer*>(node.layer.get()))
+      w->set_psg({c.weight_gradient == "psg", c.psg_beta});
   const bool fine_tuning = configure_fine_tuning(c, net, log);
 
   StepSettings step;
@@ -436,6 +513,7 @@ json run_training(const TrainConfig& c, std::ostream& log) {
                 {"layers", p.last_layer_stats}};
   };
 
+  WeightAverage swa;
   Tensor x;
   std::vector<int> y;
   double step_seconds = 0.0, first_step_seconds = 0.0;
@@ -493,7 +571,11 @@ json run_training(const TrainConfig& c, std::ostream& log) {
         m.batch = c.batch;
         if (c.smd_drop_prob > 0)
           m.smd = trace::MiniBatchDropping{c.smd_drop_prob, executed + 1, limit, executed_planned};
-        if (update == UpdateRule::Sgd) {
+        if (c.weight_gradient == "psg")
+          m.weight_gradient = trace::WeightGradientRule{"psg", c.psg_beta};
+        // A PSG trace's w is the 8-bit weight the layers multiplied, not the master weight the
+        // step updates: it carries no update check (version 1), like a Batch Manhattan trace.
+        if (update == UpdateRule::Sgd && c.weight_gradient != "psg") {
           m.optimizer = trace::Optimizer{"sgd", lr, sgd.momentum, sgd.weight_decay};
           // The trace holds the step's inputs and results: write_trace takes the step in between.
           write_trace(c.trace_out, net, m, [&] { apply_update(update, train_params, sgd, lr); });
@@ -531,6 +613,24 @@ json run_training(const TrainConfig& c, std::ostream& log) {
                     100 * row["train_acc"].get<double>(), row["test_loss"].get<double>(),
                     100 * row["test_acc"].get<double>());
       log << line << std::flush;
+      if (c.swa && p.epoch + 1 >= c.swa_start_epoch) {
+        swa.add(net);
+        // The averaged model is evaluated after the run's last epoch only (it costs a pass over
+        // the training set for the BN statistics).
+        if (p.iteration >= limit) {
+          const Evaluation ev =
+              evaluate_average(net, swa, data.train, data.test, c.batch, c.eval_batch);
+          json& swa_row = p.history.back();
+          swa_row["swa_epochs_averaged"] = swa.count;
+          swa_row["swa_test_loss"] = ev.loss;
+          swa_row["swa_test_acc"] = ev.accuracy;
+          char swa_line[160];
+          std::snprintf(swa_line, sizeof swa_line,
+                        "averaged model (%lld epochs): test loss %.4f acc %.2f%%\n",
+                        (long long)swa.count, ev.loss, 100 * ev.accuracy);
+          log << swa_line;
+        }
+      }
       ++p.epoch;
       p.batch_in_epoch = 0;
       p.loss_sum = 0.0;
