@@ -10,6 +10,9 @@ struct ActionCounts {
   // 8b weight/feedback/activation (backward and weight-gradient phases).
   uint64_t mac_8x8 = 0;
   uint64_t mac_16x8 = 0;
+  // PSG's predictor MACs (E²-Train): the 10 MSBs of the error gradient x the 4 MSBs of the
+  // activation, in the weight-gradient phase of a PSG trace.
+  uint64_t mac_10x4 = 0;
   uint64_t zero_skips = 0;  // zero operands detected and stepped over (not issued)
   // PE scratchpads, in bits moved.
   uint64_t spad_iact_read_bits = 0, spad_iact_write_bits = 0;
@@ -28,6 +31,7 @@ struct ActionCounts {
   ActionCounts& operator+=(const ActionCounts& o) {
     mac_8x8 += o.mac_8x8;
     mac_16x8 += o.mac_16x8;
+    mac_10x4 += o.mac_10x4;
     zero_skips += o.zero_skips;
     spad_iact_read_bits += o.spad_iact_read_bits;
     spad_iact_write_bits += o.spad_iact_write_bits;

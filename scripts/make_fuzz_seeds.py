@@ -308,6 +308,20 @@ def seeds_sweep():
     huge_seed = copy.deepcopy(minimal)
     huge_seed["grids"][0]["seeds"] = [18446744073709551615]
     put("sweep", "seed_2_64.json", js(huge_seed))
+    # The E2-Train and gradient-filtering axes, the backward-schedule edit and the fine-tuning
+    # keys (init_from names any existing file: the sweep only hashes it).
+    axes = copy.deepcopy(minimal)
+    axes["grids"][0].update({"smd_drop_probs": [0, 0.5], "weight_gradients": ["exact", "psg"],
+                             "slu_target_skips": [0, 0.2], "trainable_lasts": [4],
+                             "grad_filters": [0, 2], "backward_schedules": ["separate", "interleaved"],
+                             "init_from": "train.json", "train_range": "100:200"})
+    put("sweep", "valid_axes.json", js(axes))
+    unfiltered = copy.deepcopy(axes)
+    unfiltered["grids"][0]["trainable_lasts"] = [0, 4]
+    put("sweep", "grad_filter_without_trainable_last.json", js(unfiltered))
+    reversed_range = copy.deepcopy(axes)
+    reversed_range["grids"][0]["train_range"] = "200:100"
+    put("sweep", "train_range_reversed.json", js(reversed_range))
 
 
 def figures(cycles, gops, power, energy, dram_read, dram_write):

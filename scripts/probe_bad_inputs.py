@@ -1057,6 +1057,11 @@ def hw_cases():
     bad("missing-features.first_layer_input_gradient",
         delk(["features", "first_layer_input_gradient"]))
     bad("first-layer-dx-string", setk(["features", "first_layer_input_gradient"], "false"))
+    bad("missing-features.backward_schedule", delk(["features", "backward_schedule"]))
+    bad("backward-schedule-unknown", setk(["features", "backward_schedule"], "fused"))
+    bad("backward-schedule-bool", setk(["features", "backward_schedule"], True))
+    bad("backward-schedule-interleaved", setk(["features", "backward_schedule"], "interleaved"),
+        expect="succeed")
     bad("feedback-source-transposed", setk(["features", "feedback_source"], "transposed"))
     bad("unknown-top-key", setk(["junk"], 1))
     for sec in ["array", "pe", "widths", "glb", "noc", "ppu", "features", "mapping", "offchip",
@@ -1382,6 +1387,28 @@ def sweep_cases():
             ("duplicate-points", lambda j, S2, b: g(j).update(hw_configs=[b.hw, b.hw])),
             ("slurm-cpus-zero", lambda j, S2, b: j.update(slurm={"cpus_per_task": 0}))]:
         bad(label, mut)
+    # The E2-Train and gradient-filtering axes, the backward-schedule edit, init_from, train_range.
+    for label, mut in [
+            ("weight-gradient-unknown", lambda j, S2, b: g(j).update(weight_gradients=["sign"])),
+            ("weight-gradient-duplicate",
+             lambda j, S2, b: g(j).update(weight_gradients=["psg", "psg"])),
+            ("slu-skip-1", lambda j, S2, b: g(j).update(slu_target_skips=[1])),
+            ("slu-skip-1e400", lambda j, S2, b: g(j).update(slu_target_skips=[Raw("1e400")])),
+            ("trainable-last-negative", lambda j, S2, b: g(j).update(trainable_lasts=[-4])),
+            ("trainable-last-u64max",
+             lambda j, S2, b: g(j).update(trainable_lasts=[Raw(str(U64_MAX))])),
+            ("grad-filter-1", lambda j, S2, b: g(j).update(grad_filters=[1], trainable_lasts=[4])),
+            ("grad-filter-without-trainable-last",
+             lambda j, S2, b: g(j).update(grad_filters=[2])),
+            ("backward-schedule-unknown",
+             lambda j, S2, b: g(j).update(backward_schedules=["fused"])),
+            ("init-from-missing", lambda j, S2, b: g(j).update(init_from="nosuch.bin")),
+            ("init-from-directory", lambda j, S2, b: g(j).update(init_from=".")),
+            ("train-range-reversed", lambda j, S2, b: g(j).update(train_range="9:3")),
+            ("train-range-word", lambda j, S2, b: g(j).update(train_range="all")),
+            ("extra-args-grad-filter",
+             lambda j, S2, b: t(j).update(extra_args=["--grad-filter", "2"]))]:
+        bad(label, mut)
 
     # Referenced files that exist but are not valid: refused before any training starts.
     def bad_hw(Sd, base):
@@ -1538,14 +1565,15 @@ REAL_FLAGS = {  # flag -> (lowest valid, highest valid or None, a valid value)
     "momentum": (0, 1, "0.9"), "weight-decay": (0, None, "0.0005"), "lr-gamma": (0, None, "0.1"),
     "bn-momentum": (0, 1, "0.1"), "bn-eps": (1e-12, None, "1e-5"),
     "synthetic-noise": (0, None, "1.0"), "histogram-range-std": (1e-6, None, "4"),
-    "smd-drop-prob": (0, 1, "0.5"),
+    "smd-drop-prob": (0, 1, "0.5"), "psg-beta": (0, 1, "0.05"),
 }
 INT_FLAGS = {  # flag -> lowest valid
     "epochs": 1, "iterations": 0, "batch": 1, "lr-step-epochs": 1, "seed": 0, "threads": 1,
     "trace-iteration": 0, "train-subset": 0, "test-subset": 0, "crop-pad": 0,
     "checkpoint-every": 0, "eval-batch": 1, "log-every": 0, "synthetic-train-size": 1,
     "synthetic-test-size": 0, "synthetic-channels": 1, "synthetic-height": 1,
-    "synthetic-width": 1, "histogram-bins": 1,
+    "synthetic-width": 1, "histogram-bins": 1, "grad-filter": 0, "trainable-last": 0,
+    "swa-start-epoch": 1,
 }
 
 
@@ -1612,6 +1640,14 @@ def train_flag_cases():
             ("trace-out-without-iteration", {}, ["--trace-out", "{S}/trace"],
              ["--trace-out", "--trace-iteration"]),
             ("resume-without-out", {"out": None}, ["--resume"], ["--out", "--resume"]),
+            ("grad-filter-one", {}, ["--grad-filter", "1"], ["--grad-filter"]),
+            ("grad-filter-above-max", {}, ["--grad-filter", "65"], ["--grad-filter"]),
+            ("trainable-last-beyond-convs", {}, ["--trainable-last", "22"], ["trainable-last"]),
+            ("train-range-empty", {}, ["--train-range", "5:2"], ["train-range"]),
+            ("train-range-one-number", {}, ["--train-range", "5"], ["train-range"]),
+            ("train-range-words", {}, ["--train-range", "a:b"], ["train-range"]),
+            ("train-range-beyond-set", {}, ["--train-range", "0:100000"], ["train-range"]),
+            ("init-from-missing", {}, ["--init-from", "{S}/nosuch.bin"], ["nosuch.bin"]),
             ("checkpoint-every-without-out", {"out": None}, ["--checkpoint-every", "1"],
              ["--out", "--checkpoint-every"]),
             ("batch-above-train-size", {"batch": "9"}, [], ["--batch", "batch"]),

@@ -329,10 +329,19 @@ LayerType layer_type_from_string(const std::string& text, const std::string& con
 
 Shape Layer::expected_shape(const std::string& role) const {
   const bool weighted = type == LayerType::Conv || type == LayerType::Fc;
+  if (type == LayerType::Conv && grad_filter > 0 &&
+      std::find(grad_filter_roles().begin(), grad_filter_roles().end(), role) !=
+          grad_filter_roles().end()) {
+    const int64_t e = (out[2] + grad_filter - 1) / grad_filter,
+                  f = (out[3] + grad_filter - 1) / grad_filter;
+    if (role == "gy_filtered") return {out[0], out[1], e, f};
+    if (role == "x_filtered") return {in[0], in[1], e, f};
+    return {out[1], in[1], 1, 1};
+  }
   if (role == "x" || role == "dx") return in;
   if (role == "y" || role == "dy") return out;
   const bool weight_shaped =
-      role == "w" || role == "feedback" || role == "dw" ||
+      role == "w" || role == "feedback" || role == "dw" || role == kPsgMaskRole ||
       std::find(update_roles().begin(), update_roles().end(), role) != update_roles().end();
   if (weighted && weight_shaped) {
     if (type == LayerType::Fc) return {out[1], in[1]};
@@ -389,12 +398,17 @@ json to_json(const Manifest& m) {
       j["pad"] = l.pad;
     }
     j["tensors"] = l.tensors;
+    if (l.frozen) j["frozen"] = true;
+    if (l.grad_filter > 0) j["grad_filter"] = json{{"r", l.grad_filter}};
     json stats{{"dy_nonzero_fraction", l.stats.dy_nonzero_fraction},
                {"dy_nonzero_fraction_before_pruning", l.stats.dy_nonzero_fraction_before_pruning},
                {"tau", l.stats.tau},
                {"angle_to_bp_deg", l.stats.angle_to_bp_deg}};
     if (!l.stats.extra.empty()) stats["extra"] = l.stats.extra;
     j["stats"] = stats;
+    if (l.psg)
+      j["psg"] =
+          json{{"tau", l.psg->tau}, {"full_precision_fraction", l.psg->full_precision_fraction}};
     layers.push_back(std::move(j));
   }
   json out{{"format", kFormatName},
@@ -429,6 +443,17 @@ json to_json(const Manifest& m) {
                       {"executed_iteration", m.smd->executed_iteration},
                       {"nominal_iterations", m.smd->nominal_iterations},
                       {"executed_iterations", m.smd->executed_iterations}};
+  if (m.weight_gradient) {
+    const WeightGradientRule& g = *m.weight_gradient;
+    out["weight_gradient"] = json{{"rule", g.rule},
+                                  {"beta", g.beta},
+                                  {"bits",
+                                   {{"x", g.bits_x},
+                                    {"w", g.bits_w},
+                                    {"gy", g.bits_gy},
+                                    {"x_msb", g.bits_x_msb},
+                                    {"gy_msb", g.bits_gy_msb}}}};
+  }
   return out;
 }
 
@@ -497,8 +522,8 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
                              std::to_string(kOldestFormatVersion) + " to " +
                              std::to_string(kFormatVersion));
   std::set<std::string> top_keys{
-      "format", "version",   "network", "dataset", "mode", "pruning_rate", "sigma_estimator",
-      "seed",   "iteration", "batch",   "layers",  "smd",  "slu"};
+      "format", "version",   "network", "dataset", "mode", "pruning_rate",    "sigma_estimator",
+      "seed",   "iteration", "batch",   "layers",  "smd",  "weight_gradient", "slu"};
   if (version >= 2) top_keys.insert("optimizer");
   top.allow_only(top_keys);
   Manifest m;
@@ -548,6 +573,26 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
                                        d.executed_iteration + (d.nominal_iterations - m.iteration));
     m.smd = d;
   }
+  if (top.has("weight_gradient")) {
+    Fields gf(top.raw("weight_gradient"), source, "/weight_gradient");
+    gf.allow_only({"rule", "beta", "bits"});
+    WeightGradientRule g;
+    g.rule = gf.string("rule");
+    if (g.rule != "psg")
+      gf.fail(gf.path("rule"), "unknown rule " + single_quoted(g.rule) + " (expected psg)");
+    g.beta = gf.number("beta");
+    if (!(g.beta >= 0.0 && g.beta <= 1.0)) gf.fail(gf.path("beta"), "must be in [0, 1]");
+    Fields bf(gf.raw("bits"), source, "/weight_gradient/bits");
+    bf.allow_only({"x", "w", "gy", "x_msb", "gy_msb"});
+    // Bounded by what a fake-quantised float32 value can carry (a 24-bit significand).
+    constexpr int64_t kMaxBits = 24;
+    g.bits_x = static_cast<int>(bf.integer("x", 2, kMaxBits));
+    g.bits_w = static_cast<int>(bf.integer("w", 2, kMaxBits));
+    g.bits_gy = static_cast<int>(bf.integer("gy", 2, kMaxBits));
+    g.bits_x_msb = static_cast<int>(bf.integer("x_msb", 2, g.bits_x));
+    g.bits_gy_msb = static_cast<int>(bf.integer("gy_msb", 2, g.bits_gy));
+    m.weight_gradient = g;
+  }
   const json& layers = top.raw("layers");
   if (!layers.is_array() || layers.empty()) top.fail("/layers", "must be a non-empty array");
 
@@ -566,10 +611,22 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
     const bool windowed =
         l.type == LayerType::Conv || l.type == LayerType::AvgPool || l.type == LayerType::MaxPool;
     if (windowed)
-      lf.allow_only(
-          {"name", "type", "inputs", "in", "out", "kernel", "stride", "pad", "tensors", "stats"});
+      lf.allow_only({"name", "type", "inputs", "in", "out", "kernel", "stride", "pad", "tensors",
+                     "stats", "frozen", "grad_filter", "psg"});
     else
-      lf.allow_only({"name", "type", "inputs", "in", "out", "tensors", "stats"});
+      lf.allow_only({"name", "type", "inputs", "in", "out", "tensors", "stats", "frozen", "psg"});
+    if (lf.has("frozen")) {
+      if (!lf.raw("frozen").is_boolean()) lf.fail(lf.path("frozen"), "must be true or false");
+      l.frozen = lf.raw("frozen").get<bool>();
+    }
+    if (lf.has("grad_filter")) {
+      if (l.type != LayerType::Conv)
+        lf.fail(lf.path("grad_filter"), "only a conv layer is gradient-filtered");
+      Fields gf(lf.raw("grad_filter"), source, lf.path("grad_filter"),
+                " (layer " + single_quoted(l.name) + ")");
+      gf.allow_only({"r"});
+      l.grad_filter = gf.integer("r", 2, kMaxGradFilterPatch);
+    }
     const json& inputs = lf.raw("inputs");
     if (!inputs.is_array()) lf.fail(lf.path("inputs"), "must be an array of layer names");
     for (const json& in : inputs) {
@@ -611,9 +668,15 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
       if (update_role && version < 2)
         lf.fail(field, "is a version 2 tensor role (this trace is version " +
                            std::to_string(version) + ")");
-      if ((!update_role &&
+      const bool filter_role = std::find(grad_filter_roles().begin(), grad_filter_roles().end(),
+                                         it.key()) != grad_filter_roles().end();
+      if (filter_role && l.grad_filter == 0)
+        lf.fail(field, "is a gradient filtering role, but the layer has no grad_filter");
+      const bool psg_role = it.key() == kPsgMaskRole;
+      if ((!update_role && !filter_role && !psg_role &&
            std::find(all_roles().begin(), all_roles().end(), it.key()) == all_roles().end()) ||
-          ((update_role || it.key() == "w" || it.key() == "feedback" || it.key() == "dw") &&
+          ((update_role || psg_role || it.key() == "w" || it.key() == "feedback" ||
+            it.key() == "dw") &&
            l.type != LayerType::Conv && l.type != LayerType::Fc))
         lf.fail(field, "is not a tensor role of a " + to_string(l.type) + " layer");
       if (!it.value().is_string() || !is_plain_file_name(it.value().get<std::string>()))
@@ -644,6 +707,22 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
                 "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
       l.stats.extra = extra;
     }
+    if (lf.has("psg")) {
+      if (!m.weight_gradient || (l.type != LayerType::Conv && l.type != LayerType::Fc))
+        lf.fail(lf.path("psg"), m.weight_gradient ? "only conv and fc layers have a psg record"
+                                                  : "needs the top-level weight_gradient record");
+      Fields pf(lf.raw("psg"), source, lf.path("psg"), " (layer " + single_quoted(l.name) + ")");
+      pf.allow_only({"tau", "full_precision_fraction"});
+      PsgLayer p;
+      p.tau = pf.number("tau");
+      if (!(p.tau >= 0.0)) pf.fail(pf.path("tau"), "must be >= 0");
+      p.full_precision_fraction = pf.number("full_precision_fraction");
+      if (!(p.full_precision_fraction >= 0.0 && p.full_precision_fraction <= 1.0))
+        pf.fail(pf.path("full_precision_fraction"), "must be in [0, 1]");
+      l.psg = p;
+    }
+    if (l.tensors.count(kPsgMaskRole) && !l.psg)
+      lf.fail(lf.path("tensors") + "/" + kPsgMaskRole, "needs the layer's psg record");
     index.emplace(l.name, m.layers.size());
     m.layers.push_back(std::move(l));
   }

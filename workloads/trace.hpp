@@ -48,6 +48,11 @@ inline constexpr int64_t kMaxConvKernel = 64;
 // 255-byte file-name limit of Linux file systems (the longest role, momentum_next, adds 18 bytes).
 inline constexpr std::size_t kMaxNameBytes = 200;
 
+// Patch side of a gradient-filtered layer (Layer::grad_filter). A patch at least as large as the
+// feature map averages the whole map, so larger ones add nothing; 64 covers the 56 x 56 maps of
+// ImageNet ResNets after their stem with room to spare. The trainer accepts the same range.
+inline constexpr int64_t kMaxGradFilterPatch = 64;
+
 enum class LayerType { Conv, Fc, Bn, Relu, Add, AvgPool, MaxPool };
 std::string to_string(LayerType type);
 // Throws eg::Error "<context>: unknown layer type 'x' (expected conv, fc, ...)".
@@ -62,11 +67,24 @@ inline const std::vector<std::string>& all_roles() {
   return roles;
 }
 
+// Optional conv/FC role of PSG traces (any version): which weights' signs needed the
+// full-precision gradient (1) and which the predictor decided (0); the shape of w.
+inline constexpr const char* kPsgMaskRole = "psg_mask";
+
 // Version 2 roles of conv/FC layers: `momentum` is the SGD momentum buffer before the step,
 // `w_next` and `momentum_next` the weights and momentum after it (`w` and `dw` being the step's
 // inputs).
 inline const std::vector<std::string>& update_roles() {
   static const std::vector<std::string> roles{"momentum", "w_next", "momentum_next"};
+  return roles;
+}
+
+// Gradient filtering roles of a conv layer with `grad_filter` (any version;
+// sw/train/grad_filter.hpp has the equations): `gy_filtered` g~ [N,M,E',F'] (dy's patch means, E' =
+// ceil(E/r), F' = ceil(F/r)), `x_filtered` x~ [N,C,E',F'] (x summed over each patch, at the centre
+// tap), `w_summed` W~ [M,C,1,1] (the feedback summed over its taps).
+inline const std::vector<std::string>& grad_filter_roles() {
+  static const std::vector<std::string> roles{"gy_filtered", "x_filtered", "w_summed"};
   return roles;
 }
 
@@ -112,6 +130,26 @@ struct Slu {
   std::vector<SluBlock> blocks;
 };
 
+// E²-Train's predictive sign gradient (PSG, Wang et al., NeurIPS 2019, §3.3) in the run the
+// trace was taken from (any version; absent: the exact weight gradient). x and w were
+// fake-quantised to `bits_x`/`bits_w` bits and g_y to `bits_gy`; a predictor g_w^msb was formed
+// from the top `bits_x_msb` bits of x and the top `bits_gy_msb` bits of g_y; where |g_w^msb| >= τ̃ =
+// beta·max|g_w^msb| (per layer) its sign is dW, elsewhere the sign of the full-precision (8/16-bit)
+// g_w. Each conv/FC layer then has a `psg` record, a `psg_mask` tensor (1 where the full-precision
+// gradient decided, 0 where the predictor did) and a `dw` of signs (-1, 0, +1).
+struct WeightGradientRule {
+  std::string rule = "psg";
+  double beta = 0.05;
+  int bits_x = 8, bits_w = 8, bits_gy = 16, bits_x_msb = 4, bits_gy_msb = 10;
+};
+
+// Per conv/FC layer under PSG: the layer's threshold τ̃ and the fraction of its weights whose
+// sign came from the full-precision gradient (the mean of psg_mask).
+struct PsgLayer {
+  double tau = 0.0;
+  double full_precision_fraction = 0.0;
+};
+
 struct LayerStats {
   double dy_nonzero_fraction = 1.0;                 // of the pruned dy actually used
   double dy_nonzero_fraction_before_pruning = 1.0;  // of dy before pruning
@@ -130,6 +168,12 @@ struct Layer {
   int64_t kernel_r = 0, kernel_s = 0, stride = 1, pad = 0;
   std::map<std::string, std::string> tensors;  // role -> file name inside the trace dir
   LayerStats stats;
+  // Fine-tuning (optional, any version): a frozen layer ran forward only (no backward, no update;
+  // its trace has no dy, dx, dw). grad_filter: the patch side r >= 2 of a gradient-filtered conv
+  // layer (0 = not filtered); its dx and dw are the filtered ones.
+  bool frozen = false;
+  int64_t grad_filter = 0;
+  std::optional<PsgLayer> psg;  // conv/FC layers of a PSG trace only
 
   // Shape a tensor of `role` must have for this layer; throws eg::Error for a role the type lacks.
   Shape expected_shape(const std::string& role) const;
@@ -145,10 +189,11 @@ struct Manifest {
   uint64_t seed = 0;
   int64_t iteration = 0;  // 1-based mini-batch index the trace was taken at
   int64_t batch = 0;
-  std::optional<Optimizer> optimizer;    // version 2 traces only
-  std::optional<MiniBatchDropping> smd;  // absent: no mini-batch was dropped
-  std::optional<Slu> slu;                // absent: no residual block was gated
-  std::vector<Layer> layers;             // in forward (topological) order
+  std::optional<Optimizer> optimizer;                 // version 2 traces only
+  std::optional<MiniBatchDropping> smd;               // absent: no mini-batch was dropped
+  std::optional<WeightGradientRule> weight_gradient;  // absent: the exact weight gradient
+  std::optional<Slu> slu;                             // absent: no residual block was gated
+  std::vector<Layer> layers;                          // in forward (topological) order
 
   int version() const { return optimizer ? kFormatVersion : kOldestFormatVersion; }
 

@@ -13,6 +13,7 @@ def sram(size_kib):
 t = E()
 t["mac_8x8_pj"] = (0.275, H + ": 8-bit mult 0.2 pJ + 24-bit psum add 0.075 pJ (interpolated between 16-bit add 0.05 and 32-bit add 0.1)")
 t["mac_16x8_pj"] = (0.475, H + ": 16x8 mult 0.4 pJ (multiplier energy scales with operand-width product: 32x32 mult 3.1 pJ ~ 16 x the 8x8's 0.2 pJ, so 16x8 = 2 x 0.2) + 24-bit psum add 0.075 pJ")
+t["mac_10x4_pj"] = (0.2, H + ": E2-Train PSG predictor MAC, 10-bit error gradient x 4-bit activation: mult 0.125 pJ (multiplier energy ~ operand-width product, the 'approximately quadratic function of precision' E2-Train (Wang et al., NeurIPS 2019) assumes: 0.2 pJ x 40/64 for the 8x8's 0.2 pJ) + the same 24-bit psum add 0.075 pJ")
 t["zero_skip_pj"] = (0.05, H + ": one 16-bit comparison per zero operand stepped over, costed as a 16-bit add (0.05 pJ)")
 def spad(name, entries, bits):
     size = entries * bits / 8

@@ -83,6 +83,8 @@ std::string Controller::gradient_of(const Layer& layer, size_t input) const {
 namespace {
 // Layers whose backward (or weight-gradient) phase reads their forward input again.
 bool reads_input_in_backward(const Layer& l) {
+  // A frozen layer has no backward; a gradient-filtered one reads x~ (its own tensor) instead.
+  if (l.frozen || l.grad_filter > 0) return false;
   return on_array(l) || l.type == LayerType::Relu || l.type == LayerType::Bn ||
          l.type == LayerType::MaxPool;
 }
@@ -167,18 +169,33 @@ void Controller::idle_cycles(uint64_t from, PhaseFigures& fig) {
 }
 
 void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, int phase_index,
-                                 bool check, PhaseFigures& fig) {
+                                 bool check, PhaseFigures& fig, int64_t n0, int64_t n1) {
   const Phase phase = mapper::kAllPhases[phase_index];
-  const mapper::ConvView view = mapper::conv_view(layer);
+  if (layer.grad_filter > 0 && phase != Phase::Forward) {
+    run_filtered_phase(trace, layer, phase, check, fig);
+    return;
+  }
+  const mapper::ConvView view = tile_view(layer, n0, n1);
+  const mapper::ConvView whole = mapper::conv_view(layer);
+  const bool tiled = view.n != whole.n;
+  // A tile's samples: x and dy (conv view, NCHW) are contiguous per sample.
   auto load = [&](const char* role) {
-    return trace.has(layer, role) ? load_tensor(trace, layer, role).data : std::vector<float>{};
+    std::vector<float> v =
+        trace.has(layer, role) ? load_tensor(trace, layer, role).data : std::vector<float>{};
+    const std::string r = role;
+    if (!tiled || v.empty() || (r != "x" && r != "dy")) return v;
+    const int64_t per = r == "x" ? whole.c * whole.h * whole.w : whole.m * whole.e * whole.f;
+    return std::vector<float>(v.begin() + n0 * per, v.begin() + n1 * per);
   };
+  const uint64_t held_before = memory_.served_from_hold();
   const bool needs_x = phase != Phase::Backward, needs_dy = phase != Phase::Forward;
   const bool needs_w = phase == Phase::Forward || !trace.has(layer, "feedback");
   LayerOperands ops = make_layer_operands(
       view, needs_x ? load("x") : std::vector<float>{}, needs_w ? load("w") : std::vector<float>{},
       phase == Phase::Backward ? load("feedback") : std::vector<float>{},
       needs_dy ? load("dy") : std::vector<float>{});
+  const bool psg = phase == Phase::WeightGradient && psg_layer(trace, layer);
+  const PsgOperands psg_full = psg ? begin_psg(trace, ops) : PsgOperands{};
 
   const mapper::RowStationaryMapper& mapper = mapper_;
   const auto problems = mapper::canonical_problems(view, phase, config_.features);
@@ -203,7 +220,8 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
                                           : mapper.map(p, context);
     ahead_.reset();
     CanonicalData data = build_canonical_data(p, ops);
-    const PeContext ctx = make_pe_context(config_, mapper, schedule, data);
+    PeContext ctx = make_pe_context(config_, mapper, schedule, data);
+    if (psg) psg_predictor_widths(trace, p, ctx);
     OperandAddresses addr;
     // Forward: x -> y; backward: δ̂ -> dx; weight gradient: x with δ̂ -> dw.
     const std::string x = activation_of(layer, 0), dy = "grad:" + layer.name;
@@ -216,18 +234,52 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
     addr.filter = address_of(filter_tensor, bytes_of(int64_t(data.filter.size()), ctx.filter_bits));
     addr.transposed_kernel = transposed_kernel(view, phase, p);
     addr.output = address_of(out_tensor, bytes_of(int64_t(result.size()), ctx.output_bits));
+    if (tiled) {  // the tile's samples within the whole tensors
+      const TileOffsets o = tile_offsets(layer, n0);
+      addr.input += phase == Phase::Backward ? o.dy : o.x;
+      if (phase == Phase::WeightGradient) addr.filter += o.dy;
+      if (phase == Phase::Backward) addr.output += o.dx;
+    }
     const std::optional<NextProblem> next = config_.features.cross_layer_prefetch
                                                 ? next_problem(j, problems, out_tensor)
                                                 : std::nullopt;
     engine_.execute(schedule, ctx, addr, fig, next ? &*next : nullptr);
     scatter_output(p, data, view, result);
   }
+  if (psg) return finish_psg(trace, layer, view, result, psg_full, check, fig);
+  if (layer.grad_filter > 0) sum_pool_input(layer, fig);
 
+  // Reads of the held δ tile served by the GLB instead of DRAM.
+  fig.actions.glb_iact_read_bits += (memory_.served_from_hold() - held_before) * 8;
   if (!check) return;
-  const char* role = phase == Phase::Forward ? "y" : phase == Phase::Backward ? "dx" : "dw";
+  std::vector<float> got = to_trace_layout(phase, view, result);
+  if (tiled && phase == Phase::WeightGradient) {
+    // ΔW is the sum of the tiles' partial sums: checked once the last tile has added its own.
+    if (n0 == 0) dw_sum_.assign(got.size(), 0.0f);
+    for (size_t e = 0; e < got.size() && e < dw_sum_.size(); ++e) dw_sum_[e] += got[e];
+    if (n1 < whole.n) return;
+    got = dw_sum_;
+  }
+  // A tiled dx is compared tile by tile (its samples [n0, n1)) and counts as one tensor.
+  const bool dx_tile = tiled && phase == Phase::Backward;
+  check_result(trace, layer, phase,
+               phase == Phase::Forward    ? "y"
+               : phase == Phase::Backward ? "dx"
+                                          : "dw",
+               got, dx_tile ? SampleRange{n0, n1} : SampleRange{}, !dx_tile || n1 >= whole.n);
+}
+
+void Controller::check_result(const trace::Trace& trace, const Layer& layer, Phase phase,
+                              const char* role, const std::vector<float>& got, SampleRange samples,
+                              bool counts) {
   if (!trace.has(layer, role)) return;
-  const NdArray want = load_tensor(trace, layer, role);
-  const std::vector<float> got = to_trace_layout(phase, view, result);
+  NdArray want = load_tensor(trace, layer, role);
+  if (samples.end > samples.begin && !want.shape.empty() && want.shape[0] > 0) {
+    const int64_t per = static_cast<int64_t>(want.data.size()) / want.shape[0];
+    want.data = std::vector<float>(want.data.begin() + samples.begin * per,
+                                   want.data.begin() + samples.end * per);
+    want.shape[0] = samples.end - samples.begin;
+  }
   if (got.size() != want.data.size())
     throw Error("layer '" + layer.name + "' " + mapper::to_string(phase) + ": computed " + role +
                 " has " + std::to_string(got.size()) + " elements, the trace's (" +
@@ -244,8 +296,9 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
         << " + check.atol " << config_.check.atol << ")";
     throw Error(msg.str());
   }
-  ++check_summary_.tensors;
-  if (check_summary_.tensors == 1 || c.relative_error > check_summary_.worst_relative_error) {
+  if (counts) ++check_summary_.tensors;
+  if (check_summary_.worst_layer.empty() ||
+      c.relative_error > check_summary_.worst_relative_error) {
     check_summary_.worst_relative_error = c.relative_error;
     check_summary_.worst_layer = layer.name;
     check_summary_.worst_tensor = role;
@@ -292,7 +345,10 @@ std::optional<NextProblem> Controller::next_problem(
     switch (st.kind) {
       case Step::Kind::Array: {
         const Phase phase = mapper::kAllPhases[st.phase];
-        const auto next = mapper::canonical_problems(mapper::conv_view(l), phase, config_.features);
+        // A filtered phase starts with PPU work whose writes are not modelled here: no prefetch.
+        if (l.grad_filter > 0 && phase != Phase::Forward) return std::nullopt;
+        const auto next =
+            mapper::canonical_problems(tile_view(l, st.n0, st.n1), phase, config_.features);
         if (next.empty()) break;
         p = next.front(), step = s, index = 0;
         // Eyeriss-v2-style BP writes the transposed weights just before the phase streams them.
@@ -347,6 +403,12 @@ std::optional<NextProblem> Controller::next_problem(
   if (next.inputs) next.addresses.input = tensors_.at(in_tensor).base;
   if (next.filters) next.addresses.filter = tensors_.at(filter_tensor).base;
   next.addresses.transposed_kernel = transposed_kernel(mapper::conv_view(layer), phase, *p);
+  if (tile_view(layer, steps_[step].n0, steps_[step].n1).n != mapper::conv_view(layer).n) {
+    // An interleaved layer's δ tile: its samples within the whole tensors.
+    const TileOffsets o = tile_offsets(layer, steps_[step].n0);
+    next.addresses.input += phase == Phase::Backward ? o.dy : o.x;
+    if (phase == Phase::WeightGradient) next.addresses.filter += o.dy;
+  }
   return next;
 }
 
@@ -395,8 +457,9 @@ void Controller::run_weight_update(const Layer& layer, PhaseFigures& fig) {
   const uint64_t start = clock_.now_cycles();
   const int64_t n = element_count(layer.expected_shape("w"));
   const arch::Widths& w = config_.widths;
+  // PSG's ΔW is a sign: 1 bit per weight.
   const uint64_t wb = bytes_of(n, w.master_weight), mb = bytes_of(n, w.momentum),
-                 gb = bytes_of(n, w.gradient), qb = bytes_of(n, w.weight);
+                 gb = bytes_of(n, layer.psg ? 1 : w.gradient), qb = bytes_of(n, w.weight);
   // SGD with momentum on the PPU: W and momentum at master width in, ΔW in; W and momentum out,
   // plus the working copy at weight width that the next forward pass streams.
   engine_.transfer(false, address_of(own(layer, "dw"), gb), gb, DataClass::WeightGradients, fig);
@@ -420,6 +483,7 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
                   (trace.dir() / "manifest.json").string());
   RunResult result;
   check_summary_ = CheckSummary{};
+  filtered_gradients_.clear();
   engine_.set_step_every_cycle(options.step_every_cycle);
   std::vector<const Layer*> layers;
   for (const Layer& l : m.layers)
@@ -445,9 +509,17 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
   // backward phase runs only with features.first_layer_input_gradient.
   // A gated block's branch that no sample ran computes nothing (features.skip_unused_block_update
   // decides only whether its weight update still runs).
+  // Nor has a layer whose producers are all frozen (fine-tuning): no gradient goes below the first
+  // trainable layer.
+  const auto producers_frozen = [&](const Layer& l) {
+    for (const std::string& in : l.inputs)
+      if (const Layer* p = m.find(in); p && !p->frozen) return false;
+    return !l.inputs.empty();
+  };
   const auto runs_backward = [&](const Layer& l) {
     if (slu_unused(l)) return false;
     if (l.inputs.empty() && !config_.features.first_layer_input_gradient) return false;
+    if (producers_frozen(l)) return false;
     return has(l, {"dy"}) && (has(l, {"feedback"}) || has(l, {"w"}));
   };
   const auto runs_weight_gradient = [&](const Layer& l) {
@@ -460,11 +532,15 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
                     (1u + runs_backward(*l) + runs_weight_gradient(*l));
   // Each phase is charged the DRAM activity between its start and end (transfers block until
   // their last burst has moved, so nothing spills into the next phase).
-  auto charged = [&](size_t i, const char* phase, const std::function<void()>& body) {
+  // `samples`: the δ tile's share of the batch (0: all of it).
+  auto charged = [&](size_t i, const char* phase, const std::function<void()>& body,
+                     int64_t samples = 0) {
     PhaseFigures& fig = result.layers[i].phases[phase];
     const Layer& l = *layers[i];
-    const uint64_t work =
+    uint64_t work =
         on_array(l) && std::string(phase) != "weight_update" ? uint64_t(l.dense_macs()) : 0;
+    if (samples > 0 && l.out[0] > 0)
+      work = work / static_cast<uint64_t>(l.out[0]) * static_cast<uint64_t>(samples);
     const uint64_t begin = clock_.now_cycles();
     if (options.progress)
       options.progress->phase_started(i, layers.size(), l.name, phase, begin, work_done, work_total,
@@ -491,6 +567,7 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
   if (!layers.empty()) steps_.push_back({Kind::ActivationsOffChip, 0, 0});
   for (size_t i = layers.size(); i-- > 0;) {
     const Layer& l = *layers[i];
+    if (l.frozen) continue;  // forward only
     if (!on_array(l)) {
       if (!slu_unused(l)) steps_.push_back({Kind::PpuBackward, i, 0});
       continue;
@@ -501,6 +578,18 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
         steps_.push_back({Kind::WeightUpdate, i, 0});
       continue;
     }
+    // features.backward_schedule "interleaved": per δ tile, its backward passes, then its
+    // weight-gradient passes while the tile is in the GLB.
+    if (const int64_t tile = delta_tile_samples(l, runs_backward(l), runs_weight_gradient(l))) {
+      const int64_t n = l.out[0];
+      for (int64_t n0 = 0; n0 < n; n0 += tile) {
+        const int64_t n1 = std::min(n, n0 + tile);
+        steps_.push_back({Kind::Array, i, 1, n0, n1});
+        steps_.push_back({Kind::Array, i, 2, n0, n1});
+      }
+      steps_.push_back({Kind::WeightUpdate, i, 0});
+      continue;
+    }
     if (runs_backward(l)) steps_.push_back({Kind::Array, i, 1});
     if (runs_weight_gradient(l)) {
       steps_.push_back({Kind::Array, i, 2});
@@ -509,6 +598,15 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
   }
   layers_ = layers;
   ahead_.reset();
+  // Each δ tile is fetched from DRAM once; every later read of it is served by the GLB.
+  for (const Step& st : steps_)
+    if (st.kind == Kind::Array && st.phase == 1 && st.n1 > 0) {
+      const Layer& l = *layers[st.layer];
+      const mapper::ConvView v = tile_view(l, st.n0, st.n1);
+      memory_.hold(
+          tensors_.at("grad:" + l.name).base + tile_offsets(l, st.n0).dy,
+          bytes_of(v.fc ? l.out[0] * v.m : v.n * v.m * v.e * v.f, config_.widths.gradient));
+    }
   for (step_ = 0; step_ < steps_.size(); ++step_) {
     const Step& st = steps_[step_];
     const size_t i = st.layer;
@@ -521,10 +619,19 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
           throw Error((trace.dir() / "manifest.json").string() + ": layer '" + l.name +
                       "': tensors x and w are needed to simulate the forward phase");
         // A fused update takes dW from the array as it drains: it never goes to DRAM.
-        if (st.phase == 2 && config_.features.fused_weight_update) keep_weight_gradient_on_chip(l);
-        charged(i, phase,
-                [&] { run_array_phase(trace, l, st.phase, options.check, lf.phases[phase]); });
-        if (st.phase == 1) note_gradient_written(l);
+        if (st.phase == 2 && st.n1 > 0)
+          weight_gradient_tile_policy(l, st.n0, st.n1);
+        else if (st.phase == 2 && config_.features.fused_weight_update)
+          keep_weight_gradient_on_chip(l);
+        const int64_t samples = st.n1 > 0 ? st.n1 - st.n0 : 0;
+        charged(
+            i, phase,
+            [&] {
+              run_array_phase(trace, l, st.phase, options.check, lf.phases[phase], st.n0, st.n1);
+            },
+            samples);
+        // The input gradient is complete (and a later consumer adds to it) after the last tile.
+        if (st.phase == 1 && (st.n1 == 0 || st.n1 >= l.out[0])) note_gradient_written(l);
         break;
       }
       case Kind::PpuForward:

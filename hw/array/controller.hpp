@@ -20,7 +20,9 @@
 
 #include "hw/array/array_engine.hpp"
 #include "hw/array/figures.hpp"
+#include "hw/array/layer_operands.hpp"
 #include "hw/array/memory_interface.hpp"
+#include "hw/array/pe.hpp"
 #include "hw/array/ppu.hpp"
 #include "hw/array/run_progress.hpp"
 #include "hw/timeline/timeline_recorder.hpp"
@@ -73,6 +75,12 @@ struct RunResult {
 
 using DramStatsSource = std::function<dram::DramStats()>;
 
+// Samples [begin, end) of a tensor's leading (batch) dimension; empty = the whole tensor.
+struct SampleRange {
+  int64_t begin = 0;
+  int64_t end = 0;
+};
+
 class Controller {
  public:
   // `dram_stats` reads the DRAM counters; the controller charges their change to each layer x
@@ -84,8 +92,22 @@ class Controller {
   RunResult run(const trace::Trace& trace, const RunOptions& options);
 
  private:
+  // Samples [n0, n1) of the batch (n1 0: all of them): one δ tile of an interleaved layer.
   void run_array_phase(const trace::Trace& trace, const trace::Layer& layer, int phase_index,
-                       bool check, PhaseFigures& fig);
+                       bool check, PhaseFigures& fig, int64_t n0 = 0, int64_t n1 = 0);
+  // features.backward_schedule "interleaved": the samples per δ tile of `layer` (the most whose
+  // δ fits the GLB), or 0 when the layer runs its backward products separately (not both of
+  // them, or one sample's δ does not fit, or an FC layer's whole δ does not).
+  int64_t delta_tile_samples(const trace::Layer& layer, bool backward, bool weight_gradient) const;
+  // The conv view of samples [n0, n1) (n1 0: all), and the byte offsets of their x, δ and dx in
+  // the whole tensors.
+  mapper::ConvView tile_view(const trace::Layer& layer, int64_t n0, int64_t n1) const;
+  struct TileOffsets {
+    uint64_t x = 0, dy = 0, dx = 0;
+  };
+  TileOffsets tile_offsets(const trace::Layer& layer, int64_t n0) const;
+  // Before an interleaved layer's weight-gradient tile: where ΔW's partial sums go.
+  void weight_gradient_tile_policy(const trace::Layer& layer, int64_t n0, int64_t n1);
   // features.cross_layer_prefetch: the array problem after problem `problem` of the running step
   // (the next of the same phase, or the first of the next array step), mapped now, with which of
   // its operands may be fetched early (nothing written before it starts overlaps them). Nothing
@@ -100,6 +122,18 @@ class Controller {
   int64_t transposed_kernel(const mapper::ConvView& view, mapper::Phase phase,
                             const mapper::CanonicalProblem& p) const;
   void run_ppu(const trace::Layer& layer, bool backward, PhaseFigures& fig);
+  // controller_filter.cpp, gradient filtering (trace::Layer::grad_filter): the PPU's sum-pooling
+  // of x into x~ after a filtered layer's forward pass, and its backward and weight-gradient phases
+  // as the reduced 1x1 problems on the E' x F' map.
+  void sum_pool_input(const trace::Layer& layer, PhaseFigures& fig);
+  void run_filtered_phase(const trace::Trace& trace, const trace::Layer& layer, mapper::Phase phase,
+                          bool check, PhaseFigures& fig);
+  // Compares a phase's result with the trace's tensor `role` (when the trace has it), restricted
+  // to `samples` (an interleaved δ tile's dx), and records the outcome in the check summary;
+  // `counts` is false for all but a tensor's last tile, so a tiled tensor counts once.
+  void check_result(const trace::Trace& trace, const trace::Layer& layer, mapper::Phase phase,
+                    const char* role, const std::vector<float>& got, SampleRange samples = {},
+                    bool counts = true);
   void run_weight_update(const trace::Layer& layer, PhaseFigures& fig);
   // controller_update.cpp: the fused update's timing, and the PPU's SGD step computed and
   // compared with a version 2 trace's post-step tensors.
@@ -107,6 +141,20 @@ class Controller {
   void run_fused_weight_update(const trace::Layer& layer, PhaseFigures& fig);
   void check_weight_update(const trace::Trace& trace, const trace::Layer& layer);
   void idle_cycles(uint64_t from, PhaseFigures& fig);
+  // controller_psg.cpp: E²-Train's predictive sign gradient. A layer of a PSG trace (with its
+  // psg record and mask) runs its weight-gradient phase as a predictor pass on the array over
+  // all weights at the predictor widths, then a completion pass for the masked weights.
+  struct PsgOperands {
+    std::vector<float> x, dy;  // full precision (8-bit x, 16-bit dy), conv view
+  };
+  bool psg_layer(const trace::Trace& trace, const trace::Layer& layer) const;
+  // Keeps the full-precision operands and truncates ops.x and ops.dy to the predictor's MSBs.
+  PsgOperands begin_psg(const trace::Trace& trace, LayerOperands& ops) const;
+  void psg_predictor_widths(const trace::Trace& trace, const mapper::CanonicalProblem& p,
+                            PeContext& ctx) const;
+  void finish_psg(const trace::Trace& trace, const trace::Layer& layer,
+                  const mapper::ConvView& view, const std::vector<float>& predictor,
+                  const PsgOperands& full, bool check, PhaseFigures& fig);
 
   // DRAM address of a tensor, allocated (page aligned) on first use.
   uint64_t address_of(const std::string& tensor, uint64_t bytes);
@@ -139,6 +187,9 @@ class Controller {
     Kind kind = Kind::Array;
     size_t layer = 0;  // index into layers_
     int phase = 0;     // Array: index into mapper::kAllPhases
+    // Array backward and weight gradient of an interleaved layer (features.backward_schedule):
+    // the δ tile, samples [n0, n1); n1 0: the whole batch.
+    int64_t n0 = 0, n1 = 0;
   };
 
   const arch::ArchConfig& config_;
@@ -155,6 +206,7 @@ class Controller {
   uint64_t next_address_ = 0;
   std::map<std::string, std::vector<std::string>> consumers_;  // among the simulated layers
   std::map<std::string, int> gradient_writers_;  // consumers that have written each gradient
+  std::set<std::string> filtered_gradients_;     // filtered layers whose g~ the PPU has made
   CheckSummary check_summary_;
   mapper::RowStationaryMapper mapper_;
   std::vector<const trace::Layer*> layers_;  // the simulated layers, forward order
@@ -170,6 +222,8 @@ class Controller {
   std::deque<trace::Layer> slu_layers_;
   std::map<std::string, int64_t> slu_active_;
   std::set<std::string> slu_unused_;
+  // An interleaved layer's ΔW summed over its δ tiles so far (conv view), for the check.
+  std::vector<float> dw_sum_;
 };
 
 }  // namespace eg::hw::array

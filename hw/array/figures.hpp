@@ -27,6 +27,19 @@ struct OffchipTraffic {
   }
 };
 
+// E²-Train's PSG weight-gradient phase (controller_psg.cpp): the predictor pass's MACs over all
+// weights (dense count, issued + skipped) and the completion pass's over the weights the mask sends
+// to full precision.
+struct PsgFigures {
+  uint64_t predictor_macs = 0, completion_macs = 0;
+  uint64_t weights = 0, full_precision_weights = 0;
+  PsgFigures& operator+=(const PsgFigures& o) {
+    predictor_macs += o.predictor_macs, completion_macs += o.completion_macs;
+    weights += o.weights, full_precision_weights += o.full_precision_weights;
+    return *this;
+  }
+};
+
 struct PhaseFigures {
   uint64_t cycles = 0;
   MacCounts macs;
@@ -35,7 +48,9 @@ struct PhaseFigures {
   uint64_t glb_conflicts = 0;
   OffchipTraffic offchip;  // requested by the array, before the memory interface
   dram::DramStats dram;    // DRAM counters accumulated while this layer x phase ran
+  PsgFigures psg;          // weight-gradient phase of a PSG layer only
   PhaseFigures& operator+=(const PhaseFigures& o) {
+    psg += o.psg;
     cycles += o.cycles, macs += o.macs, pe_cycles += o.pe_cycles, actions += o.actions;
     glb_conflicts += o.glb_conflicts, offchip += o.offchip, dram += o.dram;
     return *this;

@@ -1,6 +1,8 @@
 #include "hw/array/memory_interface.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace eg::hw::array {
 
@@ -12,6 +14,10 @@ MemoryInterface::MemoryInterface(MemoryPort& downstream, bool regenerate_feedbac
 
 void MemoryInterface::set_policy(uint64_t base, uint64_t bytes, const TensorPolicy& policy) {
   ranges_[base] = Range{base + bytes, policy};
+}
+
+void MemoryInterface::hold(uint64_t base, uint64_t bytes) {
+  held_[base] = Held{base + bytes, bytes};
 }
 
 const TensorPolicy* MemoryInterface::policy_of(uint64_t address) const {
@@ -43,8 +49,24 @@ void MemoryInterface::transfer(const MemoryRequest& request) {
   if (regenerate_feedback_ && request.data_class == DataClass::Feedback) return;
   const TensorPolicy* p = policy_of(request.address);
   if (p == nullptr) return forward(request);
+  if (request.write && p->writes_on_chip && p->partial_sum_in_dram) {
+    MemoryRequest partial = request;
+    partial.write = false;
+    return forward(partial);
+  }
   if (request.write ? p->writes_on_chip : p->reads_on_chip) return;
   MemoryRequest r = request;
+  if (!r.write && !held_.empty() && !r.runs) {
+    auto it = held_.upper_bound(r.address);
+    if (it != held_.begin() && r.address < std::prev(it)->second.end) {
+      Held& h = std::prev(it)->second;
+      const uint64_t fetched = std::min(r.bytes, h.to_fetch);
+      h.to_fetch -= fetched;
+      served_from_hold_ += r.bytes - fetched;
+      if (fetched == 0) return;
+      r.bytes = fetched;
+    }
+  }
   // (Compression shrinks one contiguous range; gathers carry weights only, never compressed.)
   if (r.data_class == DataClass::Gradients && p->gradient_ratio != 1.0 && !r.runs)
     r.bytes = std::max<uint64_t>(

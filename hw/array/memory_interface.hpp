@@ -21,6 +21,10 @@ struct TensorPolicy {
   bool writes_on_chip = false;  // the producer leaves it in the GLB only
   double gradient_ratio = 1.0;  // bytes moved / bytes asked for, for gradient-class transfers
   bool accumulate_writes = false;
+  // With writes_on_chip: the sum so far is in DRAM (an earlier part of the work wrote it), so a
+  // write reads it back and the new sum stays on chip (features.backward_schedule "interleaved":
+  // the last δ tile's ΔW drains into the fused update, the earlier tiles' partial sum is in DRAM).
+  bool partial_sum_in_dram = false;
 };
 
 class MemoryInterface : public MemoryPort {
@@ -29,6 +33,14 @@ class MemoryInterface : public MemoryPort {
   MemoryInterface(MemoryPort& downstream, bool regenerate_feedback, uint64_t burst_bytes);
 
   void set_policy(uint64_t base, uint64_t bytes, const TensorPolicy& policy);
+  // A range held in the GLB once fetched (features.backward_schedule "interleaved": one δ tile):
+  // the first `bytes` read from it come from DRAM (through the tensor's policy, e.g. compressed),
+  // every read after is served by the GLB. Tracked by quantity, not by address: the transfers'
+  // addresses are approximate (a fold's filter transfer starts at its tensor's start), so the
+  // tile counts as in the GLB once as many bytes as it holds have been fetched.
+  void hold(uint64_t base, uint64_t bytes);
+  // Bytes of reads served from held ranges (the GLB) so far.
+  uint64_t served_from_hold() const { return served_from_hold_; }
   void transfer(const MemoryRequest& request) override;
 
   // What went downstream, in whole bursts by address alignment; no row-buffer state.
@@ -48,6 +60,11 @@ class MemoryInterface : public MemoryPort {
   bool regenerate_feedback_;
   uint64_t burst_bytes_;
   std::map<uint64_t, Range> ranges_;  // by base address
+  struct Held {
+    uint64_t end = 0, to_fetch = 0;
+  };
+  std::map<uint64_t, Held> held_;  // by base address
+  uint64_t served_from_hold_ = 0;
   dram::DramStats forwarded_;
   TimelineRecorder* timeline_ = nullptr;
 };

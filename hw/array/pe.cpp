@@ -60,7 +60,9 @@ void count_position(const PeContext& ctx, const Tally& n, MacCounts& macs, Actio
   auto u = [](int64_t x) { return static_cast<uint64_t>(x); };
   macs.issued += u(n.issued);
   macs.skipped += u(n.skipped);
-  if (ctx.wide_mac)
+  if (ctx.predictor_mac)
+    actions.mac_10x4 += u(n.issued);
+  else if (ctx.wide_mac)
     actions.mac_16x8 += u(n.issued);
   else
     actions.mac_8x8 += u(n.issued);

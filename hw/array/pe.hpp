@@ -42,8 +42,9 @@ struct PeContext {
   int iact_bits = 8, filter_bits = 8, psum_bits = 24;
   int output_bits = 8;  // width a finished output is stored with off-chip
   bool filter_in_feedback_spad = false;
-  bool wide_mac = false;     // 16x8 (an error-gradient operand) instead of 8x8
-  OnchipCompression onchip;  // operands moved on chip in CSC form (default: none)
+  bool wide_mac = false;       // 16x8 (an error-gradient operand) instead of 8x8
+  bool predictor_mac = false;  // PSG's 10x4 predictor MAC (overrides wide_mac)
+  OnchipCompression onchip;    // operands moved on chip in CSC form (default: none)
 };
 
 // Input entries a task streams: window for position 0, then `step` new entries per position.

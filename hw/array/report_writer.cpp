@@ -16,6 +16,7 @@ namespace {
 json actions_json(const ActionCounts& a) {
   return json{{"mac_8x8", a.mac_8x8},
               {"mac_16x8", a.mac_16x8},
+              {"mac_10x4", a.mac_10x4},
               {"zero_skips", a.zero_skips},
               {"spad_iact_read_bits", a.spad_iact_read_bits},
               {"spad_iact_write_bits", a.spad_iact_write_bits},
@@ -121,6 +122,11 @@ json figures_json(const PhaseFigures& f, const arch::ArchConfig& config,
            {"write_bytes", writes},
            {"transfers", f.offchip.transfers},
            {"by_class", offchip_classes}}}};
+  if (f.psg.weights > 0)
+    j["psg"] = {{"predictor_macs", f.psg.predictor_macs},
+                {"completion_macs", f.psg.completion_macs},
+                {"weights", f.psg.weights},
+                {"full_precision_weights", f.psg.full_precision_weights}};
   for (const FiguresExtension& e : extensions) e(f, j);
   return j;
 }

@@ -131,6 +131,9 @@ Features parse_features(JsonFields& f) {
   x.cross_layer_prefetch = f.boolean("cross_layer_prefetch");
   x.first_layer_input_gradient = f.boolean("first_layer_input_gradient");
   x.skip_unused_block_update = f.boolean("skip_unused_block_update");
+  x.backward_schedule = f.choice("backward_schedule", {"separate", "interleaved"}) == "separate"
+                            ? BackwardSchedule::Separate
+                            : BackwardSchedule::Interleaved;
   f.finish();
   return x;
 }
@@ -251,6 +254,10 @@ const char* to_string(FeedbackSource s) {
          : s == FeedbackSource::TransposedDram ? "transposed_dram"
                                                : "transposed_read";
 }
+const char* to_string(BackwardSchedule s) {
+  return s == BackwardSchedule::Separate ? "separate" : "interleaved";
+}
+
 const char* to_string(GradientCompression c) {
   return c == GradientCompression::None ? "none" : c == GradientCompression::Rle ? "rle" : "csc";
 }

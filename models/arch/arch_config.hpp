@@ -133,6 +133,12 @@ struct PpuConfig {
 // re-layout; each fold's filters are short runs of W at a stride, each its own DRAM burst(s)).
 enum class FeedbackSource { PeSpad, TransposedDram, TransposedRead };
 enum class GradientCompression { None, Rle, Csc };
+// The order of a layer's two backward products (docs/DESIGN.md §5.7). Separate: the layer's
+// backward (dX = Wᵀδ) runs whole, then its weight gradient (dW = δxᵀ), each streaming δ from
+// DRAM. Interleaved (InterGrad, Unnikrishnan & Parhi, TCAS-I 2023): the layer's δ is split into
+// tiles along the batch that fit the GLB; each tile's backward passes fetch it once, and its
+// weight-gradient passes then read it from the GLB.
+enum class BackwardSchedule { Separate, Interleaved };
 // Where the feedback magnitudes of the backward phase come from: read from DRAM next to the
 // weights (a feedback-class transfer), or regenerated on chip from the run's seed (no traffic).
 enum class FeedbackMagnitudes { Dram, Seed };
@@ -182,6 +188,7 @@ struct Features {
   // runs the update (reading the zero dW: momentum and weight decay move the weights, so the
   // update is then not checked against the trace). No effect on traces without SLU.
   bool skip_unused_block_update = true;
+  BackwardSchedule backward_schedule = BackwardSchedule::Separate;
 };
 
 // Mapper fold scheduling (docs/DESIGN.md §4); each switch is an ablation, not a fixed choice.
@@ -256,6 +263,7 @@ ArchConfig load_arch_config(const std::filesystem::path& path);
 const char* to_string(Sparsity s);
 const char* to_string(FeedbackSource s);
 const char* to_string(GradientCompression c);
+const char* to_string(BackwardSchedule s);
 const char* to_string(FeedbackMagnitudes m);
 const char* to_string(OffchipModel m);
 

@@ -35,6 +35,7 @@ const std::vector<EntryInfo>& energy_entries() {
   static const std::vector<EntryInfo> entries = {
       {"mac_8x8_pj", Component::Mac, &T::mac_8x8_pj, &A::mac_8x8},
       {"mac_16x8_pj", Component::Mac, &T::mac_16x8_pj, &A::mac_16x8},
+      {"mac_10x4_pj", Component::Mac, &T::mac_10x4_pj, &A::mac_10x4},
       {"zero_skip_pj", Component::Mac, &T::zero_skip_pj, &A::zero_skips},
       {"spad_iact_read_pj_per_bit", Component::Spad, &T::spad_iact_read_pj_per_bit,
        &A::spad_iact_read_bits},

@@ -25,6 +25,7 @@ const char* to_string(Component c);
 struct EnergyTable {
   std::string name;
   double mac_8x8_pj = 0, mac_16x8_pj = 0, zero_skip_pj = 0;
+  double mac_10x4_pj = 0;  // PSG's predictor MAC
   double spad_iact_read_pj_per_bit = 0, spad_iact_write_pj_per_bit = 0;
   double spad_weight_read_pj_per_bit = 0, spad_weight_write_pj_per_bit = 0;
   double spad_feedback_read_pj_per_bit = 0, spad_feedback_write_pj_per_bit = 0;

@@ -113,6 +113,8 @@ std::vector<CanonicalProblem> canonical_problems(const ConvView& v, Phase phase,
   std::vector<CanonicalProblem> out;
   CanonicalProblem p;
   p.phase = phase;
+  // FC layers are 1x1 too but keep their mapping (one image row; batch along it).
+  p.one_by_one = !v.fc && v.r == 1 && v.s == 1 && v.stride == 1 && v.pad == 0;
   switch (phase) {
     case Phase::Forward:
       p.a = v.n, p.b = v.m, p.k = v.c;
@@ -145,6 +147,15 @@ std::vector<CanonicalProblem> canonical_problems(const ConvView& v, Phase phase,
       p.a = v.c, p.b = v.m, p.k = v.n;
       p.rows = {v.h, v.r, v.e, 1, v.stride, v.pad};
       p.cols = {v.w, v.s, v.f, 1, v.stride, v.pad};
+      if (p.one_by_one) {
+        // dW[m,c] = sum over n and rows i of x[n,c,i,:]·dy[n,m,i,:]: each (image, row) pair is a
+        // channel of a 1-row problem, so the reduction fills the PE rows as stacked channel
+        // groups instead of leaving rows idle when E is not a multiple of the PE rows (E = 2 or
+        // 4 used 2 of 3 rows). The operand planes are the same memory: [c][n][i][j] is
+        // [c][n·E + i][0][j].
+        p.k = v.n * v.e;
+        p.rows = {1, 1, 1, 1, 1, 0};
+      }
       p.issue_padding = true;
       p.delta = DeltaOperand::Filter;
       p.input = Operand::Activation, p.filter = Operand::Gradient;

@@ -53,6 +53,9 @@ struct CanonicalProblem {
   Operand input = Operand::Activation, filter = Operand::Weight, output = Operand::Activation;
   bool filter_in_feedback_spad = false;
   int64_t phase_r = 0, phase_c = 0;  // backward stride phase this problem computes
+  // A 1x1, stride-1 conv's problem (the reduced work of a gradient-filtered layer): the mapper
+  // spreads its channels and filters evenly over the folds (row_stationary_mapper.cpp).
+  bool one_by_one = false;
 
   int64_t dense_macs() const;
   std::string label() const;  // "backward[1,0]"

@@ -47,6 +47,13 @@ void RowStationaryMapper::fit_pe_work(const CanonicalProblem& p, Tiling& t, int6
   const int64_t k_per_stack = ceil_div(p.k, t.k_stack);
   t.channels = std::max<int64_t>(
       1, std::min({k_per_stack, iact_cap / t.iact_window, filter_cap / (taps * lanes_min)}));
+  if (p.one_by_one) {
+    // The same number of folds with the channels spread evenly: a 1x1 problem's folds are short,
+    // so a last fold with a few channels (64 channels as 48 + 16) leaves most PEs idle for a
+    // whole fold.
+    const int64_t groups = ceil_div(p.k, t.channels * t.k_stack);
+    t.channels = ceil_div(p.k, groups * t.k_stack);
+  }
   t.lanes = std::max<int64_t>(1, std::min({p.b, lane_cap, filter_cap / (t.channels * taps)}));
   if (t.lanes > pe.macs_per_cycle) t.lanes -= t.lanes % pe.macs_per_cycle;
 }

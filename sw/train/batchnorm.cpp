@@ -96,7 +96,7 @@ BatchNorm::Affine BatchNorm::channel_affine(int64_t ci, double sum, double sum_s
     var = running_var_.data[ci];
   }
   const double inv = 1.0 / std::sqrt(var + eps_);
-  if (training) {
+  if (training || keep_for_backward_) {
     mean_[ci] = static_cast<float>(mean);
     inv_std_[ci] = static_cast<float>(inv);
   }
@@ -106,7 +106,15 @@ BatchNorm::Affine BatchNorm::channel_affine(int64_t ci, double sum, double sum_s
   return {static_cast<float>(g * inv), static_cast<float>(beta_.value.data[ci] - mean * g * inv)};
 }
 
-void BatchNorm::forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) {
+void BatchNorm::forward(const std::vector<const Tensor*>& in, Tensor& out, bool training_in) {
+  // With frozen statistics a training forward normalises as evaluation does, but keeps the
+  // statistics it used for backward.
+  keep_for_backward_ = training_in && frozen_stats_;
+  const bool training = training_in && !frozen_stats_;
+  if (keep_for_backward_) {
+    mean_.assign(static_cast<size_t>(channels_), 0.0f);
+    inv_std_.assign(static_cast<size_t>(channels_), 0.0f);
+  }
   const Tensor& x = *in.at(0);
   if (x.dim(1) != channels_) throw std::logic_error("bn: channel count does not match");
   const int64_t n = x.dim(0), c = channels_, hw = x.size() / (n * c);
@@ -242,8 +250,9 @@ void BatchNorm::backward_blocked(const Tensor& x, const Tensor& dout, float* dxp
       beta_.grad.data[ci] = static_cast<float>(sum_dy);
     }
     scale[ci] = static_cast<float>(gamma_.value.data[ci] * inv);
-    mean_dy[ci] = static_cast<float>(sum_dy / count);
-    coef[ci] = static_cast<float>(sum_dy_xhat / count * inv);
+    // Frozen statistics: the mean and variance are constants, so no terms through them.
+    mean_dy[ci] = frozen_stats_ ? 0.0f : static_cast<float>(sum_dy / count);
+    coef[ci] = frozen_stats_ ? 0.0f : static_cast<float>(sum_dy_xhat / count * inv);
   }
   if (!dxp) return;
   const float* sp = scale.data();
@@ -302,8 +311,8 @@ void BatchNorm::backward(const std::vector<const Tensor*>& in, const Tensor&, Te
       // dx = γ·inv·(dy − mean(dy) − x̂·mean(dy·x̂)), with x̂ = (x − mean)·inv folded into one
       // coefficient on (x − mean).
       const float scale = static_cast<float>(gamma_.value.data[ci] * inv);
-      const float mean_dy = static_cast<float>(sum_dy / count);
-      const float coef = static_cast<float>(sum_dy_xhat / count * inv);
+      const float mean_dy = frozen_stats_ ? 0.0f : static_cast<float>(sum_dy / count);
+      const float coef = frozen_stats_ ? 0.0f : static_cast<float>(sum_dy_xhat / count * inv);
       for (int64_t ni = 0; ni < n; ++ni) {
         const int64_t off = (ni * c + ci) * hw;
         const float* dy = dyp + off;

@@ -17,6 +17,14 @@ class BatchNorm : public Layer {
                 const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
   std::vector<Param*> params() override { return {&gamma_, &beta_}; }
   std::vector<Tensor*> buffers() override { return {&running_mean_, &running_var_}; }
+  // Frozen statistics (fine-tuning, gradient filtering): training forwards normalise with the
+  // running statistics and leave them unchanged, and backward is that of the fixed affine map
+  // (dx = γ·dy/√(running var + eps); γ and β still get their gradients).
+  void set_frozen_statistics(bool frozen) { frozen_stats_ = frozen; }
+  // Stochastic weight averaging recomputes the running statistics as a plain average over a pass
+  // of mini-batches: momentum 1/(k+1) at the k-th (0-based), after a reset.
+  void set_momentum(double momentum) { momentum_ = momentum; }
+  double momentum() const { return momentum_; }
 
  private:
   struct Affine {
@@ -34,6 +42,8 @@ class BatchNorm : public Layer {
 
   int64_t channels_;
   double momentum_, eps_;
+  bool frozen_stats_ = false;
+  bool keep_for_backward_ = false;  // this forward used frozen statistics in training
   Param gamma_, beta_;
   Tensor running_mean_, running_var_;
   // Of the last training forward; backward recomputes x̂ = (x − mean)·inv_std from its input

@@ -12,6 +12,7 @@
 #include "base/error.hpp"
 #include "base/json_io.hpp"
 #include "sw/train/feedback.hpp"
+#include "sw/train/grad_filter.hpp"
 #include "sw/train/limits.hpp"
 #include "sw/train/slu.hpp"
 #include "sw/train/update_rule.hpp"
@@ -120,6 +121,21 @@ const std::vector<OptionSpec>& specs() {
       real_key("slu-target-skip",
                "SLU: steer alpha toward this skip ratio in [0, 1) (implies slu); -1 = no steering",
                -1, 1, true),
+      choice_key("weight-gradient",
+                 "exact | psg (E2-Train's predictive sign gradient, any mode: x and w "
+                 "fake-quantised to 8 bits, dW = sign of a predictor from the 4 MSBs of x and "
+                 "the 10 MSBs of the 16-bit dy where |predictor| >= psg-beta x max|predictor|, "
+                 "else of the full-precision gradient; update manhattan by default)",
+                 {"exact", "psg"}),
+      real_key("psg-beta",
+               "PSG threshold factor in [0, 1]: tau = psg-beta x max|predictor| per layer "
+               "(default 0.05)",
+               0, 1),
+      flag_key("swa",
+               "stochastic weight averaging: average the weights at the end of each epoch from "
+               "swa-start-epoch on; the last epoch's row also reports the averaged model "
+               "(BN statistics recomputed on the training set)"),
+      int_key("swa-start-epoch", "first epoch (1-based) averaged by swa", 1, kMaxEpochs),
       int_key("batch", "mini-batch size", 1, kMaxBatch),
       real_key("width", "channel width multiplier", 1e-6, kMaxWidth),
       real_key("lr", "base learning rate of update sgd", 0, kAnyFinite),
@@ -168,6 +184,19 @@ const std::vector<OptionSpec>& specs() {
       int_key("synthetic-width", "synthetic data: width", 1, kMaxImageSide),
       real_key("synthetic-noise", "synthetic data: noise std around class prototypes", 0,
                kMaxSyntheticNoise),
+      int_key("grad-filter",
+              "gradient filtering (Yang et al., CVPR 2023): the trainable conv layers average dy "
+              "over R x R patches and compute dx and dw on the reduced map (0 = off; R >= 2)",
+              0, kMaxGradFilterPatch),
+      int_key("trainable-last",
+              "only the last K conv layers (and the fc head) train; the earlier ones are frozen "
+              "and run forward only (0 = every layer trains). With it or grad-filter the BN "
+              "statistics are frozen",
+              0, kMaxTrainableLast),
+      text_key("init-from", "egtrain checkpoint.bin whose weights and BN statistics start the run"),
+      text_key("train-range",
+               "BEGIN:END: train on training images [BEGIN, END) only (after train-subset; "
+               "normalisation still uses the whole training split)"),
       int_key("histogram-bins", "bins of the per-layer dy histogram", 1, kMaxHistogramBins),
       real_key("histogram-range-std", "dy histogram spans +-this many standard deviations", 1e-6,
                kMaxHistogramRangeStd),
@@ -313,8 +342,11 @@ void merge_file(json& merged, const std::string& path) {
 
 // Replaces update "auto" by the rule the mode uses, so configs echo the rule actually used.
 void resolve_update(json& merged) {
+  // PSG's dW is a sign already: signSGD, i.e. Batch Manhattan.
   if (merged.at("update") == "auto")
-    merged["update"] = to_string(default_update_rule(mode_from_string(merged.at("mode"))));
+    merged["update"] = merged.at("weight-gradient") == "psg"
+                           ? to_string(UpdateRule::Manhattan)
+                           : to_string(default_update_rule(mode_from_string(merged.at("mode"))));
 }
 
 TrainConfig from_json(const json& j) {
@@ -332,6 +364,10 @@ TrainConfig from_json(const json& j) {
   c.slu_alpha = j.at("slu-alpha");
   c.slu_target_skip = j.at("slu-target-skip");
   if (c.slu_target_skip >= 0) c.slu = true;
+  c.weight_gradient = j.at("weight-gradient");
+  c.psg_beta = j.at("psg-beta");
+  c.swa = j.at("swa");
+  c.swa_start_epoch = j.at("swa-start-epoch");
   c.batch = j.at("batch");
   c.width = j.at("width");
   c.lr = j.at("lr");
@@ -364,6 +400,10 @@ TrainConfig from_json(const json& j) {
   c.synthetic_height = j.at("synthetic-height");
   c.synthetic_width = j.at("synthetic-width");
   c.synthetic_noise = j.at("synthetic-noise");
+  c.grad_filter = j.at("grad-filter");
+  c.trainable_last = j.at("trainable-last");
+  c.init_from = j.at("init-from");
+  c.train_range = j.at("train-range");
   c.histogram_bins = j.at("histogram-bins");
   c.histogram_range_std = j.at("histogram-range-std");
   return c;
@@ -382,6 +422,16 @@ void check_combination(const TrainConfig& c, const std::string& source) {
   if (!c.trace_out.empty() && c.trace_iteration == 0)
     fail(source, "trace-iteration", "must be >= 1 when trace-out is set");
   if (c.resume && c.out.empty()) fail(source, "out", "is required with resume");
+  if (c.grad_filter == 1)
+    fail(source, "grad-filter", "value 1 would average nothing (0 = off, or a patch side >= 2)");
+  if (!c.train_range.empty()) parse_train_range(c.train_range, source);
+  // The weight average lives in memory only: a resumed run would restart it without saying so.
+  if (c.swa && c.resume)
+    fail(source, "swa", "cannot be combined with resume (checkpoints do not keep the average)");
+  if (c.swa && c.swa_start_epoch > c.epochs)
+    fail(source, "swa-start-epoch",
+         std::to_string(c.swa_start_epoch) + " is beyond the run's " + std::to_string(c.epochs) +
+             " epochs, so nothing would be averaged");
   if (c.checkpoint_every > 0 && c.out.empty())
     fail(source, "out", "is required with checkpoint-every");
   // A trace iteration the run never reaches would end with no trace and no message. The data set
@@ -408,6 +458,25 @@ void check_combination(const TrainConfig& c, const std::string& source) {
 
 }  // namespace
 
+TrainRange parse_train_range(const std::string& text, const std::string& source) {
+  const auto bad = [&](const std::string& why) {
+    fail(source, "train-range", "'" + text + "' " + why);
+  };
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos)
+    bad("is not BEGIN:END");
+  const auto number = [&](const std::string& part) -> int64_t {
+    if (part.empty() || part.size() > 18 ||
+        part.find_first_not_of("0123456789") != std::string::npos)
+      bad("is not BEGIN:END with whole numbers 0 <= BEGIN < END");
+    return std::stoll(part);
+  };
+  TrainRange r{number(text.substr(0, colon)), number(text.substr(colon + 1))};
+  if (r.begin >= r.end) bad("is empty (BEGIN must be below END)");
+  if (r.end > kMaxSamples) bad("ends beyond the " + std::to_string(kMaxSamples) + "-sample limit");
+  return r;
+}
+
 json to_json(const TrainConfig& c) {
   return json{{"network", c.network},
               {"dataset", c.dataset},
@@ -421,6 +490,10 @@ json to_json(const TrainConfig& c) {
               {"slu", c.slu},
               {"slu-alpha", c.slu_alpha},
               {"slu-target-skip", c.slu_target_skip},
+              {"weight-gradient", c.weight_gradient},
+              {"psg-beta", c.psg_beta},
+              {"swa", c.swa},
+              {"swa-start-epoch", c.swa_start_epoch},
               {"batch", c.batch},
               {"width", c.width},
               {"lr", c.lr},
@@ -453,6 +526,10 @@ json to_json(const TrainConfig& c) {
               {"synthetic-height", c.synthetic_height},
               {"synthetic-width", c.synthetic_width},
               {"synthetic-noise", c.synthetic_noise},
+              {"grad-filter", c.grad_filter},
+              {"trainable-last", c.trainable_last},
+              {"init-from", c.init_from},
+              {"train-range", c.train_range},
               {"histogram-bins", c.histogram_bins},
               {"histogram-range-std", c.histogram_range_std}};
 }

@@ -28,6 +28,14 @@ struct TrainConfig {
   bool slu = false;
   double slu_alpha = 0.1;
   double slu_target_skip = -1.0;
+  // "exact" | "psg": E²-Train's predictive sign gradient (workloads/psg.hpp), with τ̃ =
+  // psg_beta·max|predictor| per layer (β = 0.05 as the paper).
+  std::string weight_gradient = "exact";
+  double psg_beta = 0.05;
+  // Stochastic weight averaging (Izmailov et al., UAI 2018), which E²-Train pairs with PSG: the
+  // running mean of the parameters at the end of each epoch from swa_start_epoch (1-based) on.
+  bool swa = false;
+  int64_t swa_start_epoch = 1;
   int64_t batch = 64;
   double width = 1.0;
   double lr = 0.1;  // update sgd's base learning rate
@@ -67,6 +75,15 @@ struct TrainConfig {
   int64_t synthetic_height = 8;
   int64_t synthetic_width = 8;
   double synthetic_noise = 1.0;
+  // Gradient filtering (grad_filter.hpp) and fine-tuning. grad_filter: patch side r (0 = off, else
+  // >= 2) of the trainable conv layers; trainable_last: only the last K conv layers (and the FC
+  // head) train, the rest is frozen (0 = all train). Either one freezes every BN layer's
+  // statistics. init_from: an egtrain checkpoint whose weights and BN statistics start the run.
+  // train_range: "BEGIN:END", train on training images [BEGIN, END) only (empty = all).
+  int64_t grad_filter = 0;
+  int64_t trainable_last = 0;
+  std::string init_from;
+  std::string train_range;
   int64_t histogram_bins = 41;
   double histogram_range_std = 4.0;
   // Where the values came from ("command line", the config file, "<file> + command line"): the
@@ -89,5 +106,11 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]);
 TrainConfig load_config_file(const std::string& path);
 
 nlohmann::json to_json(const TrainConfig& config);
+
+// train-range "BEGIN:END" (0 <= BEGIN < END); throws eg::Error naming `source` and the key.
+struct TrainRange {
+  int64_t begin = 0, end = 0;
+};
+TrainRange parse_train_range(const std::string& text, const std::string& source);
 
 }  // namespace eg::train

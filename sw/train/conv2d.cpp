@@ -3,6 +3,8 @@
 #include <stdexcept>
 
 #include "sw/train/gemm.hpp"
+#include "sw/train/grad_filter.hpp"
+#include "sw/train/layout.hpp"
 #include "sw/train/parallel.hpp"
 
 namespace eg::train {
@@ -38,22 +40,22 @@ void Conv2d::forward(const std::vector<const Tensor*>& in, Tensor& out, bool tra
   const Tensor& x = *in.at(0);
   if (x.shape.size() != 4 || x.dim(1) != g_.in_channels)
     throw std::logic_error("conv: input shape does not match the layer");
+  const Tensor& operand = forward_operands(x);
   if (conv_backend() == ConvBackend::Onednn) {
     if (!onednn_) {
       onednn_ = std::make_unique<OnednnConv>(g_);
       onednn_->set_batch_buckets(buckets_);
     }
-    onednn_->forward(x, w_.value, out, training);
+    onednn_->forward(operand, forward_weight(), out, training);
   } else {
     if (x.layout != Layout::Nchw) throw std::logic_error("conv: the im2col backend needs NCHW");
-    forward_im2col(x, out);
+    forward_im2col(operand, out);
   }
 }
 
-void Conv2d::forward_im2col(const Tensor& x, Tensor& out) {
+void Conv2d::build_cols(const Tensor& x) {
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
-  const int64_t e = g_.out_size(h), f = g_.out_size(w), k = g_.kernel, st = g_.stride, pad = g_.pad,
-                m = g_.out_channels;
+  const int64_t e = g_.out_size(h), f = g_.out_size(w), k = g_.kernel, st = g_.stride, pad = g_.pad;
   const int64_t kk = c * k * k, cols = n * e * f;
   cols_.ensure({kk, cols});
   // Each row (c, r, s) of the column matrix is independent.
@@ -82,9 +84,16 @@ void Conv2d::forward_im2col(const Tensor& x, Tensor& out) {
       }
     }
   });
+}
+
+void Conv2d::forward_im2col(const Tensor& x, Tensor& out) {
+  const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
+  const int64_t e = g_.out_size(h), f = g_.out_size(w), k = g_.kernel, m = g_.out_channels;
+  const int64_t kk = c * k * k, cols = n * e * f;
+  build_cols(x);
   Tensor& ymat_ = scratch().ymat;
   ymat_.ensure({m, cols});
-  gemm(false, false, m, cols, kk, w_.value.ptr(), kk, cols_.ptr(), cols, ymat_.ptr(), cols);
+  gemm(false, false, m, cols, kk, forward_weight().ptr(), kk, cols_.ptr(), cols, ymat_.ptr(), cols);
   out.ensure({n, m, e, f});
   const int64_t ef = e * f;
   parallel_for(n * m, [&](int64_t b, int64_t end) {
@@ -96,12 +105,46 @@ void Conv2d::forward_im2col(const Tensor& x, Tensor& out) {
   });
 }
 
+void Conv2d::weight_gradient_of(const Tensor& x, const Tensor& gy, Tensor& gw) {
+  if (conv_backend() == ConvBackend::Onednn) {
+    if (!onednn_) throw std::logic_error("conv: backward before a training forward");
+    onednn_->weight_gradient(x, gy, gw);
+    return;
+  }
+  const int64_t n = x.dim(0), c = x.dim(1), k = g_.kernel, m = g_.out_channels;
+  const int64_t ef = gy.dim(2) * gy.dim(3), kk = c * k * k, cols = n * ef;
+  build_cols(x);
+  Tensor& ymat_ = scratch().ymat;
+  ymat_.ensure({m, cols});
+  parallel_for(n * m, [&](int64_t b, int64_t end) {
+    for (int64_t idx = b; idx < end; ++idx) {
+      const int64_t ni = idx / m, mi = idx % m;
+      const float* src = gy.ptr() + idx * ef;
+      std::copy(src, src + ef, ymat_.ptr() + mi * cols + ni * ef);
+    }
+  });
+  gemm(false, true, m, kk, cols, ymat_.ptr(), cols, cols_.ptr(), cols, gw.ptr(), kk);
+}
+
 void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tensor& dout,
-                      const std::vector<Tensor*>& din, const BackwardContext& ctx) {
-  const Tensor& x = *in.at(0);
-  begin_backward(dout, ctx);
+                      const std::vector<Tensor*>& din, const BackwardContext& context) {
+  // Under PSG the layer multiplied the quantised input, and its weight gradient is PSG's.
+  const Tensor& x = psg_.on ? xq_ : *in.at(0);
+  begin_backward(dout, context);
+  BackwardContext ctx = context;
+  if (psg_.on && ctx.param_grads) {
+    psg_weight_gradient(x, dout);
+    ctx.param_grads = false;
+  }
   const bool own_dx = needs_own_dx(din, ctx);
   Tensor& dx_own_ = scratch().dx_own;
+  if (filter_r_ > 0) {
+    backward_filtered(x, dout, ctx, own_dx);
+    if (!own_dx) return;
+    end_backward(dx_own_, ctx);
+    if (din[0]) write_from_nchw(dx_own_, *din[0], adds_to_din(ctx, 0));
+    return;
+  }
   if (conv_backend() == ConvBackend::Onednn) {
     if (!onednn_) throw std::logic_error("conv: backward before a training forward");
     // This layer's dx goes straight into the producer's gradient when nothing was there yet
@@ -117,6 +160,37 @@ void Conv2d::backward(const std::vector<const Tensor*>& in, const Tensor&, Tenso
   if (!own_dx) return;
   end_backward(dx_own_, ctx);
   if (din[0]) store_gradient(dx_own_.ptr(), din[0]->ptr(), dx_own_.size(), adds_to_din(ctx, 0));
+}
+
+void Conv2d::backward_filtered(const Tensor& x_any, const Tensor& dout_any,
+                               const BackwardContext& ctx, bool own_dx) {
+  Tensor x_plain, dy_plain;  // the filter works on NCHW whatever order oneDNN keeps
+  const Tensor& x = as_nchw(x_any, x_plain);
+  const Tensor& dy = as_nchw(dout_any, dy_plain);
+  FilterShape s;
+  s.n = x.dim(0), s.c = x.dim(1), s.h = x.dim(2), s.w = x.dim(3);
+  s.m = dy.dim(1), s.e = dy.dim(2), s.f = dy.dim(3);
+  s.kernel = g_.kernel, s.stride = g_.stride, s.pad = g_.pad, s.r = filter_r_;
+  Tensor g({s.n, s.m, s.ef(), s.ff()}), xs({s.n, s.c, s.ef(), s.ff()}), ws({s.m, s.c, 1, 1});
+  filter_output_gradient(s, dy.ptr(), g.ptr());
+  if (ctx.param_grads) {
+    sum_pool_input(s, x.ptr(), xs.ptr());
+    filtered_weight_gradient(s, g.ptr(), xs.ptr(), w_.grad.ptr());
+  }
+  sum_kernel(s, feedback().ptr(), ws.ptr());
+  if (own_dx) {
+    Tensor dxr({s.n, s.c, s.ef(), s.ff()});
+    reduced_input_gradient(s, ws.ptr(), g.ptr(), dxr.ptr());
+    Tensor& dx_own_ = scratch().dx_own;
+    dx_own_.ensure(x.shape);
+    broadcast_input_gradient(s, dxr.ptr(), dx_own_.ptr());
+  }
+  if (ctx.record) {
+    if (!ctx.param_grads) sum_pool_input(s, x.ptr(), xs.ptr());
+    rec_.gy_filtered = std::move(g);
+    rec_.x_filtered = std::move(xs);
+    rec_.w_summed = std::move(ws);
+  }
 }
 
 void Conv2d::backward_im2col(const Tensor& x, const Tensor& dout, const BackwardContext& ctx,

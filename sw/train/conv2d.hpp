@@ -26,17 +26,26 @@ class Conv2d : public WeightedLayer {
   const ConvGeometry& geometry() const { return g_; }
   // An SLU-gated branch's conv: its batch changes every step (OnednnConv::set_batch_buckets).
   void set_batch_buckets(bool on) { buckets_ = on; }
+  // Gradient filtering with r x r patches (grad_filter.hpp); 0 = off (plain back-propagation).
+  void set_grad_filter(int64_t r) { filter_r_ = r; }
+  int64_t grad_filter() const { return filter_r_; }
   void forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) override;
   void backward(const std::vector<const Tensor*>& in, const Tensor& out, Tensor& dout,
                 const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
 
  private:
+  void weight_gradient_of(const Tensor& x, const Tensor& gy, Tensor& gw) override;
+  void build_cols(const Tensor& x);  // cols_ = im2col(x)
   void forward_im2col(const Tensor& x, Tensor& out);
   void backward_im2col(const Tensor& x, const Tensor& dout, const BackwardContext& ctx,
                        bool own_dx);
+  // The filtered backward: dW and (when wanted) this layer's own dx into dx_own (NCHW).
+  void backward_filtered(const Tensor& x, const Tensor& dout, const BackwardContext& ctx,
+                         bool own_dx);
 
   ConvGeometry g_;
   bool buckets_ = false;
+  int64_t filter_r_ = 0;
   std::unique_ptr<OnednnConv> onednn_;
   Tensor cols_;  // im2col of the last forward input (reused by the weight gradient)
   // Scratch shared by all conv layers (layers run one at a time): [M, N·E·F] output/dy matrix,

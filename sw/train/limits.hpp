@@ -13,6 +13,9 @@ struct TrainConfig;
 
 // 1000 epochs: 5x the longest schedule in the literature this trainer reproduces (ResNet-18 on
 // CIFAR-10, 200 epochs). It also bounds the per-epoch history a checkpoint header carries.
+// Conv layers --trainable-last may name: ResNet-18 has 20, ResNet-20 22; a larger K than the
+// network has is refused once the network is built, this only bounds the parsed number.
+inline constexpr int64_t kMaxTrainableLast = 1000;
 inline constexpr int64_t kMaxEpochs = 1000;
 // A billion mini-batches is years of CPU time at any size; it keeps every iteration counter (and
 // iteration x batch) far from 64-bit overflow. Also bounds trace-iteration, checkpoint-every and

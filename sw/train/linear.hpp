@@ -15,6 +15,8 @@ class Linear : public WeightedLayer {
                 const std::vector<Tensor*>& din, const BackwardContext& ctx) override;
 
  private:
+  void weight_gradient_of(const Tensor& x, const Tensor& gy, Tensor& gw) override;
+
   int64_t in_, out_;
   Tensor dx_own_;
 };

@@ -56,6 +56,7 @@ void Network::backward(const Tensor& dlast, const BackwardContext& ctx) {
   std::vector<Tensor*> din;
   for (size_t i = nodes_.size() - 1; i >= 1; --i) {
     Node& node = nodes_[i];
+    if (is_frozen(i)) continue;  // no trainable node at or upstream of it: no gradient needed
     if (!written[i]) node.grad.zero();  // nothing consumed this node's output
     if (!node.layer->accepts_empty_batch() && has_empty_input(nodes_, node)) {
       if (ctx.param_grads)
@@ -70,9 +71,10 @@ void Network::backward(const Tensor& dlast, const BackwardContext& ctx) {
     for (size_t k = 0; k < node.inputs.size(); ++k) {
       const int j = node.inputs[k];
       in.push_back(&nodes_[j].out);
-      din.push_back(j == 0 ? nullptr : &nodes_[j].grad);
+      din.push_back(j == 0 || is_frozen(size_t(j)) ? nullptr : &nodes_[j].grad);
       layer_ctx.assign_din[k] = j != 0 && !written[j];
     }
+    if (!is_trainable(i)) layer_ctx.param_grads = false;
     node.layer->backward(in, node.out, node.grad, din, layer_ctx);
     for (int j : node.inputs) written[j] = 1;
   }
@@ -83,6 +85,27 @@ std::vector<Param*> Network::params() {
   for (Node& n : nodes_)
     if (n.layer)
       for (Param* p : n.layer->params()) all.push_back(p);
+  return all;
+}
+
+void Network::set_trainable(std::vector<char> trainable) {
+  if (trainable.size() != nodes_.size())
+    throw std::logic_error("network: one trainable flag per node expected");
+  trainable_ = std::move(trainable);
+  trainable_[0] = 0;
+  // A node's backward runs when it trains or passes a gradient on to one that does.
+  backward_.assign(nodes_.size(), 0);
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    backward_[i] = trainable_[i];
+    for (int j : nodes_[i].inputs) backward_[i] = backward_[i] || backward_[j];
+  }
+}
+
+std::vector<Param*> Network::trainable_params() {
+  std::vector<Param*> all;
+  for (size_t i = 1; i < nodes_.size(); ++i)
+    if (is_trainable(i))
+      for (Param* p : nodes_[i].layer->params()) all.push_back(p);
   return all;
 }
 

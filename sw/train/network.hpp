@@ -32,8 +32,19 @@ class Network {
   std::vector<Tensor*> buffers();
   std::vector<WeightedLayer*> weighted_layers();
 
+  // Fine-tuning: only the nodes marked trainable (by node index; node 0, the input, never) update
+  // their parameters. Backward then runs only where a gradient is needed: in a trainable node or
+  // one with a trainable node upstream of it; the others are frozen and run forward only. Empty
+  // (the default): every node trains.
+  void set_trainable(std::vector<char> trainable);
+  bool is_frozen(size_t node) const { return !backward_.empty() && !backward_[node]; }
+  bool is_trainable(size_t node) const { return trainable_.empty() || trainable_[node]; }
+  // The parameters of the trainable nodes (all of them when every node trains).
+  std::vector<Param*> trainable_params();
+
  private:
   std::vector<Node> nodes_;
+  std::vector<char> trainable_, backward_;
 };
 
 }  // namespace eg::train

@@ -230,4 +230,19 @@ void OnednnConv::backward_plain(const Tensor& x, const Tensor& dy, const Tensor&
   stream().wait();
 }
 
+void OnednnConv::weight_gradient(const Tensor& x, const Tensor& dy, Tensor& dw) {
+  if (!last_) throw std::logic_error("conv: backward without a training forward");
+  Plan& p = *last_;
+  if (x.layout != p.x_layout || dy.layout != p.y_layout)
+    throw std::logic_error("conv: backward tensors are not in the forward's layouts");
+  memory& src = p.x_shared ? p.x_fwd.in(x.ptr()) : p.x_weights.in(x.ptr());
+  memory& diff_dst = p.dy_weights.in(dy.ptr());
+  memory& diff_weights = p.dw_weights.target(dw.ptr());
+  p.bwd_weights.execute(
+      stream(),
+      {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, diff_weights}});
+  p.dw_weights.out();
+  stream().wait();
+}
+
 }  // namespace eg::train

@@ -29,6 +29,9 @@ class OnednnConv {
   // and dx[N,C,H,W] = transposed conv of dy with `feedback` (W for back-propagation; when dx is
   // given). x must be the tensor that forward read, unchanged.
   void backward(const Tensor& x, const Tensor& dy, const Tensor& feedback, Tensor* dw, Tensor* dx);
+  // dw = correlation of any x (of the last forward's shape and layout, not necessarily the tensor
+  // it read: x is staged again) with dy.
+  void weight_gradient(const Tensor& x, const Tensor& dy, Tensor& dw);
 
   // For a layer whose batch changes every step (an SLU-gated branch runs on its active samples):
   // run a batch of N as one of the next power of two, the extra samples zero, so that at most

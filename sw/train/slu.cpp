@@ -171,15 +171,18 @@ SluSkip slu_skip(Network& net) {
   return r;
 }
 
-std::vector<Param*> slu_updated_params(Network& net) {
+std::vector<Param*> slu_updated_params(Network& net, const std::vector<Param*>& candidates) {
   std::set<std::string> unused;
   for (const SluState* s : slu_blocks(net))
     if (s->active_at.empty()) unused.insert(s->branch_layers.begin(), s->branch_layers.end());
-  std::vector<Param*> all;
+  std::set<const Param*> skip;
   for (Node& n : net.nodes())
-    if (n.layer && !unused.count(n.name))
-      for (Param* p : n.layer->params()) all.push_back(p);
-  return all;
+    if (n.layer && unused.count(n.name))
+      for (Param* p : n.layer->params()) skip.insert(p);
+  std::vector<Param*> kept;
+  for (Param* p : candidates)
+    if (!skip.count(p)) kept.push_back(p);
+  return kept;
 }
 
 }  // namespace eg::train

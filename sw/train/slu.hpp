@@ -127,9 +127,10 @@ struct SluSkip {
 };
 SluSkip slu_skip(Network& net);
 
-// The parameters an SGD step updates: all of them, except those of the branch layers of a gated
+// The parameters an SGD step updates: the candidates (all, or the trainable ones when
+// fine-tuning), except those of the branch layers of a gated
 // block that no sample of the mini-batch used (their weights, momentum and BN scale/shift stay as
 // they are; the simulator's features.skip_unused_block_update is the hardware side of this).
-std::vector<Param*> slu_updated_params(Network& net);
+std::vector<Param*> slu_updated_params(Network& net, const std::vector<Param*>& candidates);
 
 }  // namespace eg::train

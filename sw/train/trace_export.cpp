@@ -117,7 +117,17 @@ void write_trace(const std::filesystem::path& dir, Network& net, trace::Manifest
       l.stride = mp->geometry().stride;
       l.pad = mp->geometry().pad;
     }
-    if (auto* w = dynamic_cast<const WeightedLayer*>(node.layer.get())) {
+    l.frozen = net.is_frozen(i);
+    if (auto* conv = dynamic_cast<const Conv2d*>(node.layer.get()); conv && !l.frozen)
+      l.grad_filter = conv->grad_filter();
+    auto* weighted = dynamic_cast<const WeightedLayer*>(node.layer.get());
+    if (weighted && l.frozen) {
+      // Forward only: its input, weights and output; no gradient, no update.
+      Tensor plain_x, plain_y;
+      writer.write_tensor(l, "x", as_nchw(x, plain_x).ptr());
+      writer.write_tensor(l, "w", weighted->weight().value.ptr());
+      writer.write_tensor(l, "y", as_nchw(node.out, plain_y).ptr());
+    } else if (auto* w = weighted) {
       const WeightedRecord& r = w->record();
       const bool unused = gated && gated->active_at.empty();
       if (!r.valid && !unused)
@@ -132,20 +142,33 @@ void write_trace(const std::filesystem::path& dir, Network& net, trace::Manifest
                                                     per_sample(shape), gated->active_at, batch);
         writer.write_tensor(l, role, full.data());
       };
-      const Tensor& wx = nodes[node.inputs.at(0)].out;
+      // What the layer multiplied: under PSG the fake-quantised x and w.
+      const Tensor* xq = w->quantized_input();
+      const Tensor& wx = xq ? *xq : x;
       write_rows("x", wx.size() ? &as_nchw(wx, plain_x) : &wx, l.in);
-      writer.write_tensor(l, "w", w->weight().value.ptr());
+      writer.write_tensor(l, "w", w->forward_weight().ptr());
       const Tensor& fb = w->feedback();
       // A branch no sample used formed no feedback matrix this step: the one it would use is W's.
       writer.write_tensor(
           l, "feedback",
-          fb.size() == w->weight().value.size() ? fb.ptr() : w->weight().value.ptr());
+          fb.size() == w->weight().value.size() ? fb.ptr() : w->forward_weight().ptr());
       write_rows("y", node.out.size() ? &as_nchw(node.out, plain_y) : &node.out, l.out);
       write_rows("dy", &r.dy, l.out);
       write_rows("dx", &r.dx, l.in);
       writer.write_tensor(l, "dw", w->weight().grad.ptr());
       if (sgd_step) writer.write_tensor(l, "momentum", w->weight().momentum.ptr());
+      if (l.grad_filter > 0) {
+        writer.write_tensor(l, "gy_filtered", r.gy_filtered.ptr());
+        writer.write_tensor(l, "x_filtered", r.x_filtered.ptr());
+        writer.write_tensor(l, "w_summed", r.w_summed.ptr());
+      }
       l.stats = layer_stats(*w);
+      if (w->psg().on) {
+        if (!manifest.weight_gradient)
+          throw std::logic_error("trace: a PSG layer needs the manifest's weight_gradient record");
+        writer.write_tensor(l, trace::kPsgMaskRole, w->psg_mask().ptr());
+        l.psg = trace::PsgLayer{w->psg_decision().tau, w->psg_decision().full_precision_fraction()};
+      }
     }
     out_shape[l.name] = l.out;
     manifest.layers.push_back(std::move(l));
@@ -170,6 +193,7 @@ void write_trace(const std::filesystem::path& dir, Network& net, trace::Manifest
     for (trace::Layer& l : manifest.layers) {
       const auto it =
           std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) { return n.name == l.name; });
+      if (it == nodes.end() || net.is_frozen(static_cast<size_t>(it - nodes.begin()))) continue;
       if (auto* w = dynamic_cast<const WeightedLayer*>(it->layer.get())) {
         writer.write_tensor(l, "w_next", w->weight().value.ptr());
         writer.write_tensor(l, "momentum_next", w->weight().momentum.ptr());

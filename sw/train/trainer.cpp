@@ -15,6 +15,7 @@
 #include "base/error.hpp"
 #include "base/new_dirs.hpp"
 #include "base/owned_dir.hpp"
+#include "sw/train/batchnorm.hpp"
 #include "sw/train/checkpoint.hpp"
 #include "sw/train/checkpoint_header.hpp"
 #include "sw/train/conv2d.hpp"
@@ -98,6 +99,10 @@ json collect_layer_stats(Network& net) {
                       {"angle_to_bp_deg", s.angle_to_bp_deg},
                       {"sigma", s.extra["sigma"]},
                       {"dy_histogram", s.extra["dy_histogram"]}});
+      if (w->psg().on) {
+        rows.back()["psg_tau"] = w->psg_decision().tau;
+        rows.back()["psg_predictor_fraction"] = 1.0 - w->psg_decision().full_precision_fraction();
+      }
     }
   return rows;
 }
@@ -125,6 +130,71 @@ Evaluation evaluate(Network& net, const Dataset& test, int64_t eval_batch) {
   }
   e.loss = loss_sum / test.count();
   e.accuracy = double(correct) / test.count();
+  return e;
+}
+
+// Stochastic weight averaging (Izmailov et al., UAI 2018): the running mean of every parameter
+// at the ends of the averaged epochs.
+struct WeightAverage {
+  std::vector<Tensor> mean;
+  int64_t count = 0;
+
+  void add(Network& net) {
+    const std::vector<Param*> params = net.params();
+    if (mean.empty())
+      for (Param* p : params) mean.push_back(p->value);
+    else
+      for (size_t i = 0; i < params.size(); ++i) {
+        const float keep = float(count) / float(count + 1), take = 1.0f / float(count + 1);
+        float* m = mean[i].ptr();
+        const float* w = params[i]->value.ptr();
+        for (int64_t j = 0; j < mean[i].size(); ++j) m[j] = keep * m[j] + take * w[j];
+      }
+    ++count;
+  }
+};
+
+// Evaluates the averaged model: the mean weights with BN statistics recomputed over one pass of
+// the training set in its stored order (the averaged weights never ran, so the trained running
+// statistics do not belong to them), then puts the trained weights and statistics back.
+Evaluation evaluate_average(Network& net, const WeightAverage& avg, const Dataset& train,
+                            const Dataset& test, int64_t batch, int64_t eval_batch) {
+  const std::vector<Param*> params = net.params();
+  std::vector<Tensor> kept_weights;
+  for (size_t i = 0; i < params.size(); ++i) {
+    kept_weights.push_back(params[i]->value);
+    params[i]->value = avg.mean[i];
+  }
+  std::vector<BatchNorm*> bns;
+  std::vector<Tensor> kept_buffers;
+  std::vector<double> kept_momenta;
+  for (Node& node : net.nodes())
+    if (auto* bn = dynamic_cast<BatchNorm*>(node.layer.get())) {
+      bns.push_back(bn);
+      kept_momenta.push_back(bn->momentum());
+      for (Tensor* t : bn->buffers()) kept_buffers.push_back(*t);
+    }
+  for (BatchNorm* bn : bns) {
+    std::vector<Tensor*> b = bn->buffers();
+    std::fill(b[0]->data.begin(), b[0]->data.end(), 0.0f);
+    std::fill(b[1]->data.begin(), b[1]->data.end(), 1.0f);
+  }
+  Tensor x;
+  std::vector<int> y;
+  std::vector<int64_t> idx(static_cast<size_t>(batch));
+  for (int64_t k = 0; (k + 1) * batch <= train.count(); ++k) {
+    for (BatchNorm* bn : bns) bn->set_momentum(1.0 / double(k + 1));
+    for (int64_t i = 0; i < batch; ++i) idx[size_t(i)] = k * batch + i;
+    make_batch(train, idx.data(), batch, Augment{}, 0, x, y);
+    net.forward(x, true);
+  }
+  const Evaluation e = evaluate(net, test, eval_batch);
+  size_t at = 0;
+  for (size_t i = 0; i < bns.size(); ++i) {
+    bns[i]->set_momentum(kept_momenta[i]);
+    for (Tensor* t : bns[i]->buffers()) *t = kept_buffers[at++];
+  }
+  for (size_t i = 0; i < params.size(); ++i) params[i]->value = kept_weights[i];
   return e;
 }
 
@@ -186,17 +256,92 @@ void write_metrics(OwnedDir& out, const json& metrics) {
 // A checkpoint from before mini-batch dropping existed ran without it: its config has no drop
 // probability. Anything malformed is left for check_checkpoint_header to name.
 void upgrade_checkpoint_config(json& header) {
-  if (header.is_object() && header.contains("config") && header["config"].is_object() &&
-      !header["config"].contains("smd-drop-prob"))
-    header["config"]["smd-drop-prob"] = 0.0;
+  if (!header.is_object() || !header.contains("config") || !header["config"].is_object()) return;
+  json& config = header["config"];
+  if (!config.contains("smd-drop-prob")) config["smd-drop-prob"] = 0.0;
+  // Nor gradient filtering or fine-tuning, from before those existed.
+  if (!config.contains("grad-filter")) config["grad-filter"] = 0;
+  if (!config.contains("trainable-last")) config["trainable-last"] = 0;
+  if (!config.contains("init-from")) config["init-from"] = "";
+  if (!config.contains("train-range")) config["train-range"] = "";
+  // ... and one from before PSG and SWA used the exact weight gradient and no averaging.
+  const std::pair<const char*, json> defaults[] = {
+      {"weight-gradient", "exact"}, {"psg-beta", 0.05}, {"swa", false}, {"swa-start-epoch", 1}};
+  for (const auto& [key, value] : defaults)
+    if (!config.contains(key)) config[key] = value;
   // Nor selective layer update.
-  if (header.is_object() && header.contains("config") && header["config"].is_object() &&
-      !header["config"].contains("slu")) {
-    const TrainConfig defaults;
-    header["config"]["slu"] = defaults.slu;
-    header["config"]["slu-alpha"] = defaults.slu_alpha;
-    header["config"]["slu-target-skip"] = defaults.slu_target_skip;
+  if (!config.contains("slu")) {
+    const TrainConfig fresh;
+    config["slu"] = fresh.slu;
+    config["slu-alpha"] = fresh.slu_alpha;
+    config["slu-target-skip"] = fresh.slu_target_skip;
   }
+}
+
+// Training images [BEGIN, END) of the (normalised) training split.
+void select_train_range(const TrainConfig& c, Dataset& train) {
+  const TrainRange r = parse_train_range(c.train_range, c.source);
+  if (r.end > train.count())
+    throw Error(c.source + ": key 'train-range': END " + std::to_string(r.end) +
+                " is beyond the training set (" + std::to_string(train.count()) + " samples)");
+  const int64_t size = train.image_size();
+  train.images.erase(train.images.begin() + r.end * size, train.images.end());
+  train.images.erase(train.images.begin(), train.images.begin() + r.begin * size);
+  train.labels.erase(train.labels.begin() + r.end, train.labels.end());
+  train.labels.erase(train.labels.begin(), train.labels.begin() + r.begin);
+}
+
+// --trainable-last and --grad-filter: which nodes train, which conv layers filter, BN statistics
+// frozen. Returns whether the run fine-tunes (anything frozen or filtered).
+bool configure_fine_tuning(const TrainConfig& c, Network& net, std::ostream& log) {
+  if (c.grad_filter == 0 && c.trainable_last == 0) return false;
+  std::vector<size_t> convs;
+  auto& nodes = net.nodes();
+  for (size_t i = 1; i < nodes.size(); ++i)
+    if (dynamic_cast<Conv2d*>(nodes[i].layer.get())) convs.push_back(i);
+  const int64_t count = static_cast<int64_t>(convs.size());
+  if (c.trainable_last > count)
+    throw Error(c.source + ": key 'trainable-last': " + std::to_string(c.trainable_last) +
+                " exceeds the " + std::to_string(count) + " conv layers of " + c.network);
+  const int64_t k = c.trainable_last > 0 ? c.trainable_last : count;
+  // The last K conv layers in forward order train, with the BN each feeds and every non-conv
+  // weighted layer (the fc head, which the paper trains too) after the first of them.
+  const size_t first = convs[static_cast<size_t>(count - k)];
+  std::vector<char> trainable(nodes.size(), 0);
+  for (size_t i = first; i < nodes.size(); ++i) {
+    Layer* layer = nodes[i].layer.get();
+    if (auto* conv = dynamic_cast<Conv2d*>(layer)) {
+      trainable[i] = std::find(convs.end() - k, convs.end(), i) != convs.end();
+      if (trainable[i]) conv->set_grad_filter(c.grad_filter);
+    } else if (dynamic_cast<BatchNorm*>(layer)) {
+      trainable[i] = trainable[static_cast<size_t>(nodes[i].inputs.at(0))];
+    } else {
+      trainable[i] = !layer->params().empty();
+    }
+  }
+  for (Node& node : nodes)
+    if (auto* bn = dynamic_cast<BatchNorm*>(node.layer.get())) bn->set_frozen_statistics(true);
+  net.set_trainable(std::move(trainable));
+  log << "fine-tuning: the last " << k << " of " << count << " conv layers train";
+  if (c.grad_filter > 0) log << ", gradient filter " << c.grad_filter << "x" << c.grad_filter;
+  log << "; BN statistics frozen\n";
+  return true;
+}
+
+// --init-from: weights and BN statistics of another run's checkpoint; the momentum starts at zero
+// (a new optimisation).
+void init_from_checkpoint(const TrainConfig& c, Network& net, std::ostream& log) {
+  const json header = load_checkpoint(c.init_from, net);
+  // A checkpoint of another width or class count fails on its size; one of the same size but
+  // another architecture is caught here.
+  const json* cfg = header.is_object() && header.contains("config") ? &header["config"] : nullptr;
+  if (!cfg || !cfg->is_object() || !cfg->contains("network") || !(*cfg)["network"].is_string())
+    throw Error(c.init_from + ": /config/network: missing; not an egtrain checkpoint");
+  if ((*cfg)["network"] != c.network)
+    throw Error(c.init_from + ": /config/network: the checkpoint is of " +
+                (*cfg)["network"].get<std::string>() + ", this run trains " + c.network);
+  for (Param* p : net.params()) p->momentum.zero();
+  log << "weights and BN statistics from " << c.init_from << "\n";
 }
 
 }  // namespace
@@ -240,6 +385,7 @@ json run_training(const TrainConfig& c, std::ostream& log) {
                                              c.synthetic_width, int64_t(sizeof(float))},
                         c.source + ": synthetic data set"));
   DataSplit data = load_data(c);
+  if (!c.train_range.empty()) select_train_range(c, data.train);
   if (!synthetic)
     check_run_memory(
         c, data.train.channels, data.train.height, data.train.width,
@@ -267,6 +413,10 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   }
   Network net = build_resnet(spec);
   const std::vector<SluState*> slu_states = slu_blocks(net);
+  for (const Node& node : net.nodes())
+    if (auto* w = dynamic_cast<WeightedLayer*>(node.layer.get()))
+      w->set_psg({c.weight_gradient == "psg", c.psg_beta});
+  const bool fine_tuning = configure_fine_tuning(c, net, log);
 
   StepSettings step;
   step.mode = mode_from_string(c.mode);
@@ -357,9 +507,13 @@ json run_training(const TrainConfig& c, std::ostream& log) {
                        : std::string()) +
                   " would never be traced");
     log << "resuming from " << ckpt.string() << " at iteration " << p.iteration << "\n";
-  } else if (c.resume) {
-    log << "no checkpoint at " << ckpt.string() << "; starting from scratch\n";
+  } else {
+    if (c.resume) log << "no checkpoint at " << ckpt.string() << "; starting from scratch\n";
+    if (!c.init_from.empty()) init_from_checkpoint(c, net, log);
   }
+  // Only the trainable parameters step (all of them unless fine-tuning): frozen ones keep their
+  // values, momentum and weight decay untouched.
+  const std::vector<Param*> train_params = fine_tuning ? net.trainable_params() : net.params();
 
   auto metrics_json = [&](const json& rows) {
     return json{
@@ -408,6 +562,7 @@ json run_training(const TrainConfig& c, std::ostream& log) {
     return row;
   };
 
+  WeightAverage swa;
   Tensor x;
   std::vector<int> y;
   double step_seconds = 0.0, first_step_seconds = 0.0;
@@ -474,20 +629,25 @@ json run_training(const TrainConfig& c, std::ostream& log) {
           if (c.slu_target_skip >= 0) slu.target_skip = c.slu_target_skip;
           m.slu = slu;  // blocks, masks and probabilities: write_trace fills them
         }
-        if (update == UpdateRule::Sgd) {
+        if (c.weight_gradient == "psg")
+          m.weight_gradient = trace::WeightGradientRule{"psg", c.psg_beta};
+        // A PSG trace's w is the 8-bit weight the layers multiplied, not the master weight the
+        // step updates: it carries no update check (version 1), like a Batch Manhattan trace.
+        if (update == UpdateRule::Sgd && c.weight_gradient != "psg") {
           m.optimizer = trace::Optimizer{"sgd", lr, sgd.momentum, sgd.weight_decay};
           // The trace holds the step's inputs and results: write_trace takes the step in between.
-          write_trace(c.trace_out, net, m,
-                      [&] { apply_update(update, slu_updated_params(net), sgd, lr); });
+          write_trace(c.trace_out, net, m, [&] {
+            apply_update(update, slu_updated_params(net, train_params), sgd, lr);
+          });
         } else {
           // The trace format's update check knows SGD only: a Batch Manhattan step is traced as a
           // version 1 trace (no optimizer, no post-step tensors), with the step taken after it.
           write_trace(c.trace_out, net, m);
-          apply_update(update, slu_updated_params(net), sgd, lr);
+          apply_update(update, slu_updated_params(net, train_params), sgd, lr);
         }
         log << "trace of iteration " << iteration << " written to " << c.trace_out << "\n";
       } else {
-        apply_update(update, slu_updated_params(net), sgd, lr);
+        apply_update(update, slu_updated_params(net, train_params), sgd, lr);
       }
       if (slu_control) {
         const SluSkip skip = slu_skip(net);
@@ -520,6 +680,24 @@ json run_training(const TrainConfig& c, std::ostream& log) {
                     100 * row["train_acc"].get<double>(), row["test_loss"].get<double>(),
                     100 * row["test_acc"].get<double>());
       log << line << std::flush;
+      if (c.swa && p.epoch + 1 >= c.swa_start_epoch) {
+        swa.add(net);
+        // The averaged model is evaluated after the run's last epoch only (it costs a pass over
+        // the training set for the BN statistics).
+        if (p.iteration >= limit) {
+          const Evaluation ev =
+              evaluate_average(net, swa, data.train, data.test, c.batch, c.eval_batch);
+          json& swa_row = p.history.back();
+          swa_row["swa_epochs_averaged"] = swa.count;
+          swa_row["swa_test_loss"] = ev.loss;
+          swa_row["swa_test_acc"] = ev.accuracy;
+          char swa_line[160];
+          std::snprintf(swa_line, sizeof swa_line,
+                        "averaged model (%lld epochs): test loss %.4f acc %.2f%%\n",
+                        (long long)swa.count, ev.loss, 100 * ev.accuracy);
+          log << swa_line;
+        }
+      }
       ++p.epoch;
       p.batch_in_epoch = 0;
       p.loss_sum = 0.0;

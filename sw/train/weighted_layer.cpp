@@ -32,6 +32,40 @@ WeightedLayer::WeightedLayer(uint64_t seed, uint64_t layer_id, std::vector<int64
   }
 }
 
+const Tensor& WeightedLayer::forward_operands(const Tensor& x) {
+  if (!psg_.on) return x;
+  xq_.ensure(x.shape, x.layout);
+  psg::quantize(x.ptr(), xq_.ptr(), x.size(), psg::scale_of(x.ptr(), x.size(), psg::kBitsX),
+                psg::kBitsX, psg::kBitsX);
+  const Tensor& w = w_.value;
+  wq_.ensure(w.shape);
+  psg::quantize(w.ptr(), wq_.ptr(), w.size(), psg::scale_of(w.ptr(), w.size(), psg::kBitsW),
+                psg::kBitsW, psg::kBitsW);
+  return xq_;
+}
+
+void WeightedLayer::psg_weight_gradient(const Tensor& x, const Tensor& dout) {
+  // Scratch shared by all layers (they run one at a time).
+  static Tensor gyq, x_msb, gy_msb;
+  Tensor& predictor = psg_predictor_;
+  const float sx = psg::scale_of(x.ptr(), x.size(), psg::kBitsX);
+  const float sg = psg::scale_of(dout.ptr(), dout.size(), psg::kBitsGy);
+  // Full precision: x (already 8-bit) with g_y at 16 bits.
+  gyq.ensure(dout.shape, dout.layout);
+  psg::quantize(dout.ptr(), gyq.ptr(), dout.size(), sg, psg::kBitsGy, psg::kBitsGy);
+  weight_gradient_of(x, gyq, w_.grad);
+  // Predictor: the top 4 bits of x with the top 10 bits of g_y, same scales.
+  x_msb.ensure(x.shape, x.layout);
+  psg::quantize(x.ptr(), x_msb.ptr(), x.size(), sx, psg::kBitsX, psg::kBitsXMsb);
+  gy_msb.ensure(dout.shape, dout.layout);
+  psg::quantize(dout.ptr(), gy_msb.ptr(), dout.size(), sg, psg::kBitsGy, psg::kBitsGyMsb);
+  predictor.ensure(w_.grad.shape);
+  weight_gradient_of(x_msb, gy_msb, predictor);
+  psg_mask_.ensure(w_.grad.shape);
+  psg_decision_ = psg::decide(predictor.ptr(), w_.grad.ptr(), w_.grad.size(), psg_.beta,
+                              w_.grad.ptr(), psg_mask_.ptr());
+}
+
 void WeightedLayer::begin_backward(Tensor& dout, const BackwardContext& ctx) {
   feedback_is_w_ = ctx.mode == Mode::Bp || ctx.mode == Mode::BpPrune;
   if (!feedback_is_w_) make_feedback(ctx.mode, w_.value, b_, feedback_);

@@ -1,6 +1,7 @@
 // A sweep config is read from a file (load_sweep) in a folder that also holds the stock hardware
 // config (hw.json) and training config (train.json), the names the seeds refer to. Every point's
-// trainer flags and parameters are derived too, as `egsim sweep` does before running anything.
+// trainer flags, parameters, simulator arguments and derived hardware configs are derived too, as
+// `egsim sweep` does for each point.
 #include <filesystem>
 
 #include "base/error.hpp"
@@ -35,6 +36,8 @@ bool sweep_one(const uint8_t* data, std::size_t size) {
     for (const sweep::Point& p : s.points) {
       s.trainer_args(p);
       p.params();
+      sweep::simulator_args(p, sweep_dir() / "point", "trace", "sim");
+      if (p.hw_config_derived) sweep::derived_hw_config(p);
     }
     return true;
   } catch (const eg::Error&) {

@@ -10,6 +10,7 @@
 #include "tools/render/html_page.hpp"
 #include "tools/render/report_charts.hpp"
 #include "tools/render/run_report.hpp"
+#include "tools/render/scatter_chart.hpp"
 #include "tools/render/svg_text.hpp"
 
 namespace eg::render {
@@ -41,28 +42,77 @@ class SeriesNamer {
     for (const auto& key : keys_) k += value(row, key) + "|";
     return k;
   }
-  std::string name(const json& row) const {
+  std::string name(const json& row, bool with_label = true) const {
     std::string n;
     for (const auto& key : keys_) {
+      if (key == "label" && !with_label) continue;
       if (key == "mode" || values_.at(key).size() > 1) {
-        const std::string v = value(row, key);
+        const std::string v = readable(key, value(row, key));
         if (v.empty()) continue;
-        n += (n.empty() ? "" : " · ") + (key == "seed"            ? "seed " + v
-                                         : key == "smd_drop_prob" ? "SMD " + v
-                                                                  : v);
+        n += (n.empty() ? "" : " · ") + v;
       }
     }
     return n;
+  }
+  // One sweep point: its series name, and its pruning rate when that varies too.
+  // Without the grid's label when a chart's colours and legend show it.
+  std::string point_name(const json& row, bool with_label = true) const {
+    std::string n = name(row, with_label);
+    if (pruning_rates_.size() > 1) n += " · P " + text_of(row.value("pruning_rate", json()));
+    return n;
+  }
+  void add_pruning_rates(const json& rows) {
+    for (const auto& row : rows) pruning_rates_.insert(text_of(row.value("pruning_rate", json())));
   }
 
  private:
   static std::string value(const json& row, const std::string& key) {
     return key == "hw_config" ? hw_name(row) : text_of(row.value(key, json(nullptr)));
   }
-  const std::vector<std::string> keys_{"label",   "mode", "hw_config",    "network",
-                                       "dataset", "seed", "smd_drop_prob"};
+  // How each parameter reads in a legend: its default says what is off.
+  static std::string readable(const std::string& key, const std::string& v) {
+    if (v.empty()) return "";
+    if (key == "seed") return "seed " + v;
+    if (key == "smd_drop_prob") return v == "0" || v == "0.0" ? "no SMD" : "SMD " + v;
+    if (key == "weight_gradient") return v == "psg" ? "PSG" : "exact dW";
+    if (key == "slu_target_skip") return v == "0" || v == "0.0" ? "no SLU" : "SLU skip " + v;
+    if (key == "trainable_last") return v == "0" ? "all layers train" : "last " + v + " train";
+    if (key == "grad_filter") return v == "0" ? "no GF" : "GF R" + v;
+    if (key == "train_range") return "images " + v;
+    if (key == "init_from") return "from " + fs::path(v).filename().string();
+    return v;
+  }
+  const std::vector<std::string> keys_{
+      "label",          "mode",        "hw_config",     "backward_schedule", "network",
+      "dataset",        "seed",        "smd_drop_prob", "weight_gradient",   "slu_target_skip",
+      "trainable_last", "grad_filter", "init_from",     "train_range"};
   std::map<std::string, std::set<std::string>> values_;
+  std::set<std::string> pruning_rates_;
 };
+
+// Test accuracy against an energy column, one labelled point per sweep point, coloured by the
+// grid's label (or the mode when grids have no label).
+std::optional<ScatterChart> accuracy_versus(const json& rows, const SeriesNamer& namer,
+                                            const std::string& column, const std::string& title,
+                                            const std::string& x_label) {
+  ScatterChart chart{title, x_label, "test accuracy", {}, {}};
+  std::map<std::string, size_t> groups;
+  for (const auto& row : rows) {
+    const json& x = row.value(column, json(nullptr));
+    const json& y = row.value("test_accuracy", json(nullptr));
+    if (!x.is_number() || !y.is_number()) continue;
+    std::string group = text_of(row.value("label", json(nullptr)));
+    if (group.empty()) group = text_of(row.value("mode", json(nullptr)));
+    if (!groups.count(group)) {
+      groups[group] = chart.groups.size();
+      chart.groups.push_back(group);
+    }
+    chart.points.push_back(
+        {x.get<double>(), y.get<double>(), namer.point_name(row, false), groups[group]});
+  }
+  if (chart.points.empty()) return std::nullopt;
+  return chart;
+}
 
 std::optional<LineChart> versus_pruning(const json& rows, const SeriesNamer& namer,
                                         const std::string& column, const std::string& title,
@@ -141,7 +191,8 @@ std::vector<std::string> write_sweep_report(const json& summary, const json& swe
                                             const fs::path& out_dir) {
   const fs::path dir = fs::absolute(out_dir);
   const json rows = summary.value("rows", json::array());
-  const SeriesNamer namer(rows);
+  SeriesNamer namer(rows);
+  namer.add_pruning_rates(rows);
   const std::string name = summary.value("name", std::string("sweep"));
   HtmlPage page("egsim sweep: " + name, dir);
   if (!summary.value("description", std::string()).empty())
@@ -183,17 +234,52 @@ std::vector<std::string> write_sweep_report(const json& summary, const json& swe
         point_cell = page.link(html, text_of(row["id"]));
       }
     }
-    table.push_back(
-        {point_cell, cell(row, "label"), cell(row, "mode"), cell(row, "network"),
-         cell(row, "dataset"), cell(row, "seed"), xml_escape(hw_name(row)),
-         cell(row, "pruning_rate"), cell(row, "smd_drop_prob"), cell(row, "test_accuracy"),
-         cell(row, "iterations_executed"), cell(row, "cycles_total"), cell(row, "cycles_backward"),
-         cell(row, "energy_pj_total"), cell(row, "energy_pj_run_total"), cell(row, "dram_bytes")});
+    table.push_back({point_cell,
+                     cell(row, "label"),
+                     cell(row, "mode"),
+                     cell(row, "network"),
+                     cell(row, "dataset"),
+                     cell(row, "seed"),
+                     xml_escape(hw_name(row)),
+                     cell(row, "backward_schedule"),
+                     cell(row, "pruning_rate"),
+                     cell(row, "smd_drop_prob"),
+                     cell(row, "weight_gradient"),
+                     cell(row, "slu_target_skip"),
+                     cell(row, "trainable_last"),
+                     cell(row, "grad_filter"),
+                     cell(row, "train_range"),
+                     cell(row, "test_accuracy"),
+                     cell(row, "iterations_executed"),
+                     cell(row, "cycles_total"),
+                     cell(row, "cycles_backward"),
+                     cell(row, "energy_pj_total"),
+                     cell(row, "energy_pj_run_total"),
+                     cell(row, "dram_bytes")});
   }
   page.heading("Summary");
-  page.table({"point", "label", "mode", "network", "dataset", "seed", "hw config", "P",
-              "SMD drop p", "test accuracy", "executed iterations", "cycles", "backward cycles",
-              "energy per iteration (pJ)", "energy of the run (pJ)", "DRAM bytes"},
+  page.table({"point",
+              "label",
+              "mode",
+              "network",
+              "dataset",
+              "seed",
+              "hw config",
+              "backward schedule",
+              "P",
+              "SMD drop p",
+              "weight gradient",
+              "SLU target skip",
+              "trainable last K",
+              "grad filter R",
+              "train range",
+              "test accuracy",
+              "executed iterations",
+              "cycles",
+              "backward cycles",
+              "energy per iteration (pJ)",
+              "energy of the run (pJ)",
+              "DRAM bytes"},
              table);
 
   page.heading("Against pruning rate");
@@ -231,6 +317,39 @@ std::vector<std::string> write_sweep_report(const json& summary, const json& swe
                 "' not drawn.");
     }
   }
+  page.heading("Accuracy against energy");
+  // Per iteration always; the whole run when mini-batch dropping makes the two rank differently.
+  bool drops = false;
+  for (const auto& row : rows) {
+    const json& d = row.value("smd_drop_prob", json(nullptr));
+    drops = drops || (d.is_number() && d.get<double>() != 0.0);
+  }
+  struct Scatter {
+    const char *file, *column, *title, *x_label;
+    bool wanted;
+  };
+  const Scatter scatters[] = {
+      {"accuracy_vs_energy.svg", "energy_pj_total",
+       "Test accuracy vs simulated energy per training iteration", "energy per iteration (pJ)",
+       true},
+      {"accuracy_vs_run_energy.svg", "energy_pj_run_total",
+       "Test accuracy vs simulated energy of the whole run (per iteration x executed iterations)",
+       "energy of the run (pJ)", drops}};
+  for (const auto& scatter : scatters) {
+    std::optional<ScatterChart> chart;
+    if (scatter.wanted)
+      chart = accuracy_versus(rows, namer, scatter.column, scatter.title, scatter.x_label);
+    if (chart) {
+      emit(scatter.file, scatter_chart_svg(*chart),
+           std::string(scatter.title) + ", one point per sweep point");
+    } else {
+      fs::remove(dir / "plots" / scatter.file);  // stale from an earlier merge
+      if (scatter.wanted)
+        page.note(std::string("No point has both test_accuracy and ") + scatter.column +
+                  ": plot '" + scatter.title + "' not drawn.");
+    }
+  }
+
   page.heading("Energy by component");
   if (auto chart = energy_by_phase(rows, namer))
     emit("energy_by_phase.svg", stacked_bar_svg(*chart),

@@ -91,6 +91,11 @@ json sweep_description(const Sweep& sweep) {
   for (const auto& p : sweep.points) {
     if (!hw_configs.contains(p.hw_config))
       hw_configs[p.hw_config] = read_json_file(p.hw_config_path);
+    // A derived copy is a configuration of its own: shown as run.
+    const std::string derived =
+        p.hw_config + " with features.backward_schedule \"" + p.backward_schedule + "\"";
+    if (p.hw_config_derived && !hw_configs.contains(derived))
+      hw_configs[derived] = derived_hw_config(p);
     json entry = p.params();
     entry["index"] = p.index;
     entry["id"] = p.id;
@@ -134,12 +139,16 @@ PointOutcome run_point(const Sweep& sweep, const Point& point, const SweepLayout
 
   const fs::path entry = ensure_trace(sweep, point, layout, tools);
 
+  // A backward_schedules value the hardware config does not already have: its edited copy, in
+  // the point's own folder (written before the simulation, removed with the folder).
+  if (point.hw_config_derived)
+    write_file_atomic(simulated_hw_config(point, dir), json_text(derived_hw_config(point)));
   const fs::path sim_out = dir / "sim";
   const fs::path sim_log = dir / "sim.log";
-  const ExitStatus status =
-      run_logged({tools.egsim.string(), "run", "--config", point.hw_config_path.string(), "--trace",
-                  (entry / "trace").string(), "--out", sim_out.string()},
-                 sim_log);
+  std::vector<std::string> sim_argv{tools.egsim.string()};
+  for (auto& arg : simulator_args(point, dir, entry / "trace", sim_out))
+    sim_argv.push_back(std::move(arg));
+  const ExitStatus status = run_logged(sim_argv, sim_log);
   if (!status.ok())
     throw Error("point " + point.id + ": egsim run failed (" + status.describe() + ")" +
                 last_line_of(sim_log) + " (log " + sim_log.string() + ")");

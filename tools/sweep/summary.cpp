@@ -25,8 +25,15 @@ const std::vector<std::string>& summary_columns() {
                                "mode",
                                "pruning_rate",
                                "smd_drop_prob",
+                               "weight_gradient",
+                               "slu_target_skip",
+                               "trainable_last",
+                               "grad_filter",
+                               "init_from",
+                               "train_range",
                                "seed",
                                "hw_config",
+                               "backward_schedule",
                                "hw_config_hash",
                                "trace_key",
                                "test_accuracy",
@@ -65,8 +72,15 @@ json build_summary(const fs::path& out) {
       continue;
     }
     json row = std::move(*found);
-    // A result from before the mini-batch dropping axis existed is of a run that dropped nothing.
-    if (!row.contains("smd_drop_prob")) row["smd_drop_prob"] = 0.0;
+    // A result from before an axis existed is of a run at that axis's default: nothing dropped,
+    // exact weight gradients, no SLU, every layer trained unfiltered, the separate schedule (the
+    // only one there was), no checkpoint, the whole training set.
+    const json defaults{{"smd_drop_prob", 0.0},   {"weight_gradient", "exact"},
+                        {"slu_target_skip", 0.0}, {"trainable_last", 0},
+                        {"grad_filter", 0},       {"backward_schedule", "separate"},
+                        {"init_from", nullptr},   {"train_range", nullptr}};
+    for (const auto& item : defaults.items())
+      if (!row.contains(item.key())) row[item.key()] = item.value();
     for (const auto& column : summary_columns())
       if (!row.contains(column)) row[column] = nullptr;
     for (const auto& m : row.value("missing", json::array()))

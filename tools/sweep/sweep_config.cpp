@@ -191,11 +191,80 @@ std::string trainer_flag(const std::string& key) {
   return flag;
 }
 
+// Each axis adds its part only away from its default, so a point at every default keeps the id it
+// had before the axis existed.
 std::string readable_id_prefix(const Point& p) {
-  return p.mode + "-p" + format_number(p.pruning_rate) +
-         (p.smd_drop_prob != 0.0 ? "-d" + format_number(p.smd_drop_prob) : std::string()) + "-" +
-         p.network + "-" + p.dataset + "-s" + std::to_string(p.seed) + "-" +
-         id_safe(p.hw_config_path.stem().string());
+  std::string training;
+  if (p.smd_drop_prob != 0.0) training += "-d" + format_number(p.smd_drop_prob);
+  if (p.weight_gradient != "exact") training += "-" + p.weight_gradient;
+  if (p.slu_target_skip != 0.0) training += "-slu" + format_number(p.slu_target_skip);
+  if (p.trainable_last != 0) training += "-last" + std::to_string(p.trainable_last);
+  if (p.grad_filter != 0) training += "-gf" + std::to_string(p.grad_filter);
+  const std::string schedule =
+      !p.backward_schedule_axis.empty() && p.backward_schedule != kDefaultBackwardSchedule
+          ? "-" + p.backward_schedule
+          : std::string();
+  return p.mode + "-p" + format_number(p.pruning_rate) + training + "-" + p.network + "-" +
+         p.dataset + "-s" + std::to_string(p.seed) + "-" +
+         id_safe(p.hw_config_path.stem().string()) + schedule;
+}
+
+// Trainer flags and training-config keys that a grid axis or grid key sets per point: given in
+// training.extra_args or in the training config, they would train every point the same way under
+// names that say otherwise.
+struct AxisFlag {
+  const char* flag;    // egtrain flag
+  const char* config;  // the same in a training config file
+  const char* where;   // what sets it per point
+};
+const std::vector<AxisFlag>& axis_flags() {
+  static const std::vector<AxisFlag> flags{
+      {"--smd-drop-prob", "smd-drop-prob", "per point by the grids' smd_drop_probs"},
+      {"--weight-gradient", "weight-gradient", "per point by the grids' weight_gradients"},
+      {"--slu-target-skip", "slu-target-skip", "per point by the grids' slu_target_skips"},
+      {"--trainable-last", "trainable-last", "per point by the grids' trainable_lasts"},
+      {"--grad-filter", "grad-filter", "per point by the grids' grad_filters"},
+      {"--init-from", "init-from", "per grid by its init_from"},
+      {"--train-range", "train-range", "per grid by its train_range"}};
+  return flags;
+}
+
+bool is_flag(const std::string& arg, const std::string& flag) {
+  return arg == flag || arg.rfind(flag + "=", 0) == 0;
+}
+
+// The hardware config's own backward schedule (absent: the schedule every config had before the
+// switch existed).
+std::string configured_backward_schedule(const json& hw) {
+  if (hw.is_object() && hw.contains("features") && hw["features"].is_object() &&
+      hw["features"].contains("backward_schedule") &&
+      hw["features"]["backward_schedule"].is_string())
+    return hw["features"]["backward_schedule"].get<std::string>();
+  return kDefaultBackwardSchedule;
+}
+
+const std::vector<std::string>& known_weight_gradients() {
+  static const std::vector<std::string> rules{"exact", "psg"};
+  return rules;
+}
+const std::vector<std::string>& known_backward_schedules() {
+  static const std::vector<std::string> schedules{"separate", "interleaved"};
+  return schedules;
+}
+
+// "BEGIN:END" with 0 <= BEGIN < END <= kMaxTrainRangeEnd, plain decimal digits.
+bool parse_train_range(const std::string& text, int64_t* begin, int64_t* end) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  const std::string a = text.substr(0, colon), b = text.substr(colon + 1);
+  for (const std::string* part : {&a, &b}) {
+    if (part->size() > 10) return false;
+    for (char c : *part)
+      if (c < '0' || c > '9') return false;
+  }
+  *begin = std::stoll(a);
+  *end = std::stoll(b);
+  return true;
 }
 
 // Hash of a file the sweep names (hardware or training config): a regular file of bounded size.
@@ -206,11 +275,55 @@ std::string file_hash(const fs::path& file) {
 }  // namespace
 
 json Point::params() const {
-  return json{
-      {"label", label},        {"network", network},           {"dataset", dataset},
-      {"mode", mode},          {"pruning_rate", pruning_rate}, {"smd_drop_prob", smd_drop_prob},
-      {"seed", seed},          {"hw_config", hw_config},       {"hw_config_hash", hw_config_hash},
-      {"trace_key", trace_key}};
+  return json{{"label", label},
+              {"network", network},
+              {"dataset", dataset},
+              {"mode", mode},
+              {"pruning_rate", pruning_rate},
+              {"smd_drop_prob", smd_drop_prob},
+              {"weight_gradient", weight_gradient},
+              {"slu_target_skip", slu_target_skip},
+              {"trainable_last", trainable_last},
+              {"grad_filter", grad_filter},
+              {"init_from", init_from.empty() ? json(nullptr) : json(init_from)},
+              {"train_range", train_range.empty() ? json(nullptr) : json(train_range)},
+              {"seed", seed},
+              {"hw_config", hw_config},
+              {"backward_schedule", backward_schedule},
+              {"hw_config_hash", hw_config_hash},
+              {"trace_key", trace_key}};
+}
+
+fs::path simulated_hw_config(const Point& point, const fs::path& point_dir) {
+  return point.hw_config_derived ? point_dir / "hw_config.json" : point.hw_config_path;
+}
+
+json derived_hw_config(const Point& point) {
+  json hw = load_json_file(point.hw_config_path);
+  const std::string file = point.hw_config_path.string();
+  if (!hw.is_object()) throw Error(file + ": /: must be an object");
+  if (!hw.contains("features") || !hw["features"].is_object())
+    throw Error(file + ": /features: missing or not an object (backward_schedule goes there)");
+  hw["features"]["backward_schedule"] = point.backward_schedule;
+  // The copy lives in the point's folder: files named relative to the original must still
+  // resolve (the simulator resolves them relative to the config that names them).
+  const fs::path base = point.hw_config_path.parent_path();
+  const auto absolute = [&](json& value) {
+    if (value.is_string() && !value.get<std::string>().empty() &&
+        fs::path(value.get<std::string>()).is_relative())
+      value = (base / value.get<std::string>()).lexically_normal().string();
+  };
+  if (hw.contains("offchip") && hw["offchip"].is_object() && hw["offchip"].contains("dram_config"))
+    absolute(hw["offchip"]["dram_config"]);
+  if (hw.contains("energy_table")) absolute(hw["energy_table"]);
+  return hw;
+}
+
+std::vector<std::string> simulator_args(const Point& point, const fs::path& point_dir,
+                                        const fs::path& trace, const fs::path& sim_out) {
+  return {"run",           "--config",     simulated_hw_config(point, point_dir).string(),
+          "--trace",       trace.string(), "--out",
+          sim_out.string()};
 }
 
 std::vector<std::string> Sweep::trainer_args(const Point& point) const {
@@ -222,6 +335,18 @@ std::vector<std::string> Sweep::trainer_args(const Point& point) const {
   // Only when dropping, so a p = 0 point runs the trainer exactly as before the axis existed.
   if (point.smd_drop_prob != 0.0)
     args.insert(args.end(), {"--smd-drop-prob", exact_number(point.smd_drop_prob)});
+  // Likewise each of the E2-Train and gradient-filtering axes, only away from its default.
+  if (point.weight_gradient != "exact")
+    args.insert(args.end(), {"--weight-gradient", point.weight_gradient});
+  if (point.slu_target_skip != 0.0)
+    args.insert(args.end(), {"--slu", "--slu-target-skip", exact_number(point.slu_target_skip)});
+  if (point.trainable_last != 0)
+    args.insert(args.end(), {"--trainable-last", std::to_string(point.trainable_last)});
+  if (point.grad_filter != 0)
+    args.insert(args.end(), {"--grad-filter", std::to_string(point.grad_filter)});
+  if (!point.init_from.empty())
+    args.insert(args.end(), {"--init-from", point.init_from_path.string()});
+  if (!point.train_range.empty()) args.insert(args.end(), {"--train-range", point.train_range});
   for (const auto& item : training.items()) {
     if (item.key() == "config" || item.key() == "extra_args") continue;
     const json& v = item.value();
@@ -260,6 +385,13 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
     sweep.description = root.at("description").get<std::string>();  // free text, HTML-escaped
   }
 
+  // Whether any grid has an SLU axis (read before the grids are validated: --slu in the training
+  // budget contradicts it).
+  bool grids_use_slu = false;
+  if (root.contains("grids") && root.at("grids").is_array())
+    for (const auto& grid : root.at("grids"))
+      grids_use_slu = grids_use_slu || (grid.is_object() && grid.contains("slu_target_skips"));
+
   // Training budget: typed, normalised; the trace key hashes this object.
   json training_identity = json::object();
   if (root.contains("training")) {
@@ -292,6 +424,19 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
             p.fail(ptr, single_quoted(resolved.string()) + " does not exist");
           if (item.key() == "config") {
             sweep.training_config = resolved;
+            // A training config that sets what an axis sets per point would train every point
+            // the same way (the trainer's flags are documented to override the file, but a
+            // grid value of 0 or "exact" adds no flag).
+            const json file = load_json_file(resolved);
+            if (file.is_object()) {
+              for (const auto& axis : axis_flags())
+                if (file.contains(axis.config))
+                  p.fail(ptr, single_quoted(resolved.string()) + " sets '" + axis.config +
+                                  "', which is set " + axis.where);
+              if (file.contains("slu") && grids_use_slu)
+                p.fail(ptr, single_quoted(resolved.string()) +
+                                " sets 'slu', which the grids' slu_target_skips set per point");
+            }
             // The file's contents shape the trace, not where it lives.
             training_identity["config_hash"] = file_hash(resolved);
             continue;
@@ -303,10 +448,15 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
           if (!v.is_array()) p.fail(ptr, "must be an array of strings");
           for (size_t i = 0; i < v.size(); ++i) {
             const std::string arg = p.string_at(v[i], ptr + "/" + std::to_string(i));
-            // The drop probability is a grid axis: it names points and shapes their energy.
-            if (arg == "--smd-drop-prob" || arg.rfind("--smd-drop-prob=", 0) == 0)
+            // Grid axes and grid keys name points and shape their training and energy.
+            for (const auto& axis : axis_flags())
+              if (is_flag(arg, axis.flag))
+                p.fail(ptr + "/" + std::to_string(i),
+                       std::string(axis.flag) + " is set " + axis.where);
+            // With a skip axis, skip 0 means SLU off: a global --slu would contradict it.
+            if (grids_use_slu && is_flag(arg, "--slu"))
               p.fail(ptr + "/" + std::to_string(i),
-                     "--smd-drop-prob is set per point by the grids' smd_drop_probs");
+                     "--slu is set per point by the grids' slu_target_skips (0 = off)");
           }
           sweep.training[item.key()] = v;
           break;
@@ -340,14 +490,17 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
   if (!grids.is_array()) p.fail("/grids", "must be an array of grid objects");
   if (grids.empty()) p.fail("/grids", "empty grid: list at least one grid");
 
-  std::map<std::string, std::string> hw_hashes;  // resolved path -> content hash
-  std::map<std::string, std::string> seen_ids;   // id -> pointer of the grid that made it
+  std::map<std::string, std::string> hw_hashes;          // resolved path -> content hash
+  std::map<std::string, std::string> hw_schedules;       // resolved path -> its backward schedule
+  std::map<std::string, std::string> checkpoint_hashes;  // resolved init_from -> content hash
+  std::map<std::string, std::string> seen_ids;           // id -> pointer of the grid that made it
   for (size_t g = 0; g < grids.size(); ++g) {
     const std::string gp = "/grids/" + std::to_string(g);
     const json& grid = grids[g];
     p.only_keys(grid, gp,
                 {"label", "networks", "datasets", "modes", "pruning_rates", "hw_configs", "seeds",
-                 "smd_drop_probs"});
+                 "smd_drop_probs", "weight_gradients", "slu_target_skips", "trainable_lasts",
+                 "grad_filters", "backward_schedules", "init_from", "train_range"});
     // Free text shown in reports, which quote (CSV) or escape (HTML) it.
     std::string label;
     if (grid.contains("label")) {
@@ -399,6 +552,121 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
     }
     for (size_t i = 0; i < seeds.size(); ++i)
       seed_v.push_back(p.seed_at(seeds[i], gp + "/seeds/" + std::to_string(i)));
+
+    // The E2-Train and gradient-filtering axes: optional, each defaulting to the one value that
+    // adds no trainer flag. A value listed twice is refused by name (it would name one point
+    // twice).
+    const auto optional_axis = [&](const char* key, const json& fallback) -> json {
+      return grid.contains(key) ? p.nonempty_array(grid, key, gp) : fallback;
+    };
+    const auto no_duplicates = [&](const json& values, const char* key) {
+      for (size_t i = 0; i < values.size(); ++i)
+        for (size_t j = 0; j < i; ++j)
+          if (values[i] == values[j])
+            p.fail(gp + "/" + key + "/" + std::to_string(i), "duplicate value " + values[i].dump() +
+                                                                 " (also at " + gp + "/" + key +
+                                                                 "/" + std::to_string(j) + ")");
+    };
+    std::vector<std::string> weight_gradient_v, schedule_v;
+    std::vector<double> slu_v;
+    std::vector<int64_t> trainable_last_v, grad_filter_v;
+    {
+      const json values = optional_axis("weight_gradients", json::array({"exact"}));
+      for (size_t i = 0; i < values.size(); ++i)
+        weight_gradient_v.push_back(p.choice_at(values[i],
+                                                gp + "/weight_gradients/" + std::to_string(i),
+                                                "weight-gradient rule", known_weight_gradients()));
+      no_duplicates(values, "weight_gradients");
+    }
+    {
+      json values = optional_axis("slu_target_skips", json::array({0.0}));
+      for (size_t i = 0; i < values.size(); ++i) {
+        const std::string ptr = gp + "/slu_target_skips/" + std::to_string(i);
+        const double s = p.number_at(values[i], ptr);
+        // 1 would skip every block: a network of shortcuts alone.
+        if (!(s >= 0.0 && s < 1.0))
+          p.fail(ptr, "SLU target skip " + format_number(s) + " outside [0, 1)");
+        slu_v.push_back(s == 0.0 ? 0.0 : s);  // -0 names the same point as 0
+        values[i] = slu_v.back();
+      }
+      no_duplicates(values, "slu_target_skips");
+    }
+    {
+      const json values = optional_axis("trainable_lasts", json::array({0}));
+      for (size_t i = 0; i < values.size(); ++i) {
+        const std::string ptr = gp + "/trainable_lasts/" + std::to_string(i);
+        const int64_t k = p.integer_at(values[i], ptr, 0);
+        if (k > kMaxTrainableLast)
+          p.fail(ptr, "trainable-last count " + std::to_string(k) + " above " +
+                          std::to_string(kMaxTrainableLast));
+        trainable_last_v.push_back(k);
+      }
+      no_duplicates(values, "trainable_lasts");
+    }
+    {
+      const json values = optional_axis("grad_filters", json::array({0}));
+      for (size_t i = 0; i < values.size(); ++i) {
+        const std::string ptr = gp + "/grad_filters/" + std::to_string(i);
+        const int64_t r = p.integer_at(values[i], ptr, 0);
+        if (r == 1 || r > kMaxGradFilter)
+          p.fail(ptr, "gradient-filter patch size " + std::to_string(r) +
+                          " must be 0 (off) or 2 to " + std::to_string(kMaxGradFilter));
+        grad_filter_v.push_back(r);
+      }
+      no_duplicates(values, "grad_filters");
+    }
+    // Gradient filtering applies to the layers that train; with K = 0 (every layer trains) the
+    // paper's protocol (filter the last K layers of a pretrained network) is not what runs, so a
+    // grid that filters lists only K > 0 (unfiltered full training goes in a grid of its own).
+    for (size_t i = 0; i < grad_filter_v.size(); ++i)
+      for (int64_t k : trainable_last_v)
+        if (grad_filter_v[i] != 0 && k == 0)
+          p.fail(gp + "/grad_filters/" + std::to_string(i),
+                 "grad filter " + std::to_string(grad_filter_v[i]) +
+                     " needs trainable_lasts > 0 (it filters the last K layers, and "
+                     "trainable_last 0, the default, trains every layer)");
+    if (grid.contains("backward_schedules")) {
+      const json& values = p.nonempty_array(grid, "backward_schedules", gp);
+      for (size_t i = 0; i < values.size(); ++i)
+        schedule_v.push_back(p.choice_at(values[i], gp + "/backward_schedules/" + std::to_string(i),
+                                         "backward schedule", known_backward_schedules()));
+      no_duplicates(values, "backward_schedules");
+    } else {
+      schedule_v.push_back("");  // the hardware config as written
+    }
+    std::string init_from, init_from_hash, train_range;
+    fs::path init_from_path;
+    if (grid.contains("init_from")) {
+      const std::string ptr = gp + "/init_from";
+      init_from = p.string_at(grid["init_from"], ptr);
+      if (init_from.empty()) p.fail(ptr, "must name a checkpoint file");
+      init_from_path = p.resolve(init_from);
+      std::error_code ec;
+      if (!fs::is_regular_file(init_from_path, ec))
+        p.fail(ptr, "checkpoint " + single_quoted(init_from_path.string()) +
+                        " does not exist or is not a file");
+      auto [it, fresh] = checkpoint_hashes.emplace(init_from_path.string(), "");
+      if (fresh) {
+        try {
+          it->second = stable_file_hash(init_from_path);
+        } catch (const Error& e) {
+          p.fail(ptr, e.what());
+        }
+      }
+      init_from_hash = it->second;
+    }
+    if (grid.contains("train_range")) {
+      const std::string ptr = gp + "/train_range";
+      train_range = p.string_at(grid["train_range"], ptr);
+      int64_t begin = 0, end = 0;
+      if (!parse_train_range(train_range, &begin, &end))
+        p.fail(ptr, single_quoted(train_range) +
+                        " must be BEGIN:END, two whole numbers (training images [BEGIN, END))");
+      if (end > kMaxTrainRangeEnd)
+        p.fail(ptr, "end " + std::to_string(end) + " above " + std::to_string(kMaxTrainRangeEnd));
+      if (begin >= end)
+        p.fail(ptr, single_quoted(train_range) + " is empty (BEGIN must be below END)");
+    }
     for (size_t i = 0; i < hws.size(); ++i) {
       const std::string ptr = gp + "/hw_configs/" + std::to_string(i);
       const std::string written = p.string_at(hws[i], ptr);
@@ -407,12 +675,22 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
       if (!fs::is_regular_file(resolved, ec))
         p.fail(ptr, "hardware config " + single_quoted(resolved.string()) + " does not exist");
       if (!hw_hashes.count(resolved.string())) hw_hashes[resolved.string()] = file_hash(resolved);
+      // Its backward schedule: what the point runs, and which values of the axis need an
+      // edited copy.
+      if (!hw_schedules.count(resolved.string())) {
+        try {
+          hw_schedules[resolved.string()] = configured_backward_schedule(load_json_file(resolved));
+        } catch (const Error& e) {
+          p.fail(ptr, e.what());
+        }
+      }
       hw_v.emplace_back(written, resolved);
     }
     // Bound the expansion before doing it: each point is a training run.
     uint64_t grid_points = 1;
     for (size_t n : {network_v.size(), dataset_v.size(), mode_v.size(), seed_v.size(),
-                     rate_v.size(), drop_v.size(), hw_v.size()})
+                     rate_v.size(), drop_v.size(), weight_gradient_v.size(), slu_v.size(),
+                     trainable_last_v.size(), grad_filter_v.size(), hw_v.size(), schedule_v.size()})
       if (__builtin_mul_overflow(grid_points, uint64_t{n}, &grid_points))
         grid_points = std::numeric_limits<uint64_t>::max();
     if (grid_points > kMaxSweepPoints - sweep.points.size())
@@ -429,13 +707,30 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
                                             " has no effect on mode '" + mode +
                                             "' (only efficientgrad and bp-prune prune)");
 
+    // The training-side values of one point (everything but the hardware) and the hardware side.
+    struct Training {
+      double drop, slu;
+      std::string weight_gradient;
+      int64_t trainable_last, grad_filter;
+    };
+    std::vector<Training> trainings;
+    for (double drop : drop_v)
+      for (const auto& rule : weight_gradient_v)
+        for (double slu : slu_v)
+          for (int64_t k : trainable_last_v)
+            for (int64_t r : grad_filter_v) trainings.push_back({drop, slu, rule, k, r});
+    std::vector<std::pair<size_t, std::string>> hardware;  // (index into hw_v, schedule axis)
+    for (size_t h = 0; h < hw_v.size(); ++h)
+      for (const auto& schedule : schedule_v) hardware.emplace_back(h, schedule);
+
     for (const auto& network : network_v)
       for (const auto& dataset : dataset_v)
         for (const auto& mode : mode_v)
           for (uint64_t seed : seed_v)
             for (double rate : rate_v)
-              for (double drop : drop_v)
-                for (const auto& hw : hw_v) {
+              for (const auto& t : trainings)
+                for (const auto& [h, schedule] : hardware) {
+                  const auto& hw = hw_v[h];
                   Point point;
                   point.index = static_cast<int>(sweep.points.size());
                   point.label = label;
@@ -443,11 +738,30 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
                   point.dataset = dataset;
                   point.mode = mode;
                   point.pruning_rate = rate;
-                  point.smd_drop_prob = drop;
+                  point.smd_drop_prob = t.drop;
+                  point.weight_gradient = t.weight_gradient;
+                  point.slu_target_skip = t.slu;
+                  point.trainable_last = t.trainable_last;
+                  point.grad_filter = t.grad_filter;
+                  point.init_from = init_from;
+                  point.init_from_path = init_from_path;
+                  point.train_range = train_range;
                   point.seed = seed;
                   point.hw_config = hw.first;
                   point.hw_config_path = hw.second;
                   point.hw_config_hash = hw_hashes.at(hw.second.string());
+                  point.backward_schedule_axis = schedule;
+                  point.backward_schedule = hw_schedules.at(hw.second.string());
+                  if (!schedule.empty()) {
+                    point.backward_schedule = schedule;
+                    // An edited copy only when the config does not already run this schedule,
+                    // so "separate" on today's configs keeps the point's id.
+                    point.hw_config_derived = schedule != hw_schedules.at(hw.second.string());
+                    if (point.hw_config_derived)
+                      point.hw_config_hash =
+                          stable_hash(json{{"hw_config_hash", point.hw_config_hash},
+                                           {"features/backward_schedule", schedule}});
+                  }
                   json trace_identity{{"trace_format", 1},
                                       {"network", network},
                                       {"dataset", dataset},
@@ -455,9 +769,18 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
                                       {"pruning_rate", rate},
                                       {"seed", seed},
                                       {"training", training_identity}};
-                  // Absent at 0: the same training as before the axis existed, the same cache
-                  // entry.
-                  if (drop != 0.0) trace_identity["smd_drop_prob"] = drop;
+                  // Each absent at its default: the same training as before the axis existed,
+                  // the same cache entry.
+                  if (t.drop != 0.0) trace_identity["smd_drop_prob"] = t.drop;
+                  if (t.weight_gradient != "exact")
+                    trace_identity["weight_gradient"] = t.weight_gradient;
+                  if (t.slu != 0.0) trace_identity["slu_target_skip"] = t.slu;
+                  if (t.trainable_last != 0) trace_identity["trainable_last"] = t.trainable_last;
+                  if (t.grad_filter != 0) trace_identity["grad_filter"] = t.grad_filter;
+                  // The checkpoint's contents, not where it lives (a re-made pretraining trains
+                  // anew).
+                  if (!init_from.empty()) trace_identity["init_from_hash"] = init_from_hash;
+                  if (!train_range.empty()) trace_identity["train_range"] = train_range;
                   point.trace_key = stable_hash(trace_identity);
                   point.id =
                       readable_id_prefix(point) + "-" +

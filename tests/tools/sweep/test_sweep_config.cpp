@@ -138,7 +138,7 @@ TEST_CASE("the command rejects a bad config with non-zero exit and writes nothin
 }
 
 TEST_CASE("the shipped sweep configs parse") {
-  for (const char* name : {"pruning.json", "tiny.json", "smd.json"}) {
+  for (const char* name : {"pruning.json", "tiny.json", "smd.json", "e2train.json"}) {
     const fs::path file = fs::path(EGSIM_SOURCE_DIR) / "configs" / "sweeps" / name;
     INFO(file.string());
     // They refer to configs/hw/*.json, which the array work provides; skip until those exist.
