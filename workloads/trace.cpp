@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "base/checked.hpp"
@@ -426,6 +427,17 @@ json to_json(const Manifest& m) {
                             {"lr", m.optimizer->lr},
                             {"momentum", m.optimizer->momentum},
                             {"weight_decay", m.optimizer->weight_decay}};
+  if (m.slu) {
+    json blocks = json::array();
+    for (const SluBlock& b : m.slu->blocks)
+      blocks.push_back(json{{"name", b.name},
+                            {"layers", b.layers},
+                            {"gate_layers", b.gate_layers},
+                            {"mask", b.mask},
+                            {"probabilities", b.probabilities}});
+    out["slu"] = json{{"alpha", m.slu->alpha}, {"blocks", blocks}};
+    if (m.slu->target_skip) out["slu"]["target_skip"] = *m.slu->target_skip;
+  }
   if (m.smd)
     out["smd"] = json{{"drop_prob", m.smd->drop_prob},
                       {"executed_iteration", m.smd->executed_iteration},
@@ -445,6 +457,62 @@ json to_json(const Manifest& m) {
   return out;
 }
 
+namespace {
+
+std::vector<std::string> layer_list(const Fields& f, const std::string& key,
+                                    const std::unordered_map<std::string, size_t>& index,
+                                    std::set<std::string>& seen) {
+  const json& v = f.raw(key);
+  if (!v.is_array()) f.fail(f.path(key), "must be an array of layer names");
+  std::vector<std::string> out;
+  for (const json& name : v) {
+    if (!name.is_string()) f.fail(f.path(key), "must be an array of layer names");
+    const std::string n = name.get<std::string>();
+    if (!index.count(n)) f.fail(f.path(key), single_quoted(n) + " is not a layer of the manifest");
+    if (!seen.insert(n).second)
+      f.fail(f.path(key), single_quoted(n) + " belongs to more than one gated block");
+    out.push_back(n);
+  }
+  return out;
+}
+
+Slu slu_from_json(const Fields& top, const std::unordered_map<std::string, size_t>& index) {
+  Fields sf(top.raw("slu"), top.source(), "/slu");
+  sf.allow_only({"alpha", "target_skip", "blocks"});
+  Slu slu;
+  slu.alpha = sf.number("alpha");  // negative when the controller rewards running blocks
+  if (sf.has("target_skip")) {
+    slu.target_skip = sf.number("target_skip");
+    if (!(*slu.target_skip >= 0.0 && *slu.target_skip < 1.0))
+      sf.fail(sf.path("target_skip"), "must be in [0, 1)");
+  }
+  const json& blocks = sf.raw("blocks");
+  if (!blocks.is_array()) sf.fail(sf.path("blocks"), "must be an array");
+  std::set<std::string> seen, names, files;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    Fields bf(blocks[i], top.source(), "/slu/blocks/" + std::to_string(i));
+    bf.allow_only({"name", "layers", "gate_layers", "mask", "probabilities"});
+    SluBlock b;
+    b.name = bf.string("name");
+    if (!is_layer_name(b.name) || !names.insert(b.name).second)
+      bf.fail(bf.path("name"), "must be a unique name of 1 to " + std::to_string(kMaxNameBytes) +
+                                   " bytes without '/' or NUL");
+    b.layers = layer_list(bf, "layers", index, seen);
+    if (b.layers.empty()) bf.fail(bf.path("layers"), "must name at least one layer");
+    b.gate_layers = layer_list(bf, "gate_layers", index, seen);
+    for (const char* key : {"mask", "probabilities"}) {
+      const std::string file = bf.string(key);
+      if (!is_plain_file_name(file) || !files.insert(file).second)
+        bf.fail(bf.path(key), "must be a file name inside the trace directory, used once");
+      (std::string(key) == "mask" ? b.mask : b.probabilities) = file;
+    }
+    slu.blocks.push_back(std::move(b));
+  }
+  return slu;
+}
+
+}  // namespace
+
 Manifest manifest_from_json(const json& j, const std::string& source) {
   Fields top(j, source, "");
   if (top.string("format") != kFormatName) top.fail("/format", "must be \"egtrace\"");
@@ -454,8 +522,8 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
                              std::to_string(kOldestFormatVersion) + " to " +
                              std::to_string(kFormatVersion));
   std::set<std::string> top_keys{
-      "format", "version",   "network", "dataset", "mode", "pruning_rate",   "sigma_estimator",
-      "seed",   "iteration", "batch",   "layers",  "smd",  "weight_gradient"};
+      "format", "version",   "network", "dataset", "mode", "pruning_rate",    "sigma_estimator",
+      "seed",   "iteration", "batch",   "layers",  "smd",  "weight_gradient", "slu"};
   if (version >= 2) top_keys.insert("optimizer");
   top.allow_only(top_keys);
   Manifest m;
@@ -658,6 +726,7 @@ Manifest manifest_from_json(const json& j, const std::string& source) {
     index.emplace(l.name, m.layers.size());
     m.layers.push_back(std::move(l));
   }
+  if (top.has("slu")) m.slu = slu_from_json(top, index);
   return m;
 }
 
@@ -683,7 +752,47 @@ Trace Trace::open(const fs::path& dir) {
                     single_quoted(l.name) + " tensor '" + role + "' " + shape_string(want));
     }
   }
+  if (t.manifest_.slu) {
+    const Shape want{t.manifest_.batch};
+    for (const SluBlock& b : t.manifest_.slu->blocks) {
+      auto read = [&](const std::string& file) {
+        const fs::path p = dir / file;
+        if (fs::symlink_status(p, ec).type() == fs::file_type::not_found)
+          throw Error(p.string() + ": missing (slu block " + single_quoted(b.name) + ")");
+        NdArray a = read_npy(p);
+        if (a.shape != want)
+          throw Error(p.string() + ": shape " + shape_string(a.shape) +
+                      " does not match the batch " + shape_string(want) + " (slu block " +
+                      single_quoted(b.name) + ")");
+        return a;
+      };
+      const NdArray mask = read(b.mask), prob = read(b.probabilities);
+      std::vector<uint8_t>& m = t.slu_masks_[b.name];
+      std::vector<int64_t> active;
+      for (size_t i = 0; i < mask.data.size(); ++i) {
+        if (mask.data[i] != 0.0f && mask.data[i] != 1.0f)
+          throw Error((dir / b.mask).string() + ": element " + std::to_string(i) +
+                      " is not 0 or 1 (slu block " + single_quoted(b.name) + ")");
+        if (!(prob.data[i] >= 0.0f && prob.data[i] <= 1.0f))
+          throw Error((dir / b.probabilities).string() + ": element " + std::to_string(i) +
+                      " is not a probability in [0, 1] (slu block " + single_quoted(b.name) + ")");
+        m.push_back(mask.data[i] == 1.0f ? 1 : 0);
+        if (m.back()) active.push_back(static_cast<int64_t>(i));
+      }
+      for (const std::string& l : b.layers) t.active_samples_[l] = active;
+    }
+  }
   return t;
+}
+
+const std::vector<int64_t>* Trace::active_samples(const std::string& layer) const {
+  auto it = active_samples_.find(layer);
+  return it == active_samples_.end() ? nullptr : &it->second;
+}
+
+const std::vector<uint8_t>* Trace::slu_mask(const std::string& block) const {
+  auto it = slu_masks_.find(block);
+  return it == slu_masks_.end() ? nullptr : &it->second;
 }
 
 bool Trace::has(const Layer& layer, const std::string& role) const {
@@ -729,6 +838,12 @@ void TraceWriter::write_tensor(Layer& layer, const std::string& role, const floa
   layer.tensors[role] = file;
 }
 
+void TraceWriter::write_array(const std::string& file, const Shape& shape, const float* data) {
+  if (!is_plain_file_name(file))
+    throw std::logic_error("trace: '" + file + "' is not a file name inside the trace");
+  write_npy(tmp_ / file, shape, data);
+}
+
 void TraceWriter::commit(const Manifest& manifest) {
   const json j = to_json(manifest);
   (void)manifest_from_json(j,
@@ -742,6 +857,14 @@ void TraceWriter::commit(const Manifest& manifest) {
                     "' was never written");
       listed.insert(file);
     }
+  if (manifest.slu)
+    for (const SluBlock& b : manifest.slu->blocks)
+      for (const std::string& file : {b.mask, b.probabilities}) {
+        if (fs::symlink_status(tmp_ / file, ec).type() != fs::file_type::regular)
+          throw Error((dir_ / file).string() + ": slu block '" + b.name +
+                      "' file was never written");
+        listed.insert(file);
+      }
   // Tensors written for layers the manifest left out would be files no manifest lists.
   std::vector<fs::path> unlisted;
   for (fs::directory_iterator it(tmp_, ec), end; !ec && it != end; it.increment(ec))

@@ -111,6 +111,25 @@ struct MiniBatchDropping {
   int64_t executed_iterations = 0;  // of those, the ones the run executes
 };
 
+// Selective layer update (E²-Train's SLU) in the run the trace was taken from. Each gated residual
+// block lists the layers that ran only for its active samples (`layers`: the residual branch) and
+// its gate's layers (`gate_layers`: ordinary manifest layers, a global average pool and an FC to
+// one unit, which run for every sample). `mask` and `probabilities` name .npy files of shape
+// [batch] in the trace directory: the per-sample decision (1 = the branch ran, 0 = skipped; each
+// value exactly 0 or 1) and the gate's sigmoid output p (the decision is p >= 0.5). The branch
+// layers keep the full batch in their shapes; the rows of skipped samples in their per-sample
+// tensors (x, y, dy, dx) are zero. Optional: absent, no block was gated.
+struct SluBlock {
+  std::string name;
+  std::vector<std::string> layers, gate_layers;
+  std::string mask, probabilities;
+};
+struct Slu {
+  double alpha = 0.0;                 // the FLOPs term's weight at the traced step (any sign)
+  std::optional<double> target_skip;  // the skip ratio α was steered toward, if any
+  std::vector<SluBlock> blocks;
+};
+
 // E²-Train's predictive sign gradient (PSG, Wang et al., NeurIPS 2019, §3.3) in the run the
 // trace was taken from (any version; absent: the exact weight gradient). x and w were
 // fake-quantised to `bits_x`/`bits_w` bits and g_y to `bits_gy`; a predictor g_w^msb was formed
@@ -173,6 +192,7 @@ struct Manifest {
   std::optional<Optimizer> optimizer;                 // version 2 traces only
   std::optional<MiniBatchDropping> smd;               // absent: no mini-batch was dropped
   std::optional<WeightGradientRule> weight_gradient;  // absent: the exact weight gradient
+  std::optional<Slu> slu;                             // absent: no residual block was gated
   std::vector<Layer> layers;                          // in forward (topological) order
 
   int version() const { return optimizer ? kFormatVersion : kOldestFormatVersion; }
@@ -196,10 +216,17 @@ class Trace {
   const std::filesystem::path& dir() const { return dir_; }
   bool has(const Layer& layer, const std::string& role) const;
   NdArray load(const Layer& layer, const std::string& role) const;
+  // SLU: the samples (ascending) a layer of a gated block's branch ran for; nullptr for every
+  // other layer. Read and checked (values 0/1, probabilities in [0, 1]) by open().
+  const std::vector<int64_t>* active_samples(const std::string& layer) const;
+  // SLU: a gated block's mask as read (0/1 per sample); nullptr for an unknown block.
+  const std::vector<uint8_t>* slu_mask(const std::string& block) const;
 
  private:
   std::filesystem::path dir_;
   Manifest manifest_;
+  std::map<std::string, std::vector<uint8_t>> slu_masks_;       // block -> mask
+  std::map<std::string, std::vector<int64_t>> active_samples_;  // branch layer -> samples
 };
 
 // Throws eg::Error naming `dir` unless a TraceWriter may replace it: it is absent, an empty
@@ -224,6 +251,9 @@ class TraceWriter {
   // Writes `<layer.name>.<role>.npy` with layer.expected_shape(role) elements from `data` and
   // records it in layer.tensors.
   void write_tensor(Layer& layer, const std::string& role, const float* data);
+  // Writes a manifest-level array (SLU masks and probabilities) as `file`; commit() keeps it
+  // when the manifest names it.
+  void write_array(const std::string& file, const Shape& shape, const float* data);
   // Writes manifest.json (after validating it) and atomically moves the directory into place,
   // replacing an existing trace at that path.
   void commit(const Manifest& manifest);

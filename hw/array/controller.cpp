@@ -129,7 +129,7 @@ void Controller::plan_traffic(const trace::Trace& trace, const std::vector<const
     }
     if (on_array(p) && trace.has(p, "dy") &&
         config_.features.gradient_compression != arch::GradientCompression::None) {
-      const std::vector<float> dy = trace.load(p, "dy").data;
+      const std::vector<float> dy = load_tensor(trace, p, "dy").data;
       const uint64_t raw = bytes_of(static_cast<int64_t>(dy.size()), grad);
       const uint64_t packed = dram::compressed_bytes(
           dy.data(), dy.size(), static_cast<uint64_t>(grad),
@@ -181,7 +181,7 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
   // A tile's samples: x and dy (conv view, NCHW) are contiguous per sample.
   auto load = [&](const char* role) {
     std::vector<float> v =
-        trace.has(layer, role) ? trace.load(layer, role).data : std::vector<float>{};
+        trace.has(layer, role) ? load_tensor(trace, layer, role).data : std::vector<float>{};
     const std::string r = role;
     if (!tiled || v.empty() || (r != "x" && r != "dy")) return v;
     const int64_t per = r == "x" ? whole.c * whole.h * whole.w : whole.m * whole.e * whole.f;
@@ -273,7 +273,7 @@ void Controller::check_result(const trace::Trace& trace, const Layer& layer, Pha
                               const char* role, const std::vector<float>& got, SampleRange samples,
                               bool counts) {
   if (!trace.has(layer, role)) return;
-  NdArray want = trace.load(layer, role);
+  NdArray want = load_tensor(trace, layer, role);
   if (samples.end > samples.begin && !want.shape.empty() && want.shape[0] > 0) {
     const int64_t per = static_cast<int64_t>(want.data.size()) / want.shape[0];
     want.data = std::vector<float>(want.data.begin() + samples.begin * per,
@@ -420,9 +420,12 @@ void Controller::run_ppu(const Layer& layer, bool backward, PhaseFigures& fig) {
   uint64_t ops = 0;
   if (!backward) {
     // Every input element is read; pooling reduces many inputs to one output.
-    for (int i = 0; i < inputs; ++i)
-      engine_.transfer(false, address_of(activation_of(layer, size_t(i)), bytes_of(in, act)),
-                       bytes_of(in, act), DataClass::Activations, fig);
+    for (int i = 0; i < inputs; ++i) {
+      const int64_t n = input_elements(layer, size_t(i));
+      if (n == 0) continue;  // an unused SLU branch's output
+      engine_.transfer(false, address_of(activation_of(layer, size_t(i)), bytes_of(n, act)),
+                       bytes_of(n, act), DataClass::Activations, fig);
+    }
     ops = static_cast<uint64_t>(std::max(in * inputs, out));
     clock_.wait_until(clock_.now_cycles() + ppu_.cycles_for(ops));
     engine_.transfer(true, address_of("act:" + layer.name, bytes_of(out, act)), bytes_of(out, act),
@@ -438,9 +441,12 @@ void Controller::run_ppu(const Layer& layer, bool backward, PhaseFigures& fig) {
                        bytes_of(in, act), DataClass::Activations, fig);
     ops = static_cast<uint64_t>(std::max(in, out));
     clock_.wait_until(clock_.now_cycles() + ppu_.cycles_for(ops));
-    for (int i = 0; i < inputs; ++i)
-      engine_.transfer(true, address_of(gradient_of(layer, size_t(i)), bytes_of(in, grad)),
-                       bytes_of(in, grad), DataClass::Gradients, fig);
+    for (int i = 0; i < inputs; ++i) {
+      const int64_t n = input_elements(layer, size_t(i));
+      if (n == 0) continue;
+      engine_.transfer(true, address_of(gradient_of(layer, size_t(i)), bytes_of(n, grad)),
+                       bytes_of(n, grad), DataClass::Gradients, fig);
+    }
   }
   fig.actions.ppu_ops += ops;
   idle_cycles(start, fig);
@@ -484,11 +490,12 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
     if (options.layers.empty() ||
         std::find(options.layers.begin(), options.layers.end(), l.name) != options.layers.end())
       layers.push_back(&l);
+  layers = apply_slu(trace, layers);
   result.layers.resize(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     result.layers[i].name = layers[i]->name;
     result.layers[i].type = layers[i]->type;
-    result.layers[i].dense_macs = layers[i]->dense_macs();
+    result.layers[i].dense_macs = slu_unused(*layers[i]) ? 0 : layers[i]->dense_macs();
   }
   auto has = [&](const Layer& l, std::initializer_list<const char*> roles) {
     for (const char* r : roles)
@@ -500,6 +507,8 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
   // Progress is measured in dense MACs of the array phases still to run (the phases below).
   // A layer fed by the network input (no producer) has a dx that feeds nothing in training: its
   // backward phase runs only with features.first_layer_input_gradient.
+  // A gated block's branch that no sample ran computes nothing (features.skip_unused_block_update
+  // decides only whether its weight update still runs).
   // Nor has a layer whose producers are all frozen (fine-tuning): no gradient goes below the first
   // trainable layer.
   const auto producers_frozen = [&](const Layer& l) {
@@ -508,14 +517,17 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
     return !l.inputs.empty();
   };
   const auto runs_backward = [&](const Layer& l) {
+    if (slu_unused(l)) return false;
     if (l.inputs.empty() && !config_.features.first_layer_input_gradient) return false;
     if (producers_frozen(l)) return false;
     return has(l, {"dy"}) && (has(l, {"feedback"}) || has(l, {"w"}));
   };
-  const auto runs_weight_gradient = [&](const Layer& l) { return has(l, {"dy", "x"}); };
+  const auto runs_weight_gradient = [&](const Layer& l) {
+    return !slu_unused(l) && has(l, {"dy", "x"});
+  };
   uint64_t work_total = 0, work_done = 0;
   for (const Layer* l : layers)
-    if (on_array(*l))
+    if (on_array(*l) && !slu_unused(*l))
       work_total += static_cast<uint64_t>(l->dense_macs()) *
                     (1u + runs_backward(*l) + runs_weight_gradient(*l));
   // Each phase is charged the DRAM activity between its start and end (transfers block until
@@ -550,16 +562,22 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
   using Kind = Step::Kind;
   steps_.clear();
   for (size_t i = 0; i < layers.size(); ++i)
-    steps_.push_back({on_array(*layers[i]) ? Kind::Array : Kind::PpuForward, i, 0});
+    if (!slu_unused(*layers[i]))
+      steps_.push_back({on_array(*layers[i]) ? Kind::Array : Kind::PpuForward, i, 0});
   if (!layers.empty()) steps_.push_back({Kind::ActivationsOffChip, 0, 0});
   for (size_t i = layers.size(); i-- > 0;) {
     const Layer& l = *layers[i];
     if (l.frozen) continue;  // forward only
     if (!on_array(l)) {
-      steps_.push_back({Kind::PpuBackward, i, 0});
+      if (!slu_unused(l)) steps_.push_back({Kind::PpuBackward, i, 0});
       continue;
     }
     if (!has(l, {"dy"})) continue;
+    if (slu_unused(l)) {
+      if (!config_.features.skip_unused_block_update && has(l, {"x"}))
+        steps_.push_back({Kind::WeightUpdate, i, 0});
+      continue;
+    }
     // features.backward_schedule "interleaved": per δ tile, its backward passes, then its
     // weight-gradient passes while the tile is in the GLB.
     if (const int64_t tile = delta_tile_samples(l, runs_backward(l), runs_weight_gradient(l))) {
@@ -625,12 +643,14 @@ RunResult Controller::run(const trace::Trace& trace, const RunOptions& options) 
         break;
       case Kind::WeightUpdate:
         charged(i, "weight_update", [&] {
-          if (config_.features.fused_weight_update)
+          // An unused SLU block's update has no weight-gradient phase to fuse with.
+          if (config_.features.fused_weight_update && !slu_unused(l))
             run_fused_weight_update(l, lf.phases["weight_update"]);
           else
             run_weight_update(l, lf.phases["weight_update"]);
         });
-        if (options.check) check_weight_update(trace, l);
+        // An unused block's update (skip_unused_block_update false) is not the trainer's step.
+        if (options.check && !slu_unused(l)) check_weight_update(trace, l);
         break;
       case Kind::ActivationsOffChip:
         // Activations kept in the GLB only served the next layer's forward pass; what backward

@@ -8,6 +8,7 @@
 // DRAM address range (a layer's input is its producer's output; a layer's output gradient is what
 // its consumers' backward passes write), and before each layer the controller tells the
 // MemoryInterface which of them stay in the GLB, which move compressed and which accumulate.
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -163,6 +164,18 @@ class Controller {
   std::string gradient_of(const trace::Layer& layer, size_t input) const;
   static std::string own(const trace::Layer& layer, const char* role);
 
+  // controller_slu.cpp (SLU traces): a gated block's branch layers replaced by copies whose batch
+  // is the block's N_active (a block no sample ran keeps its shapes and is listed as unused); the
+  // trace's tensors of a layer with its per-sample tensors compacted to the active samples' rows;
+  // and the elements a PPU layer moves for its input k (a gated branch's output holds N_active
+  // samples).
+  std::vector<const trace::Layer*> apply_slu(const trace::Trace& trace,
+                                             const std::vector<const trace::Layer*>& layers);
+  NdArray load_tensor(const trace::Trace& trace, const trace::Layer& layer,
+                      const std::string& role) const;
+  int64_t input_elements(const trace::Layer& layer, size_t k) const;
+  bool slu_unused(const trace::Layer& layer) const { return slu_unused_.count(layer.name) > 0; }
+
   void plan_traffic(const trace::Trace& trace, const std::vector<const trace::Layer*>& layers);
   void note_gradient_written(const trace::Layer& layer);
   void charge_dram(const dram::DramStats& before, PhaseFigures& fig);
@@ -205,6 +218,10 @@ class Controller {
     mapper::Schedule schedule;
   };
   std::optional<Ahead> ahead_;
+  // SLU (apply_slu): the compacted copies, each gated layer's N_active, the unused ones.
+  std::deque<trace::Layer> slu_layers_;
+  std::map<std::string, int64_t> slu_active_;
+  std::set<std::string> slu_unused_;
   // An interleaved layer's ΔW summed over its δ tiles so far (conv view), for the check.
   std::vector<float> dw_sum_;
 };

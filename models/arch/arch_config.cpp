@@ -130,6 +130,7 @@ Features parse_features(JsonFields& f) {
   x.fused_weight_update = f.boolean("fused_weight_update");
   x.cross_layer_prefetch = f.boolean("cross_layer_prefetch");
   x.first_layer_input_gradient = f.boolean("first_layer_input_gradient");
+  x.skip_unused_block_update = f.boolean("skip_unused_block_update");
   x.backward_schedule = f.choice("backward_schedule", {"separate", "interleaved"}) == "separate"
                             ? BackwardSchedule::Separate
                             : BackwardSchedule::Interleaved;

@@ -182,6 +182,12 @@ struct Features {
   // network input) feeds nothing in training, so by default it is not computed; true runs that
   // backward phase too (and checks it when the trace has the layer's dx).
   bool first_layer_input_gradient = false;
+  // SLU traces (E²-Train's selective layer update): a gated block's branch layer whose block no
+  // sample of the mini-batch ran has a zero weight gradient; true skips its weight-gradient phase
+  // and its weight update (the trainer leaves such weights and momenta untouched), false still
+  // runs the update (reading the zero dW: momentum and weight decay move the weights, so the
+  // update is then not checked against the trace). No effect on traces without SLU.
+  bool skip_unused_block_update = true;
   BackwardSchedule backward_schedule = BackwardSchedule::Separate;
 };
 

@@ -6,6 +6,7 @@
 
 #include "base/checked.hpp"
 #include "base/error.hpp"
+#include "sw/train/slu.hpp"
 #include "sw/train/smd.hpp"
 
 namespace eg::train {
@@ -130,9 +131,26 @@ void check_checkpoint_header(const json& header, const std::string& file,
   check_config(ck, header["config"], e.config, file);
 
   const json& p = header["progress"];
-  ck.object_with(p, "/progress",
-                 {"epoch", "batch_in_epoch", "iteration", "loss_sum", "correct", "seen", "history",
-                  "last_layer_stats"});
+  std::vector<std::string> progress_keys{"epoch",    "batch_in_epoch",  "iteration",
+                                         "loss_sum", "correct",         "seen",
+                                         "history",  "last_layer_stats"};
+  // An SLU run also saves its controller's α and the epoch's skip sums (trainer.cpp).
+  const bool slu = p.is_object() && p.contains("slu");
+  if (slu) progress_keys.push_back("slu");
+  ck.object_with(p, "/progress", progress_keys);
+  if (slu) {
+    const json& s = p["slu"];
+    ck.object_with(s, "/progress/slu", {"alpha", "skipped", "steps"});
+    if (!s["alpha"].is_number() || !std::isfinite(s["alpha"].get<double>()) ||
+        std::fabs(s["alpha"].get<double>()) > kSluAlphaMax)
+      ck.fail("/progress/slu/alpha", "must be a finite number in [-10, 10]");
+    (void)ck.integer(s["steps"], "/progress/slu/steps", 0, e.batches_per_epoch);
+    if (!s["skipped"].is_array()) ck.fail("/progress/slu/skipped", "must be an array of numbers");
+    for (const json& v : s["skipped"])
+      if (!v.is_number() || !(v.get<double>() >= 0.0) ||
+          v.get<double>() > double(s["steps"].get<int64_t>()))
+        ck.fail("/progress/slu/skipped", "each entry must be in [0, steps]");
+  }
   const int64_t epoch = ck.integer(p["epoch"], "/progress/epoch", 0, e.epochs);
   // A run that completed every epoch is saved at the start of the next one; a save at the end of
   // an epoch's last mini-batch (checkpoint-every) may precede the epoch's own save.
@@ -165,6 +183,11 @@ void check_checkpoint_header(const json& header, const std::string& file,
     std::vector<std::string> keys{"epoch",     "iterations", "partial",  "lr",    "train_loss",
                                   "train_acc", "test_loss",  "test_acc", "layers"};
     if (counted) keys.push_back("executed_iterations");
+    // An SLU run's epoch rows carry its skip record (written by this trainer, shown as is).
+    if (slu && row.is_object() && row.contains("slu")) {
+      keys.push_back("slu");
+      if (!row["slu"].is_object()) ck.fail(rp + "/slu", "must be an object");
+    }
     ck.object_with(row, rp, keys);
     const int64_t n = int64_t(i) + 1;
     ck.exact(row["epoch"], rp + "/epoch", n);

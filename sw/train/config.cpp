@@ -14,6 +14,7 @@
 #include "sw/train/feedback.hpp"
 #include "sw/train/grad_filter.hpp"
 #include "sw/train/limits.hpp"
+#include "sw/train/slu.hpp"
 #include "sw/train/update_rule.hpp"
 
 namespace eg::train {
@@ -110,6 +111,16 @@ const std::vector<OptionSpec>& specs() {
                "mini-batches; a dropped trace-iteration is traced at the last executed one "
                "before it",
                0, 1, true),
+      flag_key("slu",
+               "selective layer update (E2-Train): a gate per identity-shortcut residual block "
+               "decides per sample whether the block runs"),
+      real_key("slu-alpha",
+               "SLU: weight of the FLOPs penalty (alpha x fraction of the network's FLOPs in the "
+               "selected blocks); the start value when slu-target-skip steers it",
+               0, kSluAlphaMax),
+      real_key("slu-target-skip",
+               "SLU: steer alpha toward this skip ratio in [0, 1) (implies slu); -1 = no steering",
+               -1, 1, true),
       choice_key("weight-gradient",
                  "exact | psg (E2-Train's predictive sign gradient, any mode: x and w "
                  "fake-quantised to 8 bits, dW = sign of a predictor from the 4 MSBs of x and "
@@ -349,6 +360,10 @@ TrainConfig from_json(const json& j) {
   c.epochs = j.at("epochs");
   c.iterations = j.at("iterations");
   c.smd_drop_prob = j.at("smd-drop-prob");
+  c.slu = j.at("slu");
+  c.slu_alpha = j.at("slu-alpha");
+  c.slu_target_skip = j.at("slu-target-skip");
+  if (c.slu_target_skip >= 0) c.slu = true;
   c.weight_gradient = j.at("weight-gradient");
   c.psg_beta = j.at("psg-beta");
   c.swa = j.at("swa");
@@ -396,6 +411,10 @@ TrainConfig from_json(const json& j) {
 
 // Rules that involve more than one key.
 void check_combination(const TrainConfig& c, const std::string& source) {
+  if (c.slu_target_skip < 0 && c.slu_target_skip != -1)
+    fail(source, "slu-target-skip",
+         "value " + number_text(c.slu_target_skip) +
+             " out of range (must be >= 0 and < 1, or -1 for no steering)");
   if (c.dataset == "cifar10" && c.data_dir.empty())
     fail(source, "data-dir", "is required for the cifar10 data set");
   if (c.trace_iteration > 0 && c.trace_out.empty())
@@ -468,6 +487,9 @@ json to_json(const TrainConfig& c) {
               {"epochs", c.epochs},
               {"iterations", c.iterations},
               {"smd-drop-prob", c.smd_drop_prob},
+              {"slu", c.slu},
+              {"slu-alpha", c.slu_alpha},
+              {"slu-target-skip", c.slu_target_skip},
               {"weight-gradient", c.weight_gradient},
               {"psg-beta", c.psg_beta},
               {"swa", c.swa},

@@ -22,6 +22,12 @@ struct TrainConfig {
   // nominal schedule is skipped; 0 = off. Epochs, iterations, the learning-rate schedule and
   // trace-iteration count nominal mini-batches.
   double smd_drop_prob = 0.0;
+  // Selective layer update (slu.hpp): gate every identity-shortcut residual block; slu_alpha
+  // weighs the FLOPs penalty; slu_target_skip in [0, 1) steers alpha toward that skip ratio
+  // (and implies slu); -1 = no steering (alpha stays fixed).
+  bool slu = false;
+  double slu_alpha = 0.1;
+  double slu_target_skip = -1.0;
   // "exact" | "psg": E²-Train's predictive sign gradient (workloads/psg.hpp), with τ̃ =
   // psg_beta·max|predictor| per layer (β = 0.05 as the paper).
   std::string weight_gradient = "exact";

@@ -42,7 +42,10 @@ void Conv2d::forward(const std::vector<const Tensor*>& in, Tensor& out, bool tra
     throw std::logic_error("conv: input shape does not match the layer");
   const Tensor& operand = forward_operands(x);
   if (conv_backend() == ConvBackend::Onednn) {
-    if (!onednn_) onednn_ = std::make_unique<OnednnConv>(g_);
+    if (!onednn_) {
+      onednn_ = std::make_unique<OnednnConv>(g_);
+      onednn_->set_batch_buckets(buckets_);
+    }
     onednn_->forward(operand, forward_weight(), out, training);
   } else {
     if (x.layout != Layout::Nchw) throw std::logic_error("conv: the im2col backend needs NCHW");

@@ -24,6 +24,8 @@ class Conv2d : public WeightedLayer {
   Conv2d(const ConvGeometry& g, uint64_t seed, uint64_t layer_id);
   trace::LayerType type() const override { return trace::LayerType::Conv; }
   const ConvGeometry& geometry() const { return g_; }
+  // An SLU-gated branch's conv: its batch changes every step (OnednnConv::set_batch_buckets).
+  void set_batch_buckets(bool on) { buckets_ = on; }
   // Gradient filtering with r x r patches (grad_filter.hpp); 0 = off (plain back-propagation).
   void set_grad_filter(int64_t r) { filter_r_ = r; }
   int64_t grad_filter() const { return filter_r_; }
@@ -42,6 +44,7 @@ class Conv2d : public WeightedLayer {
                          bool own_dx);
 
   ConvGeometry g_;
+  bool buckets_ = false;
   int64_t filter_r_ = 0;
   std::unique_ptr<OnednnConv> onednn_;
   Tensor cols_;  // im2col of the last forward input (reused by the weight gradient)

@@ -54,6 +54,10 @@ class Layer {
   virtual void backward(const std::vector<const Tensor*>& in, const Tensor& out, Tensor& dout,
                         const std::vector<Tensor*>& din, const BackwardContext& ctx) = 0;
   virtual std::vector<Param*> params() { return {}; }
+  // Whether the layer runs on an input batch of 0 samples (SLU's select and merge). The network
+  // skips any other layer whose input is empty (a gated branch no sample uses) and zeroes its
+  // parameters' gradients.
+  virtual bool accepts_empty_batch() const { return false; }
   // Non-trainable state that checkpoints must keep (BN running statistics).
   virtual std::vector<Tensor*> buffers() { return {}; }
 };

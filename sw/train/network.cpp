@@ -3,6 +3,14 @@
 #include <stdexcept>
 
 namespace eg::train {
+namespace {
+// A node whose input holds no sample (a gated SLU branch that no sample of the mini-batch uses).
+bool has_empty_input(const std::vector<Node>& nodes, const Node& node) {
+  for (int j : node.inputs)
+    if (!nodes[j].out.shape.empty() && nodes[j].out.shape[0] == 0) return true;
+  return false;
+}
+}  // namespace
 
 Network::Network() {
   nodes_.push_back(Node{"input", {}, nullptr, {}, {}});
@@ -22,6 +30,10 @@ const Tensor& Network::forward(const Tensor& x, bool training) {
   for (size_t i = 1; i < nodes_.size(); ++i) {
     Node& node = nodes_[i];
     in.clear();
+    if (!node.layer->accepts_empty_batch() && has_empty_input(nodes_, node)) {
+      node.out.reset({0});
+      continue;
+    }
     for (int j : node.inputs) in.push_back(&nodes_[j].out);
     node.layer->forward(in, node.out, training);
   }
@@ -46,6 +58,11 @@ void Network::backward(const Tensor& dlast, const BackwardContext& ctx) {
     Node& node = nodes_[i];
     if (is_frozen(i)) continue;  // no trainable node at or upstream of it: no gradient needed
     if (!written[i]) node.grad.zero();  // nothing consumed this node's output
+    if (!node.layer->accepts_empty_batch() && has_empty_input(nodes_, node)) {
+      if (ctx.param_grads)
+        for (Param* p : node.layer->params()) p->grad.zero();
+      continue;
+    }
     if (node.inputs.size() > ctx.assign_din.size())
       throw std::logic_error("network: layer '" + node.name + "' has too many inputs");
     in.clear();

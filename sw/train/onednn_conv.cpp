@@ -1,5 +1,6 @@
 #include "sw/train/onednn_conv.hpp"
 
+#include <algorithm>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <stdexcept>
 
@@ -137,7 +138,59 @@ OnednnConv::Plan& OnednnConv::plan_for(const Tensor& x) {
   return *plans_.emplace(key, std::move(p)).first->second;
 }
 
+namespace {
+
+int64_t bucket_of(int64_t n) {
+  int64_t b = 1;
+  while (b < n) b *= 2;
+  return b;
+}
+
+// `src` (n samples) as the first samples of `dst` (`batch` samples, the rest zero).
+void pad_batch(const Tensor& src, int64_t batch, Tensor& dst) {
+  std::vector<int64_t> shape = src.shape;
+  const int64_t per = src.dim(0) ? src.size() / src.dim(0) : 0;
+  shape[0] = batch;
+  dst.ensure(shape, src.layout);
+  std::copy(src.data.begin(), src.data.end(), dst.data.begin());
+  std::fill(dst.data.begin() + src.size(), dst.data.begin() + batch * per, 0.0f);
+}
+
+// The first n samples of `src` into `dst`.
+void first_samples(const Tensor& src, int64_t n, Tensor& dst) {
+  std::vector<int64_t> shape = src.shape;
+  const int64_t per = src.size() / src.dim(0);
+  shape[0] = n;
+  dst.ensure(shape, src.layout);
+  std::copy(src.data.begin(), src.data.begin() + n * per, dst.data.begin());
+}
+
+}  // namespace
+
 void OnednnConv::forward(const Tensor& x, const Tensor& w, Tensor& y, bool keep_input) {
+  last_n_ = x.dim(0);
+  if (buckets_ && bucket_of(x.dim(0)) != x.dim(0)) {
+    pad_batch(x, bucket_of(x.dim(0)), x_pad_);
+    forward_plain(x_pad_, w, y_pad_, keep_input);
+    first_samples(y_pad_, x.dim(0), y);
+    return;
+  }
+  forward_plain(x, w, y, keep_input);
+}
+
+void OnednnConv::backward(const Tensor& x, const Tensor& dy, const Tensor& feedback, Tensor* dw,
+                          Tensor* dx) {
+  if (buckets_ && x.dim(0) == last_n_ && bucket_of(x.dim(0)) != x.dim(0)) {
+    pad_batch(dy, bucket_of(x.dim(0)), dy_pad_);
+    if (dx) dx_pad_.ensure(x_pad_.shape, x_pad_.layout);
+    backward_plain(x_pad_, dy_pad_, feedback, dw, dx ? &dx_pad_ : nullptr);
+    if (dx) first_samples(dx_pad_, x.dim(0), *dx);
+    return;
+  }
+  backward_plain(x, dy, feedback, dw, dx);
+}
+
+void OnednnConv::forward_plain(const Tensor& x, const Tensor& w, Tensor& y, bool keep_input) {
   Plan& p = plan_for(x);
   last_ = keep_input ? &p : nullptr;
   const auto& d = p.out_dims;
@@ -150,8 +203,8 @@ void OnednnConv::forward(const Tensor& x, const Tensor& w, Tensor& y, bool keep_
   stream().wait();
 }
 
-void OnednnConv::backward(const Tensor& x, const Tensor& dy, const Tensor& feedback, Tensor* dw,
-                          Tensor* dx) {
+void OnednnConv::backward_plain(const Tensor& x, const Tensor& dy, const Tensor& feedback,
+                                Tensor* dw, Tensor* dx) {
   if (!last_) throw std::logic_error("conv: backward without a training forward");
   Plan& p = *last_;
   if (x.layout != p.x_layout || dy.layout != p.y_layout || (dx && dx->layout != p.x_layout))

@@ -33,13 +33,26 @@ class OnednnConv {
   // it read: x is staged again) with dy.
   void weight_gradient(const Tensor& x, const Tensor& dy, Tensor& dw);
 
+  // For a layer whose batch changes every step (an SLU-gated branch runs on its active samples):
+  // run a batch of N as one of the next power of two, the extra samples zero, so that at most
+  // log2(batch) + 1 plans are ever built (a plan per N costs ~10 ms of JIT per kernel and memory
+  // that stays). Convolution treats samples independently, so the real samples' y and dx are
+  // those of an N-sample run, and the zero samples (zero x, zero dy) add exactly 0 to dw.
+  void set_batch_buckets(bool on) { buckets_ = on; }
+
  private:
   struct Plan;  // primitives and layout buffers for one input shape
   Plan& plan_for(const Tensor& x);
+  void forward_plain(const Tensor& x, const Tensor& w, Tensor& y, bool keep_input);
+  void backward_plain(const Tensor& x, const Tensor& dy, const Tensor& feedback, Tensor* dw,
+                      Tensor* dx);
 
   std::array<int64_t, 5> geometry_;                                // M, K, stride, pad, C
   std::map<std::array<int64_t, 5>, std::unique_ptr<Plan>> plans_;  // N, C, H, W, x layout
   Plan* last_ = nullptr;  // the plan of the last forward, whose input the backward uses
+  bool buckets_ = false;
+  Tensor x_pad_, y_pad_, dy_pad_, dx_pad_;  // bucketed runs: the padded tensors
+  int64_t last_n_ = 0;                      // the last forward's real batch
 };
 
 }  // namespace eg::train

@@ -13,20 +13,38 @@
 namespace eg::train {
 namespace {
 
+// First layer id of the SLU gates' FC layers (weight and feedback draws are keyed by layer id);
+// far above any network's own layer count.
+constexpr uint64_t kGateIdBase = uint64_t{1} << 32;
+
 struct Builder {
   const ResNetSpec& spec;
   Network net;
   uint64_t next_id = 0;
   int64_t h, w;
+  // Per-sample forward MACs: of the whole network, and of each gated block's branch.
+  int64_t macs = 0;
+  std::vector<std::pair<std::shared_ptr<SluState>, int64_t>> gated;
+
+  static int64_t conv_macs(int64_t cin, int64_t cout, int64_t k, int64_t oh, int64_t ow) {
+    return cin * cout * k * k * oh * ow;
+  }
 
   int conv_bn(const std::string& conv_name, const std::string& bn_name, int input, int64_t cin,
-              int64_t cout, int64_t k, int64_t stride, int64_t pad) {
+              int64_t cout, int64_t k, int64_t stride, int64_t pad, bool gated = false) {
     ConvGeometry g{cin, cout, k, stride, pad};
-    int c = net.add(conv_name, std::make_unique<Conv2d>(g, spec.seed, next_id++), {input});
+    auto conv = std::make_unique<Conv2d>(g, spec.seed, next_id++);
+    conv->set_batch_buckets(gated);
+    int c = net.add(conv_name, std::move(conv), {input});
     return net.add(bn_name, std::make_unique<BatchNorm>(cout, spec.bn_momentum, spec.bn_eps), {c});
   }
 
   int block(const std::string& p, int input, int64_t cin, int64_t cout, int64_t stride) {
+    const int64_t oh = (h + 2 - 3) / stride + 1, ow = (w + 2 - 3) / stride + 1;
+    const int64_t branch = conv_macs(cin, cout, 3, oh, ow) + conv_macs(cout, cout, 3, oh, ow);
+    macs += branch;
+    if (stride != 1 || cin != cout) macs += conv_macs(cin, cout, 1, oh, ow);
+    if (spec.slu && stride == 1 && cin == cout) return gated_block(p, input, cin, branch);
     int x = conv_bn(p + ".conv1", p + ".bn1", input, cin, cout, 3, stride, 1);
     x = net.add(p + ".relu1", std::make_unique<Relu>(), {x});
     x = conv_bn(p + ".conv2", p + ".bn2", x, cout, cout, 3, 1, 1);
@@ -36,6 +54,29 @@ struct Builder {
     x = net.add(p + ".add", std::make_unique<Add>(), {x, shortcut});
     h = (h + 2 - 3) / stride + 1;
     w = (w + 2 - 3) / stride + 1;
+    return net.add(p + ".relu2", std::make_unique<Relu>(), {x});
+  }
+
+  // An identity-shortcut block with an SLU gate (slu.hpp); h and w are unchanged.
+  int gated_block(const std::string& p, int input, int64_t c, int64_t branch_macs) {
+    auto s = std::make_shared<SluState>();
+    s->block = p;
+    s->control = spec.slu_control;
+    s->branch_layers = {p + ".conv1", p + ".bn1", p + ".relu1", p + ".conv2", p + ".bn2"};
+    s->gate_layers = {p + ".gate.pool", p + ".gate.fc"};
+    PoolGeometry global{h, w, 1, 0};
+    int g = net.add(p + ".gate.pool", std::make_unique<AvgPool>(global), {input});
+    // Gate ids come from a range of their own, so every other layer draws the same initial
+    // weights (and feedback matrix) with and without SLU.
+    const uint64_t gate_id = kGateIdBase + gated.size();
+    g = net.add(p + ".gate.fc", std::make_unique<Linear>(c, 1, spec.seed, gate_id), {g});
+    g = net.add(p + ".gate", std::make_unique<SluGate>(s), {g});
+    int x = net.add(p + ".select", std::make_unique<SluSelect>(s), {input, g});
+    x = conv_bn(p + ".conv1", p + ".bn1", x, c, c, 3, 1, 1, true);
+    x = net.add(p + ".relu1", std::make_unique<Relu>(), {x});
+    x = conv_bn(p + ".conv2", p + ".bn2", x, c, c, 3, 1, 1, true);
+    x = net.add(p + ".add", std::make_unique<SluMerge>(s), {x, input, g});
+    gated.emplace_back(s, branch_macs);
     return net.add(p + ".relu2", std::make_unique<Relu>(), {x});
   }
 };
@@ -104,9 +145,12 @@ ResNetSize resnet_size(const ResNetSpec& spec) {
 Network build_resnet(const ResNetSpec& spec) {
   const Stages st = stages_of(spec);
   const std::vector<int64_t>&widths = st.widths, &blocks = st.blocks, &strides = st.strides;
-  Builder b{spec, Network{}, 0, spec.height, spec.width_px};
+  if (spec.slu && !spec.slu_control)
+    throw std::logic_error("resnet: an SLU network needs its alpha control");
+  Builder b{spec, Network{}, 0, spec.height, spec.width_px, 0, {}};
   int64_t cin = scaled(widths[0], spec.width);
   int x = b.conv_bn("conv1", "bn1", 0, spec.channels, cin, 3, 1, 1);
+  b.macs += Builder::conv_macs(spec.channels, cin, 3, b.h, b.w);
   x = b.net.add("relu1", std::make_unique<Relu>(), {x});
   for (size_t s = 0; s < widths.size(); ++s) {
     const int64_t cout = scaled(widths[s], spec.width);
@@ -119,6 +163,9 @@ Network build_resnet(const ResNetSpec& spec) {
   PoolGeometry global{b.h, b.w, 1, 0};
   x = b.net.add("avgpool", std::make_unique<AvgPool>(global), {x});
   b.net.add("fc", std::make_unique<Linear>(cin, spec.classes, spec.seed, b.next_id++), {x});
+  b.macs += cin * spec.classes;
+  for (auto& [state, branch] : b.gated)
+    state->flops_weight = static_cast<double>(branch) / static_cast<double>(b.macs);
   return std::move(b.net);
 }
 

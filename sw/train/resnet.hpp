@@ -4,9 +4,11 @@
 // stride or width change is 1×1 conv + BN (for ResNet-20 this is He et al.'s option B, chosen so
 // both networks share one block). Any input shape; channel counts scale by `width`.
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "sw/train/network.hpp"
+#include "sw/train/slu.hpp"
 
 namespace eg::train {
 
@@ -17,6 +19,12 @@ struct ResNetSpec {
   int64_t classes = 10;
   uint64_t seed = 0;
   double bn_momentum = 0.1, bn_eps = 1e-5;
+  // SLU (slu.hpp): gate every residual block with an identity shortcut. A block with a projection
+  // shortcut (stride or width change) is never gated: its input and output differ in shape, so
+  // there is no identity for a skipped sample to take. `slu_control` holds α (shared by the
+  // gates); it must be set when `slu` is.
+  bool slu = false;
+  std::shared_ptr<SluControl> slu_control;
 };
 
 Network build_resnet(const ResNetSpec& spec);  // throws std::invalid_argument on a bad arch

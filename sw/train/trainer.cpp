@@ -25,6 +25,7 @@
 #include "sw/train/random.hpp"
 #include "sw/train/resnet.hpp"
 #include "sw/train/sgd.hpp"
+#include "sw/train/slu.hpp"
 #include "sw/train/smd.hpp"
 #include "sw/train/trace_export.hpp"
 #include "sw/train/train_step.hpp"
@@ -53,12 +54,19 @@ struct Progress {
   int64_t correct = 0, seen = 0;
   json history = json::array();  // completed epochs
   json last_layer_stats = json::array();
+  // SLU: α as the controller left it, and the epoch's skipped (block, sample) pairs per block.
+  std::optional<double> slu_alpha;
+  std::vector<double> slu_skipped;
+  int64_t slu_steps = 0;
 
   json to_json() const {
-    return json{{"epoch", epoch},         {"batch_in_epoch", batch_in_epoch},
-                {"iteration", iteration}, {"loss_sum", loss_sum},
-                {"correct", correct},     {"seen", seen},
-                {"history", history},     {"last_layer_stats", last_layer_stats}};
+    json j{{"epoch", epoch},         {"batch_in_epoch", batch_in_epoch},
+           {"iteration", iteration}, {"loss_sum", loss_sum},
+           {"correct", correct},     {"seen", seen},
+           {"history", history},     {"last_layer_stats", last_layer_stats}};
+    if (slu_alpha)
+      j["slu"] = {{"alpha", *slu_alpha}, {"skipped", slu_skipped}, {"steps", slu_steps}};
+    return j;
   }
   static Progress from_json(const json& j) {
     Progress p;
@@ -70,6 +78,11 @@ struct Progress {
     p.seen = j.at("seen");
     p.history = j.at("history");
     p.last_layer_stats = j.at("last_layer_stats");
+    if (j.contains("slu")) {
+      p.slu_alpha = j.at("slu").at("alpha").get<double>();
+      p.slu_skipped = j.at("slu").at("skipped").get<std::vector<double>>();
+      p.slu_steps = j.at("slu").at("steps");
+    }
     return p;
   }
 };
@@ -256,6 +269,13 @@ void upgrade_checkpoint_config(json& header) {
       {"weight-gradient", "exact"}, {"psg-beta", 0.05}, {"swa", false}, {"swa-start-epoch", 1}};
   for (const auto& [key, value] : defaults)
     if (!config.contains(key)) config[key] = value;
+  // Nor selective layer update.
+  if (!config.contains("slu")) {
+    const TrainConfig fresh;
+    config["slu"] = fresh.slu;
+    config["slu-alpha"] = fresh.slu_alpha;
+    config["slu-target-skip"] = fresh.slu_target_skip;
+  }
 }
 
 // Training images [BEGIN, END) of the (normalised) training split.
@@ -385,7 +405,14 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   spec.seed = c.seed;
   spec.bn_momentum = c.bn_momentum;
   spec.bn_eps = c.bn_eps;
+  std::shared_ptr<SluControl> slu_control;
+  if (c.slu) {
+    slu_control = std::make_shared<SluControl>(SluControl{c.slu_alpha, c.slu_target_skip});
+    spec.slu = true;
+    spec.slu_control = slu_control;
+  }
   Network net = build_resnet(spec);
+  const std::vector<SluState*> slu_states = slu_blocks(net);
   for (const Node& node : net.nodes())
     if (auto* w = dynamic_cast<WeightedLayer*>(node.layer.get()))
       w->set_psg({c.weight_gradient == "psg", c.psg_beta});
@@ -498,19 +525,41 @@ json run_training(const TrainConfig& c, std::ostream& log) {
           "checkpoint.bin",
           checkpoint_bytes(json{{"config", config_echo}, {"progress", p.to_json()}}, net));
   };
+  if (slu_control) {
+    if (!p.slu_alpha) p.slu_alpha = c.slu_alpha;
+    slu_control->alpha = *p.slu_alpha;
+    p.slu_skipped.resize(slu_states.size(), 0.0);
+  }
+  // The epoch's SLU record: α now, and each gated block's skip ratio averaged over the epoch's
+  // executed mini-batches (overall: over every gated block and sample).
+  auto slu_row = [&] {
+    json blocks = json::array();
+    double sum = 0.0;
+    for (size_t b = 0; b < slu_states.size(); ++b) {
+      const double skip = p.slu_steps ? p.slu_skipped[b] / double(p.slu_steps) : 0.0;
+      blocks.push_back({{"name", slu_states[b]->block}, {"skip", skip}});
+      sum += skip;
+    }
+    return json{{"alpha", slu_control->alpha},
+                {"target_skip", c.slu_target_skip},
+                {"skip", slu_states.empty() ? 0.0 : sum / double(slu_states.size())},
+                {"blocks", blocks}};
+  };
   int64_t executed = smd.executed_through(p.iteration);  // mini-batches trained so far
   auto epoch_row = [&](bool partial) {
     const Evaluation ev = evaluate(net, data.test, c.eval_batch);
-    return json{{"epoch", p.epoch + 1},
-                {"iterations", p.iteration},
-                {"executed_iterations", executed},
-                {"partial", partial},
-                {"lr", learning_rate(sgd, p.epoch, std::max<int64_t>(0, p.iteration - 1), planned)},
-                {"train_loss", p.seen ? p.loss_sum / p.seen : 0.0},
-                {"train_acc", p.seen ? double(p.correct) / p.seen : 0.0},
-                {"test_loss", ev.loss},
-                {"test_acc", ev.accuracy},
-                {"layers", p.last_layer_stats}};
+    json row{{"epoch", p.epoch + 1},
+             {"iterations", p.iteration},
+             {"executed_iterations", executed},
+             {"partial", partial},
+             {"lr", learning_rate(sgd, p.epoch, std::max<int64_t>(0, p.iteration - 1), planned)},
+             {"train_loss", p.seen ? p.loss_sum / p.seen : 0.0},
+             {"train_acc", p.seen ? double(p.correct) / p.seen : 0.0},
+             {"test_loss", ev.loss},
+             {"test_acc", ev.accuracy},
+             {"layers", p.last_layer_stats}};
+    if (slu_control) row["slu"] = slu_row();
+    return row;
   };
 
   WeightAverage swa;
@@ -530,6 +579,9 @@ json run_training(const TrainConfig& c, std::ostream& log) {
                     learning_rate(sgd, p.epoch, p.iteration - 1, planned));
       log << line;
       if (c.smd_drop_prob > 0) log << " (" << executed << " executed)";
+      if (slu_control)
+        log << " slu skip " << short_number(100.0 * slu_skip(net).overall) << "% alpha "
+            << short_number(slu_control->alpha);
       log << "\n" << std::flush;
     }
     if (c.checkpoint_every > 0 && p.iteration % c.checkpoint_every == 0) save();
@@ -571,6 +623,12 @@ json run_training(const TrainConfig& c, std::ostream& log) {
         m.batch = c.batch;
         if (c.smd_drop_prob > 0)
           m.smd = trace::MiniBatchDropping{c.smd_drop_prob, executed + 1, limit, executed_planned};
+        if (slu_control) {
+          trace::Slu slu;
+          slu.alpha = slu_control->alpha;
+          if (c.slu_target_skip >= 0) slu.target_skip = c.slu_target_skip;
+          m.slu = slu;  // blocks, masks and probabilities: write_trace fills them
+        }
         if (c.weight_gradient == "psg")
           m.weight_gradient = trace::WeightGradientRule{"psg", c.psg_beta};
         // A PSG trace's w is the 8-bit weight the layers multiplied, not the master weight the
@@ -578,16 +636,25 @@ json run_training(const TrainConfig& c, std::ostream& log) {
         if (update == UpdateRule::Sgd && c.weight_gradient != "psg") {
           m.optimizer = trace::Optimizer{"sgd", lr, sgd.momentum, sgd.weight_decay};
           // The trace holds the step's inputs and results: write_trace takes the step in between.
-          write_trace(c.trace_out, net, m, [&] { apply_update(update, train_params, sgd, lr); });
+          write_trace(c.trace_out, net, m, [&] {
+            apply_update(update, slu_updated_params(net, train_params), sgd, lr);
+          });
         } else {
           // The trace format's update check knows SGD only: a Batch Manhattan step is traced as a
           // version 1 trace (no optimizer, no post-step tensors), with the step taken after it.
           write_trace(c.trace_out, net, m);
-          apply_update(update, train_params, sgd, lr);
+          apply_update(update, slu_updated_params(net, train_params), sgd, lr);
         }
         log << "trace of iteration " << iteration << " written to " << c.trace_out << "\n";
       } else {
-        apply_update(update, train_params, sgd, lr);
+        apply_update(update, slu_updated_params(net, train_params), sgd, lr);
+      }
+      if (slu_control) {
+        const SluSkip skip = slu_skip(net);
+        for (size_t b = 0; b < skip.per_block.size(); ++b) p.slu_skipped[b] += skip.per_block[b];
+        ++p.slu_steps;
+        slu_control->alpha = next_slu_alpha(slu_control->alpha, c.slu_target_skip, skip.overall);
+        p.slu_alpha = slu_control->alpha;
       }
       if (record) p.last_layer_stats = collect_layer_stats(net);
       p.loss_sum += r.loss * c.batch;
@@ -635,6 +702,8 @@ json run_training(const TrainConfig& c, std::ostream& log) {
       p.batch_in_epoch = 0;
       p.loss_sum = 0.0;
       p.correct = p.seen = 0;
+      std::fill(p.slu_skipped.begin(), p.slu_skipped.end(), 0.0);
+      p.slu_steps = 0;
       last_metrics = metrics_json(p.history);
       if (out_dir) write_metrics(*out_dir, last_metrics);
       save();
