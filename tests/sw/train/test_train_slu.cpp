@@ -144,7 +144,7 @@ TEST_CASE("a block no sample uses gets zero weight gradients and no update", "[t
   BackwardContext ctx;
   g.net.backward(r, ctx);
   for (float v : g.weight("layer1.1.conv1").grad.data) REQUIRE(v == 0.0f);
-  const std::vector<Param*> updated = slu_updated_params(g.net);
+  const std::vector<Param*> updated = slu_updated_params(g.net, g.net.params());
   CHECK(std::find(updated.begin(), updated.end(), &g.weight("layer1.1.conv1")) == updated.end());
   CHECK(std::find(updated.begin(), updated.end(), &g.weight("conv1")) != updated.end());
   CHECK(slu_skip(g.net).overall == 1.0);
