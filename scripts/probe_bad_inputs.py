@@ -1565,7 +1565,7 @@ REAL_FLAGS = {  # flag -> (lowest valid, highest valid or None, a valid value)
     "momentum": (0, 1, "0.9"), "weight-decay": (0, None, "0.0005"), "lr-gamma": (0, None, "0.1"),
     "bn-momentum": (0, 1, "0.1"), "bn-eps": (1e-12, None, "1e-5"),
     "synthetic-noise": (0, None, "1.0"), "histogram-range-std": (1e-6, None, "4"),
-    "smd-drop-prob": (0, 1, "0.5"), "psg-beta": (0, 1, "0.05"),
+    "smd-drop-prob": (0, 1, "0.5"), "psg-beta": (0, 1, "0.05"), "slu-alpha": (0, 10, "0.1"),
 }
 INT_FLAGS = {  # flag -> lowest valid
     "epochs": 1, "iterations": 0, "batch": 1, "lr-step-epochs": 1, "seed": 0, "threads": 1,
@@ -1600,6 +1600,14 @@ def train_flag_cases():
         for label, val in values:
             case(T, "%s-%s" % (flag, label), train_argv(dict(extra, **{flag: val})), None,
                  names=["--" + flag])
+    # --slu-target-skip: [0, 1), or -1 for no steering; anything else is refused.
+    for label, val in [("nan", "nan"), ("inf", "inf"), ("one", "1"), ("above-max", "1.5"),
+                       ("minus-half", "-0.5"), ("minus-two", "-2"), ("word", "abc"),
+                       ("empty", ""), ("trailing-junk", "0.2x")]:
+        case(T, "slu-target-skip-%s" % label, train_argv({"slu-target-skip": val}), None,
+             names=["--slu-target-skip"])
+    case(T, "slu-target-skip-valid", train_argv({"slu-target-skip": "0.2"}), None,
+         expect="succeed", check=check_metrics())
     # Values of real flags that cannot describe a network that fits in memory.
     case(T, "width-1e9", train_argv({"width": "1e9"}), None, names=["--width"])
     case(T, "width-1e300", train_argv({"width": "1e300"}), None, names=["--width"])
