@@ -231,6 +231,18 @@ void OnednnConv::backward_plain(const Tensor& x, const Tensor& dy, const Tensor&
 }
 
 void OnednnConv::weight_gradient(const Tensor& x, const Tensor& dy, Tensor& dw) {
+  // The last forward's plan is the padded batch's: its operands are padded the same way (an
+  // N-sample tensor under that plan would be read past its end).
+  if (buckets_ && bucket_of(x.dim(0)) != x.dim(0)) {
+    pad_batch(x, bucket_of(x.dim(0)), wg_x_pad_);
+    pad_batch(dy, bucket_of(x.dim(0)), wg_dy_pad_);
+    weight_gradient_plain(wg_x_pad_, wg_dy_pad_, dw);
+    return;
+  }
+  weight_gradient_plain(x, dy, dw);
+}
+
+void OnednnConv::weight_gradient_plain(const Tensor& x, const Tensor& dy, Tensor& dw) {
   if (!last_) throw std::logic_error("conv: backward without a training forward");
   Plan& p = *last_;
   if (x.layout != p.x_layout || dy.layout != p.y_layout)

@@ -46,12 +46,14 @@ class OnednnConv {
   void forward_plain(const Tensor& x, const Tensor& w, Tensor& y, bool keep_input);
   void backward_plain(const Tensor& x, const Tensor& dy, const Tensor& feedback, Tensor* dw,
                       Tensor* dx);
+  void weight_gradient_plain(const Tensor& x, const Tensor& dy, Tensor& dw);
 
   std::array<int64_t, 5> geometry_;                                // M, K, stride, pad, C
   std::map<std::array<int64_t, 5>, std::unique_ptr<Plan>> plans_;  // N, C, H, W, x layout
   Plan* last_ = nullptr;  // the plan of the last forward, whose input the backward uses
   bool buckets_ = false;
   Tensor x_pad_, y_pad_, dy_pad_, dx_pad_;  // bucketed runs: the padded tensors
+  Tensor wg_x_pad_, wg_dy_pad_;             // ... and weight_gradient's (x_pad_ is backward's)
   int64_t last_n_ = 0;                      // the last forward's real batch
 };
 

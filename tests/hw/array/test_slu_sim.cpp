@@ -29,13 +29,16 @@ std::string slurp(const fs::path& p) {
 
 // ResNet-20 at width 0.25 on 8x8 synthetic images, batch 8, alpha 3, traced at iteration 10:
 // its gated blocks are a mix of fully run, partly run (7 and 1 of 8 samples) and unused ones.
-fs::path slu_trace(const eg::testing::TempDir& dir, const std::string& name = "trace") {
+// `extra`: more egtrain flags (PSG, SMD) combined with SLU.
+fs::path slu_trace(const eg::testing::TempDir& dir, const std::string& name = "trace",
+                   const std::string& extra = "") {
   const fs::path trace = dir / name;
   const std::string cmd = kBin +
                           "egtrain --dataset synthetic --network resnet20 --width 0.25 --batch 8 "
                           "--slu --slu-alpha 3 --iterations 10 --trace-iteration 10 --threads 1 "
-                          "--log-every 0 --trace-out " +
-                          trace.string() + " --out " + (dir / (name + ".train")).string();
+                          "--log-every 0 " +
+                          extra + " --trace-out " + trace.string() + " --out " +
+                          (dir / (name + ".train")).string();
   INFO(cmd);
   const int rc = sh(cmd, dir / "train.log");
   INFO(slurp(dir / "train.log"));
@@ -160,4 +163,42 @@ TEST_CASE("an slu run resumed from a checkpoint ends with the metrics of an unin
   const json whole = json::parse(slurp(dir / "whole" / "metrics.json"));
   CHECK(whole.at("epochs").at(1).at("slu").at("blocks").size() == 7);
   CHECK(slurp(dir / "whole" / "metrics.json") == slurp(dir / "split" / "metrics.json"));
+}
+
+TEST_CASE("PSG on SLU-gated blocks: the trace's predictor decisions hold on N_active samples",
+          "[array][slu][psg]") {
+  // A gated conv runs its N_active samples padded to a power of two (OnednnConv batch buckets);
+  // PSG's predictor must see the same samples, or the trace's mask disagrees with the simulator's
+  // predictor on the active rows.
+  eg::testing::TempDir dir;
+  const fs::path trace_dir = slu_trace(dir, "trace", "--weight-gradient psg");
+  const eg::trace::Trace trace = eg::trace::Trace::open(trace_dir);
+  REQUIRE(trace.manifest().weight_gradient);
+  bool odd_partial = false;  // a block whose active count is not a power of two
+  for (const eg::trace::Layer& l : trace.manifest().layers)
+    if (const std::vector<int64_t>* active = trace.active_samples(l.name)) {
+      const auto n = static_cast<int64_t>(active->size());
+      if (n > 0 && (n & (n - 1)) != 0) odd_partial = true;
+    }
+  CHECK(odd_partial);
+  for (const char* config : {"hw/efficientgrad.json", "hw/eyeriss_v2_bp.json"}) {
+    const json report =
+        simulate(dir, kConfigs + config, trace_dir, std::string("sim-") + config[3]);
+    CHECK(report.at("totals").at("cycles").get<int64_t>() > 0);
+  }
+}
+
+TEST_CASE("SMD, PSG and SLU combine in one run, and its trace passes the check",
+          "[array][slu][psg][smd]") {
+  eg::testing::TempDir dir;
+  const fs::path trace_dir =
+      slu_trace(dir, "trace", "--weight-gradient psg --smd-drop-prob 0.5 --seed 3");
+  const eg::trace::Trace trace = eg::trace::Trace::open(trace_dir);
+  const auto& m = trace.manifest();
+  REQUIRE(m.smd);
+  CHECK(m.smd->drop_prob == 0.5);
+  CHECK(m.weight_gradient);
+  REQUIRE(m.slu);
+  CHECK(!m.slu->blocks.empty());
+  simulate(dir, kConfigs + "hw/efficientgrad.json", trace_dir, "sim");
 }
