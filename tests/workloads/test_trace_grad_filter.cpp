@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/error.hpp"
+#include "manifest_test_support.hpp"
 #include "workloads/trace.hpp"
 
 using namespace eg::trace;
@@ -14,13 +15,7 @@ namespace {
 
 // A 3x3 conv (2 -> 4 channels, 5x5, stride 1, pad 1) and a ReLU after it, batch 2.
 Manifest small_manifest() {
-  Manifest m;
-  m.network = "resnet20";
-  m.dataset = "synthetic";
-  m.mode = "bp";
-  m.seed = 3;
-  m.iteration = 1;
-  m.batch = 2;
+  Manifest m = eg::testing::bare_manifest(2, 1);
   Layer conv;
   conv.name = "conv";
   conv.type = LayerType::Conv;
@@ -35,17 +30,6 @@ Manifest small_manifest() {
   relu.in = relu.out = {2, 4, 5, 5};
   m.layers = {conv, relu};
   return m;
-}
-
-std::string error_of(const json& j) {
-  try {
-    (void)manifest_from_json(j, "manifest.json");
-  } catch (const eg::Error& e) {
-    const std::string what = e.what();
-    CHECK(what.find('\n') == std::string::npos);
-    return what;
-  }
-  return "accepted";
 }
 
 }  // namespace
@@ -90,7 +74,7 @@ TEST_CASE("fine-tuning fields no run can produce are refused naming the field",
   auto with = [&](const std::function<void(json&)>& edit) {
     json j = good;
     edit(j);
-    return error_of(j);
+    return eg::testing::manifest_error(j);
   };
   CHECK(with([](json& j) {
           j["layers"][0]["grad_filter"] = {{"r", 1}};

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "manifest_test_support.hpp"
 #include "support/temp_dir.hpp"
 #include "workloads/trace.hpp"
 
@@ -18,13 +19,7 @@ namespace {
 
 // An fc layer (2 samples, 3 -> 2) after a relu.
 Manifest psg_manifest() {
-  Manifest m;
-  m.network = "resnet20";
-  m.dataset = "synthetic";
-  m.mode = "bp";
-  m.seed = 3;
-  m.iteration = 4;
-  m.batch = 2;
+  Manifest m = eg::testing::bare_manifest(2, 4);
   Layer relu;
   relu.name = "relu";
   relu.type = LayerType::Relu;
@@ -39,17 +34,6 @@ Manifest psg_manifest() {
   m.layers = {relu, fc};
   m.weight_gradient = WeightGradientRule{"psg", 0.05};
   return m;
-}
-
-std::string error_of(const json& j) {
-  try {
-    (void)manifest_from_json(j, "manifest.json");
-  } catch (const eg::Error& e) {
-    const std::string what = e.what();
-    CHECK(what.find('\n') == std::string::npos);
-    return what;
-  }
-  return "accepted";
 }
 
 }  // namespace
@@ -116,9 +100,9 @@ TEST_CASE("PSG records no run can produce are refused naming the field",
   auto with = [&](const std::function<void(json&)>& edit) {
     json j = good;
     edit(j);
-    return error_of(j);
+    return eg::testing::manifest_error(j);
   };
-  CHECK(error_of(good) == "accepted");
+  CHECK(eg::testing::manifest_error(good) == "accepted");
   CHECK(with([](json& j) {
           j["weight_gradient"]["rule"] = "exact";
         }).find("/weight_gradient/rule: unknown rule 'exact'") != std::string::npos);

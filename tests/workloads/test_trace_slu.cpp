@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "base/error.hpp"
+#include "manifest_test_support.hpp"
 #include "support/temp_dir.hpp"
 #include "workloads/trace.hpp"
 
@@ -16,13 +17,7 @@ namespace {
 
 // Two relu layers, the second one "gated".
 Manifest small_manifest() {
-  Manifest m;
-  m.network = "resnet20";
-  m.dataset = "synthetic";
-  m.mode = "bp";
-  m.seed = 3;
-  m.iteration = 4;
-  m.batch = 4;
+  Manifest m = eg::testing::bare_manifest(4, 4);
   Layer a;
   a.name = "pool";
   a.type = LayerType::Relu;
@@ -40,17 +35,6 @@ Slu small_slu() {
   s.target_skip = 0.3;
   s.blocks = {SluBlock{"blk", {"branch"}, {"pool"}, "blk.mask.npy", "blk.prob.npy"}};
   return s;
-}
-
-std::string error_of(const json& j) {
-  try {
-    (void)manifest_from_json(j, "manifest.json");
-  } catch (const eg::Error& e) {
-    const std::string what = e.what();
-    CHECK(what.find('\n') == std::string::npos);
-    return what;
-  }
-  return "accepted";
 }
 
 }  // namespace
@@ -85,7 +69,7 @@ TEST_CASE("malformed slu records are one-line errors naming the field", "[worklo
   auto with = [&](const std::function<void(json&)>& edit) {
     json j = good;
     edit(j);
-    return error_of(j);
+    return eg::testing::manifest_error(j);
   };
   CHECK_THAT(with([](json& j) { j["slu"]["blocks"][0]["layers"] = {"nope"}; }),
              Catch::Contains("/slu/blocks/0/layers") && Catch::Contains("'nope'"));

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "base/error.hpp"
+#include "manifest_test_support.hpp"
 #include "workloads/trace.hpp"
 
 using namespace eg::trace;
@@ -15,30 +16,13 @@ namespace {
 
 // A manifest of one relu layer: enough for the top-level fields.
 Manifest small_manifest() {
-  Manifest m;
-  m.network = "resnet20";
-  m.dataset = "synthetic";
-  m.mode = "bp";
-  m.seed = 3;
-  m.iteration = 40;
-  m.batch = 2;
+  Manifest m = eg::testing::bare_manifest(2, 40);
   Layer relu;
   relu.name = "relu";
   relu.type = LayerType::Relu;
   relu.in = relu.out = {2, 1, 1, 1};
   m.layers = {relu};
   return m;
-}
-
-std::string error_of(const json& j) {
-  try {
-    (void)manifest_from_json(j, "manifest.json");
-  } catch (const eg::Error& e) {
-    const std::string what = e.what();
-    CHECK(what.find('\n') == std::string::npos);
-    return what;
-  }
-  return "accepted";
 }
 
 }  // namespace
@@ -84,7 +68,7 @@ TEST_CASE("dropping records no run can produce are refused naming the field",
   auto with = [&](const std::function<void(json&)>& edit) {
     json j = good;
     edit(j);
-    return error_of(j);
+    return eg::testing::manifest_error(j);
   };
   CHECK(with([](json&) {}) == "accepted");
   CHECK(with([](json& j) { j["smd"] = 0.5; }) == "manifest.json: /smd: must be an object");
