@@ -117,27 +117,10 @@ fi
 # ---- the output folder: new, empty, or marked as this script's
 marker_name=".paper-study"
 marker_text="made by scripts/paper_study.sh: it replaces only the files it wrote here"
-if [ -e "$out" ] && [ ! -d "$out" ]; then
-  die "--out: $out exists and is not a folder"
-fi
-if [ -d "$out" ]; then
-  if [ -f "$out/$marker_name" ]; then
-    [ "$(head -n 1 "$out/$marker_name")" = "$marker_text" ] ||
-      die "--out: $out/$marker_name is not this script's marker; give a new or empty folder"
-  elif [ -n "$(ls -A "$out")" ]; then
-    die "--out: $out is not empty and was not made by this script; give a new or empty folder"
-  fi
-else
-  mkdir -p "$out" 2>/dev/null || die "--out: cannot create $out"
-fi
-out=$(cd "$out" && pwd)
-[ -w "$out" ] || die "--out: $out is not writable"
-[ -f "$out/$marker_name" ] || echo "$marker_text" >"$out/$marker_name"
-# One study at a time per folder.
-exec 9<"$out/$marker_name"
-if command -v flock >/dev/null; then
-  flock -n 9 || die "--out: $out is in use by another paper_study.sh"
-fi
+# shellcheck source=study_folder.sh
+. "$repo/scripts/study_folder.sh"
+check_study_folder
+claim_study_folder
 mkdir -p "$out/traces" "$out/train" "$out/sim" "$out/logs"
 
 # ---- cleanup of this run's temporary folders and of the jobs it started

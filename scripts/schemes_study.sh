@@ -112,17 +112,9 @@ sweep_config="$repo/configs/sweeps/schemes.json"
 # ---- the output folder: new, empty, or marked as this script's
 marker_name=".schemes-study"
 marker_text="made by scripts/schemes_study.sh: it replaces only the files it wrote here"
-if [ -e "$out" ] && [ ! -d "$out" ]; then
-  die "--out: $out exists and is not a folder"
-fi
-if [ -d "$out" ]; then
-  if [ -f "$out/$marker_name" ]; then
-    [ "$(head -n 1 "$out/$marker_name")" = "$marker_text" ] ||
-      die "--out: $out/$marker_name is not this script's marker; give a new or empty folder"
-  elif [ -n "$(ls -A "$out")" ]; then
-    die "--out: $out is not empty and was not made by this script; give a new or empty folder"
-  fi
-fi
+# shellcheck source=study_folder.sh
+. "$repo/scripts/study_folder.sh"
+check_study_folder
 # The settings a folder was made with: a resumed study must continue the same one.
 settings="epochs $epochs, width $width, pretraining images $pretrain_range, training images"
 data_text="the training config's"
@@ -131,15 +123,7 @@ settings="$settings $train_range, data $data_text"
 if [ -f "$out/settings.txt" ] && [ "$(cat "$out/settings.txt")" != "$settings" ]; then
   die "--out: $out was made with other options ($(cat "$out/settings.txt")); give a new folder"
 fi
-mkdir -p "$out" 2>/dev/null || die "--out: cannot create $out"
-out=$(cd "$out" && pwd)
-[ -w "$out" ] || die "--out: $out is not writable"
-[ -f "$out/$marker_name" ] || echo "$marker_text" >"$out/$marker_name"
-# One study at a time per folder.
-exec 9<"$out/$marker_name"
-if command -v flock >/dev/null; then
-  flock -n 9 || die "--out: $out is in use by another schemes_study.sh"
-fi
+claim_study_folder
 [ -f "$out/settings.txt" ] || echo "$settings" >"$out/settings.txt"
 mkdir -p "$out/logs"
 
