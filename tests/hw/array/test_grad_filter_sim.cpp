@@ -11,11 +11,13 @@
 #include <map>
 #include <sstream>
 
+#include "support/shell.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
+using eg::testing::file_text;
 const std::string kBin = std::string(EGSIM_BINARY_DIR) + "/bin/";
 const std::string kConfigs = std::string(EGSIM_SOURCE_DIR) + "/configs/";
 const std::string kData =
@@ -23,20 +25,16 @@ const std::string kData =
     " --synthetic-train-size 128 --synthetic-test-size 16 --batch 16 --width 0.25 --log-every 0"
     " --threads 1 --epochs 1";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 void sh(const std::string& cmd, const fs::path& log) {
-  const int rc = std::system((cmd + " >" + log.string() + " 2>&1").c_str());
-  INFO(cmd << "\n" << slurp(log));
+  const int rc = eg::testing::run_logged(cmd, log);
+  INFO(cmd << "\n" << file_text(log));
   REQUIRE(rc == 0);
 }
 
 // report.csv rows by (layer, phase): the named columns.
 using Rows = std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>>;
 Rows read_report(const fs::path& csv) {
-  std::istringstream in(slurp(csv));
+  std::istringstream in(file_text(csv));
   std::string line;
   std::getline(in, line);
   std::vector<std::string> header;
@@ -76,7 +74,8 @@ TEST_CASE("fine-tuning traces with and without gradient filtering simulate and p
     sh(kBin + "egsim run --config " + kConfigs + "hw/efficientgrad.json --trace " +
            (dir / ("t" + name)).string() + " --out " + (dir / ("s" + name)).string(),
        dir / (name + ".sim.log"));
-    CHECK(slurp(dir / (name + ".sim.log")).find("functional check passed") != std::string::npos);
+    CHECK(file_text(dir / (name + ".sim.log")).find("functional check passed") !=
+          std::string::npos);
     report[filtered] = read_report(dir / ("s" + name) / "report.csv");
   }
   for (const Rows& r : report) {

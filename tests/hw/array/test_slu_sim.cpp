@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/shell.hpp"
 #include "support/temp_dir.hpp"
 #include "workloads/trace.hpp"
 
@@ -19,13 +20,8 @@ namespace {
 const std::string kBin = std::string(EGSIM_BINARY_DIR) + "/bin/";
 const std::string kConfigs = std::string(EGSIM_SOURCE_DIR) + "/configs/";
 
-int sh(const std::string& cmd, const fs::path& log) {
-  return std::system((cmd + " >" + log.string() + " 2>&1").c_str());
-}
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using eg::testing::file_text;
+using eg::testing::run_logged;
 
 // ResNet-20 at width 0.25 on 8x8 synthetic images, batch 8, alpha 3, traced at iteration 10:
 // its gated blocks are a mix of fully run, partly run (7 and 1 of 8 samples) and unused ones.
@@ -40,8 +36,8 @@ fs::path slu_trace(const eg::testing::TempDir& dir, const std::string& name = "t
                           extra + " --trace-out " + trace.string() + " --out " +
                           (dir / (name + ".train")).string();
   INFO(cmd);
-  const int rc = sh(cmd, dir / "train.log");
-  INFO(slurp(dir / "train.log"));
+  const int rc = run_logged(cmd, dir / "train.log");
+  INFO(file_text(dir / "train.log"));
   REQUIRE(rc == 0);
   return trace;
 }
@@ -50,11 +46,11 @@ json simulate(const eg::testing::TempDir& dir, const fs::path& config, const fs:
               const std::string& name) {
   const std::string cmd = kBin + "egsim run --no-progress --config " + config.string() +
                           " --trace " + trace.string() + " --out " + (dir / name).string();
-  const int rc = sh(cmd, dir / (name + ".log"));
-  INFO(cmd << "\n" << slurp(dir / (name + ".log")));
+  const int rc = run_logged(cmd, dir / (name + ".log"));
+  INFO(cmd << "\n" << file_text(dir / (name + ".log")));
   REQUIRE(rc == 0);
-  CHECK(slurp(dir / (name + ".log")).find("functional check passed") != std::string::npos);
-  return json::parse(slurp(dir / name / "report.json"));
+  CHECK(file_text(dir / (name + ".log")).find("functional check passed") != std::string::npos);
+  return json::parse(file_text(dir / name / "report.json"));
 }
 
 const json& report_layer(const json& report, const std::string& name) {
@@ -111,7 +107,7 @@ TEST_CASE("skip_unused_block_update false still runs the update of a block no sa
   eg::testing::TempDir dir;
   const fs::path trace_dir = slu_trace(dir);
   const eg::trace::Trace trace = eg::trace::Trace::open(trace_dir);
-  json cfg = json::parse(slurp(kConfigs + "hw/eyeriss_v2_bp.json"));
+  json cfg = json::parse(file_text(kConfigs + "hw/eyeriss_v2_bp.json"));
   REQUIRE(cfg.at("features").at("skip_unused_block_update") == true);
   cfg["features"]["skip_unused_block_update"] = false;
   // The config names its DRAM and energy files relative to its own folder.
@@ -137,14 +133,14 @@ TEST_CASE("skip_unused_block_update false still runs the update of a block no sa
 TEST_CASE("an slu run is deterministic: the same seed writes the same trace", "[array][slu]") {
   eg::testing::TempDir dir;
   const fs::path a = slu_trace(dir, "a"), b = slu_trace(dir, "b");
-  CHECK(slurp(a / "manifest.json") == slurp(b / "manifest.json"));
+  CHECK(file_text(a / "manifest.json") == file_text(b / "manifest.json"));
   const eg::trace::Trace t = eg::trace::Trace::open(a);
   REQUIRE(t.manifest().slu);
   for (const eg::trace::SluBlock& blk : t.manifest().slu->blocks) {
-    CHECK(slurp(a / blk.mask) == slurp(b / blk.mask));
-    CHECK(slurp(a / blk.probabilities) == slurp(b / blk.probabilities));
+    CHECK(file_text(a / blk.mask) == file_text(b / blk.mask));
+    CHECK(file_text(a / blk.probabilities) == file_text(b / blk.probabilities));
   }
-  CHECK(slurp(a / "layer1.1.conv1.dw.npy") == slurp(b / "layer1.1.conv1.dw.npy"));
+  CHECK(file_text(a / "layer1.1.conv1.dw.npy") == file_text(b / "layer1.1.conv1.dw.npy"));
 }
 
 TEST_CASE("an slu run resumed from a checkpoint ends with the metrics of an uninterrupted one",
@@ -154,15 +150,15 @@ TEST_CASE("an slu run resumed from a checkpoint ends with the metrics of an unin
   const std::string run = kBin +
                           "egtrain --dataset synthetic --network resnet20 --width 0.25 --batch 8 "
                           "--slu-target-skip 0.3 --epochs 2 --threads 1 --log-every 0 --out ";
-  REQUIRE(sh(run + (dir / "whole").string(), dir / "whole.log") == 0);
-  REQUIRE(sh(run + (dir / "split").string() + " --iterations 70 --checkpoint-every 10",
-             dir / "first.log") == 0);
-  const int rc = sh(run + (dir / "split").string() + " --resume", dir / "second.log");
-  INFO(slurp(dir / "second.log"));
+  REQUIRE(run_logged(run + (dir / "whole").string(), dir / "whole.log") == 0);
+  REQUIRE(run_logged(run + (dir / "split").string() + " --iterations 70 --checkpoint-every 10",
+                     dir / "first.log") == 0);
+  const int rc = run_logged(run + (dir / "split").string() + " --resume", dir / "second.log");
+  INFO(file_text(dir / "second.log"));
   REQUIRE(rc == 0);
-  const json whole = json::parse(slurp(dir / "whole" / "metrics.json"));
+  const json whole = json::parse(file_text(dir / "whole" / "metrics.json"));
   CHECK(whole.at("epochs").at(1).at("slu").at("blocks").size() == 7);
-  CHECK(slurp(dir / "whole" / "metrics.json") == slurp(dir / "split" / "metrics.json"));
+  CHECK(file_text(dir / "whole" / "metrics.json") == file_text(dir / "split" / "metrics.json"));
 }
 
 TEST_CASE("PSG on SLU-gated blocks: the trace's predictor decisions hold on N_active samples",

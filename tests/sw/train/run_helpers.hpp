@@ -12,6 +12,13 @@
 
 namespace eg::train::testing {
 
+// The egtrain the tests run as a process, and the arguments of a tiny synthetic run: 4
+// mini-batches of 16 on one thread (a second at most).
+inline const std::string kEgtrain = std::string(EGSIM_BINARY_DIR) + "/bin/egtrain";
+inline const std::string kTiny =
+    "--dataset synthetic --width 0.25 --batch 16 --synthetic-train-size 64 "
+    "--synthetic-test-size 16 --epochs 1 --log-every 0 --threads 1";
+
 // A tiny ResNet-20 on a small synthetic set: a few seconds at most.
 inline TrainConfig tiny_config(const std::filesystem::path& out) {
   TrainConfig c;

@@ -30,10 +30,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kEgtrain = std::string(EGSIM_BINARY_DIR) + "/bin/egtrain";
-const std::string kTiny =
-    "--dataset synthetic --width 0.25 --batch 16 --synthetic-train-size 64 "
-    "--synthetic-test-size 16 --epochs 1 --log-every 0 --threads 1";
+using testing::kEgtrain;
+using testing::kTiny;
 
 // Runs forward and backward of `layer` on x with output gradient dy (PSG on, beta given).
 template <typename L>

@@ -26,11 +26,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kEgtrain = std::string(EGSIM_BINARY_DIR) + "/bin/egtrain";
-// A tiny synthetic run: 4 mini-batches of 16.
-const std::string kTiny =
-    "--dataset synthetic --width 0.25 --batch 16 --synthetic-train-size 64 "
-    "--synthetic-test-size 16 --epochs 1 --log-every 0 --threads 1";
+using testing::kEgtrain;
+using testing::kTiny;
 
 using RunResult = testing::EgtrainRun;
 RunResult run(const std::string& args, const TempDir& dir) {
