@@ -140,10 +140,11 @@ void check_checkpoint_header(const json& header, const std::string& file,
   ck.object_with(p, "/progress", progress_keys);
   if (slu) {
     const json& s = p["slu"];
-    ck.object_with(s, "/progress/slu", {"alpha", "skipped", "steps"});
-    if (!s["alpha"].is_number() || !std::isfinite(s["alpha"].get<double>()) ||
-        std::fabs(s["alpha"].get<double>()) > kSluAlphaMax)
-      ck.fail("/progress/slu/alpha", "must be a finite number in [-10, 10]");
+    ck.object_with(s, "/progress/slu", {"alpha", "alpha_integral", "skipped", "steps"});
+    for (const char* key : {"alpha", "alpha_integral"})
+      if (!s[key].is_number() || !std::isfinite(s[key].get<double>()) ||
+          std::fabs(s[key].get<double>()) > kSluAlphaMax)
+        ck.fail(std::string("/progress/slu/") + key, "must be a finite number in [-10, 10]");
     (void)ck.integer(s["steps"], "/progress/slu/steps", 0, e.batches_per_epoch);
     if (!s["skipped"].is_array()) ck.fail("/progress/slu/skipped", "must be an array of numbers");
     for (const json& v : s["skipped"])

@@ -10,10 +10,13 @@
 
 namespace eg::train {
 
-double next_slu_alpha(double alpha, double target_skip, double measured_skip) {
-  if (target_skip < 0) return alpha;
-  return std::clamp(alpha + kSluAlphaStep * (target_skip - measured_skip), -kSluAlphaMax,
-                    kSluAlphaMax);
+void step_slu_control(SluControl& control, double measured_skip) {
+  if (control.target_skip < 0) return;
+  const double e = control.target_skip - measured_skip;
+  control.integral =
+      std::clamp(control.integral + kSluAlphaIntegralGain * e, -kSluAlphaMax, kSluAlphaMax);
+  control.alpha =
+      std::clamp(control.integral + kSluAlphaProportionalGain * e, -kSluAlphaMax, kSluAlphaMax);
 }
 
 SluGate::SluGate(std::shared_ptr<SluState> state) : state_(std::move(state)) {

@@ -34,22 +34,32 @@ inline constexpr float kSluGateBiasInit = 2.0f;
 struct SluControl {
   double alpha = 0.0;         // may be negative under the controller (see below)
   double target_skip = -1.0;  // < 0: α stays fixed
+  double integral = 0.0;      // the controller's integral term (starts at --slu-alpha)
 };
 
-// The α controller (--slu-target-skip S): after every mini-batch, α <- α + η·(S − skip), with
-// skip the mini-batch's measured skip ratio over all gated (block, sample) pairs. α is the
-// multiplier of the FLOPs term, adjusted by dual ascent on "skip = S": it may go negative (a
-// reward for running blocks), which is what revives samples a block has stopped running (a
-// skipped sample gets no task gradient, only the FLOPs term's). A multiplicative α·exp(k·(S −
-// skip)) cannot change sign, and in trials it left whole blocks skipped for good once it had
-// overshot. η = 0.05: at a 10-point miss α moves by 0.005 per step. The gates answer α with the
-// lag of their momentum (~10 steps at 0.9), so the skip ratio swings around S (README, measured);
-// η = 0.2 overshot the target by 40 points in trials.
-inline constexpr double kSluAlphaStep = 0.05;
+// The α controller (--slu-target-skip S): α is the multiplier of the FLOPs term, adjusted as a
+// proportional-integral dual ascent on "skip = S" (a PI Lagrangian, Stooke, Achiam & Abbeel, ICML
+// 2020), with e = S − skip and skip the mini-batch's measured skip ratio over all gated (block,
+// sample) pairs:  I <- I + Ki·e,  α = I + Kp·e  (both clamped to ±kSluAlphaMax).
+// α may go negative (a reward for running blocks), which is what revives samples a block has
+// stopped running (a skipped sample gets no task gradient, only the FLOPs term's); a
+// multiplicative α·exp(k·(S − skip)) cannot change sign, and in trials it left whole blocks
+// skipped for good once it had overshot.
+// Why a proportional term: the gates integrate α through their own SGD with momentum, so a pure
+// integral controller (α <- α + η·e, the first version) is a double integrator that swings: at
+// η = 0.05 the skip ratio overshot a target of 0.2 to 0.5 within 150 mini-batches and stayed there
+// while α fell to −1.5 (ResNet-20 width 0.25, Fashion-MNIST, batch 64). With Kp = 10, Ki = 0.05
+// the same run settles within ~100 mini-batches and then misses the target by 0.01 (rms over
+// mini-batches 100-625, targets 0.2 and 0.4; README "SLU's controller", measured). Kp = 3,
+// Ki = 0.02 settled 8 points above a 0.2 target and drifted.
+inline constexpr double kSluAlphaProportionalGain = 10.0;
+inline constexpr double kSluAlphaIntegralGain = 0.05;
 // |α| <= kSluAlphaMax (config and controller): 10 weighs the whole network's FLOPs at ten times a
 // cross-entropy of ~0.1-2.3 nats, beyond which the penalty alone decides every gate.
 inline constexpr double kSluAlphaMax = 10.0;
-double next_slu_alpha(double alpha, double target_skip, double measured_skip);
+// One controller step after a mini-batch whose measured skip ratio was `measured_skip`; without a
+// target α stays fixed.
+void step_slu_control(SluControl& control, double measured_skip);
 
 // What a block's gate, select and merge share for one mini-batch.
 struct SluState {

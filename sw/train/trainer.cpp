@@ -54,8 +54,10 @@ struct Progress {
   int64_t correct = 0, seen = 0;
   json history = json::array();  // completed epochs
   json last_layer_stats = json::array();
-  // SLU: α as the controller left it, and the epoch's skipped (block, sample) pairs per block.
+  // SLU: α and its integral term as the controller left them, and the epoch's skipped (block,
+  // sample) pairs per block.
   std::optional<double> slu_alpha;
+  double slu_alpha_integral = 0.0;
   std::vector<double> slu_skipped;
   int64_t slu_steps = 0;
 
@@ -65,7 +67,10 @@ struct Progress {
            {"correct", correct},     {"seen", seen},
            {"history", history},     {"last_layer_stats", last_layer_stats}};
     if (slu_alpha)
-      j["slu"] = {{"alpha", *slu_alpha}, {"skipped", slu_skipped}, {"steps", slu_steps}};
+      j["slu"] = {{"alpha", *slu_alpha},
+                  {"alpha_integral", slu_alpha_integral},
+                  {"skipped", slu_skipped},
+                  {"steps", slu_steps}};
     return j;
   }
   static Progress from_json(const json& j) {
@@ -80,6 +85,7 @@ struct Progress {
     p.last_layer_stats = j.at("last_layer_stats");
     if (j.contains("slu")) {
       p.slu_alpha = j.at("slu").at("alpha").get<double>();
+      p.slu_alpha_integral = j.at("slu").at("alpha_integral").get<double>();
       p.slu_skipped = j.at("slu").at("skipped").get<std::vector<double>>();
       p.slu_steps = j.at("slu").at("steps");
     }
@@ -407,7 +413,8 @@ json run_training(const TrainConfig& c, std::ostream& log) {
   spec.bn_eps = c.bn_eps;
   std::shared_ptr<SluControl> slu_control;
   if (c.slu) {
-    slu_control = std::make_shared<SluControl>(SluControl{c.slu_alpha, c.slu_target_skip});
+    slu_control =
+        std::make_shared<SluControl>(SluControl{c.slu_alpha, c.slu_target_skip, c.slu_alpha});
     spec.slu = true;
     spec.slu_control = slu_control;
   }
@@ -526,8 +533,12 @@ json run_training(const TrainConfig& c, std::ostream& log) {
           checkpoint_bytes(json{{"config", config_echo}, {"progress", p.to_json()}}, net));
   };
   if (slu_control) {
-    if (!p.slu_alpha) p.slu_alpha = c.slu_alpha;
+    if (!p.slu_alpha) {
+      p.slu_alpha = c.slu_alpha;
+      p.slu_alpha_integral = c.slu_alpha;
+    }
     slu_control->alpha = *p.slu_alpha;
+    slu_control->integral = p.slu_alpha_integral;
     p.slu_skipped.resize(slu_states.size(), 0.0);
   }
   // The epoch's SLU record: α now, and each gated block's skip ratio averaged over the epoch's
@@ -653,8 +664,9 @@ json run_training(const TrainConfig& c, std::ostream& log) {
         const SluSkip skip = slu_skip(net);
         for (size_t b = 0; b < skip.per_block.size(); ++b) p.slu_skipped[b] += skip.per_block[b];
         ++p.slu_steps;
-        slu_control->alpha = next_slu_alpha(slu_control->alpha, c.slu_target_skip, skip.overall);
+        step_slu_control(*slu_control, skip.overall);
         p.slu_alpha = slu_control->alpha;
+        p.slu_alpha_integral = slu_control->integral;
       }
       if (record) p.last_layer_stats = collect_layer_stats(net);
       p.loss_sum += r.loss * c.batch;

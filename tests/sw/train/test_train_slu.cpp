@@ -167,12 +167,27 @@ TEST_CASE("the gate's straight-through gradient carries the FLOPs term", "[train
   CHECK(bias->grad.data[0] == Approx(want).epsilon(1e-5));
 }
 
-TEST_CASE("the alpha controller moves alpha toward the target skip ratio", "[train][slu]") {
-  CHECK(next_slu_alpha(0.1, -1.0, 0.9) == 0.1);  // no target: fixed
-  CHECK(next_slu_alpha(0.1, 0.4, 0.0) == Approx(0.1 + kSluAlphaStep * 0.4));
-  CHECK(next_slu_alpha(0.3, 0.2, 0.7) == Approx(0.3 - kSluAlphaStep * 0.5));
-  CHECK(next_slu_alpha(kSluAlphaMax, 0.9, 0.0) == kSluAlphaMax);
-  CHECK(next_slu_alpha(-kSluAlphaMax, 0.0, 1.0) == -kSluAlphaMax);
+TEST_CASE("the alpha controller is a clamped proportional-integral step toward the target",
+          "[train][slu]") {
+  auto step = [](double integral, double target, double skip) {
+    SluControl c{integral, target, integral};
+    step_slu_control(c, skip);
+    return c;
+  };
+  const SluControl fixed = step(0.1, -1.0, 0.9);  // no target: fixed
+  CHECK(fixed.alpha == 0.1);
+  CHECK(fixed.integral == 0.1);
+  const SluControl up = step(0.1, 0.4, 0.0);
+  CHECK(up.integral == Approx(0.1 + kSluAlphaIntegralGain * 0.4));
+  CHECK(up.alpha == Approx(0.1 + kSluAlphaIntegralGain * 0.4 + kSluAlphaProportionalGain * 0.4));
+  const SluControl down = step(0.3, 0.2, 0.7);
+  CHECK(down.integral == Approx(0.3 - kSluAlphaIntegralGain * 0.5));
+  CHECK(down.alpha == Approx(0.3 - kSluAlphaIntegralGain * 0.5 - kSluAlphaProportionalGain * 0.5));
+  // On target the proportional term vanishes: α returns to the integral.
+  CHECK(step(0.7, 0.3, 0.3).alpha == Approx(0.7));
+  CHECK(step(kSluAlphaMax, 0.9, 0.0).alpha == kSluAlphaMax);
+  CHECK(step(kSluAlphaMax, 0.9, 0.0).integral == kSluAlphaMax);
+  CHECK(step(-kSluAlphaMax, 0.0, 1.0).alpha == -kSluAlphaMax);
 }
 
 TEST_CASE("bad slu-alpha and slu-target-skip values are refused with one line", "[train][slu]") {
