@@ -212,41 +212,69 @@ void Controller::run_array_phase(const trace::Trace& trace, const Layer& layer, 
     fig.cycles += clock_.now_cycles() - start;
   }
   std::vector<float> result(result_size(phase, view), 0.0f);
-  for (size_t j = 0; j < problems.size(); ++j) {
-    const mapper::CanonicalProblem& p = problems[j];
-    const std::string context = "layer '" + layer.name + "' " + p.label();
-    const mapper::Schedule schedule = ahead_ && ahead_->step == step_ && ahead_->problem == j
-                                          ? std::move(ahead_->schedule)
-                                          : mapper.map(p, context);
-    ahead_.reset();
-    CanonicalData data = build_canonical_data(p, ops);
-    PeContext ctx = make_pe_context(config_, mapper, schedule, data);
-    if (psg) psg_predictor_widths(trace, p, ctx);
-    OperandAddresses addr;
-    // Forward: x -> y; backward: δ̂ -> dx; weight gradient: x with δ̂ -> dw.
-    const std::string x = activation_of(layer, 0), dy = "grad:" + layer.name;
-    const std::string in_tensor = phase == Phase::Backward ? dy : x;
-    const std::string filter_tensor = filter_tensor_of(layer, phase, p);
-    const std::string out_tensor = phase == Phase::Forward    ? "act:" + layer.name
-                                   : phase == Phase::Backward ? gradient_of(layer, 0)
-                                                              : own(layer, "dw");
-    addr.input = address_of(in_tensor, bytes_of(int64_t(data.input.size()), ctx.iact_bits));
-    addr.filter = address_of(filter_tensor, bytes_of(int64_t(data.filter.size()), ctx.filter_bits));
-    addr.transposed_kernel = transposed_kernel(view, phase, p);
-    addr.output = address_of(out_tensor, bytes_of(int64_t(result.size()), ctx.output_bits));
-    if (tiled) {  // the tile's samples within the whole tensors
-      const TileOffsets o = tile_offsets(layer, n0);
-      addr.input += phase == Phase::Backward ? o.dy : o.x;
-      if (phase == Phase::WeightGradient) addr.filter += o.dy;
-      if (phase == Phase::Backward) addr.output += o.dx;
+  // One pass over the phase's problems: `completion` (PSG only) is the second pass, on the full
+  // operands for the masked weights (controller_psg.cpp).
+  auto run_pass = [&](const LayerOperands& operands, std::vector<float>& out,
+                      const std::vector<uint8_t>* completion) {
+    for (size_t j = 0; j < problems.size(); ++j) {
+      const mapper::CanonicalProblem& p = problems[j];
+      const std::string context = "layer '" + layer.name + "' " + p.label();
+      const mapper::Schedule schedule = ahead_ && ahead_->step == step_ && ahead_->problem == j
+                                            ? std::move(ahead_->schedule)
+                                            : mapper.map(p, context);
+      ahead_.reset();
+      CanonicalData data = build_canonical_data(p, operands);
+      PeContext ctx = make_pe_context(config_, mapper, schedule, data);
+      std::vector<uint8_t> mask;
+      if (psg && !completion) psg_predictor_widths(trace, p, ctx);
+      if (completion) {
+        mask = psg_canonical_mask(p, view, *completion);
+        ctx.output_mask = mask.data();
+        ctx.output_bits = 1;  // the masked weights' signs
+      }
+      OperandAddresses addr;
+      // Forward: x -> y; backward: δ̂ -> dx; weight gradient: x with δ̂ -> dw.
+      const std::string x = activation_of(layer, 0), dy = "grad:" + layer.name;
+      const std::string in_tensor = phase == Phase::Backward ? dy : x;
+      const std::string filter_tensor = filter_tensor_of(layer, phase, p);
+      const std::string out_tensor = phase == Phase::Forward    ? "act:" + layer.name
+                                     : phase == Phase::Backward ? gradient_of(layer, 0)
+                                                                : own(layer, "dw");
+      addr.input = address_of(in_tensor, bytes_of(int64_t(data.input.size()), ctx.iact_bits));
+      addr.filter =
+          address_of(filter_tensor, bytes_of(int64_t(data.filter.size()), ctx.filter_bits));
+      addr.transposed_kernel = transposed_kernel(view, phase, p);
+      addr.output = address_of(out_tensor, bytes_of(int64_t(result.size()), ctx.output_bits));
+      if (tiled) {  // the tile's samples within the whole tensors
+        const TileOffsets o = tile_offsets(layer, n0);
+        addr.input += phase == Phase::Backward ? o.dy : o.x;
+        if (phase == Phase::WeightGradient) addr.filter += o.dy;
+        if (phase == Phase::Backward) addr.output += o.dx;
+      }
+      // PSG's predictor pass is followed by the PPU's decision and the completion pass: nothing is
+      // fetched ahead across them.
+      const bool last_of_predictor = psg && !completion && j + 1 == problems.size();
+      const std::optional<NextProblem> next =
+          config_.features.cross_layer_prefetch && !last_of_predictor
+              ? next_problem(j, problems, out_tensor)
+              : std::nullopt;
+      engine_.execute(schedule, ctx, addr, fig, next ? &*next : nullptr);
+      scatter_output(p, data, view, out);
     }
-    const std::optional<NextProblem> next = config_.features.cross_layer_prefetch
-                                                ? next_problem(j, problems, out_tensor)
-                                                : std::nullopt;
-    engine_.execute(schedule, ctx, addr, fig, next ? &*next : nullptr);
-    scatter_output(p, data, view, result);
+  };
+  run_pass(ops, result, nullptr);
+  if (psg) {
+    const PsgDecision decision = decide_psg(trace, layer, result, fig);
+    LayerOperands full_ops = ops;
+    full_ops.x = psg_full.x;
+    full_ops.dy = psg_full.dy;
+    std::vector<float> completed(result.size(), 0.0f);
+    const MacCounts before = fig.macs;
+    if (decision.masked > 0) run_pass(full_ops, completed, &decision.mask);
+    return finish_psg(trace, layer, view, result, completed, decision,
+                      MacCounts{fig.macs.issued - before.issued, fig.macs.skipped - before.skipped},
+                      check, fig);
   }
-  if (psg) return finish_psg(trace, layer, view, result, psg_full, check, fig);
   if (layer.grad_filter > 0) sum_pool_input(layer, fig);
 
   // Reads of the held δ tile served by the GLB instead of DRAM.

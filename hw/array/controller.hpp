@@ -152,9 +152,22 @@ class Controller {
   PsgOperands begin_psg(const trace::Trace& trace, LayerOperands& ops) const;
   void psg_predictor_widths(const trace::Trace& trace, const mapper::CanonicalProblem& p,
                             PeContext& ctx) const;
+  // The trace's mask (conv-view dw order, 1 = the weight needs full precision) and the PPU's work
+  // between the passes: the predictor values read back, τ̃, the signs and the mask written.
+  struct PsgDecision {
+    std::vector<uint8_t> mask;
+    uint64_t masked = 0;
+  };
+  PsgDecision decide_psg(const trace::Trace& trace, const trace::Layer& layer,
+                         const std::vector<float>& predictor, PhaseFigures& fig);
+  // The mask in the canonical output layout of weight-gradient problem `p`.
+  static std::vector<uint8_t> psg_canonical_mask(const mapper::CanonicalProblem& p,
+                                                 const mapper::ConvView& view,
+                                                 const std::vector<uint8_t>& mask);
   void finish_psg(const trace::Trace& trace, const trace::Layer& layer,
                   const mapper::ConvView& view, const std::vector<float>& predictor,
-                  const PsgOperands& full, bool check, PhaseFigures& fig);
+                  const std::vector<float>& completed, const PsgDecision& decision,
+                  const MacCounts& completion_macs, bool check, PhaseFigures& fig);
 
   // DRAM address of a tensor, allocated (page aligned) on first use.
   uint64_t address_of(const std::string& tensor, uint64_t bytes);

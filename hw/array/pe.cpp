@@ -267,8 +267,79 @@ int64_t walk_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCount
   return std::max<int64_t>(1, n.cycles);
 }
 
+// One position of a task under ctx.output_mask (PSG's completion pass): the flagged lanes of this
+// position, MAC by MAC, with the input's and the filter's zeros exploited as the phase says.
+int64_t masked_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
+                        ActionCounts& actions, float* __restrict acc) {
+  const CanonicalProblem& p = *ctx.problem;
+  const int64_t in_r = p.rows.in_len, in_c = p.cols.in_len;
+  const int64_t out_r = p.rows.out_len, out_c = p.cols.out_len;
+  auto out_index = [&](int64_t l) {
+    return ((t.a * p.b + t.b0 + l) * out_r + t.out_row) * out_c + o;
+  };
+  std::vector<int64_t> on;
+  for (int64_t l = 0; l < t.lanes; ++l)
+    if (ctx.output_mask[out_index(l)]) on.push_back(l);
+  Tally n;
+  if (on.empty()) {
+    count_position(ctx, n, macs, actions);
+    return 1;
+  }
+  const int64_t active = static_cast<int64_t>(on.size());
+  const int64_t active_cycles = ceil_div(active, ctx.simd_lanes);
+  const bool csc = ctx.sparsity == arch::Sparsity::Csc;
+  const bool row_in = p.rows.in_range(t.in_row);
+  n.iact_pointers = iact_pointer_reads(ctx, t);
+  for (int64_t kk = 0; kk < t.channels; ++kk) {
+    const int64_t k = t.k0 + kk;
+    for (int64_t tt = t.t0; tt < t.t0 + t.taps; ++tt) {
+      const int64_t col = p.cols.input_index(o, tt);
+      const bool in_range = row_in && col >= 0 && col < in_c;
+      if (!in_range && !p.issue_padding) continue;  // outside a full correlation: no MAC exists
+      const float v = in_range ? ctx.input[((t.a * p.k + k) * in_r + t.in_row) * in_c + col] : 0.0f;
+      if (ctx.input_sparse && v == 0.0f) {
+        zero_input_entry(ctx, active, active_cycles, n);
+        continue;
+      }
+      if (ctx.input_sparse)
+        read_input_entry(ctx, n);
+      else
+        ++n.iact_dense;
+      if (!ctx.filter_sparse) {
+        for (int64_t l : on) acc[l] += v * filter_entry(ctx, t, l, k, tt);
+        n.issued += active;
+        n.filter_dense += active;
+        n.cycles += active_cycles;
+        continue;
+      }
+      int64_t nnz = 0;
+      for (int64_t l : on) {
+        const float w = filter_entry(ctx, t, l, k, tt);
+        if (w == 0.0f) continue;
+        acc[l] += v * w;
+        ++nnz;
+      }
+      n.issued += nnz;
+      n.skipped += active - nnz;
+      n.zero_entries += active - nnz;
+      if (csc) {
+        n.cycles += nnz > 0 ? ceil_div(nnz, ctx.simd_lanes) : ctx.csc.empty_column_cycles;
+        n.weight_pointers += 2;
+        n.filter_csc += nnz;
+      } else {
+        n.cycles += active_cycles;
+        n.filter_dense += active;
+      }
+    }
+  }
+  for (int64_t l : on) ctx.output[out_index(l)] += acc[l];
+  count_position(ctx, n, macs, actions);
+  return std::max<int64_t>(1, n.cycles);
+}
+
 int64_t compute_into(const PeContext& ctx, const PeTask& t, int64_t o, MacCounts& macs,
                      ActionCounts& actions, const FilterSkipPlan* plan, float* acc) {
+  if (ctx.output_mask) return masked_position(ctx, t, o, macs, actions, acc);
   if (ctx.filter_sparse) {
     if (plan && plan->valid) return compute_planned(ctx, t, o, macs, actions, *plan, acc);
     FilterSkipPlan own;  // a caller without a plan (a test): build it for this position

@@ -44,7 +44,12 @@ struct PeContext {
   bool filter_in_feedback_spad = false;
   bool wide_mac = false;       // 16x8 (an error-gradient operand) instead of 8x8
   bool predictor_mac = false;  // PSG's 10x4 predictor MAC (overrides wide_mac)
-  OnchipCompression onchip;    // operands moved on chip in CSC form (default: none)
+  // PSG's completion pass: one flag per canonical output ([a][b][rows.out_len][cols.out_len], the
+  // weight-gradient phase's weights). When set, a position multiplies only for the lanes whose
+  // output is flagged; the others issue no MAC, read no filter entry and take no cycle, and a
+  // position with no flagged lane reads no input entry (it still takes its hand-off cycle).
+  const uint8_t* output_mask = nullptr;
+  OnchipCompression onchip;  // operands moved on chip in CSC form (default: none)
 };
 
 // Input entries a task streams: window for position 0, then `step` new entries per position.
