@@ -24,18 +24,10 @@ import struct
 import sys
 
 
-class StudyError(Exception):
-    pass
-
-
-def read_json(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except OSError as e:
-        raise StudyError("%s: cannot read (%s)" % (path, e.strerror))
-    except ValueError as e:
-        raise StudyError("%s: not valid JSON (%s)" % (path, e))
+# The error type and JSON reader of the paper study's helper (one place for both scripts).
+sys.dont_write_bytecode = True  # nothing written into the repository
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from paper_study import StudyError, read_json  # noqa: E402
 
 
 def npy_mean(path):
