@@ -31,6 +31,7 @@ const std::vector<std::string>& summary_columns() {
                                "grad_filter",
                                "init_from",
                                "train_range",
+                               "lr",
                                "seed",
                                "hw_config",
                                "backward_schedule",
@@ -75,10 +76,10 @@ json build_summary(const fs::path& out) {
     // A result from before an axis existed is of a run at that axis's default: nothing dropped,
     // exact weight gradients, no SLU, every layer trained unfiltered, the separate schedule (the
     // only one there was), no checkpoint, the whole training set.
-    const json defaults{{"smd_drop_prob", 0.0},   {"weight_gradient", "exact"},
-                        {"slu_target_skip", 0.0}, {"trainable_last", 0},
-                        {"grad_filter", 0},       {"backward_schedule", "separate"},
-                        {"init_from", nullptr},   {"train_range", nullptr}};
+    const json defaults{
+        {"smd_drop_prob", 0.0}, {"weight_gradient", "exact"}, {"slu_target_skip", 0.0},
+        {"trainable_last", 0},  {"grad_filter", 0},           {"backward_schedule", "separate"},
+        {"init_from", nullptr}, {"train_range", nullptr},     {"lr", nullptr}};
     for (const auto& item : defaults.items())
       if (!row.contains(item.key())) row[item.key()] = item.value();
     for (const auto& column : summary_columns())

@@ -287,6 +287,7 @@ json Point::params() const {
               {"grad_filter", grad_filter},
               {"init_from", init_from.empty() ? json(nullptr) : json(init_from)},
               {"train_range", train_range.empty() ? json(nullptr) : json(train_range)},
+              {"lr", lr == 0.0 ? json(nullptr) : json(lr)},
               {"seed", seed},
               {"hw_config", hw_config},
               {"backward_schedule", backward_schedule},
@@ -347,6 +348,7 @@ std::vector<std::string> Sweep::trainer_args(const Point& point) const {
   if (!point.init_from.empty())
     args.insert(args.end(), {"--init-from", point.init_from_path.string()});
   if (!point.train_range.empty()) args.insert(args.end(), {"--train-range", point.train_range});
+  if (point.lr != 0.0) args.insert(args.end(), {"--lr", exact_number(point.lr)});
   for (const auto& item : training.items()) {
     if (item.key() == "config" || item.key() == "extra_args") continue;
     const json& v = item.value();
@@ -500,7 +502,7 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
     p.only_keys(grid, gp,
                 {"label", "networks", "datasets", "modes", "pruning_rates", "hw_configs", "seeds",
                  "smd_drop_probs", "weight_gradients", "slu_target_skips", "trainable_lasts",
-                 "grad_filters", "backward_schedules", "init_from", "train_range"});
+                 "grad_filters", "backward_schedules", "init_from", "train_range", "lr"});
     // Free text shown in reports, which quote (CSV) or escape (HTML) it.
     std::string label;
     if (grid.contains("label")) {
@@ -667,6 +669,21 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
       if (begin >= end)
         p.fail(ptr, single_quoted(train_range) + " is empty (BEGIN must be below END)");
     }
+    // The grid's own learning rate (egtrain --lr), e.g. a fine-tuning grid's: the training block
+    // (or its extra_args) must not set one for every point as well.
+    double lr = 0.0;
+    if (grid.contains("lr")) {
+      const std::string ptr = gp + "/lr";
+      lr = p.number_at(grid["lr"], ptr);
+      if (lr <= 0 || lr > kMaxGridLearningRate)
+        p.fail(ptr, "must be above 0 and at most " + format_number(kMaxGridLearningRate));
+      if (sweep.training.contains("lr"))
+        p.fail(ptr, "the training block sets 'lr' for every point already");
+      if (sweep.training.contains("extra_args"))
+        for (const auto& a : sweep.training.at("extra_args"))
+          if (is_flag(a.get<std::string>(), "--lr"))
+            p.fail(ptr, "training.extra_args sets --lr for every point already");
+    }
     for (size_t i = 0; i < hws.size(); ++i) {
       const std::string ptr = gp + "/hw_configs/" + std::to_string(i);
       const std::string written = p.string_at(hws[i], ptr);
@@ -746,6 +763,7 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
                   point.init_from = init_from;
                   point.init_from_path = init_from_path;
                   point.train_range = train_range;
+                  point.lr = lr;
                   point.seed = seed;
                   point.hw_config = hw.first;
                   point.hw_config_path = hw.second;
@@ -781,6 +799,7 @@ Sweep parse_sweep(const json& root, const fs::path& source) {
                   // anew).
                   if (!init_from.empty()) trace_identity["init_from_hash"] = init_from_hash;
                   if (!train_range.empty()) trace_identity["train_range"] = train_range;
+                  if (lr != 0.0) trace_identity["lr"] = lr;
                   point.trace_key = stable_hash(trace_identity);
                   point.id =
                       readable_id_prefix(point) + "-" +

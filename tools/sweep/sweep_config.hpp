@@ -14,7 +14,8 @@
 //                "grad_filters": [0, 2, 4],                     // optional, default [0] (off)
 //                "backward_schedules": ["separate", "interleaved"],  // optional: hw-config edit
 //                "init_from": "../../runs/pretrain/checkpoint.bin",  // optional
-//                "train_range": "30000:60000" }                 // optional
+//                "train_range": "30000:60000",                  // optional
+//                "lr": 0.01 }                                   // optional: egtrain --lr
 //                ],
 //   "slurm": { "partition": "...", "time": "02:00:00", "cpus_per_task": 2, "mem": "4G" }   //
 //   optional
@@ -57,6 +58,9 @@ inline constexpr int64_t kMaxTrainableLast = 1000;
 // train_range ends: the trainer's own sample limit bounds real values; 10^9 images is beyond any
 // data set the trainer reads and keeps BEGIN:END far from integer overflow.
 inline constexpr int64_t kMaxTrainRangeEnd = 1000000000;
+// A grid's learning rate (egtrain --lr): SGD at a learning rate above 10 diverges on any network
+// the trainer builds, so larger values are typos.
+inline constexpr double kMaxGridLearningRate = 10.0;
 // The backward schedule every hardware config without features.backward_schedule runs (all
 // layers' backward, then all weight gradients: EfficientGrad's Algorithm 1).
 inline constexpr const char* kDefaultBackwardSchedule = "separate";
@@ -83,6 +87,7 @@ struct Point {
   std::string init_from;
   std::filesystem::path init_from_path;  // resolved
   std::string train_range;
+  double lr = 0.0;  // the grid's learning rate; 0: the training config's
   uint64_t seed = 0;
   std::string hw_config;                 // as written in the sweep config
   std::filesystem::path hw_config_path;  // resolved

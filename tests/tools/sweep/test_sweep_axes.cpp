@@ -170,6 +170,20 @@ TEST_CASE("every value that changes the training changes the trace key") {
   slu["grids"][0]["grad_filters"] = json::array({2});
   slu["grids"][0]["slu_target_skips"] = json::array({0.4});
   CHECK(parse_sweep(slu, kSource).points[0].trace_key != k4_r2);
+  // A grid's learning rate is another training; egtrain gets it as --lr.
+  json fine = base;
+  fine["grids"][0]["grad_filters"] = json::array({2});
+  fine["grids"][0]["lr"] = 0.01;
+  const auto fine_sweep = parse_sweep(fine, kSource);
+  CHECK(fine_sweep.points[0].trace_key != k4_r2);
+  const auto fine_args = fine_sweep.trainer_args(fine_sweep.points[0]);
+  const auto lr_at = std::find(fine_args.begin(), fine_args.end(), "--lr");
+  REQUIRE(lr_at != fine_args.end());
+  CHECK(*(lr_at + 1) == "0.01");
+  CHECK(fine_sweep.points[0].params()["lr"] == 0.01);
+  CHECK(reference.params()["lr"].is_null());
+  const auto plain_args = parse_sweep(base, kSource).trainer_args(reference);
+  CHECK(std::find(plain_args.begin(), plain_args.end(), "--lr") == plain_args.end());
   // The checkpoint's contents, not its path: retrained weights are another training.
   write_checkpoint(dir.path(), "weights v2");
   CHECK(key_with("grad_filters", json::array({2})) != k4_r2);
@@ -370,6 +384,17 @@ TEST_CASE("bad axis values are rejected naming the field") {
         file + "/grids/0/train_range: must be a string");
   CHECK_THAT(with("grad_filter", json::array({2})),
              Catch::StartsWith(file + "/grids/0/grad_filter: unknown key"));
+  for (const json& bad : {json(0), json(-0.01), json(10.5)})
+    CHECK(with("lr", bad) == file + "/grids/0/lr: must be above 0 and at most 10");
+  CHECK(with("lr", "0.01") == file + "/grids/0/lr: must be a number");
+  json both = axes_sweep_json();
+  both["training"]["lr"] = 0.05;
+  CHECK(with("lr", 0.01, both) ==
+        file + "/grids/0/lr: the training block sets 'lr' for every point already");
+  json extra = axes_sweep_json();
+  extra["training"]["extra_args"] = json::array({"--lr=0.2"});
+  CHECK(with("lr", 0.01, extra) ==
+        file + "/grids/0/lr: training.extra_args sets --lr for every point already");
   (void)checkpoint;
 }
 
@@ -468,7 +493,7 @@ TEST_CASE("a sweep over the new axes runs with a derived hardware config per int
   CHECK_THAT(
       csv.substr(0, csv.find('\n')),
       Catch::Contains(",smd_drop_prob,weight_gradient,slu_target_skip,trainable_last,"
-                      "grad_filter,init_from,train_range,seed,hw_config,backward_schedule,"));
+                      "grad_filter,init_from,train_range,lr,seed,hw_config,backward_schedule,"));
   // The report's accuracy-against-energy chart labels every point; no dropping, no run chart.
   CHECK(fs::exists(dir / "out" / "plots" / "accuracy_vs_energy.svg"));
   CHECK_FALSE(fs::exists(dir / "out" / "plots" / "accuracy_vs_run_energy.svg"));
@@ -556,6 +581,8 @@ TEST_CASE("the shipped schemes sweep loads once its pretraining exists") {
   for (const auto& p : sweep.points) {
     keys.insert(p.trace_key);
     CHECK(p.train_range == "30000:60000");
+    // The fine-tunings (the last grid) at their own learning rate, the rest at the config's.
+    CHECK(p.lr == (p.index >= 10 ? 0.01 : 0.0));
   }
   CHECK(keys.size() == 8);  // both schedules of a scheme share its training
   std::set<std::string> schedules;
