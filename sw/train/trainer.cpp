@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -621,6 +622,12 @@ json run_training(const TrainConfig& c, std::ostream& log) {
       make_batch(data.train, order.data() + p.batch_in_epoch * c.batch, c.batch, augment,
                  stream_key({aug_key, uint64_t(p.batch_in_epoch)}), x, y);
       const LossResult r = forward_backward(net, x, y, step, iteration, record);
+      // A diverged run stops here: epochs of NaN updates would end in a trace of NaN tensors.
+      if (!std::isfinite(r.loss))
+        throw Error("training diverged: the loss of mini-batch " + std::to_string(iteration) +
+                    " (epoch " + std::to_string(p.epoch + 1) + ") is " +
+                    (std::isnan(r.loss) ? "NaN" : "infinite") +
+                    "; a lower learning rate (--lr, or --manhattan-lr for sign updates) may train");
       const double lr = learning_rate(sgd, p.epoch, p.iteration, planned);
       if (tracing) {
         trace::Manifest m;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -512,4 +513,25 @@ TEST_CASE("a resume that could not reach its trace iteration or limit is refused
                                               ": /progress/iteration: 2 is beyond this run's "
                                               "last iteration 1 (raise iterations to continue it)");
   CHECK_FALSE(fs::exists(dir / "trace"));
+}
+
+TEST_CASE("a run whose loss stops being finite ends with one line and writes nothing",
+          "[train][bad-input]") {
+  TempDir dir("egtrain-bad");
+  const fs::path out = dir / "out", trace = dir / "trace";
+  const RunResult r = run(kTiny + " --mode bp --lr 1e20 --trace-iteration 4 --trace-out " +
+                              trace.string() + " --out " + out.string(),
+                          dir);
+  CHECK(r.exit_code == 1);
+  // NaN or infinite, whichever the overflow gives first.
+  CHECK_THAT(r.err,
+             Catch::StartsWith("egtrain: error: training diverged: the loss of mini-batch ") &&
+                 Catch::Contains(" (epoch 1) is ") &&
+                 Catch::EndsWith("; a lower learning rate (--lr, or --manhattan-lr for sign "
+                                 "updates) may train\n"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(files_under(out) == 0);
+  CHECK_FALSE(fs::exists(trace));
+  // The same run at the config's learning rate trains.
+  CHECK(run(kTiny + " --mode bp --out " + (dir / "fine").string(), dir).exit_code == 0);
 }
