@@ -65,9 +65,17 @@ class Sweep:
         points = os.path.join(folder, "points")
         if not os.path.isdir(points):
             raise StudyError("%s: not a sweep folder (no points/)" % folder)
+        # The points of the sweep as last configured (sweep.json): a folder resumed with an edited
+        # config keeps the results of points the config no longer has.
+        listed = None
+        if os.path.exists(os.path.join(folder, "sweep.json")):
+            listed = {p.get("id") for p in read_json(os.path.join(folder, "sweep.json"))
+                      .get("points", [])}
         self.rows = []
         for name in sorted(os.listdir(points)):
             result = os.path.join(points, name, "result.json")
+            if listed is not None and name not in listed:
+                continue
             if os.path.exists(result):
                 row = read_json(result).get("row")
                 if not isinstance(row, dict):

@@ -1,5 +1,6 @@
 // scripts/study_tables.py on a hand-made sweep folder: its ratios are against the BP reference
-// point, the traced SLU skip is read from the trace's mask files, the interleaved schedule is set
+// point, only the points sweep.json lists count, the traced SLU skip is read from the trace's mask
+// files, the interleaved schedule is set
 // against the separate one per layer type, and a folder that is not a finished sweep gives one
 // line and exit code 1.
 #include <catch2/catch.hpp>
@@ -105,6 +106,12 @@ TEST_CASE("study_tables.py e2train: ratios against BP, whole-run energy and the 
         json{{"slu", {{"blocks", {{{"mask", "a.npy"}}, {{"mask", "b.npy"}}}}}}}.dump());
   write_npy(sweep / "traces/k2/trace/a.npy", {1, 0, 1, 1});  // 25% skipped
   write_npy(sweep / "traces/k2/trace/b.npy", {1, 1, 1, 0});  // 25% skipped
+  // A point of an earlier version of the config, which sweep.json no longer lists.
+  json stale = row(3, "k3", 1e6, 1e9, 4e6);
+  stale["mode"] = "fa";
+  add_point(sweep, "stale", stale);
+  write(sweep / "sweep.json",
+        json{{"points", {{{"id", "bp"}}, {{"id", "smd"}}, {{"id", "slu"}}}}}.dump());
 
   int code = 0;
   const std::string out = run("e2train " + sweep.string(), code, dir / "log");
@@ -118,6 +125,7 @@ TEST_CASE("study_tables.py e2train: ratios against BP, whole-run energy and the 
   // SLU: 38% over the last epoch, 25% in both blocks' masks at the traced step; 0.75x energy.
   CHECK_THAT(out, Catch::Contains("| SLU 0.4 | eyeriss_v2_bp | 90.00% | 100 / 100 | 38% / 25% |"));
   CHECK_THAT(out, Catch::Contains("| 0.800 M | 0.800 | 1500 µJ | 0.750 | 0.750 | 0.750 |"));
+  CHECK_THAT(out, !Catch::Contains("| fa |"));
 }
 
 TEST_CASE(
