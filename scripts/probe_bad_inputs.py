@@ -1387,7 +1387,8 @@ def sweep_cases():
             ("duplicate-points", lambda j, S2, b: g(j).update(hw_configs=[b.hw, b.hw])),
             ("slurm-cpus-zero", lambda j, S2, b: j.update(slurm={"cpus_per_task": 0}))]:
         bad(label, mut)
-    # The E2-Train and gradient-filtering axes, the backward-schedule edit, init_from, train_range.
+    # The E2-Train and gradient-filtering axes, the backward-schedule edit, init_from, train_range,
+    # a grid's lr.
     for label, mut in [
             ("weight-gradient-unknown", lambda j, S2, b: g(j).update(weight_gradients=["sign"])),
             ("weight-gradient-duplicate",
@@ -1407,7 +1408,13 @@ def sweep_cases():
             ("train-range-reversed", lambda j, S2, b: g(j).update(train_range="9:3")),
             ("train-range-word", lambda j, S2, b: g(j).update(train_range="all")),
             ("extra-args-grad-filter",
-             lambda j, S2, b: t(j).update(extra_args=["--grad-filter", "2"]))]:
+             lambda j, S2, b: t(j).update(extra_args=["--grad-filter", "2"])),
+            ("lr-zero", lambda j, S2, b: g(j).update(lr=0)),
+            ("lr-1e400", lambda j, S2, b: g(j).update(lr=Raw("1e400"))),
+            ("lr-string", lambda j, S2, b: g(j).update(lr="0.01")),
+            ("lr-beside-training-lr", lambda j, S2, b: (t(j).update(lr=0.05), g(j).update(lr=0.01))),
+            ("lr-beside-extra-args-lr",
+             lambda j, S2, b: (t(j).update(extra_args=["--lr", "0.05"]), g(j).update(lr=0.01)))]:
         bad(label, mut)
 
     # Referenced files that exist but are not valid: refused before any training starts.
