@@ -9,6 +9,7 @@
 
 #include "base/checked.hpp"
 #include "base/error.hpp"
+#include "hw/array/packed_bytes.hpp"
 #include "sw/mapper/row_stationary_mapper.hpp"
 
 namespace eg::hw::array {
@@ -30,12 +31,6 @@ DataClass data_class_of(Operand o) {
   }
   return DataClass::Activations;
 }
-
-namespace {
-uint64_t bytes_of(uint64_t entries, int bits) {
-  return (entries * static_cast<uint64_t>(bits) + 7) / 8;
-}
-}  // namespace
 
 ArrayEngine::ArrayEngine(const arch::ArchConfig& config, MemoryPort& memory, SimClock& clock)
     : ArrayEngine(config, memory, clock, nullptr) {}

@@ -1,4 +1,5 @@
 #include "hw/array/controller.hpp"
+#include "hw/array/packed_bytes.hpp"
 
 #include <algorithm>
 #include <sstream>
@@ -20,9 +21,6 @@ using trace::LayerType;
 namespace {
 bool on_array(const Layer& l) {
   return l.type == LayerType::Conv || l.type == LayerType::Fc;
-}
-uint64_t bytes_of(int64_t entries, int bits) {
-  return (static_cast<uint64_t>(entries) * static_cast<uint64_t>(bits) + 7) / 8;
 }
 
 std::string index_string(int64_t flat, const Shape& shape) {

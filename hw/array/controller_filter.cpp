@@ -15,6 +15,7 @@
 #include "base/error.hpp"
 #include "hw/array/controller.hpp"
 #include "hw/array/layer_operands.hpp"
+#include "hw/array/packed_bytes.hpp"
 #include "hw/array/pe_context.hpp"
 
 namespace eg::hw::array {
@@ -23,9 +24,6 @@ using mapper::Phase;
 using trace::Layer;
 
 namespace {
-uint64_t bytes_in(int64_t entries, int bits) {
-  return (static_cast<uint64_t>(entries) * static_cast<uint64_t>(bits) + 7) / 8;
-}
 int64_t reduced(int64_t len, int64_t r) {
   return (len + r - 1) / r;
 }
@@ -39,7 +37,7 @@ void Controller::sum_pool_input(const Layer& layer, PhaseFigures& fig) {
   const uint64_t ops = static_cast<uint64_t>(v.n * v.c * v.e * v.f);
   clock_.wait_until(clock_.now_cycles() + ppu_.cycles_for(ops));
   const int64_t entries = v.n * v.c * reduced(v.e, r) * reduced(v.f, r);
-  const uint64_t bytes = bytes_in(entries, config_.widths.activation);
+  const uint64_t bytes = bytes_of(entries, config_.widths.activation);
   engine_.transfer(true, address_of(own(layer, "x_filtered"), bytes), bytes, DataClass::Activations,
                    fig);
   fig.actions.ppu_ops += ops;
@@ -66,25 +64,25 @@ void Controller::run_filtered_phase(const trace::Trace& trace, const Layer& laye
   uint64_t ops = 0;
   const int64_t g_entries = v.n * v.m * ep * fp;
   if (filtered_gradients_.insert(layer.name).second) {
-    const uint64_t dense = bytes_in(v.n * v.m * v.e * v.f, grad);
+    const uint64_t dense = bytes_of(v.n * v.m * v.e * v.f, grad);
     engine_.transfer(false, address_of("grad:" + layer.name, dense), dense, DataClass::Gradients,
                      fig);
     ops += static_cast<uint64_t>(v.n * v.m * v.e * v.f + g_entries);  // patch sums, then scale
     clock_.wait_until(clock_.now_cycles() + ppu_.cycles_for(ops));
-    engine_.transfer(true, address_of(own(layer, "gy_filtered"), bytes_in(g_entries, grad)),
-                     bytes_in(g_entries, grad), DataClass::Gradients, fig);
+    engine_.transfer(true, address_of(own(layer, "gy_filtered"), bytes_of(g_entries, grad)),
+                     bytes_of(g_entries, grad), DataClass::Gradients, fig);
   }
   if (phase == Phase::Backward) {
     const int bits = config_.widths.weight;
-    const uint64_t kernel = bytes_in(v.m * v.c * v.r * v.s, bits);
+    const uint64_t kernel = bytes_of(v.m * v.c * v.r * v.s, bits);
     const char* source = trace.has(layer, "feedback") ? "feedback" : "w";
     engine_.transfer(false, address_of(own(layer, source), kernel), kernel, DataClass::Weights,
                      fig);
     const uint64_t sum_ops = static_cast<uint64_t>(v.m * v.c * v.r * v.s);
     clock_.wait_until(clock_.now_cycles() + ppu_.cycles_for(sum_ops));
     ops += sum_ops;
-    engine_.transfer(true, address_of(own(layer, "w_summed"), bytes_in(v.m * v.c, bits)),
-                     bytes_in(v.m * v.c, bits), DataClass::Weights, fig);
+    engine_.transfer(true, address_of(own(layer, "w_summed"), bytes_of(v.m * v.c, bits)),
+                     bytes_of(v.m * v.c, bits), DataClass::Weights, fig);
   }
   fig.actions.ppu_ops += ops;
   idle_cycles(start, fig);
@@ -112,9 +110,9 @@ void Controller::run_filtered_phase(const trace::Trace& trace, const Layer& laye
         phase == Phase::Backward ? own(layer, "gy_filtered") : own(layer, "x_filtered");
     const std::string filter_tensor =
         phase == Phase::Backward ? own(layer, "w_summed") : own(layer, "gy_filtered");
-    addr.input = address_of(in_tensor, bytes_in(int64_t(data.input.size()), ctx.iact_bits));
-    addr.filter = address_of(filter_tensor, bytes_in(int64_t(data.filter.size()), ctx.filter_bits));
-    addr.output = address_of(out_tensor, bytes_in(int64_t(result.size()), ctx.output_bits));
+    addr.input = address_of(in_tensor, bytes_of(int64_t(data.input.size()), ctx.iact_bits));
+    addr.filter = address_of(filter_tensor, bytes_of(int64_t(data.filter.size()), ctx.filter_bits));
+    addr.output = address_of(out_tensor, bytes_of(int64_t(result.size()), ctx.output_bits));
     engine_.execute(schedule, ctx, addr, fig, nullptr);
     scatter_output(p, data, rv, result);
   }
@@ -124,9 +122,9 @@ void Controller::run_filtered_phase(const trace::Trace& trace, const Layer& laye
   std::vector<float> full;
   if (phase == Phase::Backward) {
     start = clock_.now_cycles();
-    const uint64_t small = bytes_in(int64_t(result.size()), grad);
+    const uint64_t small = bytes_of(int64_t(result.size()), grad);
     engine_.transfer(false, address_of(out_tensor, small), small, DataClass::Gradients, fig);
-    const uint64_t dense = bytes_in(v.n * v.c * v.h * v.w, grad);
+    const uint64_t dense = bytes_of(v.n * v.c * v.h * v.w, grad);
     engine_.transfer(true, address_of(gradient_of(layer, 0), dense), dense, DataClass::Gradients,
                      fig);
     idle_cycles(start, fig);

@@ -5,15 +5,13 @@
 #include <cmath>
 
 #include "hw/array/controller.hpp"
+#include "hw/array/packed_bytes.hpp"
 
 namespace eg::hw::array {
 
 using trace::Layer;
 
 namespace {
-uint64_t bytes_at(int64_t entries, int bits) {
-  return (static_cast<uint64_t>(entries) * static_cast<uint64_t>(bits) + 7) / 8;
-}
 bool on_array(const Layer& l) {
   return l.type == trace::LayerType::Conv || l.type == trace::LayerType::Fc;
 }
@@ -29,9 +27,9 @@ Controller::TileOffsets Controller::tile_offsets(const Layer& layer, int64_t n0)
   TileOffsets o;
   if (n0 == 0) return o;
   const mapper::ConvView v = mapper::conv_view(layer);
-  o.x = bytes_at(n0 * v.c * v.h * v.w, config_.widths.activation);
-  o.dy = bytes_at(n0 * v.m * v.e * v.f, config_.widths.gradient);
-  o.dx = bytes_at(n0 * v.c * v.h * v.w, config_.widths.gradient);
+  o.x = bytes_of(n0 * v.c * v.h * v.w, config_.widths.activation);
+  o.dy = bytes_of(n0 * v.m * v.e * v.f, config_.widths.gradient);
+  o.dx = bytes_of(n0 * v.c * v.h * v.w, config_.widths.gradient);
   return o;
 }
 
@@ -61,7 +59,7 @@ int64_t Controller::delta_tile_samples(const Layer& layer, bool backward,
       config_.features.gradient_compression != arch::GradientCompression::None)
     ratio = grad->second.policy.gradient_ratio;
   auto held = [&](int64_t entries) {
-    return std::ceil(static_cast<double>(bytes_at(entries, config_.widths.gradient)) * ratio);
+    return std::ceil(static_cast<double>(bytes_of(entries, config_.widths.gradient)) * ratio);
   };
   const mapper::ConvView v = mapper::conv_view(layer);
   const int64_t n = layer.out[0];
@@ -80,12 +78,12 @@ int64_t Controller::delta_tile_samples(const Layer& layer, bool backward,
   const uint64_t filter =
       feedback && config_.features.feedback_magnitudes == arch::FeedbackMagnitudes::Seed
           ? 0
-          : bytes_at(weights, feedback ? config_.widths.feedback : config_.widths.weight);
+          : bytes_of(weights, feedback ? config_.widths.feedback : config_.widths.weight);
   const double added = static_cast<double>(extra_tiles) *
-                       static_cast<double>(filter + 2 * bytes_at(weights, config_.widths.gradient));
+                       static_cast<double>(filter + 2 * bytes_of(weights, config_.widths.gradient));
   double saved = 0;
   if (grad != tensors_.end() && !grad->second.policy.reads_on_chip)
-    saved = std::ceil(static_cast<double>(bytes_at(n * v.m * v.e * v.f, config_.widths.gradient)) *
+    saved = std::ceil(static_cast<double>(bytes_of(n * v.m * v.e * v.f, config_.widths.gradient)) *
                       grad->second.policy.gradient_ratio);
   return added < saved ? tile : 0;
 }
@@ -101,7 +99,7 @@ void Controller::weight_gradient_tile_policy(const Layer& layer, int64_t n0, int
     return;
   }
   const std::string dw = own(layer, "dw");
-  address_of(dw, bytes_at(element_count(layer.expected_shape("w")), config_.widths.gradient));
+  address_of(dw, bytes_of(element_count(layer.expected_shape("w")), config_.widths.gradient));
   TensorPolicy p;
   p.accumulate_writes = n0 > 0;
   if (n1 >= n && config_.features.fused_weight_update)

@@ -28,18 +28,13 @@
 #include "base/checked.hpp"
 #include "base/error.hpp"
 #include "hw/array/controller.hpp"
+#include "hw/array/packed_bytes.hpp"
 #include "workloads/psg.hpp"
 
 namespace eg::hw::array {
 
 using mapper::Phase;
 using trace::Layer;
-
-namespace {
-uint64_t bytes_of(uint64_t entries, int bits) {
-  return (entries * static_cast<uint64_t>(bits) + 7) / 8;
-}
-}  // namespace
 
 bool Controller::psg_layer(const trace::Trace& trace, const Layer& layer) const {
   if (!trace.manifest().weight_gradient || !layer.psg) return false;

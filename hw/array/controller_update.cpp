@@ -5,24 +5,19 @@
 #include "base/error.hpp"
 #include "hw/array/controller.hpp"
 #include "hw/array/functional_check.hpp"
+#include "hw/array/packed_bytes.hpp"
 #include "hw/array/sgd_update.hpp"
 
 namespace eg::hw::array {
 
 using trace::Layer;
 
-namespace {
-uint64_t bytes_at(int64_t entries, int bits) {
-  return (static_cast<uint64_t>(entries) * static_cast<uint64_t>(bits) + 7) / 8;
-}
-}  // namespace
-
 void Controller::keep_weight_gradient_on_chip(const Layer& layer) {
   // ΔW drains from the psum columns into the PPU, which consumes it at once: neither the
   // weight-gradient phase's output tiles nor the update read it from DRAM.
   const int64_t n = element_count(layer.expected_shape("w"));
   const std::string dw = own(layer, "dw");
-  address_of(dw, bytes_at(n, config_.widths.gradient));
+  address_of(dw, bytes_of(n, config_.widths.gradient));
   TensorPolicy p;
   p.reads_on_chip = p.writes_on_chip = true;
   set_policy(dw, p);
@@ -32,8 +27,8 @@ void Controller::run_fused_weight_update(const Layer& layer, PhaseFigures& fig) 
   const uint64_t start = clock_.now_cycles();
   const int64_t n = element_count(layer.expected_shape("w"));
   const arch::Widths& w = config_.widths;
-  const uint64_t wb = bytes_at(n, w.master_weight), mb = bytes_at(n, w.momentum),
-                 qb = bytes_at(n, w.weight);
+  const uint64_t wb = bytes_of(n, w.master_weight), mb = bytes_of(n, w.momentum),
+                 qb = bytes_of(n, w.weight);
   // Master W and momentum stream through the PPU tile by tile: a tile is read while the one
   // before is updated and the one before that written back. The DRAM carries the same reads and
   // writes as the unfused update (less ΔW), back to back; the PPU's work hides under them or they
