@@ -277,15 +277,16 @@ int64_t masked_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCou
   auto out_index = [&](int64_t l) {
     return ((t.a * p.b + t.b0 + l) * out_r + t.out_row) * out_c + o;
   };
-  std::vector<int64_t> on;
-  for (int64_t l = 0; l < t.lanes; ++l)
-    if (ctx.output_mask[out_index(l)]) on.push_back(l);
+  // Per position, not per task: a lane's weight changes with the position (its tap). No list is
+  // built (this runs once per position of the completion pass); the flags are re-read instead.
+  auto masked = [&](int64_t l) { return ctx.output_mask[out_index(l)] != 0; };
+  int64_t active = 0;
+  for (int64_t l = 0; l < t.lanes; ++l) active += masked(l);
   Tally n;
-  if (on.empty()) {
+  if (active == 0) {
     count_position(ctx, n, macs, actions);
     return 1;
   }
-  const int64_t active = static_cast<int64_t>(on.size());
   const int64_t active_cycles = ceil_div(active, ctx.simd_lanes);
   const bool csc = ctx.sparsity == arch::Sparsity::Csc;
   const bool row_in = p.rows.in_range(t.in_row);
@@ -306,14 +307,16 @@ int64_t masked_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCou
       else
         ++n.iact_dense;
       if (!ctx.filter_sparse) {
-        for (int64_t l : on) acc[l] += v * filter_entry(ctx, t, l, k, tt);
+        for (int64_t l = 0; l < t.lanes; ++l)
+          if (masked(l)) acc[l] += v * filter_entry(ctx, t, l, k, tt);
         n.issued += active;
         n.filter_dense += active;
         n.cycles += active_cycles;
         continue;
       }
       int64_t nnz = 0;
-      for (int64_t l : on) {
+      for (int64_t l = 0; l < t.lanes; ++l) {
+        if (!masked(l)) continue;
         const float w = filter_entry(ctx, t, l, k, tt);
         if (w == 0.0f) continue;
         acc[l] += v * w;
@@ -332,7 +335,8 @@ int64_t masked_position(const PeContext& ctx, const PeTask& t, int64_t o, MacCou
       }
     }
   }
-  for (int64_t l : on) ctx.output[out_index(l)] += acc[l];
+  for (int64_t l = 0; l < t.lanes; ++l)
+    if (masked(l)) ctx.output[out_index(l)] += acc[l];
   count_position(ctx, n, macs, actions);
   return std::max<int64_t>(1, n.cycles);
 }
