@@ -80,6 +80,7 @@ class Sweep:
                 row = read_json(result).get("row")
                 if not isinstance(row, dict):
                     raise StudyError("%s: no 'row' object" % result)
+                check_row(row, result)
                 row["_dir"] = os.path.join(points, name)
                 self.rows.append(row)
         if not self.rows:
@@ -96,6 +97,24 @@ class Sweep:
 
     def report(self, row):
         return read_json(os.path.join(row["_dir"], "sim", "report.json"))
+
+
+# What the tables read of every point's row, and its type.
+ROW_FIELDS = {"mode": str, "hw_config": str, "trace_key": str, "iterations_executed": int,
+              "iterations_nominal": int, "cycles_total": (int, float),
+              "energy_pj_total": (int, float), "energy_pj_run_total": (int, float),
+              "dram_bytes": (int, float)}
+
+
+def check_row(row, path):
+    for key, kind in ROW_FIELDS.items():
+        if key not in row:
+            raise StudyError("%s: /row/%s: missing" % (path, key))
+        if not isinstance(row[key], kind) or isinstance(row[key], bool):
+            raise StudyError("%s: /row/%s: must be a %s" % (
+                path, key, "string" if kind is str else "number"))
+    if row.get("test_accuracy") is not None and not isinstance(row["test_accuracy"], (int, float)):
+        raise StudyError("%s: /row/test_accuracy: must be a number" % path)
 
 
 def field(row, key, default=None):
@@ -119,6 +138,20 @@ def percent(x):
     return "%.2f%%" % (100 * x) if x is not None else "n/a"
 
 
+def reading(what):
+    """A table helper whose files may lack a field or hold the wrong type: one line naming them."""
+    def wrap(fn):
+        def run(sweep, row, *rest):
+            try:
+                return fn(sweep, row, *rest)
+            except (KeyError, TypeError, AttributeError, IndexError) as e:
+                raise StudyError("%s of point %s (%s): unexpected contents (%s: %s)" % (
+                    what, os.path.basename(row["_dir"]), sweep.folder, type(e).__name__, e))
+        return run
+    return wrap
+
+
+@reading("the training metrics or trace manifest")
 def slu_skips(sweep, row):
     """(last epoch's mean skip, traced mini-batch's skip) of an SLU run, else None."""
     if not field(row, "slu_target_skip", 0):
@@ -178,6 +211,7 @@ def scheme_name(r):
 PHASES = ("backward", "weight_gradient")
 
 
+@reading("the trace manifest")
 def layer_kinds(sweep, row):
     manifest = read_json(sweep.trace_file(row, "trace", "manifest.json"))
     kinds = {}
@@ -190,6 +224,7 @@ def layer_kinds(sweep, row):
     return kinds
 
 
+@reading("the simulator report")
 def by_kind(sweep, row, kinds):
     """Per layer kind: [cycles, DRAM bytes, GLB bits, energy pJ] of the backward phases."""
     out = {}
@@ -254,9 +289,8 @@ def main(argv):
     try:
         sweep = Sweep(args.sweep)
         text = e2train(sweep) if args.study == "e2train" else schemes(sweep)
-    except (StudyError, KeyError, TypeError) as e:
-        what = "missing field %s" % e if isinstance(e, KeyError) else str(e)
-        print("study_tables.py: %s" % what, file=sys.stderr)
+    except StudyError as e:
+        print("study_tables.py: %s" % e, file=sys.stderr)
         return 1
     sys.stdout.write(text)
     return 0

@@ -7,6 +7,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <string>
@@ -165,6 +166,14 @@ TEST_CASE(
   CHECK_THAT(out, Catch::Contains("| bp | conv 1x1 | 20 → 20 | 1.000 | 800 → 600 | 0.750 |"));
   CHECK_THAT(out, Catch::Contains("| bp | FC | 8 → 4 | 0.500 | 80 → 80 | 1.000 |"));
   CHECK_THAT(out, !Catch::Contains("relu"));
+  // A report without a layer's phase figures: one line naming the point, exit code 1.
+  write(sweep / "points/bp/sim/report.json",
+        json{{"layers", {{{"name", "c3"}, {"phases", {{"backward", {{"cycles", 1}}}}}}}}}.dump());
+  const std::string bad = run("schemes " + sweep.string(), code, dir / "log");
+  CHECK(code == 1);
+  CHECK_THAT(bad, Catch::StartsWith("study_tables.py: the simulator report of point bp (") &&
+                      Catch::Contains("unexpected contents (KeyError: 'dram')"));
+  CHECK(std::count(bad.begin(), bad.end(), '\n') == 1);
 }
 
 TEST_CASE("study_tables.py refuses what is not a finished sweep with one line and exit code 1",
@@ -176,11 +185,21 @@ TEST_CASE("study_tables.py refuses what is not a finished sweep with one line an
   other["mode"] = "fa";
   add_point(dir / "nobp", "fa", other);
   write(dir / "bad/points/x/result.json", "{not json");
+  json partial = row(0, "k0", 1, 1, 1);
+  partial.erase("cycles_total");
+  add_point(dir / "partial", "bp", partial);
+  json wrong = row(0, "k0", 1, 1, 1);
+  wrong["dram_bytes"] = "many";
+  add_point(dir / "wrong", "bp", wrong);
   const std::vector<std::pair<std::string, std::string>> cases{
       {"e2train " + (dir / "none").string(), "not a sweep folder (no points/)"},
       {"e2train " + (dir / "empty").string(), "no finished point"},
       {"schemes " + (dir / "nobp").string(), "no back-propagation reference point"},
       {"schemes " + (dir / "bad").string(), "not valid JSON"},
+      {"e2train " + (dir / "partial").string(),
+       (dir / "partial/points/bp/result.json").string() + ": /row/cycles_total: missing"},
+      {"e2train " + (dir / "wrong").string(),
+       (dir / "wrong/points/bp/result.json").string() + ": /row/dram_bytes: must be a number"},
       {"table " + (dir / "empty").string(), "invalid choice"}};
   for (const auto& [args, message] : cases) {
     INFO(args);
